@@ -1,0 +1,86 @@
+//! The function's response: what it did, for which database and secret. Never a password.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// This invocation stored a new secret.
+    Created,
+    /// A secret of that name already exists and was left as it is.
+    Unchanged,
+    /// The event is ours, but this database gets no secret from us (managed password,
+    /// cluster member, unsupported engine, being deleted).
+    Skipped,
+    /// The event is not a trigger of this function.
+    Ignored,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DatabaseRef {
+    pub service: String,
+    pub identifier: String,
+    pub engine: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outcome {
+    pub outcome: Kind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Outcome {
+    pub fn new(outcome: Kind) -> Self {
+        Outcome {
+            outcome,
+            secret_name: None,
+            secret_arn: None,
+            database: None,
+            reason: None,
+        }
+    }
+
+    pub fn ignored(reason: impl Into<String>) -> Self {
+        Outcome {
+            reason: Some(reason.into()),
+            ..Outcome::new(Kind::Ignored)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_that_do_not_apply_are_omitted() {
+        let v = serde_json::to_value(Outcome::ignored("not ours")).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"outcome": "ignored", "reason": "not ours"})
+        );
+        let o = Outcome {
+            secret_name: Some("n".into()),
+            secret_arn: Some("arn".into()),
+            database: Some(DatabaseRef {
+                service: "rds".into(),
+                identifier: "db".into(),
+                engine: "mysql".into(),
+            }),
+            ..Outcome::new(Kind::Created)
+        };
+        assert_eq!(
+            serde_json::to_value(o).unwrap(),
+            serde_json::json!({"outcome": "created", "secretName": "n", "secretArn": "arn",
+                "database": {"service": "rds", "identifier": "db", "engine": "mysql"}})
+        );
+    }
+}
