@@ -43,8 +43,9 @@ pub async fn create(
 }
 
 /// Secrets Manager's naming rules, checked before any call: 1–512 characters of
-/// `[A-Za-z0-9/_+=.@-]`, and not ending in `-` followed by six characters (Secrets Manager
-/// appends exactly such a suffix to ARNs, so a name like that makes ARN lookups ambiguous).
+/// `[A-Za-z0-9/_+=.@-]`, and not ending in `-` followed by six letters or digits: Secrets
+/// Manager appends exactly such a suffix to ARNs, so a name like that makes partial-ARN lookups
+/// ambiguous (`…/db-1/admin` is fine: the suffix AWS adds never contains `/`).
 pub fn validate_name(name: &str) -> Result<()> {
     let invalid = |reason: String| Error::InvalidSecretName {
         name: name.chars().take(600).collect(),
@@ -65,9 +66,12 @@ pub fn validate_name(name: &str) -> Result<()> {
         )));
     }
     let b = name.as_bytes();
-    if b.len() >= 7 && b[b.len() - 7] == b'-' {
+    if b.len() >= 7
+        && b[b.len() - 7] == b'-'
+        && b[b.len() - 6..].iter().all(u8::is_ascii_alphanumeric)
+    {
         return Err(invalid(
-            "it ends with '-' and six characters, which Secrets Manager reserves for ARN suffixes"
+            "it ends with '-' and six letters or digits, which Secrets Manager reserves for ARN suffixes"
                 .into(),
         ));
     }
@@ -90,6 +94,8 @@ mod tests {
             "x+y=z.w@v_u-t",
             &"a".repeat(512),
             "db-secrets/rds/orders/admin-12345",
+            "db-secrets/rds/orders-1/admin",
+            "db-secrets/rds/orders/admin-a.b_cd",
         ] {
             validate_name(n).unwrap_or_else(|e| panic!("{n}: {e}"));
         }
@@ -103,8 +109,14 @@ mod tests {
             ("db secrets/x", "' '"),
             ("db/ä", "'ä'"),
             ("db/x*", "'*'"),
-            ("db-secrets/rds/orders/admin-abc123", "six characters"),
-            ("db-secrets/rds/orders/admin-ABCDEF", "six characters"),
+            (
+                "db-secrets/rds/orders/admin-abc123",
+                "six letters or digits",
+            ),
+            (
+                "db-secrets/rds/orders/admin-ABCDEF",
+                "six letters or digits",
+            ),
         ] {
             let e = validate_name(n).unwrap_err();
             assert_eq!(e.error_type(), "InvalidSecretName");

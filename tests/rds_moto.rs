@@ -1,0 +1,462 @@
+//! The RDS / Aurora path against moto (the local AWS): the handler and each AWS adapter.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use aws_sdk_ssm::types::ParameterType;
+use db_secret_provisioner::config::Config;
+use db_secret_provisioner::handler::Handler;
+use db_secret_provisioner::{database, event::Target, password, store, Error};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{json, Value};
+use support::*;
+
+async fn handler_with(vars: &[(&str, &str)]) -> Handler {
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let config = Config::from_lookup(|k| {
+        vars.iter()
+            .find(|(name, _)| name == k)
+            .map(|(_, v)| v.clone())
+    })
+    .unwrap();
+    Handler::new(config, clients().await)
+}
+
+async fn handler() -> Handler {
+    handler_with(&[]).await
+}
+
+fn keys(v: &Value) -> BTreeSet<String> {
+    v.as_object().unwrap().keys().cloned().collect()
+}
+
+fn set(keys: &[&str]) -> BTreeSet<String> {
+    keys.iter().map(|k| k.to_string()).collect()
+}
+
+/// Creates an instance of `engine`, its password parameter, runs the handler on the
+/// instance-created event and returns (outcome, stored secret).
+async fn provision_instance(engine: &str, username: &str) -> (String, Value, Value) {
+    let c = clients().await;
+    let id = unique(&engine.replace('_', "-"));
+    create_instance(&c, &id, engine, username).await;
+    put_password(
+        &c,
+        &format!("/db-secrets/rds/{id}/{username}"),
+        "S3cret-pw!",
+    )
+    .await;
+    let outcome = handler()
+        .await
+        .handle(&rds_event("instance", &id, "RDS-EVENT-0005"))
+        .await
+        .unwrap();
+    let outcome = serde_json::to_value(outcome).unwrap();
+    let name = format!("db-secrets/rds/{id}/{username}");
+    let secret = secret_json(&c, &name).await.expect("secret stored");
+    (id, outcome, secret)
+}
+
+#[tokio::test]
+async fn instances_of_every_moto_engine_get_a_correctly_shaped_secret() {
+    let cases = [
+        ("mysql", "mysql", 3306),
+        ("postgres", "postgres", 5432),
+        ("mariadb", "mariadb", 3306),
+        ("oracle-ee", "oracle", 1521),
+        ("oracle-se2", "oracle", 1521),
+        ("sqlserver-ee", "sqlserver", 1433),
+        ("sqlserver-web", "sqlserver", 1433),
+    ];
+    for (engine, secret_engine, port) in cases {
+        let (id, outcome, secret) = provision_instance(engine, "admin").await;
+        assert_eq!(outcome["outcome"], "created", "{engine}: {outcome}");
+        assert_eq!(outcome["secretName"], format!("db-secrets/rds/{id}/admin"));
+        assert!(outcome["secretArn"]
+            .as_str()
+            .unwrap()
+            .starts_with("arn:aws:secretsmanager:"));
+        assert_eq!(
+            outcome["database"],
+            json!({"service": "rds", "identifier": id, "engine": engine})
+        );
+        assert!(outcome.get("password").is_none());
+
+        let mut expected = set(&[
+            "engine",
+            "host",
+            "username",
+            "password",
+            "port",
+            "dbInstanceIdentifier",
+        ]);
+        if secret.get("dbname").is_some() {
+            expected.insert("dbname".into());
+            assert!(secret["dbname"].as_str().is_some_and(|d| !d.is_empty()));
+        }
+        assert_eq!(keys(&secret), expected, "{engine}: {secret}");
+        assert_eq!(secret["engine"], secret_engine, "{engine}");
+        assert_eq!(
+            secret["port"],
+            json!(port),
+            "{engine}: port must be a JSON number"
+        );
+        assert_eq!(secret["username"], "admin");
+        assert_eq!(secret["password"], "S3cret-pw!");
+        assert_eq!(secret["dbInstanceIdentifier"], id.as_str());
+        assert!(secret["host"].as_str().unwrap().contains(&id), "{secret}");
+    }
+}
+
+#[tokio::test]
+async fn aurora_clusters_get_a_cluster_secret_with_the_writer_endpoint() {
+    let c = clients().await;
+    for (engine, secret_engine, port) in [
+        ("aurora-postgresql", "postgres", 5432),
+        ("aurora-mysql", "mysql", 3306),
+    ] {
+        let id = unique("aurora");
+        create_cluster(&c, &id, engine, "clusteradmin", Some("appdb")).await;
+        put_password(
+            &c,
+            &format!("/db-secrets/rds/{id}/clusteradmin"),
+            "cluster-pw",
+        )
+        .await;
+        let outcome = handler()
+            .await
+            .handle(&rds_event("cluster", &id, "RDS-EVENT-0170"))
+            .await
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(&outcome).unwrap()["outcome"],
+            "created"
+        );
+        let secret = secret_json(&c, &format!("db-secrets/rds/{id}/clusteradmin"))
+            .await
+            .unwrap();
+        assert_eq!(
+            keys(&secret),
+            set(&[
+                "engine",
+                "host",
+                "username",
+                "password",
+                "port",
+                "dbname",
+                "dbClusterIdentifier"
+            ])
+        );
+        assert_eq!(secret["engine"], secret_engine);
+        assert_eq!(secret["port"], json!(port));
+        assert_eq!(secret["dbname"], "appdb");
+        assert_eq!(secret["dbClusterIdentifier"], id.as_str());
+        let writer = c
+            .rds
+            .describe_db_clusters()
+            .db_cluster_identifier(&id)
+            .send()
+            .await
+            .unwrap()
+            .db_clusters()[0]
+            .endpoint()
+            .unwrap()
+            .to_string();
+        assert_eq!(secret["host"], writer.as_str());
+    }
+}
+
+#[tokio::test]
+async fn aurora_member_instance_is_skipped() {
+    let c = clients().await;
+    let cluster = unique("aurora-m");
+    create_cluster(&c, &cluster, "aurora-postgresql", "admin", None).await;
+    let member = unique("aurora-m-i");
+    c.rds
+        .create_db_instance()
+        .db_instance_identifier(&member)
+        .db_cluster_identifier(&cluster)
+        .engine("aurora-postgresql")
+        .db_instance_class("db.r6g.large")
+        .send()
+        .await
+        .unwrap();
+    put_password(&c, &format!("/db-secrets/rds/{member}/admin"), "pw").await;
+    let outcome = handler()
+        .await
+        .handle(&rds_event("instance", &member, "RDS-EVENT-0005"))
+        .await
+        .unwrap();
+    let v = serde_json::to_value(&outcome).unwrap();
+    assert_eq!(v["outcome"], "skipped", "{v}");
+    assert!(v["reason"].as_str().unwrap().contains(&cluster));
+    assert!(secret_json(&c, &format!("db-secrets/rds/{member}/admin"))
+        .await
+        .is_none());
+}
+
+#[tokio::test]
+async fn managed_master_password_is_skipped_with_the_managed_secret_arn() {
+    let c = clients().await;
+    let id = unique("managed");
+    c.rds
+        .create_db_instance()
+        .db_instance_identifier(&id)
+        .engine("postgres")
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .master_username("admin")
+        .manage_master_user_password(true)
+        .send()
+        .await
+        .unwrap();
+    put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "pw").await;
+    let v = serde_json::to_value(
+        handler()
+            .await
+            .handle(&rds_event("instance", &id, "RDS-EVENT-0005"))
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(v["outcome"], "skipped", "{v}");
+    let reason = v["reason"].as_str().unwrap();
+    assert!(reason.contains("arn:aws:secretsmanager:"), "{reason}");
+    assert!(secret_json(&c, &format!("db-secrets/rds/{id}/admin"))
+        .await
+        .is_none());
+}
+
+#[tokio::test]
+async fn unsupported_engines_are_skipped() {
+    let c = clients().await;
+    let id = unique("neptune");
+    create_instance(&c, &id, "neptune", "admin").await;
+    put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "pw").await;
+    let v = serde_json::to_value(
+        handler()
+            .await
+            .handle(&rds_event("instance", &id, "RDS-EVENT-0005"))
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(v["outcome"], "skipped", "{v}");
+    assert!(v["reason"].as_str().unwrap().contains("neptune"));
+    assert!(secret_json(&c, &format!("db-secrets/rds/{id}/admin"))
+        .await
+        .is_none());
+}
+
+#[tokio::test]
+async fn missing_or_plain_parameters_fail_and_create_nothing() {
+    let c = clients().await;
+    let id = unique("noparam");
+    create_instance(&c, &id, "mysql", "admin").await;
+    let event = rds_event("instance", &id, "RDS-EVENT-0005");
+    let name = format!("db-secrets/rds/{id}/admin");
+
+    let e = handler().await.handle(&event).await.unwrap_err();
+    assert_eq!(e.error_type(), "PasswordParameterNotFound");
+    assert!(e
+        .to_string()
+        .contains(&format!("/db-secrets/rds/{id}/admin")));
+    assert!(secret_json(&c, &name).await.is_none());
+
+    for kind in [ParameterType::String, ParameterType::StringList] {
+        put_parameter(
+            &c,
+            &format!("/db-secrets/rds/{id}/admin"),
+            "plain-pw-value",
+            kind.clone(),
+        )
+        .await;
+        let e = handler().await.handle(&event).await.unwrap_err();
+        assert_eq!(e.error_type(), "PasswordParameterNotSecure", "{kind:?}");
+        assert!(e.to_string().contains(kind.as_str()));
+        assert!(!e.to_string().contains("plain-pw-value"));
+        assert!(secret_json(&c, &name).await.is_none());
+    }
+}
+
+#[tokio::test]
+async fn unknown_databases_are_not_found() {
+    for (kind, code) in [
+        ("instance", "RDS-EVENT-0005"),
+        ("cluster", "RDS-EVENT-0170"),
+    ] {
+        let id = unique("ghost");
+        let e = handler()
+            .await
+            .handle(&rds_event(kind, &id, code))
+            .await
+            .unwrap_err();
+        assert_eq!(e.error_type(), "DatabaseNotFound", "{kind}");
+        assert!(e.to_string().contains(&id));
+    }
+}
+
+#[tokio::test]
+async fn an_existing_secret_is_left_untouched_and_a_replay_is_unchanged() {
+    let c = clients().await;
+    let id = unique("existing");
+    create_instance(&c, &id, "postgres", "admin").await;
+    put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "initial-pw").await;
+    let event = rds_event("instance", &id, "RDS-EVENT-0005");
+    let name = format!("db-secrets/rds/{id}/admin");
+
+    let first = serde_json::to_value(handler().await.handle(&event).await.unwrap()).unwrap();
+    assert_eq!(first["outcome"], "created");
+
+    // The password was rotated since: a replay must not write the initial one back.
+    c.secrets
+        .put_secret_value()
+        .secret_id(&name)
+        .secret_string(r#"{"username":"admin","password":"rotated"}"#)
+        .send()
+        .await
+        .unwrap();
+    let replay = serde_json::to_value(handler().await.handle(&event).await.unwrap()).unwrap();
+    assert_eq!(replay["outcome"], "unchanged", "{replay}");
+    assert_eq!(replay["secretName"], name.as_str());
+    assert_eq!(secret_json(&c, &name).await.unwrap()["password"], "rotated");
+    assert_eq!(
+        version_count(&c, &name).await,
+        2,
+        "the replay added no version"
+    );
+}
+
+#[tokio::test]
+async fn invalid_rendered_names_fail_before_any_secret_is_created() {
+    let c = clients().await;
+    let id = unique("badname");
+    create_instance(&c, &id, "mysql", "admin").await;
+    put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "pw").await;
+    let h = handler_with(&[("SECRET_NAME_TEMPLATE", "db/{identifier}/{username}-secret")]).await;
+    let e = h
+        .handle(&rds_event("instance", &id, "RDS-EVENT-0005"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_type(), "InvalidSecretName");
+    assert!(e.to_string().contains(&format!("db/{id}/admin-secret")));
+    assert!(secret_json(&c, &format!("db/{id}/admin-secret"))
+        .await
+        .is_none());
+}
+
+#[tokio::test]
+async fn ignored_events_touch_nothing() {
+    let c = clients().await;
+    let id = unique("reset");
+    create_instance(&c, &id, "mysql", "admin").await;
+    put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "pw").await;
+    // A master-password reset (RDS-EVENT-0016) of an existing database is not a creation.
+    for event in [
+        rds_event("instance", &id, "RDS-EVENT-0016"),
+        json!({"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {}}),
+    ] {
+        let v = serde_json::to_value(handler().await.handle(&event).await.unwrap()).unwrap();
+        assert_eq!(v["outcome"], "ignored", "{v}");
+        assert!(!v["reason"].as_str().unwrap().is_empty());
+    }
+    assert!(secret_json(&c, &format!("db-secrets/rds/{id}/admin"))
+        .await
+        .is_none());
+}
+
+#[tokio::test]
+async fn a_parameter_template_without_username_is_read_concurrently_and_custom_names_apply() {
+    let c = clients().await;
+    let id = unique("custom");
+    create_instance(&c, &id, "mariadb", "root").await;
+    put_password(&c, &format!("/pw/{ACCOUNT}/{REGION}/{id}"), "custom-pw").await;
+    let h = handler_with(&[
+        (
+            "PASSWORD_PARAMETER_TEMPLATE",
+            "/pw/{account}/{region}/{identifier}",
+        ),
+        ("SECRET_NAME_TEMPLATE", "{engine}/{identifier}/{username}"),
+        ("SECRET_DESCRIPTION_TEMPLATE", "custom {identifier}"),
+    ])
+    .await;
+    let v = serde_json::to_value(
+        h.handle(&rds_event("instance", &id, "RDS-EVENT-0005"))
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(v["outcome"], "created");
+    let name = format!("mariadb/{id}/root");
+    assert_eq!(
+        secret_json(&c, &name).await.unwrap()["password"],
+        "custom-pw"
+    );
+    let d = c
+        .secrets
+        .describe_secret()
+        .secret_id(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.description(), Some(format!("custom {id}").as_str()));
+}
+
+// --- the adapters on their own ----------------------------------------------------------------
+
+#[tokio::test]
+async fn describe_adapter_reads_instances_and_clusters() {
+    let c = clients().await;
+    let id = unique("adapter");
+    create_instance(&c, &id, "postgres", "pgadmin").await;
+    let db = database::describe(&c, &Target::DbInstance(id.clone()))
+        .await
+        .unwrap();
+    assert_eq!(db.engine, "postgres");
+    assert_eq!(db.master_username.as_deref(), Some("pgadmin"));
+    assert_eq!(db.port, Some(5432));
+    assert!(db.host.is_some());
+    assert_eq!(db.cluster, None);
+    assert_eq!(db.managed_secret_arn, None);
+
+    let cid = unique("adapter-c");
+    create_cluster(&c, &cid, "aurora-mysql", "admin", Some("shop")).await;
+    let db = database::describe(&c, &Target::DbCluster(cid.clone()))
+        .await
+        .unwrap();
+    assert_eq!(db.engine, "aurora-mysql");
+    assert_eq!(db.dbname.as_deref(), Some("shop"));
+}
+
+#[tokio::test]
+async fn password_adapter_accepts_only_non_empty_secure_strings() {
+    let c = clients().await;
+    let base = format!("/adapter/{}", unique("pw"));
+    put_password(&c, &format!("{base}/secure"), "v4lue").await;
+    let pw = password::read(&c.ssm, &format!("{base}/secure"))
+        .await
+        .unwrap();
+    assert_eq!(pw.expose_secret(), "v4lue");
+    assert!(!format!("{pw:?}").contains("v4lue"));
+
+    let e = password::read(&c.ssm, &format!("{base}/missing"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::PasswordParameterNotFound { .. }));
+}
+
+#[tokio::test]
+async fn store_adapter_creates_once() {
+    let c = clients().await;
+    let name = format!("adapter/{}", unique("store"));
+    let value = SecretString::from(r#"{"password":"x"}"#.to_string());
+    let first = store::create(&c.secrets, &name, "d", &value).await.unwrap();
+    assert!(matches!(first, store::Stored::Created { ref arn, .. } if arn.contains(&name)));
+    let second = store::create(&c.secrets, &name, "d", &value).await.unwrap();
+    assert_eq!(second, store::Stored::AlreadyExists);
+    assert_eq!(version_count(&c, &name).await, 1);
+}

@@ -1,0 +1,335 @@
+//! Shared test support: moto (the local AWS), SDK clients pointed at it, seeding helpers, and
+//! the built function driven through a local Lambda Runtime API.
+//!
+//! Each integration-test binary starts one moto server on a free loopback port (through
+//! `moto_launcher.py`, with the venv the test command installs) and isolates its tests by
+//! giving every database a unique identifier.
+#![allow(dead_code)]
+
+pub mod runtime_api;
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread;
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_secretsmanager::config::Credentials;
+use db_secret_provisioner::aws::Clients;
+use serde_json::{json, Value};
+
+use runtime_api::{Answer, RuntimeApi};
+
+pub const REGION: &str = "us-east-1";
+pub const ACCOUNT: &str = "123456789012";
+
+/// A running moto server.
+pub struct Moto {
+    pub endpoint: String,
+    _stdin: Mutex<ChildStdin>,
+    _child: Mutex<Child>,
+}
+
+fn project_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The Python that has moto: `MOTO_PYTHON`, or the project's `.venv` (made by `make test`).
+pub fn moto_python() -> PathBuf {
+    if let Some(p) = std::env::var_os("MOTO_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = project_dir().join(".venv/bin/python");
+    assert!(
+        venv.exists(),
+        "moto is not installed: run `make test` (it creates .venv with moto[server]) or set MOTO_PYTHON"
+    );
+    venv
+}
+
+/// Starts a moto server for this test binary (once) and returns it.
+pub fn moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(|| start_moto(None))
+}
+
+/// Starts a separate moto server (e.g. one a test may stop).
+pub fn start_moto(port: Option<u16>) -> Moto {
+    let mut cmd = Command::new(moto_python());
+    cmd.arg(project_dir().join("tests/support/moto_launcher.py"));
+    if let Some(p) = port {
+        cmd.args(["--port", &p.to_string()]);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start moto_launcher.py");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let port = loop {
+        let line = lines
+            .next()
+            .expect("moto_launcher.py exited before printing its port")
+            .unwrap();
+        if let Some(p) = line.strip_prefix("MOTO_PORT=") {
+            break p.trim().to_string();
+        }
+    };
+    // Keep draining moto's stdout so it never blocks on a full pipe.
+    thread::spawn(move || for _ in lines {});
+    let stdin = child.stdin.take().unwrap();
+    Moto {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        _stdin: Mutex::new(stdin),
+        _child: Mutex::new(child),
+    }
+}
+
+/// SDK configuration for moto in `region`, as the function builds it from its environment.
+pub async fn sdk_config(endpoint: &str, region: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new(region.to_string()))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .load()
+        .await
+}
+
+pub async fn clients() -> Clients {
+    Clients::new(&sdk_config(&moto().endpoint, REGION).await)
+}
+
+/// A unique, valid RDS identifier for one test.
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeding moto
+
+/// moto 5.2.5 creates instances of mysql, postgres, mariadb, oracle-ee/se/se1/se2,
+/// sqlserver-ee/ex/se/web and neptune; it has no default version for mariadb. (The `-cdb`,
+/// `custom-*`, `sqlserver-dev-ee` and `db2-*` engines are covered with aws-smithy-mocks.)
+fn engine_version(engine: &str) -> Option<String> {
+    (engine == "mariadb").then(|| "10.11.6".to_string())
+}
+
+pub async fn create_instance(c: &Clients, id: &str, engine: &str, username: &str) {
+    c.rds
+        .create_db_instance()
+        .db_instance_identifier(id)
+        .engine(engine)
+        .set_engine_version(engine_version(engine))
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .master_username(username)
+        .master_user_password("moto-master-pw-unused")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create {engine} instance {id}: {e:?}"));
+}
+
+pub async fn create_cluster(
+    c: &Clients,
+    id: &str,
+    engine: &str,
+    username: &str,
+    dbname: Option<&str>,
+) {
+    c.rds
+        .create_db_cluster()
+        .db_cluster_identifier(id)
+        .engine(engine)
+        .master_username(username)
+        .master_user_password("moto-master-pw-unused")
+        .set_database_name(dbname.map(str::to_string))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create {engine} cluster {id}: {e:?}"));
+}
+
+pub async fn put_parameter(
+    c: &Clients,
+    name: &str,
+    value: &str,
+    kind: aws_sdk_ssm::types::ParameterType,
+) {
+    c.ssm
+        .put_parameter()
+        .name(name)
+        .value(value)
+        .r#type(kind)
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("put parameter {name}: {e:?}"));
+}
+
+pub async fn put_password(c: &Clients, name: &str, value: &str) {
+    put_parameter(
+        c,
+        name,
+        value,
+        aws_sdk_ssm::types::ParameterType::SecureString,
+    )
+    .await
+}
+
+/// The stored secret's JSON, or `None` if there is no such secret.
+pub async fn secret_json(c: &Clients, name: &str) -> Option<Value> {
+    match c.secrets.get_secret_value().secret_id(name).send().await {
+        Ok(out) => Some(serde_json::from_str(out.secret_string().unwrap()).unwrap()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            None
+        }
+        Err(e) => panic!("GetSecretValue {name}: {e:?}"),
+    }
+}
+
+/// How many versions a secret has.
+pub async fn version_count(c: &Clients, name: &str) -> usize {
+    c.secrets
+        .list_secret_version_ids()
+        .secret_id(name)
+        .send()
+        .await
+        .unwrap()
+        .versions()
+        .len()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+pub fn rds_event(kind: &str, id: &str, event_code: &str) -> Value {
+    let (detail_type, source_type, arn_type) = match kind {
+        "instance" => ("RDS DB Instance Event", "DB_INSTANCE", "db"),
+        "cluster" => ("RDS DB Cluster Event", "CLUSTER", "cluster"),
+        other => panic!("unknown kind {other}"),
+    };
+    let arn = format!("arn:aws:rds:{REGION}:{ACCOUNT}:{arn_type}:{id}");
+    json!({
+        "version": "0",
+        "id": format!("evt-{id}"),
+        "detail-type": detail_type,
+        "source": "aws.rds",
+        "account": ACCOUNT,
+        "time": "2026-09-27T22:36:43Z",
+        "region": REGION,
+        "resources": [arn],
+        "detail": {
+            "EventCategories": ["creation"],
+            "SourceType": source_type,
+            "SourceArn": arn,
+            "Date": "2026-09-27T22:36:43.292Z",
+            "Message": "created",
+            "SourceIdentifier": format!("rds:{id}"),
+            "EventID": event_code
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The built function, run through the Runtime API
+
+/// A running function process with its own Runtime API.
+pub struct Function {
+    pub api: RuntimeApi,
+    child: Child,
+    output: Arc<Mutex<String>>,
+}
+
+impl Function {
+    /// Starts `binary` against moto at `endpoint` with extra environment variables.
+    pub fn start(binary: &Path, endpoint: &str, env: &[(&str, &str)]) -> Function {
+        let api = RuntimeApi::start();
+        let mut cmd = Command::new(binary);
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_LAMBDA_RUNTIME_API", api.address())
+            .env("AWS_LAMBDA_FUNCTION_NAME", "db-secret-provisioner")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", REGION)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("RUST_LOG", "debug");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the function binary");
+        let output = Arc::new(Mutex::new(String::new()));
+        for pipe in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let output = output.clone();
+            thread::spawn(move || {
+                let mut reader = BufReader::new(pipe);
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                    output.lock().unwrap().push_str(&line);
+                    line.clear();
+                }
+            });
+        }
+        Function { api, child, output }
+    }
+
+    /// Starts the binary cargo built for these tests against the shared moto.
+    pub fn start_default(env: &[(&str, &str)]) -> Function {
+        Function::start(
+            Path::new(env!("CARGO_BIN_EXE_db-secret-provisioner")),
+            &moto().endpoint,
+            env,
+        )
+    }
+
+    pub fn invoke(&self, event: &Value) -> Answer {
+        self.api.invoke(event, Duration::from_secs(60))
+    }
+
+    /// Everything the process wrote to stdout and stderr so far.
+    pub fn logs(&self) -> String {
+        self.output.lock().unwrap().clone()
+    }
+
+    /// Waits for the process to exit (after an init error); returns its exit status.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
