@@ -59,6 +59,12 @@ impl Config {
             "SECRET_DESCRIPTION_TEMPLATE",
             DEFAULT_SECRET_DESCRIPTION_TEMPLATE,
         )?;
+        if lookup("LOG_SENSITIVE_BODIES").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+            return Err(Error::config(
+                "LOG_SENSITIVE_BODIES",
+                "it makes the AWS SDK log request and response bodies, which carry the password; unset it",
+            ));
+        }
         Ok(Config {
             secret_name,
             password_parameter,

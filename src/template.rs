@@ -134,7 +134,7 @@ impl Template {
 
     /// Whether the template refers to `field`.
     pub fn uses(&self, field: Field) -> bool {
-        self.parts.iter().any(|p| *p == Part::Value(field))
+        self.parts.contains(&Part::Value(field))
     }
 
     /// Renders the template, or `None` if a field it uses is not known.

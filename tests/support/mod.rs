@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_secretsmanager::config::Credentials;
-use db_secret_provisioner::aws::Clients;
+pub use db_secret_provisioner::aws::Clients;
 use serde_json::{json, Value};
 
 use runtime_api::{Answer, RuntimeApi};
@@ -245,6 +245,26 @@ pub fn rds_event(kind: &str, id: &str, event_code: &str) -> Value {
 // ---------------------------------------------------------------------------------------------
 // The built function, run through the Runtime API
 
+/// The function binary cargo built: known to integration tests at compile time; an example
+/// finds it next to its own `examples/` folder.
+pub fn built_binary() -> PathBuf {
+    if let Some(path) = option_env!("CARGO_BIN_EXE_db-secret-provisioner") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().unwrap();
+    let binary = exe
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .join("db-secret-provisioner");
+    assert!(
+        binary.exists(),
+        "{} is missing: run `cargo build --bins --examples` first",
+        binary.display()
+    );
+    binary
+}
+
 /// A running function process with its own Runtime API.
 pub struct Function {
     pub api: RuntimeApi,
@@ -269,7 +289,10 @@ impl Function {
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", REGION)
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("RUST_LOG", "debug");
+            .env(
+                "RUST_LOG",
+                std::env::var("FUNCTION_RUST_LOG").unwrap_or_else(|_| "trace".into()),
+            );
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -298,11 +321,7 @@ impl Function {
 
     /// Starts the binary cargo built for these tests against the shared moto.
     pub fn start_default(env: &[(&str, &str)]) -> Function {
-        Function::start(
-            Path::new(env!("CARGO_BIN_EXE_db-secret-provisioner")),
-            &moto().endpoint,
-            env,
-        )
+        Function::start(&built_binary(), &moto().endpoint, env)
     }
 
     pub fn invoke(&self, event: &Value) -> Answer {

@@ -7,6 +7,7 @@ Usage: python moto_launcher.py [--port N]   (default: a free port)
 """
 
 import argparse
+import logging
 import sys
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
@@ -16,6 +17,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
+    # No access log per request: the test output stays readable.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()

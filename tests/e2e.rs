@@ -1,0 +1,162 @@
+//! End to end: the built binary, driven through the Lambda Runtime API exactly as Lambda runs
+//! it, against moto.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::json;
+use support::runtime_api::Answer;
+use support::*;
+
+const PASSWORD: &str = "e2e-Pa55word-never-logged-7c1f";
+
+#[tokio::test]
+async fn rds_instance_created_stores_the_secret_and_a_replay_is_unchanged() {
+    let c = clients().await;
+    let id = unique("e2e");
+    create_instance(&c, &id, "postgres", "admin").await;
+    put_password(&c, &format!("/db-secrets/rds/{id}/admin"), PASSWORD).await;
+
+    let function = Function::start_default(&[]);
+    let event = rds_event("instance", &id, "RDS-EVENT-0005");
+    let first = function.invoke(&event);
+    let outcome = first.response();
+    assert_eq!(outcome["outcome"], "created", "{outcome}");
+    let name = format!("db-secrets/rds/{id}/admin");
+    assert_eq!(outcome["secretName"], name.as_str());
+
+    let secret = secret_json(&c, &name).await.expect("stored");
+    assert_eq!(secret["engine"], "postgres");
+    assert_eq!(secret["password"], PASSWORD);
+    assert_eq!(secret["port"], json!(5432));
+
+    // Lambda and EventBridge retry; RDS repeats events.
+    let replay = function.invoke(&event);
+    assert_eq!(replay.response()["outcome"], "unchanged");
+    assert_eq!(version_count(&c, &name).await, 1);
+
+    // Every log line, at trace level, SDK internals included: the password is in none of them.
+    let logs = function.logs();
+    if std::env::var_os("SHOW_LOGS").is_some() {
+        eprintln!("{logs}");
+    }
+    assert!(logs.contains("invocation finished"), "{logs}");
+    assert!(
+        !logs.contains(PASSWORD),
+        "the password leaked into the logs"
+    );
+    assert!(!outcome.to_string().contains(PASSWORD));
+}
+
+#[tokio::test]
+async fn failures_are_lambda_errors_with_a_stable_error_type_and_no_password() {
+    let c = clients().await;
+    let id = unique("e2e-err");
+    create_instance(&c, &id, "mysql", "admin").await;
+    let function = Function::start_default(&[]);
+
+    let missing = function.invoke(&rds_event("instance", &id, "RDS-EVENT-0005"));
+    assert_eq!(missing.error_type(), "PasswordParameterNotFound");
+    let Answer::Error(body) = &missing else {
+        unreachable!()
+    };
+    assert!(body["errorMessage"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("/db-secrets/rds/{id}/admin")));
+
+    put_parameter(
+        &c,
+        &format!("/db-secrets/rds/{id}/admin"),
+        PASSWORD,
+        aws_sdk_ssm::types::ParameterType::String,
+    )
+    .await;
+    let plain = function.invoke(&rds_event("instance", &id, "RDS-EVENT-0005"));
+    assert_eq!(plain.error_type(), "PasswordParameterNotSecure");
+
+    let ghost = function.invoke(&rds_event("cluster", &unique("ghost"), "RDS-EVENT-0170"));
+    assert_eq!(ghost.error_type(), "DatabaseNotFound");
+
+    let invalid = function.invoke(&json!({"source": "aws.rds", "detail-type": "RDS DB Instance Event", "detail": {"EventID": "RDS-EVENT-0005"}}));
+    assert_eq!(invalid.error_type(), "InvalidEvent");
+
+    let ignored = function.invoke(&json!({"hello": "world"}));
+    assert_eq!(ignored.response()["outcome"], "ignored");
+
+    assert!(secret_json(&c, &format!("db-secrets/rds/{id}/admin"))
+        .await
+        .is_none());
+    let logs = function.logs();
+    assert!(
+        logs.contains("PasswordParameterNotSecure"),
+        "errors are logged with their type"
+    );
+    assert!(!logs.contains(PASSWORD));
+    assert!(!format!("{plain:?}").contains(PASSWORD));
+}
+
+#[test]
+fn configuration_errors_are_reported_to_the_init_error_endpoint() {
+    let mut function = Function::start_default(&[("SECRET_NAME_TEMPLATE", "db/{hostname}")]);
+    let init_error = function
+        .api
+        .wait_init_error(Duration::from_secs(30))
+        .expect("an /init/error call");
+    assert_eq!(init_error["errorType"], "ConfigurationError");
+    let message = init_error["errorMessage"].as_str().unwrap();
+    assert!(
+        message.contains("SECRET_NAME_TEMPLATE") && message.contains("{hostname}"),
+        "{message}"
+    );
+    let status = function
+        .wait_exit(Duration::from_secs(10))
+        .expect("the process exits");
+    assert!(!status.success());
+}
+
+#[tokio::test]
+async fn the_shipped_sample_events_work_against_moto() {
+    let c = clients().await;
+    // events/rds-instance-created.json and events/aurora-cluster-created.json name these.
+    create_instance(&c, "orders-db", "mysql", "admin").await;
+    put_password(&c, "/db-secrets/rds/orders-db/admin", PASSWORD).await;
+    create_cluster(
+        &c,
+        "inventory-aurora",
+        "aurora-postgresql",
+        "postgres",
+        Some("inventory"),
+    )
+    .await;
+    put_password(&c, "/db-secrets/rds/inventory-aurora/postgres", PASSWORD).await;
+
+    let function = Function::start_default(&[]);
+    let read = |f: &str| -> serde_json::Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(format!("{}/events/{f}", env!("CARGO_MANIFEST_DIR"))).unwrap(),
+        )
+        .unwrap()
+    };
+    let a = function.invoke(&read("rds-instance-created.json"));
+    assert_eq!(a.response()["outcome"], "created");
+    let b = function.invoke(&read("aurora-cluster-created.json"));
+    assert_eq!(b.response()["outcome"], "created");
+    assert_eq!(
+        secret_json(&c, "db-secrets/rds/inventory-aurora/postgres")
+            .await
+            .unwrap()["dbname"],
+        "inventory"
+    );
+    for f in [
+        "ignored-ec2-state-change.json",
+        "ignored-rds-password-reset.json",
+    ] {
+        assert_eq!(
+            function.invoke(&read(f)).response()["outcome"],
+            "ignored",
+            "{f}"
+        );
+    }
+}

@@ -1,0 +1,44 @@
+//! Clients answered by `aws-smithy-mocks` rules instead of an endpoint: for what moto cannot
+//! emulate (engines it rejects, resources stuck in `creating`, injected faults).
+
+use aws_sdk_secretsmanager::config::{Credentials, Region};
+use aws_smithy_mocks::{create_mock_http_client, MockResponseInterceptor, Rule, RuleMode};
+use db_secret_provisioner::aws::Clients;
+
+fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
+    rules.iter().fold(
+        MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny),
+        |i, r| i.with_rule(r),
+    )
+}
+
+macro_rules! client {
+    ($krate:ident, $rules:expr) => {
+        $krate::Client::from_conf(
+            $krate::Config::builder()
+                .behavior_version_latest()
+                .region(Region::new("us-east-1"))
+                .credentials_provider(Credentials::new("mock", "mock", None, None, "mock"))
+                .http_client(create_mock_http_client())
+                .interceptor(interceptor($rules))
+                .build(),
+        )
+    };
+}
+
+/// Rules per service; a call no rule matches fails the test's expectations (the mock
+/// interceptor answers it with an error).
+#[derive(Default)]
+pub struct Rules<'a> {
+    pub rds: Vec<&'a Rule>,
+    pub ssm: Vec<&'a Rule>,
+    pub secrets: Vec<&'a Rule>,
+}
+
+pub fn clients(rules: &Rules<'_>) -> Clients {
+    Clients {
+        rds: client!(aws_sdk_rds, &rules.rds),
+        ssm: client!(aws_sdk_ssm, &rules.ssm),
+        secrets: client!(aws_sdk_secretsmanager, &rules.secrets),
+    }
+}
