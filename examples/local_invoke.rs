@@ -4,22 +4,56 @@
 //! secret.
 //!
 //! Usage: cargo run --example local_invoke -- [EVENT_FILE ...]
-//! (default: events/rds-instance-created.json). Environment variables such as
-//! `SECRET_NAME_TEMPLATE` are passed on to the function.
+//! (default: events/rds-instance-created.json). `*_TEMPLATE` variables are passed on to the
+//! function; `ENGINE=docdb` (or another engine) changes the engine of the seeded database.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use db_secret_provisioner::event::{recognise, Recognised, Target};
+use db_secret_provisioner::event::{recognise, Recognised, Request, Target};
 use serde_json::Value;
 use support::*;
 
-/// The demo database's engine and master user per kind of target.
-fn seed_for(target: &Target) -> (&'static str, &'static str) {
-    match target {
+/// Creates, in moto, the database a recognised event names and the initial-password
+/// parameter the function will read (default templates). `ENGINE` overrides the engine.
+async fn seed(clients: &Clients, request: &Request) {
+    let id = request.target.identifier();
+    let engine_override = std::env::var("ENGINE").ok();
+    let (engine, master) = match &request.target {
         Target::DbInstance(_) => ("mysql", "admin"),
         Target::DbCluster(_) => ("aurora-postgresql", "postgres"),
+        Target::RedshiftCluster(_) => ("redshift", "awsuser"),
+        Target::Workgroup(_) | Target::WorkgroupArn(_) => {
+            println!("moto has no Redshift Serverless: this event is covered by tests/mocked.rs");
+            return;
+        }
+    };
+    let engine = engine_override.as_deref().unwrap_or(engine);
+    let master = request.master_username_hint.as_deref().unwrap_or(master);
+    match &request.target {
+        Target::DbInstance(_) => create_instance(clients, id, engine, master).await,
+        Target::DbCluster(_) => create_cluster(clients, id, engine, master, Some("app")).await,
+        _ => create_redshift_cluster(clients, id, master).await,
     }
+    let service = if engine == "docdb" {
+        "docdb"
+    } else {
+        request.target.service_guess()
+    };
+    let (user, parameter) = match &request.user {
+        Some(u) => (
+            u.username.as_str(),
+            u.password_parameter
+                .clone()
+                .unwrap_or_else(|| format!("/db-secrets/{service}/{id}/{}", u.username)),
+        ),
+        None => (master, format!("/db-secrets/{service}/{id}/{master}")),
+    };
+    put_password(clients, &parameter, "demo-Initial-Passw0rd").await;
+    println!(
+        "seeded: {engine} {} {id:?}; SecureString {parameter} for {user}",
+        request.target.kind()
+    );
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -49,20 +83,7 @@ async fn main() {
         .unwrap_or_else(|e| panic!("{file} is not JSON: {e}"));
         println!("== {file}");
         if let Ok(Recognised::Provision(request)) = recognise(&event) {
-            let (engine, user) = seed_for(&request.target);
-            let id = request.target.identifier();
-            match &request.target {
-                Target::DbInstance(_) => create_instance(&clients, id, engine, user).await,
-                Target::DbCluster(_) => {
-                    create_cluster(&clients, id, engine, user, Some("app")).await
-                }
-            }
-            let parameter = format!("/db-secrets/rds/{id}/{user}");
-            put_password(&clients, &parameter, "demo-Initial-Passw0rd").await;
-            println!(
-                "seeded: {engine} {} {id:?}, SecureString parameter {parameter}",
-                request.target.kind()
-            );
+            seed(&clients, &request).await;
         }
         match function.invoke(&event) {
             runtime_api::Answer::Response(outcome) => {

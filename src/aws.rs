@@ -11,6 +11,8 @@ pub struct Clients {
     pub rds: aws_sdk_rds::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
+    pub redshift: aws_sdk_redshift::Client,
+    pub serverless: aws_sdk_redshiftserverless::Client,
 }
 
 impl Clients {
@@ -21,6 +23,8 @@ impl Clients {
             rds: aws_sdk_rds::Client::new(config),
             ssm: aws_sdk_ssm::Client::new(config),
             secrets: aws_sdk_secretsmanager::Client::new(config),
+            redshift: aws_sdk_redshift::Client::new(config),
+            serverless: aws_sdk_redshiftserverless::Client::new(config),
         }
     }
 }

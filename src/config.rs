@@ -1,5 +1,7 @@
 //! Configuration from environment variables, validated once at init.
 
+use std::time::Duration;
+
 use crate::error::{Error, Result};
 use crate::store;
 use crate::template::{Facts, Template};
@@ -18,7 +20,14 @@ pub struct Config {
     pub description: Template,
     /// The function's own region (`AWS_REGION`), used for `{region}` when an event has none.
     pub region: Option<String>,
+    /// How long a CloudTrail-triggered invocation waits for a `creating` database
+    /// (`WAIT_FOR_AVAILABLE_SECONDS`, default 600; never past the invocation's deadline).
+    pub wait_for_available: Duration,
 }
+
+pub const DEFAULT_WAIT_FOR_AVAILABLE_SECONDS: u64 = 600;
+/// Lambda's longest timeout: a larger wait could never be used.
+const MAX_WAIT_FOR_AVAILABLE_SECONDS: u64 = 900;
 
 impl Config {
     /// Reads the process environment.
@@ -65,10 +74,25 @@ impl Config {
                 "it makes the AWS SDK log request and response bodies, which carry the password; unset it",
             ));
         }
+        let wait_for_available = match lookup("WAIT_FOR_AVAILABLE_SECONDS").filter(|v| !v.trim().is_empty()) {
+            None => DEFAULT_WAIT_FOR_AVAILABLE_SECONDS,
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n <= MAX_WAIT_FOR_AVAILABLE_SECONDS)
+                .ok_or_else(|| {
+                    Error::config(
+                        "WAIT_FOR_AVAILABLE_SECONDS",
+                        format!("{v:?} is not a whole number of seconds from 0 to {MAX_WAIT_FOR_AVAILABLE_SECONDS}"),
+                    )
+                })?,
+        };
         Ok(Config {
             secret_name,
             password_parameter,
             description,
+            wait_for_available: Duration::from_secs(wait_for_available),
             region: lookup("AWS_REGION")
                 .or_else(|| lookup("AWS_DEFAULT_REGION"))
                 .filter(|r| !r.is_empty()),
@@ -129,6 +153,9 @@ mod tests {
             DEFAULT_PASSWORD_PARAMETER_TEMPLATE
         );
         assert_eq!(c.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(c.wait_for_available, Duration::from_secs(600));
+        let c = config(&[("WAIT_FOR_AVAILABLE_SECONDS", "0")]).unwrap();
+        assert_eq!(c.wait_for_available, Duration::ZERO);
         let empty = config(&[("SECRET_NAME_TEMPLATE", "  ")]).unwrap();
         assert_eq!(empty.secret_name.to_string(), DEFAULT_SECRET_NAME_TEMPLATE);
     }

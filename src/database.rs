@@ -1,8 +1,18 @@
 //! Database lookup: what AWS says about a database (engine, endpoint, master user, managed
 //! password). One adapter per service API; all return the same [`Database`].
 
+use std::time::Duration;
+
+use futures_util::FutureExt as _;
+
+use aws_sdk_rds::client::Waiters as _;
 use aws_sdk_rds::operation::describe_db_clusters::DescribeDBClustersError;
 use aws_sdk_rds::operation::describe_db_instances::DescribeDBInstancesError;
+use aws_sdk_redshift::client::Waiters as _;
+use aws_sdk_redshift::operation::describe_clusters::DescribeClustersError;
+use aws_sdk_redshiftserverless::operation::get_namespace::GetNamespaceError;
+use aws_sdk_redshiftserverless::operation::get_workgroup::GetWorkgroupError;
+use aws_smithy_runtime_api::client::waiters::error::WaiterError;
 
 use crate::aws::Clients;
 use crate::error::{Error, Result};
@@ -13,6 +23,8 @@ use crate::event::Target;
 pub enum Service {
     Rds,
     DocDb,
+    Redshift,
+    RedshiftServerless,
 }
 
 impl Service {
@@ -20,6 +32,8 @@ impl Service {
         match self {
             Service::Rds => "rds",
             Service::DocDb => "docdb",
+            Service::Redshift => "redshift",
+            Service::RedshiftServerless => "redshift-serverless",
         }
     }
 }
@@ -60,6 +74,91 @@ pub async fn describe(clients: &Clients, target: &Target) -> Result<Database> {
     match target {
         Target::DbInstance(id) => describe_db_instance(clients, id).await,
         Target::DbCluster(id) => describe_db_cluster(clients, id).await,
+        Target::RedshiftCluster(id) => describe_redshift_cluster(clients, id).await,
+        Target::Workgroup(name) => describe_workgroup(clients, name).await,
+        Target::WorkgroupArn(arn) => {
+            let name = workgroup_name_for_arn(clients, arn).await?;
+            describe_workgroup(clients, &name).await
+        }
+    }
+}
+
+/// Describes the database and, if it has no endpoint yet and `max_wait` allows, waits for it
+/// with the SDK's own waiter (RDS instances and clusters, Redshift clusters), then describes it
+/// again. Redshift Serverless has no SDK waiter: a workgroup still creating is returned as it
+/// is (and the handler answers `DatabaseNotReady`, so Lambda retries).
+pub async fn describe_available(
+    clients: &Clients,
+    target: &Target,
+    max_wait: Duration,
+) -> Result<Database> {
+    let db = describe(clients, target).await?;
+    if db.host.is_some() || max_wait.is_zero() || is_gone(&db.status) {
+        return Ok(db);
+    }
+    let id = db.identifier.as_str();
+    // Waiter futures are large: boxed, they keep the handler's future small.
+    let waited = match target {
+        Target::DbInstance(_) => clients
+            .rds
+            .wait_until_db_instance_available()
+            .db_instance_identifier(id)
+            .wait(max_wait)
+            .boxed()
+            .await
+            .map(drop)
+            .map_err(|e| waiter_failure(e, &db, max_wait)),
+        Target::DbCluster(_) => clients
+            .rds
+            .wait_until_db_cluster_available()
+            .db_cluster_identifier(id)
+            .wait(max_wait)
+            .boxed()
+            .await
+            .map(drop)
+            .map_err(|e| waiter_failure(e, &db, max_wait)),
+        Target::RedshiftCluster(_) => clients
+            .redshift
+            .wait_until_cluster_available()
+            .cluster_identifier(id)
+            .wait(max_wait)
+            .boxed()
+            .await
+            .map(drop)
+            .map_err(|e| waiter_failure(e, &db, max_wait)),
+        Target::Workgroup(_) | Target::WorkgroupArn(_) => return Ok(db),
+    };
+    // A failure state (deleted, failed, ...) is judged on a fresh Describe like any other.
+    match waited {
+        Ok(()) | Err(None) => describe(clients, target).await,
+        Err(Some(e)) => Err(e),
+    }
+}
+
+/// Statuses (any service's spelling) of a database that is going away.
+pub fn is_gone(status: &str) -> bool {
+    matches!(status.to_ascii_lowercase().as_str(), "deleting" | "deleted")
+}
+
+/// `None` for a waiter that ended in a failure state (the caller describes again); the
+/// classified error otherwise.
+fn waiter_failure<O: std::fmt::Debug, E: std::error::Error + Send + Sync + 'static>(
+    err: WaiterError<O, E>,
+    db: &Database,
+    max_wait: Duration,
+) -> Option<Error> {
+    match err {
+        WaiterError::FailureState(_) => None,
+        WaiterError::ExceededMaxWait(_) => Some(Error::DatabaseNotReady {
+            kind: db.kind,
+            identifier: db.identifier.clone(),
+            detail: format!(
+                "still {:?} with no endpoint after waiting {}s",
+                db.status,
+                max_wait.as_secs()
+            ),
+        }),
+        other => Some(Error::aws(db.kind, "wait until available", other)),
     }
 }
 
@@ -159,5 +258,127 @@ async fn describe_db_cluster(clients: &Clients, id: &str) -> Result<Database> {
             .master_user_secret()
             .and_then(|s| s.secret_arn())
             .map(str::to_string),
+    })
+}
+
+async fn describe_redshift_cluster(clients: &Clients, id: &str) -> Result<Database> {
+    let out = clients
+        .redshift
+        .describe_clusters()
+        .cluster_identifier(id)
+        .send()
+        .await
+        .map_err(|e| match e.into_service_error() {
+            DescribeClustersError::ClusterNotFoundFault(_) => Error::DatabaseNotFound {
+                kind: "Redshift cluster",
+                identifier: id.to_string(),
+            },
+            other => Error::aws("Redshift", "DescribeClusters", other),
+        })?;
+    let c = out
+        .clusters()
+        .iter()
+        .find(|c| c.cluster_identifier() == Some(id))
+        .or_else(|| out.clusters().first())
+        .ok_or_else(|| Error::DatabaseNotFound {
+            kind: "Redshift cluster",
+            identifier: id.to_string(),
+        })?;
+    Ok(Database {
+        service: Service::Redshift,
+        kind: "Redshift cluster",
+        identifier: c.cluster_identifier().unwrap_or(id).to_string(),
+        identifier_key: IdentifierKey::DbCluster,
+        engine: "redshift".into(),
+        status: c.cluster_status().unwrap_or_default().to_string(),
+        host: c
+            .endpoint()
+            .and_then(|e| e.address())
+            .filter(|a| !a.is_empty())
+            .map(str::to_string),
+        port: c.endpoint().and_then(|e| e.port()),
+        dbname: c.db_name().map(str::to_string),
+        master_username: c.master_username().map(str::to_string),
+        cluster: None,
+        managed_secret_arn: c.master_password_secret_arn().map(str::to_string),
+    })
+}
+
+/// GetWorkgroup (endpoint, namespace) then GetNamespace (admin user, database, managed
+/// password): the second call needs the first's namespace name.
+async fn describe_workgroup(clients: &Clients, name: &str) -> Result<Database> {
+    let not_found = || Error::DatabaseNotFound {
+        kind: "Redshift Serverless workgroup",
+        identifier: name.to_string(),
+    };
+    let out = clients
+        .serverless
+        .get_workgroup()
+        .workgroup_name(name)
+        .send()
+        .await
+        .map_err(|e| match e.into_service_error() {
+            GetWorkgroupError::ResourceNotFoundException(_) => not_found(),
+            other => Error::aws("Redshift Serverless", "GetWorkgroup", other),
+        })?;
+    let wg = out.workgroup().ok_or_else(not_found)?;
+    let namespace_name = wg.namespace_name().unwrap_or_default().to_string();
+    let ns_out = clients
+        .serverless
+        .get_namespace()
+        .namespace_name(&namespace_name)
+        .send()
+        .await
+        .map_err(|e| match e.into_service_error() {
+            GetNamespaceError::ResourceNotFoundException(_) => Error::DatabaseNotFound {
+                kind: "Redshift Serverless namespace",
+                identifier: namespace_name.clone(),
+            },
+            other => Error::aws("Redshift Serverless", "GetNamespace", other),
+        })?;
+    let ns = ns_out.namespace();
+    Ok(Database {
+        service: Service::RedshiftServerless,
+        kind: "Redshift Serverless workgroup",
+        identifier: wg.workgroup_name().unwrap_or(name).to_string(),
+        identifier_key: IdentifierKey::Namespace(namespace_name.clone()),
+        engine: "redshift".into(),
+        status: wg
+            .status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        host: wg
+            .endpoint()
+            .and_then(|e| e.address())
+            .filter(|a| !a.is_empty())
+            .map(str::to_string),
+        port: wg.endpoint().and_then(|e| e.port()).or(wg.port()),
+        dbname: ns.and_then(|n| n.db_name()).map(str::to_string),
+        master_username: ns.and_then(|n| n.admin_username()).map(str::to_string),
+        cluster: None,
+        managed_secret_arn: ns
+            .and_then(|n| n.admin_password_secret_arn())
+            .map(str::to_string),
+    })
+}
+
+/// The native workgroup-created event may carry only the workgroup's ARN, whose last part is
+/// the workgroup id: find the workgroup with that ARN (paginated ListWorkgroups).
+async fn workgroup_name_for_arn(clients: &Clients, arn: &str) -> Result<String> {
+    let mut pages = clients.serverless.list_workgroups().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Error::aws("Redshift Serverless", "ListWorkgroups", e))?;
+        if let Some(name) = page
+            .workgroups()
+            .iter()
+            .find(|w| w.workgroup_arn() == Some(arn))
+            .and_then(|w| w.workgroup_name())
+        {
+            return Ok(name.to_string());
+        }
+    }
+    Err(Error::DatabaseNotFound {
+        kind: "Redshift Serverless workgroup",
+        identifier: arn.to_string(),
     })
 }

@@ -16,20 +16,43 @@ pub enum Target {
     DbInstance(String),
     /// An RDS DB cluster (Aurora, Multi-AZ DB cluster, DocumentDB).
     DbCluster(String),
+    /// A Redshift provisioned cluster.
+    RedshiftCluster(String),
+    /// A Redshift Serverless workgroup, by name.
+    Workgroup(String),
+    /// A Redshift Serverless workgroup known only by its ARN (which carries the workgroup id,
+    /// not its name): resolved with ListWorkgroups.
+    WorkgroupArn(String),
 }
 
 impl Target {
     pub fn identifier(&self) -> &str {
         match self {
-            Target::DbInstance(id) | Target::DbCluster(id) => id,
+            Target::DbInstance(id)
+            | Target::DbCluster(id)
+            | Target::RedshiftCluster(id)
+            | Target::Workgroup(id)
+            | Target::WorkgroupArn(id) => id,
         }
     }
 
-    /// A human name for messages: "DB instance", "DB cluster".
+    /// A human name for messages: "DB instance", "DB cluster", ...
     pub fn kind(&self) -> &'static str {
         match self {
             Target::DbInstance(_) => "DB instance",
             Target::DbCluster(_) => "DB cluster",
+            Target::RedshiftCluster(_) => "Redshift cluster",
+            Target::Workgroup(_) | Target::WorkgroupArn(_) => "Redshift Serverless workgroup",
+        }
+    }
+
+    /// The `{service}` value when the target alone decides it. RDS targets may turn out to be
+    /// DocumentDB (`docdb`), which only Describe tells.
+    pub fn service_guess(&self) -> &'static str {
+        match self {
+            Target::DbInstance(_) | Target::DbCluster(_) => "rds",
+            Target::RedshiftCluster(_) => "redshift",
+            Target::Workgroup(_) | Target::WorkgroupArn(_) => "redshift-serverless",
         }
     }
 }
@@ -40,6 +63,12 @@ pub enum Trigger {
     RdsInstanceCreated,
     RdsClusterCreated,
     RdsInstanceRestored,
+    CloudTrailCreateDbInstance,
+    CloudTrailCreateDbCluster,
+    CloudTrailCreateRedshiftCluster,
+    CloudTrailCreateWorkgroup,
+    ServerlessWorkgroupCreated,
+    DatabaseUserCreated,
 }
 
 impl Trigger {
@@ -48,8 +77,28 @@ impl Trigger {
             Trigger::RdsInstanceCreated => "rds-instance-created",
             Trigger::RdsClusterCreated => "rds-cluster-created",
             Trigger::RdsInstanceRestored => "rds-instance-restored",
+            Trigger::CloudTrailCreateDbInstance => "cloudtrail-create-db-instance",
+            Trigger::CloudTrailCreateDbCluster => "cloudtrail-create-db-cluster",
+            Trigger::CloudTrailCreateRedshiftCluster => "cloudtrail-create-redshift-cluster",
+            Trigger::CloudTrailCreateWorkgroup => "cloudtrail-create-workgroup",
+            Trigger::ServerlessWorkgroupCreated => "redshift-serverless-workgroup-created",
+            Trigger::DatabaseUserCreated => "database-user-created",
         }
     }
+}
+
+/// An application user announced by a "Database User Created" event.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserSpec {
+    pub username: String,
+    /// Overrides `PASSWORD_PARAMETER_TEMPLATE`.
+    pub password_parameter: Option<String>,
+    /// Overrides Describe's database name.
+    pub dbname: Option<String>,
+    /// Overrides `SECRET_NAME_TEMPLATE`.
+    pub secret_name: Option<String>,
+    /// Stored as `masterarn`, for the alternating-users rotation strategy.
+    pub master_secret_arn: Option<String>,
 }
 
 /// A recognised request to provision a secret.
@@ -62,6 +111,27 @@ pub struct Request {
     /// Region and account of the database, from its ARN or the envelope.
     pub region: Option<String>,
     pub account: Option<String>,
+    /// The resource may still be `creating` (CloudTrail create calls): wait until available.
+    pub wait: bool,
+    /// The master username the create call named (CloudTrail), known before Describe.
+    pub master_username_hint: Option<String>,
+    /// Set for "Database User Created": the secret is this user's, not the master user's.
+    pub user: Option<UserSpec>,
+}
+
+impl Request {
+    fn new(trigger: Trigger, target: Target, envelope: &EventBridgeEvent<Value>) -> Self {
+        Request {
+            trigger,
+            target,
+            event_id: envelope.id.clone(),
+            region: envelope.region.clone().filter(|r| !r.is_empty()),
+            account: envelope.account.clone().filter(|a| !a.is_empty()),
+            wait: false,
+            master_username_hint: None,
+            user: None,
+        }
+    }
 }
 
 /// The result of looking at an event.
@@ -96,6 +166,38 @@ const RDS_NATIVE_TRIGGERS: &[(&str, &str, Trigger)] = &[
     ),
 ];
 
+/// The CloudTrail create calls we act on: (source, eventSource, eventName, trigger).
+const CLOUDTRAIL_TRIGGERS: &[(&str, &str, &str, Trigger)] = &[
+    (
+        "aws.rds",
+        "rds.amazonaws.com",
+        "CreateDBInstance",
+        Trigger::CloudTrailCreateDbInstance,
+    ),
+    (
+        "aws.rds",
+        "rds.amazonaws.com",
+        "CreateDBCluster",
+        Trigger::CloudTrailCreateDbCluster,
+    ),
+    (
+        "aws.redshift",
+        "redshift.amazonaws.com",
+        "CreateCluster",
+        Trigger::CloudTrailCreateRedshiftCluster,
+    ),
+    (
+        "aws.redshift-serverless",
+        "redshift-serverless.amazonaws.com",
+        "CreateWorkgroup",
+        Trigger::CloudTrailCreateWorkgroup,
+    ),
+];
+
+pub const CLOUDTRAIL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
+pub const USER_CREATED_DETAIL_TYPE: &str = "Database User Created";
+pub const SERVERLESS_WORKGROUP_CREATED: &str = "REDSHIFT-SERVERLESS-EVENT-1008";
+
 /// Looks at an incoming Lambda payload.
 pub fn recognise(payload: &Value) -> Result<Recognised> {
     let Some(object) = payload.as_object() else {
@@ -112,8 +214,15 @@ pub fn recognise(payload: &Value) -> Result<Recognised> {
     let envelope: EventBridgeEvent<Value> = serde_json::from_value(payload.clone())
         .map_err(|e| Error::InvalidEvent(format!("malformed EventBridge envelope: {e}")))?;
 
+    if envelope.detail_type == USER_CREATED_DETAIL_TYPE {
+        return recognise_user(&envelope);
+    }
+    if envelope.detail_type == CLOUDTRAIL_DETAIL_TYPE {
+        return recognise_cloudtrail(&envelope);
+    }
     match envelope.source.as_str() {
         "aws.rds" => recognise_rds(&envelope),
+        "aws.redshift-serverless" => recognise_serverless(&envelope),
         other => Ok(Recognised::Ignored(format!(
             "no trigger for source {:?} / detail-type {:?}",
             truncate(other),
@@ -184,13 +293,308 @@ fn recognise_rds(envelope: &EventBridgeEvent<Value>) -> Result<Recognised> {
     } else {
         Target::DbInstance(identifier)
     };
-    Ok(Recognised::Provision(Request {
-        trigger,
+    let mut request = Request::new(trigger, target, envelope);
+    request.region = region.or(request.region);
+    request.account = account.or(request.account);
+    Ok(Recognised::Provision(request))
+}
+
+/// CloudTrail create calls. The resource is `creating` when the call is recorded, so the
+/// request asks the lookup to wait. A failed call (`errorCode`) created nothing.
+fn recognise_cloudtrail(envelope: &EventBridgeEvent<Value>) -> Result<Recognised> {
+    let detail = detail_object(envelope)?;
+    let event_source = detail
+        .get("eventSource")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let event_name = detail
+        .get("eventName")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let Some(&(_, _, _, trigger)) = CLOUDTRAIL_TRIGGERS.iter().find(|(source, es, name, _)| {
+        *source == envelope.source && *es == event_source && *name == event_name
+    }) else {
+        return Ok(Recognised::Ignored(format!(
+            "no trigger for CloudTrail call {:?} / {:?}",
+            truncate(event_source),
+            truncate(event_name)
+        )));
+    };
+    if let Some(code) = detail.get("errorCode").filter(|v| !v.is_null()) {
+        return Ok(Recognised::Ignored(format!(
+            "the {event_name} call failed ({}): nothing was created",
+            truncate(code.as_str().unwrap_or("error"))
+        )));
+    }
+    let params = optional_object(detail, "requestParameters")?;
+    let response = optional_object(detail, "responseElements")?;
+    // The response carries the identifier as AWS stored it (RDS lowercases identifiers).
+    let pick = |response_path: &[&str], param: &str| -> Option<String> {
+        let mut v = response.map(|r| Value::Object(r.clone()));
+        for key in response_path {
+            v = v.and_then(|v| v.get(*key).cloned());
+        }
+        v.and_then(|v| v.as_str().map(str::to_string))
+            .or_else(|| {
+                params
+                    .and_then(|p| p.get(param))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .filter(|s| !s.is_empty())
+    };
+    let missing = |field: &str| Error::InvalidEvent(format!("{event_name} event has no {field}"));
+    let target = match trigger {
+        Trigger::CloudTrailCreateDbInstance => {
+            let id = pick(&["dBInstanceIdentifier"], "dBInstanceIdentifier")
+                .ok_or_else(|| missing("requestParameters.dBInstanceIdentifier"))?
+                .to_ascii_lowercase();
+            validate_rds_identifier(&id)?;
+            Target::DbInstance(id)
+        }
+        Trigger::CloudTrailCreateDbCluster => {
+            let id = pick(&["dBClusterIdentifier"], "dBClusterIdentifier")
+                .ok_or_else(|| missing("requestParameters.dBClusterIdentifier"))?
+                .to_ascii_lowercase();
+            validate_rds_identifier(&id)?;
+            Target::DbCluster(id)
+        }
+        Trigger::CloudTrailCreateRedshiftCluster => {
+            let id = pick(&["clusterIdentifier"], "clusterIdentifier")
+                .ok_or_else(|| missing("requestParameters.clusterIdentifier"))?
+                .to_ascii_lowercase();
+            validate_rds_identifier(&id)?;
+            Target::RedshiftCluster(id)
+        }
+        _ => {
+            let name = pick(&["workgroup", "workgroupName"], "workgroupName")
+                .ok_or_else(|| missing("requestParameters.workgroupName"))?;
+            validate_workgroup_name(&name)?;
+            Target::Workgroup(name)
+        }
+    };
+    let mut request = Request::new(trigger, target, envelope);
+    if let Some(region) = detail
+        .get("awsRegion")
+        .and_then(Value::as_str)
+        .filter(|r| !r.is_empty())
+    {
+        request.region = Some(region.to_string());
+    }
+    request.wait = true;
+    request.master_username_hint = params
+        .and_then(|p| p.get("masterUsername"))
+        .and_then(Value::as_str)
+        .filter(|u| valid_username(u))
+        .map(str::to_string);
+    Ok(Recognised::Provision(request))
+}
+
+/// Redshift Serverless native events. Only REDSHIFT-SERVERLESS-EVENT-1008 ("workgroup … has
+/// been created and is ready for use") is a trigger. Its `detail` is not publicly documented,
+/// so the event id is looked for in any top-level detail value, and the workgroup is taken from
+/// (in order) `detail.workgroupName` / `WorkgroupName` / `workgroup-name`, then a
+/// `…:workgroup/<name or id>` ARN in `resources` or `detail.SourceArn`/`resourceArn`.
+fn recognise_serverless(envelope: &EventBridgeEvent<Value>) -> Result<Recognised> {
+    let detail = detail_object(envelope)?;
+    let is_created = detail
+        .values()
+        .any(|v| v.as_str() == Some(SERVERLESS_WORKGROUP_CREATED));
+    if !is_created {
+        return Ok(Recognised::Ignored(format!(
+            "aws.redshift-serverless {:?} is not {SERVERLESS_WORKGROUP_CREATED} (workgroup created)",
+            truncate(&envelope.detail_type)
+        )));
+    }
+    let by_name = ["workgroupName", "WorkgroupName", "workgroup-name"]
+        .iter()
+        .find_map(|k| detail.get(*k).and_then(Value::as_str))
+        .filter(|n| !n.is_empty());
+    let target = match by_name {
+        Some(name) => {
+            validate_workgroup_name(name)?;
+            Target::Workgroup(name.to_string())
+        }
+        None => {
+            let arns = envelope
+                .resources
+                .iter()
+                .flatten()
+                .map(String::as_str)
+                .chain(
+                    ["SourceArn", "resourceArn"]
+                        .iter()
+                        .filter_map(|k| detail.get(*k).and_then(Value::as_str)),
+                );
+            let arn = arns
+                .into_iter()
+                .find(|a| a.contains(":workgroup/"))
+                .ok_or_else(|| {
+                    Error::InvalidEvent(format!(
+                        "{SERVERLESS_WORKGROUP_CREATED} event names no workgroup (no detail.workgroupName, no workgroup ARN in resources)"
+                    ))
+                })?;
+            let parsed = parse_arn(arn)?;
+            if parsed.service != "redshift-serverless" {
+                return Err(Error::InvalidEvent(format!(
+                    "{:?} is not a Redshift Serverless ARN",
+                    truncate(arn)
+                )));
+            }
+            Target::WorkgroupArn(arn.to_string())
+        }
+    };
+    Ok(Recognised::Provision(Request::new(
+        Trigger::ServerlessWorkgroupCreated,
         target,
-        event_id: envelope.id.clone(),
-        region: region.or_else(|| envelope.region.clone()),
-        account: account.or_else(|| envelope.account.clone()),
-    }))
+        envelope,
+    )))
+}
+
+/// The keys a "Database User Created" event's detail may have.
+const USER_EVENT_KEYS: &[&str] = &[
+    "dbInstanceIdentifier",
+    "dbClusterIdentifier",
+    "clusterIdentifier",
+    "workgroupName",
+    "username",
+    "passwordParameter",
+    "dbname",
+    "secretName",
+    "masterSecretArn",
+];
+
+/// The custom event a provisioning pipeline sends after creating a database user.
+fn recognise_user(envelope: &EventBridgeEvent<Value>) -> Result<Recognised> {
+    let detail = detail_object(envelope)?;
+    if let Some(unknown) = detail
+        .keys()
+        .find(|k| !USER_EVENT_KEYS.contains(&k.as_str()))
+    {
+        return Err(Error::InvalidEvent(format!(
+            "detail.{} is not a field of {USER_CREATED_DETAIL_TYPE} (expected one of {})",
+            truncate(unknown),
+            USER_EVENT_KEYS.join(", ")
+        )));
+    }
+    let optional = |key: &str| -> Result<Option<String>> {
+        match detail.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(_) => string_field(detail, key).map(|s| Some(s.to_string())),
+        }
+    };
+    let identifiers: Vec<(&str, String)> = [
+        "dbInstanceIdentifier",
+        "dbClusterIdentifier",
+        "clusterIdentifier",
+        "workgroupName",
+    ]
+    .iter()
+    .filter_map(|k| optional(k).transpose().map(|v| v.map(|v| (*k, v))))
+    .collect::<Result<_>>()?;
+    let (key, id) = match identifiers.as_slice() {
+        [one] => one.clone(),
+        [] => {
+            return Err(Error::InvalidEvent(
+                "detail needs exactly one of dbInstanceIdentifier, dbClusterIdentifier, clusterIdentifier, workgroupName; found none".into(),
+            ))
+        }
+        many => {
+            let keys: Vec<&str> = many.iter().map(|(k, _)| *k).collect();
+            return Err(Error::InvalidEvent(format!(
+                "detail needs exactly one database identifier; found {}",
+                keys.join(" and ")
+            )));
+        }
+    };
+    let target = match key {
+        "dbInstanceIdentifier" => Target::DbInstance(id),
+        "dbClusterIdentifier" => Target::DbCluster(id),
+        "clusterIdentifier" => Target::RedshiftCluster(id),
+        _ => Target::Workgroup(id),
+    };
+    match &target {
+        Target::Workgroup(name) => validate_workgroup_name(name)?,
+        other => validate_rds_identifier(other.identifier())?,
+    }
+    let username = string_field(detail, "username")?.to_string();
+    if !valid_username(&username) {
+        return Err(Error::InvalidEvent(format!(
+            "detail.username {:?} cannot be part of a secret name (1-128 of A-Z a-z 0-9 _ + = . @ -)",
+            truncate(&username)
+        )));
+    }
+    let password_parameter = optional("passwordParameter")?;
+    if let Some(p) = &password_parameter {
+        if p.len() > 2048 || !p.chars().all(crate::config::is_parameter_name_char) {
+            return Err(Error::InvalidEvent(format!(
+                "detail.passwordParameter {:?} is not an SSM parameter name",
+                truncate(p)
+            )));
+        }
+    }
+    let secret_name = optional("secretName")?;
+    if let Some(n) = &secret_name {
+        crate::store::validate_name(n)
+            .map_err(|e| Error::InvalidEvent(format!("detail.secretName: {e}")))?;
+    }
+    let master_secret_arn = optional("masterSecretArn")?;
+    if let Some(arn) = &master_secret_arn {
+        let parsed = parse_arn(arn)?;
+        if parsed.service != "secretsmanager" {
+            return Err(Error::InvalidEvent(format!(
+                "detail.masterSecretArn {:?} is not a Secrets Manager ARN",
+                truncate(arn)
+            )));
+        }
+    }
+    let mut request = Request::new(Trigger::DatabaseUserCreated, target, envelope);
+    request.user = Some(UserSpec {
+        username,
+        password_parameter,
+        dbname: optional("dbname")?,
+        secret_name,
+        master_secret_arn,
+    });
+    Ok(Recognised::Provision(request))
+}
+
+/// Usernames that can stand in a secret name: 1–128 of `A-Za-z0-9_+=.@-`.
+fn valid_username(u: &str) -> bool {
+    !u.is_empty()
+        && u.len() <= 128
+        && u.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=.@-".contains(c))
+}
+
+/// Redshift Serverless workgroup names: 3–64 lowercase letters, digits and hyphens.
+fn validate_workgroup_name(name: &str) -> Result<()> {
+    if name.len() < 3
+        || name.len() > 64
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(Error::InvalidEvent(format!(
+            "{:?} is not a valid workgroup name (3-64 lowercase letters, digits and hyphens)",
+            truncate(name)
+        )));
+    }
+    Ok(())
+}
+
+fn optional_object<'a>(
+    detail: &'a Map<String, Value>,
+    key: &str,
+) -> Result<Option<&'a Map<String, Value>>> {
+    match detail.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(o)) => Ok(Some(o)),
+        Some(v) => Err(Error::InvalidEvent(format!(
+            "detail.{key} must be an object, found {}",
+            json_kind(v)
+        ))),
+    }
 }
 
 /// RDS identifiers: 1–63 letters, digits and hyphens (DocumentDB and Aurora alike).
@@ -214,13 +618,22 @@ struct Arn<'a> {
     resource_id: &'a str,
 }
 
-/// Parses `arn:partition:service:region:account:type:id` (the RDS form, with `:` separators).
+/// Parses `arn:partition:service:region:account:type:id` or `…:account:type/id`.
 fn parse_arn(text: &str) -> Result<Arn<'_>> {
-    let parts: Vec<&str> = text.splitn(7, ':').collect();
+    let parts: Vec<&str> = text.splitn(6, ':').collect();
+    let invalid = || {
+        Error::InvalidEvent(format!(
+            "{:?} is not an AWS ARN of the form arn:aws:service:region:account:type:id",
+            truncate(text)
+        ))
+    };
     match parts.as_slice() {
-        ["arn", partition, service, region, account, resource_type, resource_id]
-            if partition.starts_with("aws") && !resource_id.is_empty() =>
-        {
+        ["arn", partition, service, region, account, resource] if partition.starts_with("aws") => {
+            let (resource_type, resource_id) =
+                resource.split_once([':', '/']).ok_or_else(invalid)?;
+            if resource_id.is_empty() {
+                return Err(invalid());
+            }
             Ok(Arn {
                 text,
                 service,
@@ -230,10 +643,7 @@ fn parse_arn(text: &str) -> Result<Arn<'_>> {
                 resource_id,
             })
         }
-        _ => Err(Error::InvalidEvent(format!(
-            "{:?} is not an AWS ARN of the form arn:aws:service:region:account:type:id",
-            truncate(text)
-        ))),
+        _ => Err(invalid()),
     }
 }
 
@@ -448,6 +858,227 @@ mod tests {
             let err = recognise(&event).unwrap_err();
             assert_eq!(err.error_type(), "InvalidEvent");
             assert!(err.to_string().contains(needle), "{event}: {err}");
+        }
+    }
+
+    fn envelope(source: &str, detail_type: &str, detail: Value) -> Value {
+        json!({"id": "e", "source": source, "detail-type": detail_type, "account": "123456789012",
+               "region": "us-east-1", "resources": [], "detail": detail})
+    }
+
+    fn cloudtrail(source: &str, event_source: &str, name: &str, params: Value) -> Value {
+        envelope(
+            source,
+            CLOUDTRAIL_DETAIL_TYPE,
+            json!({
+                "eventSource": event_source, "eventName": name, "awsRegion": "eu-central-1",
+                "requestParameters": params, "responseElements": null
+            }),
+        )
+    }
+
+    #[test]
+    fn cloudtrail_create_calls() {
+        let r = provision(&cloudtrail(
+            "aws.rds",
+            "rds.amazonaws.com",
+            "CreateDBInstance",
+            json!({"dBInstanceIdentifier": "Mixed-Case", "masterUsername": "root", "masterUserPassword": "****"}),
+        ));
+        assert_eq!(
+            r.target,
+            Target::DbInstance("mixed-case".into()),
+            "RDS stores identifiers lowercased"
+        );
+        assert!(r.wait);
+        assert_eq!(r.master_username_hint.as_deref(), Some("root"));
+        assert_eq!(r.region.as_deref(), Some("eu-central-1"));
+        let r = provision(&cloudtrail(
+            "aws.rds",
+            "rds.amazonaws.com",
+            "CreateDBCluster",
+            json!({"dBClusterIdentifier": "c1"}),
+        ));
+        assert_eq!(r.target, Target::DbCluster("c1".into()));
+        let r = provision(&cloudtrail(
+            "aws.redshift",
+            "redshift.amazonaws.com",
+            "CreateCluster",
+            json!({"clusterIdentifier": "wh", "dBName": "dev"}),
+        ));
+        assert_eq!(r.target, Target::RedshiftCluster("wh".into()));
+        let r = provision(&cloudtrail(
+            "aws.redshift-serverless",
+            "redshift-serverless.amazonaws.com",
+            "CreateWorkgroup",
+            json!({"workgroupName": "wg-1"}),
+        ));
+        assert_eq!(r.target, Target::Workgroup("wg-1".into()));
+    }
+
+    #[test]
+    fn cloudtrail_failed_and_unrelated_calls_are_ignored() {
+        let mut failed = cloudtrail(
+            "aws.rds",
+            "rds.amazonaws.com",
+            "CreateDBInstance",
+            json!({"dBInstanceIdentifier": "x"}),
+        );
+        failed["detail"]["errorCode"] = json!("DBInstanceAlreadyExists");
+        for e in [
+            failed,
+            cloudtrail(
+                "aws.rds",
+                "rds.amazonaws.com",
+                "DeleteDBInstance",
+                json!({"dBInstanceIdentifier": "x"}),
+            ),
+            cloudtrail("aws.s3", "s3.amazonaws.com", "CreateBucket", json!({})),
+            // a CreateCluster from the wrong source is not Redshift's
+            cloudtrail(
+                "aws.rds",
+                "redshift.amazonaws.com",
+                "CreateCluster",
+                json!({"clusterIdentifier": "x"}),
+            ),
+        ] {
+            assert!(
+                matches!(recognise(&e).unwrap(), Recognised::Ignored(_)),
+                "{e}"
+            );
+        }
+        let e = recognise(&cloudtrail(
+            "aws.rds",
+            "rds.amazonaws.com",
+            "CreateDBInstance",
+            json!({}),
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("dBInstanceIdentifier"));
+    }
+
+    #[test]
+    fn serverless_native_event_by_name_or_arn() {
+        let r = provision(&envelope(
+            "aws.redshift-serverless",
+            "Redshift Serverless Management",
+            json!({"eventId": "REDSHIFT-SERVERLESS-EVENT-1008", "workgroupName": "bi-wg"}),
+        ));
+        assert_eq!(r.target, Target::Workgroup("bi-wg".into()));
+        assert!(!r.wait);
+        let mut e = envelope(
+            "aws.redshift-serverless",
+            "Redshift Serverless Management",
+            json!({"EventID": "REDSHIFT-SERVERLESS-EVENT-1008"}),
+        );
+        e["resources"] =
+            json!(["arn:aws:redshift-serverless:us-east-1:123456789012:workgroup/0f8c2b1e-6a3d"]);
+        assert_eq!(
+            provision(&e).target,
+            Target::WorkgroupArn(
+                "arn:aws:redshift-serverless:us-east-1:123456789012:workgroup/0f8c2b1e-6a3d".into()
+            )
+        );
+        let other = envelope(
+            "aws.redshift-serverless",
+            "Redshift Serverless Monitoring",
+            json!({"eventId": "REDSHIFT-SERVERLESS-EVENT-1003"}),
+        );
+        assert!(matches!(recognise(&other).unwrap(), Recognised::Ignored(_)));
+        let nameless = envelope(
+            "aws.redshift-serverless",
+            "Redshift Serverless Management",
+            json!({"eventId": "REDSHIFT-SERVERLESS-EVENT-1008"}),
+        );
+        assert_eq!(
+            recognise(&nameless).unwrap_err().error_type(),
+            "InvalidEvent"
+        );
+    }
+
+    fn user(detail: Value) -> Result<Recognised> {
+        recognise(&envelope(
+            "com.example.pipeline",
+            USER_CREATED_DETAIL_TYPE,
+            detail,
+        ))
+    }
+
+    #[test]
+    fn user_events() {
+        let Recognised::Provision(r) = user(json!({"workgroupName": "bi-wg", "username": "etl",
+            "passwordParameter": "/custom/etl", "secretName": "apps/etl", "dbname": "dev"}))
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(r.target, Target::Workgroup("bi-wg".into()));
+        let u = r.user.unwrap();
+        assert_eq!(
+            (u.password_parameter.as_deref(), u.secret_name.as_deref()),
+            (Some("/custom/etl"), Some("apps/etl"))
+        );
+        for (key, target) in [
+            ("dbInstanceIdentifier", Target::DbInstance("d1".into())),
+            ("dbClusterIdentifier", Target::DbCluster("d1".into())),
+            ("clusterIdentifier", Target::RedshiftCluster("d1".into())),
+        ] {
+            let mut detail = json!({"username": "u"});
+            detail[key] = json!("d1");
+            let Recognised::Provision(r) = user(detail).unwrap() else {
+                panic!()
+            };
+            assert_eq!(r.target, target);
+        }
+    }
+
+    #[test]
+    fn invalid_user_events_name_the_field() {
+        for (detail, needle) in [
+            (json!({"username": "u"}), "found none"),
+            (
+                json!({"username": "u", "dbInstanceIdentifier": "a", "clusterIdentifier": "b"}),
+                "dbInstanceIdentifier and clusterIdentifier",
+            ),
+            (
+                json!({"dbInstanceIdentifier": "a"}),
+                "detail.username is missing",
+            ),
+            (
+                json!({"dbInstanceIdentifier": "a", "username": ""}),
+                "detail.username is empty",
+            ),
+            (
+                json!({"dbInstanceIdentifier": "a", "username": "bad/user"}),
+                "detail.username",
+            ),
+            (
+                json!({"dbInstanceIdentifier": "a", "username": "u", "pasword": "x"}),
+                "detail.pasword is not a field",
+            ),
+            (
+                json!({"dbInstanceIdentifier": "a", "username": "u", "passwordParameter": "/x y"}),
+                "passwordParameter",
+            ),
+            (
+                json!({"dbInstanceIdentifier": "a", "username": "u", "secretName": "x/name-abcdef"}),
+                "secretName",
+            ),
+            (
+                json!({"dbInstanceIdentifier": "a", "username": "u", "masterSecretArn": "arn:aws:s3:us-east-1:1:x:y"}),
+                "masterSecretArn",
+            ),
+            (
+                json!({"dbInstanceIdentifier": 5, "username": "u"}),
+                "dbInstanceIdentifier must be a string",
+            ),
+            (
+                json!({"workgroupName": "UPPER", "username": "u"}),
+                "workgroup name",
+            ),
+        ] {
+            let e = user(detail.clone()).unwrap_err();
+            assert_eq!(e.error_type(), "InvalidEvent");
+            assert!(e.to_string().contains(needle), "{detail}: {e}");
         }
     }
 

@@ -1,7 +1,7 @@
 //! The flow of one invocation: recognise the event, look up the database and read the
 //! password (concurrently where the names allow), shape the secret, store it, answer.
 
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::LambdaEvent;
 use secrecy::SecretString;
@@ -9,10 +9,10 @@ use serde_json::Value;
 use tracing::{field, info, warn, Instrument};
 
 use crate::aws::Clients;
-use crate::config::Config;
-use crate::database::{self, Database, Service};
+use crate::config::{is_parameter_name_char, Config};
+use crate::database::{self, Database};
 use crate::error::{Error, Result};
-use crate::event::{self, Recognised, Request};
+use crate::event::{self, Recognised, Request, UserSpec};
 use crate::outcome::{DatabaseRef, Kind, Outcome};
 use crate::password;
 use crate::secret::{self, EngineRule};
@@ -37,10 +37,12 @@ pub enum Assessment {
     },
 }
 
-/// Decides, from Describe alone, whether the database gets a secret (pure logic).
-pub fn assess(db: &Database) -> Result<Assessment> {
+/// Decides, from Describe alone, whether the database gets a secret (pure logic). `user` is
+/// set for an application user's secret: then the master user's managed password and cluster
+/// membership do not matter, only that the database can be reached.
+pub fn assess(db: &Database, user: Option<&UserSpec>) -> Result<Assessment> {
     let what = format!("{} {}", db.kind, db.identifier);
-    if matches!(db.status.as_str(), "deleting" | "deleted") {
+    if database::is_gone(&db.status) {
         return Ok(Assessment::Skip(format!("{what} is {}", db.status)));
     }
     let Some(rule) = secret::engine_rule(&db.engine) else {
@@ -49,15 +51,17 @@ pub fn assess(db: &Database) -> Result<Assessment> {
             db.engine
         )));
     };
-    if let Some(cluster) = &db.cluster {
-        return Ok(Assessment::Skip(format!(
-            "{what} is a member of DB cluster {cluster}; the cluster's secret covers it"
-        )));
-    }
-    if let Some(arn) = &db.managed_secret_arn {
-        return Ok(Assessment::Skip(format!(
-            "the master password of {what} is managed by AWS in secret {arn}"
-        )));
+    if user.is_none() {
+        if let Some(cluster) = &db.cluster {
+            return Ok(Assessment::Skip(format!(
+                "{what} is a member of DB cluster {cluster}; the cluster's secret covers it"
+            )));
+        }
+        if let Some(arn) = &db.managed_secret_arn {
+            return Ok(Assessment::Skip(format!(
+                "the master password of {what} is managed by AWS in secret {arn}"
+            )));
+        }
     }
     let not_ready = |detail: String| Error::DatabaseNotReady {
         kind: db.kind,
@@ -68,17 +72,24 @@ pub fn assess(db: &Database) -> Result<Assessment> {
         .host
         .clone()
         .ok_or_else(|| not_ready(format!("status {:?}, no endpoint yet", db.status)))?;
-    let username = db
-        .master_username
-        .clone()
-        .filter(|u| !u.is_empty())
-        .ok_or_else(|| not_ready("Describe reports no master username".into()))?;
+    let username = match user {
+        Some(u) => u.username.clone(),
+        None => db
+            .master_username
+            .clone()
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| not_ready("Describe reports no master username".into()))?,
+    };
     Ok(Assessment::Provision {
         rule,
         host,
         username,
     })
 }
+
+/// Time kept back from the invocation's deadline when waiting for a database: enough for
+/// GetParameter and CreateSecret after the wait.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(15);
 
 impl Handler {
     pub fn new(config: Config, clients: Clients) -> Self {
@@ -88,6 +99,11 @@ impl Handler {
     /// The Lambda entry point: runs [`Handler::handle`] and writes one log line about it.
     pub async fn invoke(&self, event: LambdaEvent<Value>) -> Result<Outcome> {
         let started = Instant::now();
+        let remaining = Duration::from_millis(event.context.deadline).checked_sub(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default(),
+        );
         let event_id = event
             .payload
             .get("id")
@@ -100,7 +116,10 @@ impl Handler {
             trigger = field::Empty,
             database = field::Empty,
         );
-        let result = self.handle(&event.payload).instrument(span.clone()).await;
+        // Boxed: the flow's future (SDK calls, waiters) is too deep to nest in the runtime's.
+        let result = Box::pin(self.handle(&event.payload, remaining))
+            .instrument(span.clone())
+            .await;
         let _entered = span.enter();
         let duration_ms = started.elapsed().as_millis() as u64;
         match &result {
@@ -122,8 +141,9 @@ impl Handler {
         result
     }
 
-    /// Handles one event payload.
-    pub async fn handle(&self, payload: &Value) -> Result<Outcome> {
+    /// Handles one event payload. `remaining` is the invocation's time left, which bounds the
+    /// wait for a database that is still being created.
+    pub async fn handle(&self, payload: &Value, remaining: Option<Duration>) -> Result<Outcome> {
         let request = match event::recognise(payload)? {
             Recognised::Ignored(reason) => return Ok(Outcome::ignored(reason)),
             Recognised::Provision(r) => r,
@@ -134,12 +154,15 @@ impl Handler {
             "database",
             format!("{} {}", request.target.kind(), request.target.identifier()),
         );
+        let user = request.user.as_ref();
 
         let mut facts = Facts {
-            // DocumentDB arrives on the same RDS events: guess `rds`, Describe corrects it.
-            service: Some(Service::Rds.as_str().into()),
+            // DocumentDB arrives on the same RDS events: a guess that Describe corrects.
+            service: Some(request.target.service_guess().into()),
             identifier: Some(request.target.identifier().to_string()),
-            username: None,
+            username: user
+                .map(|u| u.username.clone())
+                .or_else(|| request.master_username_hint.clone()),
             engine: None,
             region: request
                 .region
@@ -147,24 +170,31 @@ impl Handler {
                 .or_else(|| self.config.region.clone()),
             account: request.account.clone(),
         };
-
-        // Describe and GetParameter are independent whenever the parameter name can be
-        // rendered from the event alone: then they run concurrently.
-        let (db, early) = match self.config.password_parameter.render(&facts) {
-            Some(name) => {
-                let (db, pw) = tokio::join!(
-                    database::describe(&self.clients, &request.target),
-                    password::read(&self.clients.ssm, &name)
-                );
-                (db?, Some((name, pw)))
-            }
-            None => (
-                database::describe(&self.clients, &request.target).await?,
-                None,
-            ),
+        let parameter_for = |facts: &Facts| match user.and_then(|u| u.password_parameter.clone()) {
+            Some(fixed) => Some(fixed),
+            None => self.config.password_parameter.render(facts),
         };
 
-        let (rule, host, username) = match assess(&db)? {
+        let max_wait = if request.wait {
+            let budget = remaining.map(|r| r.saturating_sub(DEADLINE_MARGIN));
+            budget.map_or(self.config.wait_for_available, |b| {
+                b.min(self.config.wait_for_available)
+            })
+        } else {
+            Duration::ZERO
+        };
+        let lookup = database::describe_available(&self.clients, &request.target, max_wait);
+        // Describe and GetParameter are independent whenever the parameter name can be
+        // rendered from the event alone: then they run concurrently.
+        let (db, early) = match parameter_for(&facts) {
+            Some(name) => {
+                let (db, pw) = tokio::join!(lookup, password::read(&self.clients.ssm, &name));
+                (db?, Some((name, pw)))
+            }
+            None => (lookup.await?, None),
+        };
+
+        let (rule, host, username) = match assess(&db, user)? {
             Assessment::Skip(reason) => {
                 return Ok(self.outcome(Kind::Skipped, &db, None, Some(reason)))
             }
@@ -179,19 +209,19 @@ impl Handler {
         facts.username = Some(username.clone());
         facts.engine = Some(rule.secret_engine.into());
 
-        let secret_name = render(
-            &self.config.secret_name,
-            &facts,
-            "SECRET_NAME_TEMPLATE",
-            &request,
-        )?;
+        let secret_name = match user.and_then(|u| u.secret_name.clone()) {
+            Some(name) => name,
+            None => render(
+                &self.config.secret_name,
+                &facts,
+                "SECRET_NAME_TEMPLATE",
+                &request,
+            )?,
+        };
         store::validate_name(&secret_name)?;
-        let parameter = render(
-            &self.config.password_parameter,
-            &facts,
-            "PASSWORD_PARAMETER_TEMPLATE",
-            &request,
-        )?;
+        let parameter = parameter_for(&facts)
+            .ok_or_else(|| missing_fact("PASSWORD_PARAMETER_TEMPLATE", &request))?;
+        validate_parameter_name(&parameter)?;
         let password: SecretString = match early {
             Some((name, result)) if name == parameter => result?,
             _ => password::read(&self.clients.ssm, &parameter).await?,
@@ -202,7 +232,12 @@ impl Handler {
             "SECRET_DESCRIPTION_TEMPLATE",
             &request,
         )?;
-        let value = secret::shape(&db, rule, &host, &username, &password, None)?;
+        let mut db = db;
+        if let Some(dbname) = user.and_then(|u| u.dbname.clone()) {
+            db.dbname = Some(dbname);
+        }
+        let masterarn = user.and_then(|u| u.master_secret_arn.as_deref());
+        let value = secret::shape(&db, rule, &host, &username, &password, masterarn)?;
 
         match store::create(&self.clients.secrets, &secret_name, &description, &value).await? {
             Stored::Created { arn, name } => {
@@ -242,19 +277,35 @@ impl Handler {
 /// Renders a template with everything known about the database. Only `{region}` and
 /// `{account}` can still be missing, when a hand-made event carries neither.
 fn render(template: &Template, facts: &Facts, variable: &str, request: &Request) -> Result<String> {
-    template.render(facts).ok_or_else(|| {
-        Error::InvalidEvent(format!(
-            "{variable} needs {{region}} or {{account}}, which the event for {} {} does not carry",
-            request.target.kind(),
-            request.target.identifier()
-        ))
-    })
+    template
+        .render(facts)
+        .ok_or_else(|| missing_fact(variable, request))
+}
+
+fn missing_fact(variable: &str, request: &Request) -> Error {
+    Error::InvalidEvent(format!(
+        "{variable} needs {{region}} or {{account}}, which the event for {} {} does not carry",
+        request.target.kind(),
+        request.target.identifier()
+    ))
+}
+
+/// SSM parameter names: 1–2048 of `A-Za-z0-9_.-/`. Checked before the call so that an
+/// identifier or username that cannot form a name is named in the error.
+fn validate_parameter_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.len() > 2048 || !name.chars().all(is_parameter_name_char) {
+        return Err(Error::InvalidEvent(format!(
+            "{:?} is not a valid SSM parameter name (A-Z a-z 0-9 _ . - /)",
+            name.chars().take(200).collect::<String>()
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::database::IdentifierKey;
+    use crate::database::{IdentifierKey, Service};
 
     fn db() -> Database {
         Database {
@@ -274,7 +325,7 @@ mod tests {
     }
 
     fn skip_reason(d: &Database) -> String {
-        match assess(d).unwrap() {
+        match assess(d, None).unwrap() {
             Assessment::Skip(r) => r,
             other => panic!("expected skip, got {other:?}"),
         }
@@ -282,7 +333,7 @@ mod tests {
 
     #[test]
     fn provisions_an_available_database() {
-        match assess(&db()).unwrap() {
+        match assess(&db(), None).unwrap() {
             Assessment::Provision {
                 rule,
                 host,
@@ -314,11 +365,26 @@ mod tests {
     }
 
     #[test]
+    fn a_user_secret_ignores_the_master_users_managed_password_and_membership() {
+        let mut d = db();
+        d.managed_secret_arn = Some("arn:aws:secretsmanager:us-east-1:1:secret:rds!db-1".into());
+        d.cluster = Some("aurora-1".into());
+        let user = UserSpec {
+            username: "app_user".into(),
+            ..Default::default()
+        };
+        match assess(&d, Some(&user)).unwrap() {
+            Assessment::Provision { username, .. } => assert_eq!(username, "app_user"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn no_endpoint_is_not_ready() {
         let mut d = db();
         d.status = "creating".into();
         d.host = None;
-        let e = assess(&d).unwrap_err();
+        let e = assess(&d, None).unwrap_err();
         assert_eq!(e.error_type(), "DatabaseNotReady");
         assert!(e.to_string().contains("orders") && e.to_string().contains("creating"));
     }

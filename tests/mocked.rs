@@ -93,8 +93,12 @@ async fn engines_moto_rejects_are_shaped_from_the_table() {
             rds: vec![&describe],
             ssm: vec![&ssm],
             secrets: vec![&create],
+            ..Default::default()
         });
-        let outcome = handler(clients).handle(&event("legacy")).await.unwrap();
+        let outcome = handler(clients)
+            .handle(&event("legacy"), None)
+            .await
+            .unwrap();
         assert_eq!(
             serde_json::to_value(&outcome).unwrap()["outcome"],
             "created",
@@ -131,8 +135,12 @@ async fn a_database_still_creating_is_not_ready_and_nothing_is_stored() {
         rds: vec![&describe],
         ssm: vec![&ssm],
         secrets: vec![&create],
+        ..Default::default()
     });
-    let err = handler(clients).handle(&event("fresh")).await.unwrap_err();
+    let err = handler(clients)
+        .handle(&event("fresh"), None)
+        .await
+        .unwrap_err();
     assert_eq!(err.error_type(), "DatabaseNotReady");
     assert!(err.to_string().contains("fresh") && err.to_string().contains("creating"));
     assert_eq!(create.num_calls(), 0);

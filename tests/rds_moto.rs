@@ -52,7 +52,7 @@ async fn provision_instance(engine: &str, username: &str) -> (String, Value, Val
     .await;
     let outcome = handler()
         .await
-        .handle(&rds_event("instance", &id, "RDS-EVENT-0005"))
+        .handle(&rds_event("instance", &id, "RDS-EVENT-0005"), None)
         .await
         .unwrap();
     let outcome = serde_json::to_value(outcome).unwrap();
@@ -129,7 +129,7 @@ async fn aurora_clusters_get_a_cluster_secret_with_the_writer_endpoint() {
         .await;
         let outcome = handler()
             .await
-            .handle(&rds_event("cluster", &id, "RDS-EVENT-0170"))
+            .handle(&rds_event("cluster", &id, "RDS-EVENT-0170"), None)
             .await
             .unwrap();
         assert_eq!(
@@ -188,7 +188,7 @@ async fn aurora_member_instance_is_skipped() {
     put_password(&c, &format!("/db-secrets/rds/{member}/admin"), "pw").await;
     let outcome = handler()
         .await
-        .handle(&rds_event("instance", &member, "RDS-EVENT-0005"))
+        .handle(&rds_event("instance", &member, "RDS-EVENT-0005"), None)
         .await
         .unwrap();
     let v = serde_json::to_value(&outcome).unwrap();
@@ -218,7 +218,7 @@ async fn managed_master_password_is_skipped_with_the_managed_secret_arn() {
     let v = serde_json::to_value(
         handler()
             .await
-            .handle(&rds_event("instance", &id, "RDS-EVENT-0005"))
+            .handle(&rds_event("instance", &id, "RDS-EVENT-0005"), None)
             .await
             .unwrap(),
     )
@@ -240,7 +240,7 @@ async fn unsupported_engines_are_skipped() {
     let v = serde_json::to_value(
         handler()
             .await
-            .handle(&rds_event("instance", &id, "RDS-EVENT-0005"))
+            .handle(&rds_event("instance", &id, "RDS-EVENT-0005"), None)
             .await
             .unwrap(),
     )
@@ -260,7 +260,7 @@ async fn missing_or_plain_parameters_fail_and_create_nothing() {
     let event = rds_event("instance", &id, "RDS-EVENT-0005");
     let name = format!("db-secrets/rds/{id}/admin");
 
-    let e = handler().await.handle(&event).await.unwrap_err();
+    let e = handler().await.handle(&event, None).await.unwrap_err();
     assert_eq!(e.error_type(), "PasswordParameterNotFound");
     assert!(e
         .to_string()
@@ -275,7 +275,7 @@ async fn missing_or_plain_parameters_fail_and_create_nothing() {
             kind.clone(),
         )
         .await;
-        let e = handler().await.handle(&event).await.unwrap_err();
+        let e = handler().await.handle(&event, None).await.unwrap_err();
         assert_eq!(e.error_type(), "PasswordParameterNotSecure", "{kind:?}");
         assert!(e.to_string().contains(kind.as_str()));
         assert!(!e.to_string().contains("plain-pw-value"));
@@ -292,7 +292,7 @@ async fn unknown_databases_are_not_found() {
         let id = unique("ghost");
         let e = handler()
             .await
-            .handle(&rds_event(kind, &id, code))
+            .handle(&rds_event(kind, &id, code), None)
             .await
             .unwrap_err();
         assert_eq!(e.error_type(), "DatabaseNotFound", "{kind}");
@@ -309,7 +309,7 @@ async fn an_existing_secret_is_left_untouched_and_a_replay_is_unchanged() {
     let event = rds_event("instance", &id, "RDS-EVENT-0005");
     let name = format!("db-secrets/rds/{id}/admin");
 
-    let first = serde_json::to_value(handler().await.handle(&event).await.unwrap()).unwrap();
+    let first = serde_json::to_value(handler().await.handle(&event, None).await.unwrap()).unwrap();
     assert_eq!(first["outcome"], "created");
 
     // The password was rotated since: a replay must not write the initial one back.
@@ -320,7 +320,7 @@ async fn an_existing_secret_is_left_untouched_and_a_replay_is_unchanged() {
         .send()
         .await
         .unwrap();
-    let replay = serde_json::to_value(handler().await.handle(&event).await.unwrap()).unwrap();
+    let replay = serde_json::to_value(handler().await.handle(&event, None).await.unwrap()).unwrap();
     assert_eq!(replay["outcome"], "unchanged", "{replay}");
     assert_eq!(replay["secretName"], name.as_str());
     assert_eq!(secret_json(&c, &name).await.unwrap()["password"], "rotated");
@@ -339,7 +339,7 @@ async fn invalid_rendered_names_fail_before_any_secret_is_created() {
     put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "pw").await;
     let h = handler_with(&[("SECRET_NAME_TEMPLATE", "db/{identifier}/{username}-secret")]).await;
     let e = h
-        .handle(&rds_event("instance", &id, "RDS-EVENT-0005"))
+        .handle(&rds_event("instance", &id, "RDS-EVENT-0005"), None)
         .await
         .unwrap_err();
     assert_eq!(e.error_type(), "InvalidSecretName");
@@ -360,7 +360,7 @@ async fn ignored_events_touch_nothing() {
         rds_event("instance", &id, "RDS-EVENT-0016"),
         json!({"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {}}),
     ] {
-        let v = serde_json::to_value(handler().await.handle(&event).await.unwrap()).unwrap();
+        let v = serde_json::to_value(handler().await.handle(&event, None).await.unwrap()).unwrap();
         assert_eq!(v["outcome"], "ignored", "{v}");
         assert!(!v["reason"].as_str().unwrap().is_empty());
     }
@@ -385,7 +385,7 @@ async fn a_parameter_template_without_username_is_read_concurrently_and_custom_n
     ])
     .await;
     let v = serde_json::to_value(
-        h.handle(&rds_event("instance", &id, "RDS-EVENT-0005"))
+        h.handle(&rds_event("instance", &id, "RDS-EVENT-0005"), None)
             .await
             .unwrap(),
     )

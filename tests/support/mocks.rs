@@ -33,6 +33,8 @@ pub struct Rules<'a> {
     pub rds: Vec<&'a Rule>,
     pub ssm: Vec<&'a Rule>,
     pub secrets: Vec<&'a Rule>,
+    pub redshift: Vec<&'a Rule>,
+    pub serverless: Vec<&'a Rule>,
 }
 
 pub fn clients(rules: &Rules<'_>) -> Clients {
@@ -40,5 +42,7 @@ pub fn clients(rules: &Rules<'_>) -> Clients {
         rds: client!(aws_sdk_rds, &rules.rds),
         ssm: client!(aws_sdk_ssm, &rules.ssm),
         secrets: client!(aws_sdk_secretsmanager, &rules.secrets),
+        redshift: client!(aws_sdk_redshift, &rules.redshift),
+        serverless: client!(aws_sdk_redshiftserverless, &rules.serverless),
     }
 }

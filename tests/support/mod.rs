@@ -158,6 +158,18 @@ pub async fn create_cluster(
         .unwrap_or_else(|e| panic!("create {engine} cluster {id}: {e:?}"));
 }
 
+pub async fn create_redshift_cluster(c: &Clients, id: &str, username: &str) {
+    c.redshift
+        .create_cluster()
+        .cluster_identifier(id)
+        .node_type("ra3.xlplus")
+        .master_username(username)
+        .master_user_password("Moto-master-pw-unused1")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create Redshift cluster {id}: {e:?}"));
+}
+
 pub async fn put_parameter(
     c: &Clients,
     name: &str,

@@ -1,4 +1,4 @@
-"""Starts moto (the local AWS) for the tests and the demo.
+"""Starts moto (the local AWS) for the tests and the demo, extended where moto falls short.
 
 Prints `MOTO_PORT=<port>` once the server listens on 127.0.0.1, then serves until its standard
 input closes (the Rust test process holds the other end, so moto never outlives the tests).
@@ -11,6 +11,24 @@ import logging
 import sys
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.rds import utils as rds_utils
+from moto.rds.models import DBCluster
+
+
+def allow_documentdb_clusters() -> None:
+    """moto 5.2.5 rejects engine `docdb` in CreateDBCluster. DocumentDB shares the RDS API, so
+    accepting the engine (with DocumentDB's version and port 27017) is all it takes."""
+    engines = rds_utils.ClusterEngine.list_cluster_engines
+    rds_utils.ClusterEngine.list_cluster_engines = staticmethod(lambda: engines() + ["docdb"])
+
+    def for_docdb(default, value):
+        return staticmethod(
+            lambda engine, *a, **k: value if engine == "docdb" else default(engine, *a, **k)
+        )
+
+    DBCluster.default_engine_version = for_docdb(DBCluster.default_engine_version, "5.0.0")
+    DBCluster.default_port = for_docdb(DBCluster.default_port, 27017)
+    DBCluster.default_allocated_storage = for_docdb(DBCluster.default_allocated_storage, 1)
 
 
 def main() -> None:
@@ -20,6 +38,7 @@ def main() -> None:
     # No access log per request: the test output stays readable.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
+    allow_documentdb_clusters()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
     _, port = server.get_host_and_port()

@@ -1,0 +1,141 @@
+//! Every sample in `events/` parses into the trigger its name promises (pure; no AWS).
+
+use db_secret_provisioner::event::{recognise, Recognised, Target, Trigger};
+use serde_json::Value;
+
+fn load(name: &str) -> Value {
+    let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+#[test]
+fn every_sample_event_is_recognised_as_named() {
+    let expected: &[(&str, Option<(Trigger, Target)>)] = &[
+        (
+            "rds-instance-created.json",
+            Some((
+                Trigger::RdsInstanceCreated,
+                Target::DbInstance("orders-db".into()),
+            )),
+        ),
+        (
+            "aurora-cluster-created.json",
+            Some((
+                Trigger::RdsClusterCreated,
+                Target::DbCluster("inventory-aurora".into()),
+            )),
+        ),
+        (
+            "docdb-cluster-created.json",
+            Some((
+                Trigger::RdsClusterCreated,
+                Target::DbCluster("catalog-docdb".into()),
+            )),
+        ),
+        (
+            "rds-instance-restored.json",
+            Some((
+                Trigger::RdsInstanceRestored,
+                Target::DbInstance("orders-db-restored".into()),
+            )),
+        ),
+        (
+            "cloudtrail-create-db-instance.json",
+            Some((
+                Trigger::CloudTrailCreateDbInstance,
+                Target::DbInstance("billing-db".into()),
+            )),
+        ),
+        (
+            "cloudtrail-create-db-cluster.json",
+            Some((
+                Trigger::CloudTrailCreateDbCluster,
+                Target::DbCluster("reports-aurora".into()),
+            )),
+        ),
+        (
+            "cloudtrail-redshift-create-cluster.json",
+            Some((
+                Trigger::CloudTrailCreateRedshiftCluster,
+                Target::RedshiftCluster("analytics-warehouse".into()),
+            )),
+        ),
+        (
+            "cloudtrail-redshift-serverless-create-workgroup.json",
+            Some((
+                Trigger::CloudTrailCreateWorkgroup,
+                Target::Workgroup("bi-workgroup".into()),
+            )),
+        ),
+        (
+            "redshift-serverless-workgroup-created.json",
+            Some((
+                Trigger::ServerlessWorkgroupCreated,
+                Target::Workgroup("bi-workgroup".into()),
+            )),
+        ),
+        (
+            "database-user-created.json",
+            Some((
+                Trigger::DatabaseUserCreated,
+                Target::DbCluster("inventory-aurora".into()),
+            )),
+        ),
+        ("ignored-ec2-state-change.json", None),
+        ("ignored-rds-password-reset.json", None),
+    ];
+    let mut files: Vec<String> =
+        std::fs::read_dir(format!("{}/events", env!("CARGO_MANIFEST_DIR")))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+    files.sort();
+    let mut listed: Vec<String> = expected.iter().map(|(f, _)| f.to_string()).collect();
+    listed.sort();
+    assert_eq!(
+        files, listed,
+        "every file in events/ has an expectation here"
+    );
+
+    for (file, want) in expected {
+        let got = recognise(&load(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        match (want, got) {
+            (Some((trigger, target)), Recognised::Provision(r)) => {
+                assert_eq!((&r.trigger, &r.target), (trigger, target), "{file}");
+            }
+            (None, Recognised::Ignored(reason)) => assert!(!reason.is_empty()),
+            (want, got) => panic!("{file}: expected {want:?}, got {got:?}"),
+        }
+    }
+}
+
+#[test]
+fn cloudtrail_samples_ask_to_wait_and_carry_the_master_username() {
+    let Recognised::Provision(r) = recognise(&load("cloudtrail-create-db-instance.json")).unwrap()
+    else {
+        panic!()
+    };
+    assert!(r.wait);
+    assert_eq!(r.master_username_hint.as_deref(), Some("billing_admin"));
+    let Recognised::Provision(r) = recognise(&load("rds-instance-created.json")).unwrap() else {
+        panic!()
+    };
+    assert!(
+        !r.wait,
+        "native creation events arrive when the database is available"
+    );
+}
+
+#[test]
+fn the_user_sample_carries_the_user() {
+    let Recognised::Provision(r) = recognise(&load("database-user-created.json")).unwrap() else {
+        panic!()
+    };
+    let user = r.user.unwrap();
+    assert_eq!(user.username, "app_user");
+    assert_eq!(user.dbname.as_deref(), Some("inventory"));
+    assert!(user
+        .master_secret_arn
+        .unwrap()
+        .starts_with("arn:aws:secretsmanager:"));
+}
