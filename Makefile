@@ -5,6 +5,7 @@ SHELL := /bin/bash
 VENV := .venv
 MOTO_VERSION := 5.2.5
 EVENT ?= events/rds-instance-created.json
+ENGINE ?=
 
 .PHONY: demo test venv
 
@@ -18,7 +19,7 @@ venv: $(VENV)/.moto-$(MOTO_VERSION)
 
 demo: venv
 	cargo build --bins --examples
-	./target/debug/examples/local_invoke $(EVENT)
+	ENGINE="$(ENGINE)" ./target/debug/examples/local_invoke $(EVENT)
 
 test: venv
 	cargo fmt --all -- --check

@@ -16,20 +16,25 @@ use support::*;
 
 /// Creates, in moto, the database a recognised event names and the initial-password
 /// parameter the function will read (default templates). `ENGINE` overrides the engine.
-async fn seed(clients: &Clients, request: &Request) {
+/// Returns false for what moto cannot emulate (the event is then not invoked).
+async fn seed(clients: &Clients, request: &Request) -> bool {
     let id = request.target.identifier();
-    let engine_override = std::env::var("ENGINE").ok();
+    let engine_override = std::env::var("ENGINE").ok().filter(|e| !e.is_empty());
     let (engine, master) = match &request.target {
         Target::DbInstance(_) => ("mysql", "admin"),
         Target::DbCluster(_) => ("aurora-postgresql", "postgres"),
         Target::RedshiftCluster(_) => ("redshift", "awsuser"),
         Target::Workgroup(_) | Target::WorkgroupArn(_) => {
             println!("moto has no Redshift Serverless: this event is covered by tests/mocked.rs");
-            return;
+            return false;
         }
     };
     let engine = engine_override.as_deref().unwrap_or(engine);
-    let master = request.master_username_hint.as_deref().unwrap_or(master);
+    let master = match (request.master_username_hint.as_deref(), engine) {
+        (Some(hint), _) => hint,
+        (None, "docdb") => "docadmin",
+        (None, _) => master,
+    };
     match &request.target {
         Target::DbInstance(_) => create_instance(clients, id, engine, master).await,
         Target::DbCluster(_) => create_cluster(clients, id, engine, master, Some("app")).await,
@@ -54,6 +59,7 @@ async fn seed(clients: &Clients, request: &Request) {
         "seeded: {engine} {} {id:?}; SecureString {parameter} for {user}",
         request.target.kind()
     );
+    true
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -83,7 +89,9 @@ async fn main() {
         .unwrap_or_else(|e| panic!("{file} is not JSON: {e}"));
         println!("== {file}");
         if let Ok(Recognised::Provision(request)) = recognise(&event) {
-            seed(&clients, &request).await;
+            if !seed(&clients, &request).await {
+                continue;
+            }
         }
         match function.invoke(&event) {
             runtime_api::Answer::Response(outcome) => {

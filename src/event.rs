@@ -116,7 +116,7 @@ pub struct Request {
     /// The master username the create call named (CloudTrail), known before Describe.
     pub master_username_hint: Option<String>,
     /// Set for "Database User Created": the secret is this user's, not the master user's.
-    pub user: Option<UserSpec>,
+    pub user: Option<Box<UserSpec>>,
 }
 
 impl Request {
@@ -549,13 +549,13 @@ fn recognise_user(envelope: &EventBridgeEvent<Value>) -> Result<Recognised> {
         }
     }
     let mut request = Request::new(Trigger::DatabaseUserCreated, target, envelope);
-    request.user = Some(UserSpec {
+    request.user = Some(Box::new(UserSpec {
         username,
         password_parameter,
         dbname: optional("dbname")?,
         secret_name,
         master_secret_arn,
-    });
+    }));
     Ok(Recognised::Provision(request))
 }
 

@@ -154,7 +154,7 @@ impl Handler {
             "database",
             format!("{} {}", request.target.kind(), request.target.identifier()),
         );
-        let user = request.user.as_ref();
+        let user = request.user.as_deref();
 
         let mut facts = Facts {
             // DocumentDB arrives on the same RDS events: a guess that Describe corrects.

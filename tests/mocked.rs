@@ -49,6 +49,30 @@ fn secure(value: &'static str) -> aws_smithy_mocks::Rule {
     })
 }
 
+/// The name and value CreateSecret was called with.
+type Captured = Arc<Mutex<Option<(String, String)>>>;
+
+/// A CreateSecret rule that records what it was asked to store.
+fn capture_create() -> (aws_smithy_mocks::Rule, Captured) {
+    let stored: Captured = Arc::default();
+    let sink = stored.clone();
+    let rule =
+        mock!(aws_sdk_secretsmanager::Client::create_secret).then_compute_output(move |input| {
+            *sink.lock().unwrap() = Some((
+                input.name().unwrap().to_string(),
+                input.secret_string().unwrap().to_string(),
+            ));
+            CreateSecretOutput::builder()
+                .arn(format!(
+                    "arn:aws:secretsmanager:us-east-1:123456789012:secret:{}-AbCdEf",
+                    input.name().unwrap()
+                ))
+                .name(input.name().unwrap())
+                .build()
+        });
+    (rule, stored)
+}
+
 fn handler(clients: db_secret_provisioner::aws::Clients) -> Handler {
     Handler::new(Config::from_lookup(|_| None).unwrap(), clients)
 }
@@ -75,20 +99,7 @@ async fn engines_moto_rejects_are_shaped_from_the_table() {
                 .build()
         });
         let ssm = secure("mocked-pw");
-        let stored: Arc<Mutex<Option<(String, String)>>> = Arc::default();
-        let sink = stored.clone();
-        let create = mock!(aws_sdk_secretsmanager::Client::create_secret).then_compute_output(
-            move |input| {
-                *sink.lock().unwrap() = Some((
-                    input.name().unwrap().to_string(),
-                    input.secret_string().unwrap().to_string(),
-                ));
-                CreateSecretOutput::builder()
-                    .arn("arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf")
-                    .name(input.name().unwrap())
-                    .build()
-            },
-        );
+        let (create, stored) = capture_create();
         let clients = mocks::clients(&mocks::Rules {
             rds: vec![&describe],
             ssm: vec![&ssm],
@@ -143,5 +154,264 @@ async fn a_database_still_creating_is_not_ready_and_nothing_is_stored() {
         .unwrap_err();
     assert_eq!(err.error_type(), "DatabaseNotReady");
     assert!(err.to_string().contains("fresh") && err.to_string().contains("creating"));
+    assert_eq!(create.num_calls(), 0);
+}
+
+// --- Redshift Serverless (moto has none) -------------------------------------------------------
+
+use aws_sdk_redshiftserverless::operation::get_namespace::GetNamespaceOutput;
+use aws_sdk_redshiftserverless::operation::get_workgroup::GetWorkgroupOutput;
+use aws_sdk_redshiftserverless::operation::list_workgroups::ListWorkgroupsOutput;
+use aws_sdk_redshiftserverless::types::{Namespace, Workgroup, WorkgroupStatus};
+
+const WG_ARN: &str = "arn:aws:redshift-serverless:us-east-1:123456789012:workgroup/0f8c2b1e-6a3d-4c5e-9b7a-2d4f6e8a0c1b";
+
+fn workgroup(status: WorkgroupStatus) -> Workgroup {
+    Workgroup::builder()
+        .workgroup_name("bi-workgroup")
+        .workgroup_arn(WG_ARN)
+        .namespace_name("bi-namespace")
+        .status(status)
+        .endpoint(
+            aws_sdk_redshiftserverless::types::Endpoint::builder()
+                .address("bi-workgroup.123456789012.us-east-1.redshift-serverless.amazonaws.com")
+                .port(5439)
+                .build(),
+        )
+        .build()
+}
+
+fn namespace(managed: bool) -> Namespace {
+    Namespace::builder()
+        .namespace_name("bi-namespace")
+        .admin_username("admin")
+        .db_name("analytics")
+        .set_admin_password_secret_arn(managed.then(|| "arn:aws:secretsmanager:us-east-1:123456789012:secret:redshift!bi-namespace-admin-AbCdEf".to_string()))
+        .build()
+}
+
+fn serverless_event(detail: Value, resources: Value) -> Value {
+    json!({"id": "s1", "detail-type": "Redshift Serverless Management", "source": "aws.redshift-serverless",
+           "account": "123456789012", "region": "us-east-1", "resources": resources, "detail": detail})
+}
+
+#[tokio::test]
+async fn serverless_workgroup_gets_a_redshift_secret_with_the_namespace() {
+    let by_name = serverless_event(
+        json!({"eventId": "REDSHIFT-SERVERLESS-EVENT-1008", "workgroupName": "bi-workgroup"}),
+        json!([]),
+    );
+    let by_arn_only = serverless_event(
+        json!({"eventId": "REDSHIFT-SERVERLESS-EVENT-1008"}),
+        json!([WG_ARN]),
+    );
+    let cloudtrail: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/events/cloudtrail-redshift-serverless-create-workgroup.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    for event in [by_name, by_arn_only, cloudtrail] {
+        let get_wg = mock!(aws_sdk_redshiftserverless::Client::get_workgroup)
+            .match_requests(|r| r.workgroup_name() == Some("bi-workgroup"))
+            .then_output(|| {
+                GetWorkgroupOutput::builder()
+                    .workgroup(workgroup(WorkgroupStatus::Available))
+                    .build()
+            });
+        let get_ns = mock!(aws_sdk_redshiftserverless::Client::get_namespace)
+            .match_requests(|r| r.namespace_name() == Some("bi-namespace"))
+            .then_output(|| {
+                GetNamespaceOutput::builder()
+                    .namespace(namespace(false))
+                    .build()
+            });
+        let list = mock!(aws_sdk_redshiftserverless::Client::list_workgroups).then_output(|| {
+            ListWorkgroupsOutput::builder()
+                .workgroups(
+                    Workgroup::builder()
+                        .workgroup_name("other")
+                        .workgroup_arn(
+                            "arn:aws:redshift-serverless:us-east-1:123456789012:workgroup/other",
+                        )
+                        .build(),
+                )
+                .workgroups(workgroup(WorkgroupStatus::Available))
+                .build()
+                .unwrap()
+        });
+        let ssm = secure("serverless-pw");
+        let (create, stored) = capture_create();
+        let clients = mocks::clients(&mocks::Rules {
+            serverless: vec![&get_wg, &get_ns, &list],
+            ssm: vec![&ssm],
+            secrets: vec![&create],
+            ..Default::default()
+        });
+        let outcome =
+            serde_json::to_value(handler(clients).handle(&event, None).await.unwrap()).unwrap();
+        assert_eq!(outcome["outcome"], "created", "{event}: {outcome}");
+        assert_eq!(
+            outcome["database"],
+            json!({"service": "redshift-serverless", "identifier": "bi-workgroup", "engine": "redshift"})
+        );
+        let (name, value) = stored.lock().unwrap().clone().unwrap();
+        assert_eq!(name, "db-secrets/redshift-serverless/bi-workgroup/admin");
+        assert_eq!(
+            serde_json::from_str::<Value>(&value).unwrap(),
+            json!({"engine": "redshift", "host": "bi-workgroup.123456789012.us-east-1.redshift-serverless.amazonaws.com",
+                   "username": "admin", "password": "serverless-pw", "port": 5439, "dbname": "analytics",
+                   "namespaceName": "bi-namespace"})
+        );
+        assert_eq!((get_wg.num_calls(), get_ns.num_calls()), (1, 1));
+    }
+}
+
+#[tokio::test]
+async fn serverless_managed_admin_password_is_skipped_and_creating_is_not_ready() {
+    for (status, managed, expect) in [
+        (WorkgroupStatus::Available, true, "skipped"),
+        (WorkgroupStatus::Creating, false, "DatabaseNotReady"),
+    ] {
+        let mut wg = workgroup(status.clone());
+        if status == WorkgroupStatus::Creating {
+            wg = Workgroup::builder()
+                .workgroup_name("bi-workgroup")
+                .namespace_name("bi-namespace")
+                .status(status)
+                .build();
+        }
+        let get_wg = mock!(aws_sdk_redshiftserverless::Client::get_workgroup)
+            .then_output(move || GetWorkgroupOutput::builder().workgroup(wg.clone()).build());
+        let get_ns =
+            mock!(aws_sdk_redshiftserverless::Client::get_namespace).then_output(move || {
+                GetNamespaceOutput::builder()
+                    .namespace(namespace(managed))
+                    .build()
+            });
+        let ssm = secure("pw");
+        let (create, _) = capture_create();
+        let clients = mocks::clients(&mocks::Rules {
+            serverless: vec![&get_wg, &get_ns],
+            ssm: vec![&ssm],
+            secrets: vec![&create],
+            ..Default::default()
+        });
+        let event = serverless_event(
+            json!({"eventId": "REDSHIFT-SERVERLESS-EVENT-1008", "workgroupName": "bi-workgroup"}),
+            json!([]),
+        );
+        match handler(clients).handle(&event, None).await {
+            Ok(o) => {
+                let o = serde_json::to_value(o).unwrap();
+                assert_eq!(o["outcome"], expect);
+                assert!(o["reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("redshift!bi-namespace-admin"));
+            }
+            Err(e) => assert_eq!(e.error_type(), expect),
+        }
+        assert_eq!(create.num_calls(), 0);
+    }
+}
+
+// --- waiting for a database that is still being created ----------------------------------------
+
+fn cloudtrail_create_instance(id: &str) -> Value {
+    json!({"id": "ct", "detail-type": "AWS API Call via CloudTrail", "source": "aws.rds",
+           "account": "123456789012", "region": "us-east-1",
+           "detail": {"eventSource": "rds.amazonaws.com", "eventName": "CreateDBInstance", "awsRegion": "us-east-1",
+                      "requestParameters": {"dBInstanceIdentifier": id, "masterUsername": "admin", "masterUserPassword": "****"}}})
+}
+
+fn describe_output(
+    db: DbInstance,
+) -> aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput {
+    aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput::builder()
+        .db_instances(db)
+        .build()
+}
+
+fn handler_waiting(clients: db_secret_provisioner::aws::Clients, seconds: &'static str) -> Handler {
+    Handler::new(
+        Config::from_lookup(|k| (k == "WAIT_FOR_AVAILABLE_SECONDS").then(|| seconds.to_string()))
+            .unwrap(),
+        clients,
+    )
+}
+
+#[tokio::test]
+async fn cloudtrail_waits_with_the_sdk_waiter_then_stores_the_secret() {
+    // Describe (creating), waiter poll 1 (creating), waiter poll 2 (available), final Describe.
+    let describe = mock!(aws_sdk_rds::Client::describe_db_instances)
+        .sequence()
+        .output(|| describe_output(instance("fresh", "postgres", None, "creating")))
+        .times(2)
+        .output(|| {
+            describe_output(instance(
+                "fresh",
+                "postgres",
+                Some(("fresh.x.rds.amazonaws.com", 5432)),
+                "available",
+            ))
+        })
+        .times(2)
+        .build();
+    let ssm = secure("pw");
+    let (create, stored) = capture_create();
+    let clients = mocks::clients(&mocks::Rules {
+        rds: vec![&describe],
+        ssm: vec![&ssm],
+        secrets: vec![&create],
+        ..Default::default()
+    });
+    let started = std::time::Instant::now();
+    let outcome = handler_waiting(clients, "3")
+        .handle(&cloudtrail_create_instance("fresh"), None)
+        .await
+        .unwrap();
+    assert_eq!(serde_json::to_value(outcome).unwrap()["outcome"], "created");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(describe.num_calls(), 4);
+    let (_, value) = stored.lock().unwrap().clone().unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&value).unwrap()["host"],
+        "fresh.x.rds.amazonaws.com"
+    );
+}
+
+#[tokio::test]
+async fn cloudtrail_wait_is_bounded_then_database_not_ready() {
+    let describe = mock!(aws_sdk_rds::Client::describe_db_instances)
+        .then_output(|| describe_output(instance("slow", "postgres", None, "creating")));
+    let ssm = secure("pw");
+    let (create, _) = capture_create();
+    let clients = mocks::clients(&mocks::Rules {
+        rds: vec![&describe],
+        ssm: vec![&ssm],
+        secrets: vec![&create],
+        ..Default::default()
+    });
+    let started = std::time::Instant::now();
+    // The invocation's own deadline is tighter than the configured wait: it wins.
+    let remaining =
+        Some(db_secret_provisioner::handler::DEADLINE_MARGIN + std::time::Duration::from_secs(2));
+    let err = handler_waiting(clients, "600")
+        .handle(&cloudtrail_create_instance("slow"), remaining)
+        .await
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    assert_eq!(err.error_type(), "DatabaseNotReady");
+    assert!(
+        err.to_string().contains("slow") && err.to_string().contains("creating"),
+        "{err}"
+    );
+    assert!(
+        elapsed >= std::time::Duration::from_secs(2) && elapsed < std::time::Duration::from_secs(8),
+        "{elapsed:?}"
+    );
     assert_eq!(create.num_calls(), 0);
 }

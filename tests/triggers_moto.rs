@@ -1,0 +1,307 @@
+//! The triggers beyond native RDS events, against moto: DocumentDB (moto extended in
+//! `support/moto_launcher.py` to accept engine `docdb`), Redshift provisioned, CloudTrail
+//! create calls, restores and "Database User Created". Redshift Serverless is not in moto: see
+//! `tests/mocked.rs`.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use db_secret_provisioner::config::Config;
+use db_secret_provisioner::handler::Handler;
+use serde_json::{json, Value};
+use support::*;
+
+async fn handler() -> Handler {
+    Handler::new(Config::from_lookup(|_| None).unwrap(), clients().await)
+}
+
+async fn run(event: &Value) -> Value {
+    serde_json::to_value(handler().await.handle(event, None).await.unwrap()).unwrap()
+}
+
+fn keys(v: &Value) -> BTreeSet<&str> {
+    v.as_object().unwrap().keys().map(String::as_str).collect()
+}
+
+fn cloudtrail(source: &str, event_source: &str, name: &str, params: Value) -> Value {
+    json!({
+        "version": "0", "id": "ct-1", "detail-type": "AWS API Call via CloudTrail", "source": source,
+        "account": ACCOUNT, "region": REGION, "time": "2026-09-30T10:00:05Z", "resources": [],
+        "detail": {"eventSource": event_source, "eventName": name, "awsRegion": REGION,
+                   "requestParameters": params, "eventType": "AwsApiCall"}
+    })
+}
+
+fn user_event(detail: Value) -> Value {
+    json!({"version": "0", "id": "u-1", "detail-type": "Database User Created", "source": "com.example.provisioning",
+           "account": ACCOUNT, "region": REGION, "time": "2026-10-01T08:30:00Z", "resources": [], "detail": detail})
+}
+
+#[tokio::test]
+async fn documentdb_cluster_gets_a_mongo_secret_with_ssl() {
+    let c = clients().await;
+    let id = unique("docdb");
+    create_cluster(&c, &id, "docdb", "docadmin", None).await;
+    put_password(&c, &format!("/db-secrets/docdb/{id}/docadmin"), "doc-pw").await;
+    let outcome = run(&rds_event("cluster", &id, "RDS-EVENT-0170")).await;
+    assert_eq!(outcome["outcome"], "created", "{outcome}");
+    assert_eq!(outcome["database"]["service"], "docdb");
+    let name = format!("db-secrets/docdb/{id}/docadmin");
+    assert_eq!(outcome["secretName"], name.as_str());
+    let s = secret_json(&c, &name).await.unwrap();
+    assert_eq!(
+        keys(&s),
+        BTreeSet::from([
+            "engine",
+            "host",
+            "username",
+            "password",
+            "port",
+            "ssl",
+            "dbClusterIdentifier"
+        ])
+    );
+    assert_eq!(s["engine"], "mongo");
+    assert_eq!(s["port"], json!(27017));
+    assert_eq!(s["ssl"], json!(true));
+    assert_eq!(s["username"], "docadmin");
+    assert_eq!(s["dbClusterIdentifier"], id.as_str());
+    assert!(s["host"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{id}.cluster-")));
+}
+
+#[tokio::test]
+async fn documentdb_managed_master_password_is_skipped() {
+    let c = clients().await;
+    let id = unique("docdb-m");
+    c.rds
+        .create_db_cluster()
+        .db_cluster_identifier(&id)
+        .engine("docdb")
+        .master_username("docadmin")
+        .manage_master_user_password(true)
+        .send()
+        .await
+        .unwrap();
+    let outcome = run(&rds_event("cluster", &id, "RDS-EVENT-0170")).await;
+    assert_eq!(outcome["outcome"], "skipped", "{outcome}");
+    assert!(outcome["reason"].as_str().unwrap().contains("rds!cluster-"));
+}
+
+#[tokio::test]
+async fn redshift_cluster_announced_by_cloudtrail() {
+    let c = clients().await;
+    let id = unique("wh");
+    create_redshift_cluster(&c, &id, "awsuser").await;
+    put_password(&c, &format!("/db-secrets/redshift/{id}/awsuser"), "wh-pw").await;
+    let event = cloudtrail(
+        "aws.redshift",
+        "redshift.amazonaws.com",
+        "CreateCluster",
+        json!({"clusterIdentifier": id, "masterUsername": "awsuser", "masterUserPassword": "****", "nodeType": "ra3.xlplus"}),
+    );
+    let outcome = run(&event).await;
+    assert_eq!(outcome["outcome"], "created", "{outcome}");
+    let s = secret_json(&c, &format!("db-secrets/redshift/{id}/awsuser"))
+        .await
+        .unwrap();
+    assert_eq!(
+        keys(&s),
+        BTreeSet::from([
+            "engine",
+            "host",
+            "username",
+            "password",
+            "port",
+            "dbname",
+            "dbClusterIdentifier"
+        ])
+    );
+    assert_eq!(s["engine"], "redshift");
+    assert_eq!(s["port"], json!(5439));
+    assert_eq!(s["dbname"], "dev");
+    assert_eq!(s["dbClusterIdentifier"], id.as_str());
+    assert_eq!(s["password"], "wh-pw");
+}
+
+#[tokio::test]
+async fn cloudtrail_and_native_events_give_the_same_secret() {
+    let c = clients().await;
+    for (kind, code, call, key) in [
+        (
+            "instance",
+            "RDS-EVENT-0005",
+            "CreateDBInstance",
+            "dBInstanceIdentifier",
+        ),
+        (
+            "cluster",
+            "RDS-EVENT-0170",
+            "CreateDBCluster",
+            "dBClusterIdentifier",
+        ),
+    ] {
+        let id = unique("ct");
+        if kind == "instance" {
+            create_instance(&c, &id, "postgres", "pgadmin").await;
+        } else {
+            create_cluster(&c, &id, "aurora-mysql", "pgadmin", Some("reports")).await;
+        }
+        put_password(&c, &format!("/db-secrets/rds/{id}/pgadmin"), "same-pw").await;
+        let name = format!("db-secrets/rds/{id}/pgadmin");
+
+        let by_cloudtrail = run(&cloudtrail(
+            "aws.rds",
+            "rds.amazonaws.com",
+            call,
+            json!({key: id, "masterUsername": "pgadmin"}),
+        ))
+        .await;
+        assert_eq!(by_cloudtrail["outcome"], "created", "{by_cloudtrail}");
+        let from_cloudtrail = secret_json(&c, &name).await.unwrap();
+        c.secrets
+            .delete_secret()
+            .secret_id(&name)
+            .force_delete_without_recovery(true)
+            .send()
+            .await
+            .unwrap();
+        let native = run(&rds_event(kind, &id, code)).await;
+        assert_eq!(native["outcome"], "created", "{native}");
+        assert_eq!(
+            secret_json(&c, &name).await.unwrap(),
+            from_cloudtrail,
+            "{kind}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_restored_instance_is_treated_like_a_new_one() {
+    let c = clients().await;
+    let id = unique("restored");
+    create_instance(&c, &id, "mysql", "admin").await;
+    put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "restored-pw").await;
+    for code in ["RDS-EVENT-0043"] {
+        let outcome = run(&rds_event("instance", &id, code)).await;
+        assert_eq!(outcome["outcome"], "created", "{outcome}");
+    }
+    // A later point-in-time-restore event for the same name finds the secret there.
+    let again = run(&rds_event("instance", &id, "RDS-EVENT-0019")).await;
+    assert_eq!(again["outcome"], "unchanged");
+    assert_eq!(
+        secret_json(&c, &format!("db-secrets/rds/{id}/admin"))
+            .await
+            .unwrap()["dbInstanceIdentifier"],
+        id.as_str()
+    );
+}
+
+#[tokio::test]
+async fn an_application_user_on_an_aurora_cluster() {
+    let c = clients().await;
+    let id = unique("app-aurora");
+    c.rds
+        .create_db_cluster()
+        .db_cluster_identifier(&id)
+        .engine("aurora-postgresql")
+        .master_username("postgres")
+        .manage_master_user_password(true)
+        .database_name("inventory")
+        .send()
+        .await
+        .unwrap();
+    put_password(&c, &format!("/db-secrets/rds/{id}/app_user"), "app-user-pw").await;
+    let master =
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-secrets/rds/x/postgres-AbCdEf";
+    let outcome = run(&user_event(json!({"dbClusterIdentifier": id, "username": "app_user", "dbname": "orders", "masterSecretArn": master}))).await;
+    assert_eq!(
+        outcome["outcome"], "created",
+        "a managed master password does not skip a user secret: {outcome}"
+    );
+    let s = secret_json(&c, &format!("db-secrets/rds/{id}/app_user"))
+        .await
+        .unwrap();
+    assert_eq!(
+        keys(&s),
+        BTreeSet::from([
+            "engine",
+            "host",
+            "username",
+            "password",
+            "port",
+            "dbname",
+            "dbClusterIdentifier",
+            "masterarn"
+        ])
+    );
+    assert_eq!(s["engine"], "postgres");
+    assert_eq!(s["username"], "app_user");
+    assert_eq!(s["password"], "app-user-pw");
+    assert_eq!(
+        s["dbname"], "orders",
+        "the event's dbname overrides Describe's"
+    );
+    assert_eq!(s["masterarn"], master);
+    assert_eq!(s["port"], json!(5432));
+}
+
+#[tokio::test]
+async fn user_secrets_honour_parameter_and_name_overrides_on_every_service() {
+    let c = clients().await;
+    let docdb = unique("app-docdb");
+    create_cluster(&c, &docdb, "docdb", "docadmin", None).await;
+    let wh = unique("app-wh");
+    create_redshift_cluster(&c, &wh, "awsuser").await;
+    let inst = unique("app-inst");
+    create_instance(&c, &inst, "mariadb", "admin").await;
+
+    put_password(&c, &format!("/db-secrets/docdb/{docdb}/reader"), "r-pw").await;
+    put_password(&c, "/pipeline/etl-password", "etl-pw").await;
+    put_password(&c, &format!("/db-secrets/rds/{inst}/svc.api"), "api-pw").await;
+
+    let o = run(&user_event(
+        json!({"dbClusterIdentifier": docdb, "username": "reader"}),
+    ))
+    .await;
+    assert_eq!(
+        o["secretName"],
+        format!("db-secrets/docdb/{docdb}/reader"),
+        "{o}"
+    );
+    let s = secret_json(&c, &format!("db-secrets/docdb/{docdb}/reader"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (s["engine"].as_str(), s["ssl"].as_bool()),
+        (Some("mongo"), Some(true))
+    );
+
+    let name = format!("apps/{wh}/etl");
+    let o = run(&user_event(json!({"clusterIdentifier": wh, "username": "etl", "passwordParameter": "/pipeline/etl-password", "secretName": name}))).await;
+    assert_eq!(o["outcome"], "created", "{o}");
+    let s = secret_json(&c, &name).await.unwrap();
+    assert_eq!(
+        (
+            s["engine"].as_str(),
+            s["password"].as_str(),
+            s["username"].as_str()
+        ),
+        (Some("redshift"), Some("etl-pw"), Some("etl"))
+    );
+
+    let o = run(&user_event(
+        json!({"dbInstanceIdentifier": inst, "username": "svc.api"}),
+    ))
+    .await;
+    assert_eq!(o["outcome"], "created", "{o}");
+    assert_eq!(
+        secret_json(&c, &format!("db-secrets/rds/{inst}/svc.api"))
+            .await
+            .unwrap()["engine"],
+        "mariadb"
+    );
+}
