@@ -12,6 +12,48 @@ pub const DEFAULT_PASSWORD_PARAMETER_TEMPLATE: &str =
 pub const DEFAULT_SECRET_DESCRIPTION_TEMPLATE: &str =
     "Credentials of {username} for {service} database {identifier} ({engine}), stored by db-secret-provisioner";
 
+/// The tag every secret this function creates carries. `EXISTING_SECRET=update` and the
+/// reconcile sweep never touch a secret without it.
+pub const MANAGED_TAG_KEY: &str = "managed-by";
+pub const MANAGED_TAG_VALUE: &str = "db-secret-provisioner";
+
+/// What to do when the secret already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExistingSecret {
+    /// Leave it as it is.
+    Keep,
+    /// Refresh the connection keys, keep the username and password (our secrets only).
+    Update,
+}
+
+/// A replica region with an optional KMS key of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replica {
+    pub region: String,
+    pub kms_key_id: Option<String>,
+}
+
+/// Rotation: the rotation function and its schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    pub lambda_arn: String,
+    pub schedule: String,
+}
+
+/// Everything the console's "Store a new secret" offers, configured once per deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretOptions {
+    pub kms_key_id: Option<String>,
+    /// `SECRET_TAGS` plus the managed-by tag.
+    pub tags: Vec<(String, String)>,
+    pub replicas: Vec<Replica>,
+    pub force_overwrite_replica: bool,
+    pub resource_policy: Option<String>,
+    pub rotation: Option<Rotation>,
+    pub existing: ExistingSecret,
+    pub delete_password_parameter: bool,
+}
+
 /// The function's configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -23,6 +65,7 @@ pub struct Config {
     /// How long a CloudTrail-triggered invocation waits for a `creating` database
     /// (`WAIT_FOR_AVAILABLE_SECONDS`, default 600; never past the invocation's deadline).
     pub wait_for_available: Duration,
+    pub options: SecretOptions,
 }
 
 pub const DEFAULT_WAIT_FOR_AVAILABLE_SECONDS: u64 = 600;
@@ -88,16 +131,200 @@ impl Config {
                     )
                 })?,
         };
+        let region = lookup("AWS_REGION")
+            .or_else(|| lookup("AWS_DEFAULT_REGION"))
+            .filter(|r| !r.is_empty());
+        let options = secret_options(&lookup, region.as_deref())?;
         Ok(Config {
             secret_name,
             password_parameter,
             description,
+            options,
             wait_for_available: Duration::from_secs(wait_for_available),
-            region: lookup("AWS_REGION")
-                .or_else(|| lookup("AWS_DEFAULT_REGION"))
-                .filter(|r| !r.is_empty()),
+            region,
         })
     }
+}
+
+fn secret_options(
+    lookup: &impl Fn(&str) -> Option<String>,
+    own_region: Option<&str>,
+) -> Result<SecretOptions> {
+    let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+
+    let kms_key_id = get("KMS_KEY_ID");
+    if let Some(k) = &kms_key_id {
+        if !is_kms_key_ref(k) {
+            return Err(Error::config(
+                "KMS_KEY_ID",
+                format!("{k:?} is not a KMS key id, key ARN, alias/NAME or alias ARN"),
+            ));
+        }
+    }
+
+    let mut tags = match get("SECRET_TAGS") {
+        Some(text) => parse_tags(&text).map_err(|e| Error::config("SECRET_TAGS", e))?,
+        None => Vec::new(),
+    };
+    tags.push((MANAGED_TAG_KEY.into(), MANAGED_TAG_VALUE.into()));
+
+    let mut replicas: Vec<Replica> = Vec::new();
+    for item in get("REPLICA_REGIONS").iter().flat_map(|v| v.split(',')) {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        let (region, key) = match item.split_once('=') {
+            Some((r, k)) => (r.trim(), Some(k.trim().to_string())),
+            None => (item, None),
+        };
+        let bad = |why: String| Error::config("REPLICA_REGIONS", why);
+        if !is_region(region) {
+            return Err(bad(format!("{region:?} is not an AWS region name")));
+        }
+        if Some(region) == own_region {
+            return Err(bad(format!("{region} is the function's own region, where the primary secret is")));
+        }
+        if replicas.iter().any(|r| r.region == region) {
+            return Err(bad(format!("{region} is listed twice")));
+        }
+        if let Some(k) = &key {
+            if !is_kms_key_ref(k) {
+                return Err(bad(format!("{k:?} (for {region}) is not a KMS key reference")));
+            }
+        }
+        replicas.push(Replica {
+            region: region.to_string(),
+            kms_key_id: key,
+        });
+    }
+
+    let resource_policy = match get("RESOURCE_POLICY") {
+        Some(text) => {
+            let v: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| Error::config("RESOURCE_POLICY", format!("not JSON: {e}")))?;
+            if v.get("Statement").is_none() {
+                return Err(Error::config("RESOURCE_POLICY", "a policy document needs a Statement"));
+            }
+            if text.len() > 20_480 {
+                return Err(Error::config("RESOURCE_POLICY", "longer than the 20,480 characters Secrets Manager allows"));
+            }
+            Some(text)
+        }
+        None => None,
+    };
+
+    let rotation = match (get("ROTATION_LAMBDA_ARN"), get("ROTATION_SCHEDULE")) {
+        (None, None) => None,
+        (Some(arn), Some(schedule)) => {
+            if !(arn.starts_with("arn:aws") && arn.contains(":lambda:") && arn.contains(":function:")) {
+                return Err(Error::config("ROTATION_LAMBDA_ARN", format!("{arn:?} is not a Lambda function ARN")));
+            }
+            if !is_schedule(&schedule) {
+                return Err(Error::config(
+                    "ROTATION_SCHEDULE",
+                    format!("{schedule:?} is not rate(N days|hours) or cron(...)"),
+                ));
+            }
+            Some(Rotation { lambda_arn: arn, schedule })
+        }
+        (Some(_), None) => return Err(Error::config("ROTATION_SCHEDULE", "must be set with ROTATION_LAMBDA_ARN")),
+        (None, Some(_)) => return Err(Error::config("ROTATION_LAMBDA_ARN", "must be set with ROTATION_SCHEDULE")),
+    };
+
+    let existing = match get("EXISTING_SECRET").as_deref() {
+        None | Some("keep") => ExistingSecret::Keep,
+        Some("update") => ExistingSecret::Update,
+        Some(other) => return Err(Error::config("EXISTING_SECRET", format!("{other:?} is not keep or update"))),
+    };
+    Ok(SecretOptions {
+        kms_key_id,
+        tags,
+        replicas,
+        force_overwrite_replica: boolean(lookup, "FORCE_OVERWRITE_REPLICA_SECRET")?,
+        resource_policy,
+        rotation,
+        existing,
+        delete_password_parameter: boolean(lookup, "DELETE_PASSWORD_PARAMETER")?,
+    })
+}
+
+fn boolean(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Result<bool> {
+    match lookup(name).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("") | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(Error::config(name, format!("{other:?} is not true or false"))),
+    }
+}
+
+/// `key=value,key=value` within the Secrets Manager tag limits (key 1–128, value ≤ 256, letters,
+/// digits, spaces and `_ . : / = + - @`, no `aws:` prefix, no duplicates, not our own key).
+fn parse_tags(text: &str) -> std::result::Result<Vec<(String, String)>, String> {
+    let valid = |s: &str| s.chars().all(|c| c.is_alphanumeric() || " _.:/=+-@".contains(c));
+    let mut tags: Vec<(String, String)> = Vec::new();
+    for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let (k, v) = item
+            .split_once('=')
+            .ok_or_else(|| format!("{item:?} is not key=value"))?;
+        let (k, v) = (k.trim(), v.trim());
+        if k.is_empty() || k.chars().count() > 128 || !valid(k) {
+            return Err(format!("tag key {k:?} must be 1-128 letters, digits, spaces or _ . : / = + - @"));
+        }
+        if v.chars().count() > 256 || !valid(v) {
+            return Err(format!("the value of tag {k:?} must be at most 256 letters, digits, spaces or _ . : / = + - @"));
+        }
+        if k.to_ascii_lowercase().starts_with("aws:") {
+            return Err(format!("tag key {k:?}: the aws: prefix is reserved"));
+        }
+        if k == MANAGED_TAG_KEY {
+            return Err(format!("tag key {k:?} is set by the function itself"));
+        }
+        if tags.iter().any(|(existing, _)| existing == k) {
+            return Err(format!("tag key {k:?} is given twice"));
+        }
+        tags.push((k.to_string(), v.to_string()));
+    }
+    if tags.len() > 49 {
+        return Err("at most 49 tags (50 with the function's own)".into());
+    }
+    Ok(tags)
+}
+
+/// A KMS key id (UUID or `mrk-…`), key ARN, `alias/NAME` or alias ARN.
+fn is_kms_key_ref(k: &str) -> bool {
+    let idish = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if let Some(alias) = k.strip_prefix("alias/") {
+        return !alias.is_empty() && alias.chars().all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c));
+    }
+    if k.starts_with("arn:aws") {
+        let parts: Vec<&str> = k.splitn(6, ':').collect();
+        return parts.len() == 6
+            && parts[2] == "kms"
+            && (parts[5].starts_with("key/") || parts[5].starts_with("alias/"));
+    }
+    idish(k) && k.len() >= 8
+}
+
+/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `ap-southeast-5`, ...
+fn is_region(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// `rate(N days)`, `rate(N hours)` or `cron(…)`, the forms RotationRules.ScheduleExpression takes.
+fn is_schedule(s: &str) -> bool {
+    if let Some(inner) = s.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) {
+        let mut it = inner.split_whitespace();
+        let n = it.next().and_then(|n| n.parse::<u32>().ok());
+        let unit = it.next();
+        return matches!(n, Some(n) if n > 0)
+            && matches!(unit, Some("day" | "days" | "hour" | "hours"))
+            && it.next().is_none();
+    }
+    s.starts_with("cron(") && s.ends_with(')') && s.len() > 6
 }
 
 /// SSM parameter names: letters, digits, `_ . - /`.
@@ -137,10 +364,11 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config> {
-        let map: HashMap<String, String> = vars
+        let mut map: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
+        map.entry("AWS_REGION".into()).or_insert_with(|| "eu-west-1".into());
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -162,28 +390,100 @@ mod tests {
 
     #[test]
     fn invalid_values_name_the_variable() {
-        for (var, value, needle) in [
-            (
-                "SECRET_NAME_TEMPLATE",
-                "db/{hostname}",
-                "unknown placeholder",
-            ),
+        let cases: &[(&str, &str, &str)] = &[
+            ("SECRET_NAME_TEMPLATE", "db/{hostname}", "unknown placeholder"),
             ("SECRET_NAME_TEMPLATE", "db secrets/{identifier}", "' '"),
             ("PASSWORD_PARAMETER_TEMPLATE", "/db/{identifier", "unclosed"),
             ("PASSWORD_PARAMETER_TEMPLATE", "/db/{identifier}+x", "'+'"),
-            (
-                "SECRET_DESCRIPTION_TEMPLATE",
-                "for {who}",
-                "unknown placeholder",
-            ),
-        ] {
+            ("SECRET_DESCRIPTION_TEMPLATE", "for {who}", "unknown placeholder"),
+            ("LOG_SENSITIVE_BODIES", "true", "carry the password"),
+            ("WAIT_FOR_AVAILABLE_SECONDS", "ten", "whole number"),
+            ("WAIT_FOR_AVAILABLE_SECONDS", "-1", "whole number"),
+            ("WAIT_FOR_AVAILABLE_SECONDS", "901", "0 to 900"),
+            ("KMS_KEY_ID", "my key", "not a KMS key"),
+            ("KMS_KEY_ID", "arn:aws:s3:::bucket", "not a KMS key"),
+            ("SECRET_TAGS", "team", "not key=value"),
+            ("SECRET_TAGS", "a=1,a=2", "given twice"),
+            ("SECRET_TAGS", "aws:x=1", "reserved"),
+            ("SECRET_TAGS", "managed-by=me", "set by the function"),
+            ("SECRET_TAGS", "k=va|ue", "value of tag"),
+            ("REPLICA_REGIONS", "us-west-2,mars-1", "not an AWS region"),
+            ("REPLICA_REGIONS", "us-west-2,us-west-2", "twice"),
+            ("REPLICA_REGIONS", "eu-west-1", "own region"),
+            ("REPLICA_REGIONS", "us-west-2=not a key", "KMS key"),
+            ("RESOURCE_POLICY", "{not json", "not JSON"),
+            ("RESOURCE_POLICY", r#"{"Version": "2012-10-17"}"#, "Statement"),
+            ("ROTATION_LAMBDA_ARN", "arn:aws:lambda:eu-west-1:123456789012:function:rotate", "ROTATION_SCHEDULE"),
+            ("ROTATION_SCHEDULE", "rate(30 days)", "ROTATION_LAMBDA_ARN"),
+            ("EXISTING_SECRET", "overwrite", "keep or update"),
+            ("DELETE_PASSWORD_PARAMETER", "yes", "true or false"),
+            ("FORCE_OVERWRITE_REPLICA_SECRET", "1", "true or false"),
+        ];
+        for (var, value, needle) in cases {
             let e = config(&[(var, value)]).unwrap_err();
             assert_eq!(e.error_type(), "ConfigurationError");
             let msg = e.to_string();
-            assert!(
-                msg.contains(var) && msg.contains(needle),
-                "{var}={value}: {msg}"
-            );
+            assert!(msg.contains(var) && msg.contains(needle), "{var}={value}: {msg}");
+        }
+        let e = config(&[
+            ("ROTATION_LAMBDA_ARN", "arn:aws:lambda:eu-west-1:1:function:f"),
+            ("ROTATION_SCHEDULE", "every day"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("ROTATION_SCHEDULE"));
+        let e = config(&[("ROTATION_LAMBDA_ARN", "arn:aws:s3:::x"), ("ROTATION_SCHEDULE", "rate(1 day)")]).unwrap_err();
+        assert!(e.to_string().contains("ROTATION_LAMBDA_ARN"));
+    }
+
+    #[test]
+    fn secret_options() {
+        let c = config(&[
+            ("KMS_KEY_ID", "alias/db-secrets"),
+            ("SECRET_TAGS", "team=data, cost-center = 42 ,env=prod"),
+            ("REPLICA_REGIONS", "us-west-2, eu-central-1=alias/replica-key"),
+            ("RESOURCE_POLICY", r#"{"Version":"2012-10-17","Statement":[]}"#),
+            ("ROTATION_LAMBDA_ARN", "arn:aws:lambda:eu-west-1:123456789012:function:rotate"),
+            ("ROTATION_SCHEDULE", "rate(30 days)"),
+            ("EXISTING_SECRET", "update"),
+            ("DELETE_PASSWORD_PARAMETER", "TRUE"),
+        ])
+        .unwrap();
+        let o = c.options;
+        assert_eq!(o.kms_key_id.as_deref(), Some("alias/db-secrets"));
+        let tag = |k: &str, v: &str| (k.to_string(), v.to_string());
+        assert_eq!(
+            o.tags,
+            vec![tag("team", "data"), tag("cost-center", "42"), tag("env", "prod"), tag(MANAGED_TAG_KEY, MANAGED_TAG_VALUE)]
+        );
+        assert_eq!(
+            o.replicas,
+            vec![
+                Replica { region: "us-west-2".into(), kms_key_id: None },
+                Replica { region: "eu-central-1".into(), kms_key_id: Some("alias/replica-key".into()) },
+            ]
+        );
+        assert_eq!(o.rotation.unwrap().schedule, "rate(30 days)");
+        assert_eq!(o.existing, ExistingSecret::Update);
+        assert!(o.delete_password_parameter);
+        assert!(!o.force_overwrite_replica);
+
+        let d = config(&[]).unwrap().options;
+        assert_eq!(d.tags, vec![tag(MANAGED_TAG_KEY, MANAGED_TAG_VALUE)]);
+        assert_eq!(d.existing, ExistingSecret::Keep);
+        assert!(d.replicas.is_empty() && d.rotation.is_none() && d.kms_key_id.is_none());
+        for key in [
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "mrk-1234abcd12ab34cd56ef1234567890ab",
+            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:us-east-1:123456789012:alias/x",
+        ] {
+            assert!(is_kms_key_ref(key), "{key}");
+        }
+        for s in ["rate(1 day)", "rate(12 hours)", "cron(0 4 ? * SUN *)"] {
+            assert!(is_schedule(s), "{s}");
+        }
+        for s in ["rate(0 days)", "rate(3 weeks)", "cron()", "daily"] {
+            assert!(!is_schedule(s), "{s}");
         }
     }
 }

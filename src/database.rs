@@ -194,28 +194,7 @@ async fn describe_db_instance(clients: &Clients, id: &str) -> Result<Database> {
             kind: "DB instance",
             identifier: id.to_string(),
         })?;
-    let engine = i.engine().unwrap_or_default().to_string();
-    Ok(Database {
-        service: service_for_engine(&engine),
-        kind: "DB instance",
-        identifier: i.db_instance_identifier().unwrap_or(id).to_string(),
-        identifier_key: IdentifierKey::DbInstance,
-        engine,
-        status: i.db_instance_status().unwrap_or_default().to_string(),
-        host: i
-            .endpoint()
-            .and_then(|e| e.address())
-            .filter(|a| !a.is_empty())
-            .map(str::to_string),
-        port: i.endpoint().and_then(|e| e.port()),
-        dbname: i.db_name().map(str::to_string),
-        master_username: i.master_username().map(str::to_string),
-        cluster: i.db_cluster_identifier().map(str::to_string),
-        managed_secret_arn: i
-            .master_user_secret()
-            .and_then(|s| s.secret_arn())
-            .map(str::to_string),
-    })
+    Ok(from_db_instance(i, id))
 }
 
 async fn describe_db_cluster(clients: &Clients, id: &str) -> Result<Database> {
@@ -241,24 +220,7 @@ async fn describe_db_cluster(clients: &Clients, id: &str) -> Result<Database> {
             kind: "DB cluster",
             identifier: id.to_string(),
         })?;
-    let engine = c.engine().unwrap_or_default().to_string();
-    Ok(Database {
-        service: service_for_engine(&engine),
-        kind: "DB cluster",
-        identifier: c.db_cluster_identifier().unwrap_or(id).to_string(),
-        identifier_key: IdentifierKey::DbCluster,
-        engine,
-        status: c.status().unwrap_or_default().to_string(),
-        host: c.endpoint().filter(|a| !a.is_empty()).map(str::to_string),
-        port: c.port(),
-        dbname: c.database_name().map(str::to_string),
-        master_username: c.master_username().map(str::to_string),
-        cluster: None,
-        managed_secret_arn: c
-            .master_user_secret()
-            .and_then(|s| s.secret_arn())
-            .map(str::to_string),
-    })
+    Ok(from_db_cluster(c, id))
 }
 
 async fn describe_redshift_cluster(clients: &Clients, id: &str) -> Result<Database> {
@@ -284,24 +246,7 @@ async fn describe_redshift_cluster(clients: &Clients, id: &str) -> Result<Databa
             kind: "Redshift cluster",
             identifier: id.to_string(),
         })?;
-    Ok(Database {
-        service: Service::Redshift,
-        kind: "Redshift cluster",
-        identifier: c.cluster_identifier().unwrap_or(id).to_string(),
-        identifier_key: IdentifierKey::DbCluster,
-        engine: "redshift".into(),
-        status: c.cluster_status().unwrap_or_default().to_string(),
-        host: c
-            .endpoint()
-            .and_then(|e| e.address())
-            .filter(|a| !a.is_empty())
-            .map(str::to_string),
-        port: c.endpoint().and_then(|e| e.port()),
-        dbname: c.db_name().map(str::to_string),
-        master_username: c.master_username().map(str::to_string),
-        cluster: None,
-        managed_secret_arn: c.master_password_secret_arn().map(str::to_string),
-    })
+    Ok(from_redshift_cluster(c, id))
 }
 
 /// GetWorkgroup (endpoint, namespace) then GetNamespace (admin user, database, managed
@@ -381,4 +326,111 @@ async fn workgroup_name_for_arn(clients: &Clients, arn: &str) -> Result<String> 
         kind: "Redshift Serverless workgroup",
         identifier: arn.to_string(),
     })
+}
+
+/// A `Database` from DescribeDBInstances' item (also used by the sweep's listing).
+pub fn from_db_instance(i: &aws_sdk_rds::types::DbInstance, id: &str) -> Database {
+    let engine = i.engine().unwrap_or_default().to_string();
+    Database {
+        service: service_for_engine(&engine),
+        kind: "DB instance",
+        identifier: i.db_instance_identifier().unwrap_or(id).to_string(),
+        identifier_key: IdentifierKey::DbInstance,
+        engine,
+        status: i.db_instance_status().unwrap_or_default().to_string(),
+        host: i
+            .endpoint()
+            .and_then(|e| e.address())
+            .filter(|a| !a.is_empty())
+            .map(str::to_string),
+        port: i.endpoint().and_then(|e| e.port()),
+        dbname: i.db_name().map(str::to_string),
+        master_username: i.master_username().map(str::to_string),
+        cluster: i.db_cluster_identifier().map(str::to_string),
+        managed_secret_arn: i
+            .master_user_secret()
+            .and_then(|s| s.secret_arn())
+            .map(str::to_string),
+    }
+}
+
+/// A `Database` from DescribeDBClusters' item.
+pub fn from_db_cluster(c: &aws_sdk_rds::types::DbCluster, id: &str) -> Database {
+    let engine = c.engine().unwrap_or_default().to_string();
+    Database {
+        service: service_for_engine(&engine),
+        kind: "DB cluster",
+        identifier: c.db_cluster_identifier().unwrap_or(id).to_string(),
+        identifier_key: IdentifierKey::DbCluster,
+        engine,
+        status: c.status().unwrap_or_default().to_string(),
+        host: c.endpoint().filter(|a| !a.is_empty()).map(str::to_string),
+        port: c.port(),
+        dbname: c.database_name().map(str::to_string),
+        master_username: c.master_username().map(str::to_string),
+        cluster: None,
+        managed_secret_arn: c
+            .master_user_secret()
+            .and_then(|s| s.secret_arn())
+            .map(str::to_string),
+    }
+}
+
+/// A `Database` from Redshift DescribeClusters' item.
+pub fn from_redshift_cluster(c: &aws_sdk_redshift::types::Cluster, id: &str) -> Database {
+    Database {
+        service: Service::Redshift,
+        kind: "Redshift cluster",
+        identifier: c.cluster_identifier().unwrap_or(id).to_string(),
+        identifier_key: IdentifierKey::DbCluster,
+        engine: "redshift".into(),
+        status: c.cluster_status().unwrap_or_default().to_string(),
+        host: c
+            .endpoint()
+            .and_then(|e| e.address())
+            .filter(|a| !a.is_empty())
+            .map(str::to_string),
+        port: c.endpoint().and_then(|e| e.port()),
+        dbname: c.db_name().map(str::to_string),
+        master_username: c.master_username().map(str::to_string),
+        cluster: None,
+        managed_secret_arn: c.master_password_secret_arn().map(str::to_string),
+    }
+}
+
+/// Every RDS instance and cluster (Aurora, DocumentDB, Multi-AZ) and every Redshift cluster,
+/// each listing paginated; the three listings run concurrently.
+pub async fn list_all(clients: &Clients) -> Result<Vec<Database>> {
+    let instances = async {
+        let mut out = Vec::new();
+        let mut pages = clients.rds.describe_db_instances().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| Error::aws("RDS", "DescribeDBInstances", e.into_service_error()))?;
+            out.extend(page.db_instances().iter().map(|i| from_db_instance(i, "")));
+        }
+        Ok::<_, Error>(out)
+    };
+    let clusters = async {
+        let mut out = Vec::new();
+        let mut pages = clients.rds.describe_db_clusters().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| Error::aws("RDS", "DescribeDBClusters", e.into_service_error()))?;
+            out.extend(page.db_clusters().iter().map(|c| from_db_cluster(c, "")));
+        }
+        Ok::<_, Error>(out)
+    };
+    let redshift = async {
+        let mut out = Vec::new();
+        let mut pages = clients.redshift.describe_clusters().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| Error::aws("Redshift", "DescribeClusters", e.into_service_error()))?;
+            out.extend(page.clusters().iter().map(|c| from_redshift_cluster(c, "")));
+        }
+        Ok::<_, Error>(out)
+    };
+    let (instances, clusters, redshift) = tokio::join!(instances, clusters, redshift);
+    let mut all = instances?;
+    all.extend(clusters?);
+    all.extend(redshift?);
+    Ok(all)
 }

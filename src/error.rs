@@ -43,6 +43,11 @@ pub enum Error {
     #[error("invalid secret name {name:?}: {reason}")]
     InvalidSecretName { name: String, reason: String },
 
+    /// A secret of that name is scheduled for deletion. It is not restored silently: an
+    /// operator decides (RestoreSecret, or wait for the deletion).
+    #[error("secret {name:?} is scheduled for deletion; restore it or wait until it is deleted")]
+    SecretScheduledForDeletion { name: String },
+
     #[error("configuration error in {variable}: {reason}")]
     Configuration { variable: String, reason: String },
 
@@ -67,6 +72,7 @@ impl Error {
             Error::PasswordParameterNotSecure { .. } => "PasswordParameterNotSecure",
             Error::PasswordParameterInvalid { .. } => "PasswordParameterInvalid",
             Error::InvalidSecretName { .. } => "InvalidSecretName",
+            Error::SecretScheduledForDeletion { .. } => "SecretScheduledForDeletion",
             Error::Configuration { .. } => "ConfigurationError",
             Error::AwsService { .. } => "AwsServiceError",
         }

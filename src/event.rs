@@ -138,6 +138,11 @@ impl Request {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recognised {
     Provision(Request),
+    /// A scheduled event: run the reconcile sweep.
+    Sweep {
+        region: Option<String>,
+        account: Option<String>,
+    },
     Ignored(String),
 }
 
@@ -196,6 +201,7 @@ const CLOUDTRAIL_TRIGGERS: &[(&str, &str, &str, Trigger)] = &[
 
 pub const CLOUDTRAIL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
 pub const USER_CREATED_DETAIL_TYPE: &str = "Database User Created";
+pub const SCHEDULED_DETAIL_TYPE: &str = "Scheduled Event";
 pub const SERVERLESS_WORKGROUP_CREATED: &str = "REDSHIFT-SERVERLESS-EVENT-1008";
 
 /// Looks at an incoming Lambda payload.
@@ -219,6 +225,14 @@ pub fn recognise(payload: &Value) -> Result<Recognised> {
     }
     if envelope.detail_type == CLOUDTRAIL_DETAIL_TYPE {
         return recognise_cloudtrail(&envelope);
+    }
+    if envelope.detail_type == SCHEDULED_DETAIL_TYPE
+        && matches!(envelope.source.as_str(), "aws.events" | "aws.scheduler")
+    {
+        return Ok(Recognised::Sweep {
+            region: envelope.region.clone().filter(|r| !r.is_empty()),
+            account: envelope.account.clone().filter(|a| !a.is_empty()),
+        });
     }
     match envelope.source.as_str() {
         "aws.rds" => recognise_rds(&envelope),

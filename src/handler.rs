@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::LambdaEvent;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use tracing::{field, info, warn, Instrument};
 
@@ -13,11 +13,12 @@ use crate::config::{is_parameter_name_char, Config};
 use crate::database::{self, Database};
 use crate::error::{Error, Result};
 use crate::event::{self, Recognised, Request, UserSpec};
+use crate::store::validate_name;
 use crate::outcome::{DatabaseRef, Kind, Outcome};
 use crate::password;
 use crate::secret::{self, EngineRule};
 use crate::store::{self, Stored};
-use crate::template::{Facts, Template};
+use crate::template::Facts;
 
 /// Shared by every invocation of an execution environment.
 #[derive(Debug, Clone)]
@@ -96,6 +97,10 @@ impl Handler {
         Handler { config, clients }
     }
 
+    pub fn clients(&self) -> &Clients {
+        &self.clients
+    }
+
     /// The Lambda entry point: runs [`Handler::handle`] and writes one log line about it.
     pub async fn invoke(&self, event: LambdaEvent<Value>) -> Result<Outcome> {
         let started = Instant::now();
@@ -142,12 +147,24 @@ impl Handler {
     }
 
     /// Handles one event payload. `remaining` is the invocation's time left, which bounds the
-    /// wait for a database that is still being created.
+    /// wait for a database that is still being created and the reconcile sweep.
     pub async fn handle(&self, payload: &Value, remaining: Option<Duration>) -> Result<Outcome> {
-        let request = match event::recognise(payload)? {
-            Recognised::Ignored(reason) => return Ok(Outcome::ignored(reason)),
-            Recognised::Provision(r) => r,
-        };
+        match event::recognise(payload)? {
+            Recognised::Ignored(reason) => Ok(Outcome::ignored(reason)),
+            Recognised::Sweep { region, account } => {
+                tracing::Span::current().record("trigger", "reconcile-sweep");
+                let facts = Facts {
+                    region: region.or_else(|| self.config.region.clone()),
+                    account,
+                    ..Facts::default()
+                };
+                crate::sweep::run(self, facts, remaining).await
+            }
+            Recognised::Provision(request) => self.handle_request(&request, remaining).await,
+        }
+    }
+
+    async fn handle_request(&self, request: &Request, remaining: Option<Duration>) -> Result<Outcome> {
         let span = tracing::Span::current();
         span.record("trigger", request.trigger.as_str());
         span.record(
@@ -155,8 +172,7 @@ impl Handler {
             format!("{} {}", request.target.kind(), request.target.identifier()),
         );
         let user = request.user.as_deref();
-
-        let mut facts = Facts {
+        let facts = Facts {
             // DocumentDB arrives on the same RDS events: a guess that Describe corrects.
             service: Some(request.target.service_guess().into()),
             identifier: Some(request.target.identifier().to_string()),
@@ -164,94 +180,153 @@ impl Handler {
                 .map(|u| u.username.clone())
                 .or_else(|| request.master_username_hint.clone()),
             engine: None,
-            region: request
-                .region
-                .clone()
-                .or_else(|| self.config.region.clone()),
+            region: request.region.clone().or_else(|| self.config.region.clone()),
             account: request.account.clone(),
-        };
-        let parameter_for = |facts: &Facts| match user.and_then(|u| u.password_parameter.clone()) {
-            Some(fixed) => Some(fixed),
-            None => self.config.password_parameter.render(facts),
         };
 
         let max_wait = if request.wait {
             let budget = remaining.map(|r| r.saturating_sub(DEADLINE_MARGIN));
-            budget.map_or(self.config.wait_for_available, |b| {
-                b.min(self.config.wait_for_available)
-            })
+            budget.map_or(self.config.wait_for_available, |b| b.min(self.config.wait_for_available))
         } else {
             Duration::ZERO
         };
         let lookup = database::describe_available(&self.clients, &request.target, max_wait);
         // Describe and GetParameter are independent whenever the parameter name can be
         // rendered from the event alone: then they run concurrently.
-        let (db, early) = match parameter_for(&facts) {
+        let (db, early) = match self.parameter_name(user, &facts) {
             Some(name) => {
                 let (db, pw) = tokio::join!(lookup, password::read(&self.clients.ssm, &name));
                 (db?, Some((name, pw)))
             }
             None => (lookup.await?, None),
         };
+        self.provision(db, user, facts, early).await
+    }
 
+    /// The password parameter's name: the user event's own, or the template's (`None` while a
+    /// fact it needs is unknown).
+    fn parameter_name(&self, user: Option<&UserSpec>, facts: &Facts) -> Option<String> {
+        match user.and_then(|u| u.password_parameter.clone()) {
+            Some(fixed) => Some(fixed),
+            None => self.config.password_parameter.render(facts),
+        }
+    }
+
+    /// Everything after Describe: assess, read the password (unless `early` already did, for
+    /// the same name), shape, store. Shared by the event path and the reconcile sweep.
+    pub(crate) async fn provision(
+        &self,
+        mut db: Database,
+        user: Option<&UserSpec>,
+        mut facts: Facts,
+        early: Option<(String, Result<SecretString>)>,
+    ) -> Result<Outcome> {
         let (rule, host, username) = match assess(&db, user)? {
-            Assessment::Skip(reason) => {
-                return Ok(self.outcome(Kind::Skipped, &db, None, Some(reason)))
-            }
-            Assessment::Provision {
-                rule,
-                host,
-                username,
-            } => (rule, host, username),
+            Assessment::Skip(reason) => return Ok(self.outcome(Kind::Skipped, &db, None, Some(reason))),
+            Assessment::Provision { rule, host, username } => (rule, host, username),
         };
         facts.service = Some(db.service.as_str().into());
         facts.identifier = Some(db.identifier.clone());
         facts.username = Some(username.clone());
         facts.engine = Some(rule.secret_engine.into());
+        let missing = |variable: &str| {
+            Error::InvalidEvent(format!(
+                "{variable} needs {{region}} or {{account}}, which the event for {} {} does not carry",
+                db.kind, db.identifier
+            ))
+        };
 
         let secret_name = match user.and_then(|u| u.secret_name.clone()) {
             Some(name) => name,
-            None => render(
-                &self.config.secret_name,
-                &facts,
-                "SECRET_NAME_TEMPLATE",
-                &request,
-            )?,
+            None => self
+                .config
+                .secret_name
+                .render(&facts)
+                .ok_or_else(|| missing("SECRET_NAME_TEMPLATE"))?,
         };
-        store::validate_name(&secret_name)?;
-        let parameter = parameter_for(&facts)
-            .ok_or_else(|| missing_fact("PASSWORD_PARAMETER_TEMPLATE", &request))?;
+        validate_name(&secret_name)?;
+        let parameter = self
+            .parameter_name(user, &facts)
+            .ok_or_else(|| missing("PASSWORD_PARAMETER_TEMPLATE"))?;
         validate_parameter_name(&parameter)?;
-        let password: SecretString = match early {
-            Some((name, result)) if name == parameter => result?,
-            _ => password::read(&self.clients.ssm, &parameter).await?,
+        let description = self
+            .config
+            .description
+            .render(&facts)
+            .ok_or_else(|| missing("SECRET_DESCRIPTION_TEMPLATE"))?;
+        let options = &self.config.options;
+
+        let read = match early {
+            Some((name, result)) if name == parameter => result,
+            _ => password::read(&self.clients.ssm, &parameter).await,
         };
-        let description = render(
-            &self.config.description,
-            &facts,
-            "SECRET_DESCRIPTION_TEMPLATE",
-            &request,
-        )?;
-        let mut db = db;
+        let password: SecretString = match read {
+            Ok(p) => p,
+            // With DELETE_PASSWORD_PARAMETER, a replay finds the parameter gone once the secret
+            // was stored: that is success, not a missing password.
+            Err(Error::PasswordParameterNotFound { .. }) if options.delete_password_parameter => {
+                if let Some(d) = store::describe(&self.clients.secrets, &secret_name).await? {
+                    if store::is_ours(&d) && d.deleted_date().is_none() {
+                        let mut o = self.outcome(
+                            Kind::Unchanged,
+                            &db,
+                            Some(secret_name),
+                            Some("the secret already exists and its initial-password parameter was deleted".into()),
+                        );
+                        o.secret_arn = d.arn().map(str::to_string);
+                        return Ok(o);
+                    }
+                }
+                return Err(Error::PasswordParameterNotFound { name: parameter });
+            }
+            Err(e) => return Err(e),
+        };
+        // Tags are not encrypted: a tag that carries the password is refused.
+        if let Some((key, _)) = options.tags.iter().find(|(_, v)| v == password.expose_secret()) {
+            return Err(Error::config(
+                "SECRET_TAGS",
+                format!(
+                    "the value of tag {key:?} equals the password of {} {}; tags are not encrypted",
+                    db.kind, db.identifier
+                ),
+            ));
+        }
         if let Some(dbname) = user.and_then(|u| u.dbname.clone()) {
             db.dbname = Some(dbname);
         }
         let masterarn = user.and_then(|u| u.master_secret_arn.as_deref());
         let value = secret::shape(&db, rule, &host, &username, &password, masterarn)?;
 
-        match store::create(&self.clients.secrets, &secret_name, &description, &value).await? {
-            Stored::Created { arn, name } => {
-                let mut o = self.outcome(Kind::Created, &db, Some(name), None);
-                o.secret_arn = Some(arn);
-                Ok(o)
-            }
-            Stored::AlreadyExists => Ok(self.outcome(
-                Kind::Unchanged,
-                &db,
-                Some(secret_name),
-                Some("the secret already exists; it was left as it is".into()),
-            )),
+        let stored = store::store(&self.clients.secrets, options, &secret_name, &description, &value).await?;
+        let ours = !matches!(stored, Stored::Unchanged { ours: false, .. });
+        if options.delete_password_parameter && ours {
+            password::delete(&self.clients.ssm, &parameter).await?;
         }
+        let outcome = match stored {
+            Stored::Created { arn, name, replicas } => Outcome {
+                secret_arn: Some(arn),
+                replicas,
+                ..self.outcome(Kind::Created, &db, Some(name), None)
+            },
+            Stored::Updated { arn, name, replicas, what } => Outcome {
+                secret_arn: Some(arn),
+                replicas,
+                ..self.outcome(Kind::Updated, &db, Some(name), Some(what))
+            },
+            Stored::Unchanged { arn, name, reason, .. } => Outcome {
+                secret_arn: arn,
+                ..self.outcome(Kind::Unchanged, &db, Some(name), Some(reason))
+            },
+        };
+        for r in outcome.replicas.iter().filter(|r| r.status.eq_ignore_ascii_case("failed")) {
+            warn!(
+                secret_name = outcome.secret_name.as_deref().unwrap_or(""),
+                region = %r.region,
+                message = r.message.as_deref().unwrap_or(""),
+                "replica failed"
+            );
+        }
+        Ok(outcome)
     }
 
     fn outcome(
@@ -272,22 +347,6 @@ impl Handler {
             ..Outcome::new(kind)
         }
     }
-}
-
-/// Renders a template with everything known about the database. Only `{region}` and
-/// `{account}` can still be missing, when a hand-made event carries neither.
-fn render(template: &Template, facts: &Facts, variable: &str, request: &Request) -> Result<String> {
-    template
-        .render(facts)
-        .ok_or_else(|| missing_fact(variable, request))
-}
-
-fn missing_fact(variable: &str, request: &Request) -> Error {
-    Error::InvalidEvent(format!(
-        "{variable} needs {{region}} or {{account}}, which the event for {} {} does not carry",
-        request.target.kind(),
-        request.target.identifier()
-    ))
 }
 
 /// SSM parameter names: 1–2048 of `A-Za-z0-9_.-/`. Checked before the call so that an

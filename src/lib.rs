@@ -17,6 +17,7 @@ pub mod outcome;
 pub mod password;
 pub mod secret;
 pub mod store;
+pub mod sweep;
 pub mod template;
 
 pub use error::{Error, Result};

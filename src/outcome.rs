@@ -7,6 +7,8 @@ use serde::Serialize;
 pub enum Kind {
     /// This invocation stored a new secret.
     Created,
+    /// The secret existed (ours): connection keys refreshed or missing replicas added.
+    Updated,
     /// A secret of that name already exists and was left as it is.
     Unchanged,
     /// The event is ours, but this database gets no secret from us (managed password,
@@ -14,6 +16,45 @@ pub enum Kind {
     Skipped,
     /// The event is not a trigger of this function.
     Ignored,
+    /// A scheduled reconcile sweep ran (`sweep` has the counts).
+    Reconciled,
+}
+
+/// One replica region's state after CreateSecret / ReplicateSecretToRegions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReplicaStatus {
+    pub region: String,
+    /// `InSync`, `InProgress` or `Failed`.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// A database the sweep could not provision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SweepFailure {
+    pub database: String,
+    pub error_type: String,
+    pub message: String,
+}
+
+/// What a reconcile sweep found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SweepReport {
+    /// Databases listed (RDS instances and clusters, DocumentDB clusters, Redshift clusters).
+    pub databases: usize,
+    /// Secrets this sweep created (their events were missed).
+    pub created: Vec<String>,
+    /// Databases whose secret was already there.
+    pub already_present: usize,
+    /// Databases that get no secret (no password parameter, managed password, cluster member,
+    /// unsupported engine, not available).
+    pub skipped: usize,
+    pub failed: Vec<SweepFailure>,
+    /// Databases not looked at before the invocation's deadline.
+    pub left: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -35,6 +76,10 @@ pub struct Outcome {
     pub database: Option<DatabaseRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replicas: Vec<ReplicaStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepReport>,
 }
 
 impl Outcome {
@@ -45,6 +90,8 @@ impl Outcome {
             secret_arn: None,
             database: None,
             reason: None,
+            replicas: Vec::new(),
+            sweep: None,
         }
     }
 

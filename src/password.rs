@@ -46,3 +46,15 @@ pub async fn read(ssm: &aws_sdk_ssm::Client, name: &str) -> Result<SecretString>
         }),
     }
 }
+
+/// Deletes the initial-password parameter once the secret holds the password
+/// (`DELETE_PASSWORD_PARAMETER=true`). Already gone is fine.
+pub async fn delete(ssm: &aws_sdk_ssm::Client, name: &str) -> Result<()> {
+    match ssm.delete_parameter().name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) => match e.into_service_error() {
+            aws_sdk_ssm::operation::delete_parameter::DeleteParameterError::ParameterNotFound(_) => Ok(()),
+            other => Err(Error::aws("SSM", "DeleteParameter", other)),
+        },
+    }
+}

@@ -1,0 +1,85 @@
+//! The reconcile sweep: RDS events are delivered "on a best effort basis" and may be missing.
+//! On a schedule, list every database and provision those that have an initial-password
+//! parameter at the templated name but no secret, exactly as the event path would.
+
+use std::time::{Duration, Instant};
+
+use futures_util::{stream, StreamExt as _};
+use tracing::info;
+
+use crate::database;
+use crate::error::{Error, Result};
+use crate::handler::{Handler, DEADLINE_MARGIN};
+use crate::outcome::{Kind, Outcome, SweepFailure, SweepReport};
+use crate::template::Facts;
+
+/// Databases provisioned at once: bounded, to stay under the API rate limits.
+pub const SWEEP_CONCURRENCY: usize = 4;
+
+enum Result1 {
+    Done(Result<Outcome>),
+    Left,
+}
+
+/// Runs the sweep. Stops starting new databases when less than [`DEADLINE_MARGIN`] of the
+/// invocation is left, and reports those as `left`.
+pub async fn run(handler: &Handler, facts: Facts, remaining: Option<Duration>) -> Result<Outcome> {
+    let started = Instant::now();
+    let stop_at = remaining.map(|r| started + r.saturating_sub(DEADLINE_MARGIN));
+    let databases = database::list_all(handler.clients()).await?;
+    let mut report = SweepReport {
+        databases: databases.len(),
+        ..SweepReport::default()
+    };
+
+    let results: Vec<(String, Result1)> = stream::iter(databases)
+        .map(|db| {
+            let facts = facts.clone();
+            async move {
+                let name = format!("{} {}", db.kind, db.identifier);
+                if stop_at.is_some_and(|t| Instant::now() >= t) {
+                    return (name, Result1::Left);
+                }
+                (name, Result1::Done(handler.provision(db, None, facts, None).await))
+            }
+        })
+        .buffer_unordered(SWEEP_CONCURRENCY)
+        .collect()
+        .await;
+
+    for (name, result) in results {
+        match result {
+            Result1::Left => report.left.push(name),
+            Result1::Done(Ok(o)) => match o.outcome {
+                Kind::Created => report.created.push(o.secret_name.unwrap_or(name)),
+                Kind::Updated | Kind::Unchanged => report.already_present += 1,
+                _ => report.skipped += 1,
+            },
+            // No parameter: not a database this function provisions. Not ready: its own
+            // creation event (or the next sweep) takes care of it.
+            Result1::Done(Err(Error::PasswordParameterNotFound { .. } | Error::DatabaseNotReady { .. })) => {
+                report.skipped += 1
+            }
+            Result1::Done(Err(e)) => report.failed.push(SweepFailure {
+                database: name,
+                error_type: e.error_type().to_string(),
+                message: e.to_string(),
+            }),
+        }
+    }
+    report.created.sort();
+    report.left.sort();
+    info!(
+        databases = report.databases,
+        created = report.created.len(),
+        already_present = report.already_present,
+        skipped = report.skipped,
+        failed = report.failed.len(),
+        left = report.left.len(),
+        "reconcile sweep finished"
+    );
+    Ok(Outcome {
+        sweep: Some(report),
+        ..Outcome::new(Kind::Reconciled)
+    })
+}
