@@ -150,7 +150,11 @@ fn secret_options(
     lookup: &impl Fn(&str) -> Option<String>,
     own_region: Option<&str>,
 ) -> Result<SecretOptions> {
-    let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let get = |name: &str| {
+        lookup(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
 
     let kms_key_id = get("KMS_KEY_ID");
     if let Some(k) = &kms_key_id {
@@ -183,14 +187,18 @@ fn secret_options(
             return Err(bad(format!("{region:?} is not an AWS region name")));
         }
         if Some(region) == own_region {
-            return Err(bad(format!("{region} is the function's own region, where the primary secret is")));
+            return Err(bad(format!(
+                "{region} is the function's own region, where the primary secret is"
+            )));
         }
         if replicas.iter().any(|r| r.region == region) {
             return Err(bad(format!("{region} is listed twice")));
         }
         if let Some(k) = &key {
             if !is_kms_key_ref(k) {
-                return Err(bad(format!("{k:?} (for {region}) is not a KMS key reference")));
+                return Err(bad(format!(
+                    "{k:?} (for {region}) is not a KMS key reference"
+                )));
             }
         }
         replicas.push(Replica {
@@ -204,10 +212,16 @@ fn secret_options(
             let v: serde_json::Value = serde_json::from_str(&text)
                 .map_err(|e| Error::config("RESOURCE_POLICY", format!("not JSON: {e}")))?;
             if v.get("Statement").is_none() {
-                return Err(Error::config("RESOURCE_POLICY", "a policy document needs a Statement"));
+                return Err(Error::config(
+                    "RESOURCE_POLICY",
+                    "a policy document needs a Statement",
+                ));
             }
             if text.len() > 20_480 {
-                return Err(Error::config("RESOURCE_POLICY", "longer than the 20,480 characters Secrets Manager allows"));
+                return Err(Error::config(
+                    "RESOURCE_POLICY",
+                    "longer than the 20,480 characters Secrets Manager allows",
+                ));
             }
             Some(text)
         }
@@ -217,8 +231,14 @@ fn secret_options(
     let rotation = match (get("ROTATION_LAMBDA_ARN"), get("ROTATION_SCHEDULE")) {
         (None, None) => None,
         (Some(arn), Some(schedule)) => {
-            if !(arn.starts_with("arn:aws") && arn.contains(":lambda:") && arn.contains(":function:")) {
-                return Err(Error::config("ROTATION_LAMBDA_ARN", format!("{arn:?} is not a Lambda function ARN")));
+            if !(arn.starts_with("arn:aws")
+                && arn.contains(":lambda:")
+                && arn.contains(":function:"))
+            {
+                return Err(Error::config(
+                    "ROTATION_LAMBDA_ARN",
+                    format!("{arn:?} is not a Lambda function ARN"),
+                ));
             }
             if !is_schedule(&schedule) {
                 return Err(Error::config(
@@ -226,16 +246,34 @@ fn secret_options(
                     format!("{schedule:?} is not rate(N days|hours) or cron(...)"),
                 ));
             }
-            Some(Rotation { lambda_arn: arn, schedule })
+            Some(Rotation {
+                lambda_arn: arn,
+                schedule,
+            })
         }
-        (Some(_), None) => return Err(Error::config("ROTATION_SCHEDULE", "must be set with ROTATION_LAMBDA_ARN")),
-        (None, Some(_)) => return Err(Error::config("ROTATION_LAMBDA_ARN", "must be set with ROTATION_SCHEDULE")),
+        (Some(_), None) => {
+            return Err(Error::config(
+                "ROTATION_SCHEDULE",
+                "must be set with ROTATION_LAMBDA_ARN",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(Error::config(
+                "ROTATION_LAMBDA_ARN",
+                "must be set with ROTATION_SCHEDULE",
+            ))
+        }
     };
 
     let existing = match get("EXISTING_SECRET").as_deref() {
         None | Some("keep") => ExistingSecret::Keep,
         Some("update") => ExistingSecret::Update,
-        Some(other) => return Err(Error::config("EXISTING_SECRET", format!("{other:?} is not keep or update"))),
+        Some(other) => {
+            return Err(Error::config(
+                "EXISTING_SECRET",
+                format!("{other:?} is not keep or update"),
+            ))
+        }
     };
     Ok(SecretOptions {
         kms_key_id,
@@ -250,17 +288,26 @@ fn secret_options(
 }
 
 fn boolean(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Result<bool> {
-    match lookup(name).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+    match lookup(name)
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
         None | Some("") | Some("false") => Ok(false),
         Some("true") => Ok(true),
-        Some(other) => Err(Error::config(name, format!("{other:?} is not true or false"))),
+        Some(other) => Err(Error::config(
+            name,
+            format!("{other:?} is not true or false"),
+        )),
     }
 }
 
 /// `key=value,key=value` within the Secrets Manager tag limits (key 1–128, value ≤ 256, letters,
 /// digits, spaces and `_ . : / = + - @`, no `aws:` prefix, no duplicates, not our own key).
 fn parse_tags(text: &str) -> std::result::Result<Vec<(String, String)>, String> {
-    let valid = |s: &str| s.chars().all(|c| c.is_alphanumeric() || " _.:/=+-@".contains(c));
+    let valid = |s: &str| {
+        s.chars()
+            .all(|c| c.is_alphanumeric() || " _.:/=+-@".contains(c))
+    };
     let mut tags: Vec<(String, String)> = Vec::new();
     for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
         let (k, v) = item
@@ -268,7 +315,9 @@ fn parse_tags(text: &str) -> std::result::Result<Vec<(String, String)>, String> 
             .ok_or_else(|| format!("{item:?} is not key=value"))?;
         let (k, v) = (k.trim(), v.trim());
         if k.is_empty() || k.chars().count() > 128 || !valid(k) {
-            return Err(format!("tag key {k:?} must be 1-128 letters, digits, spaces or _ . : / = + - @"));
+            return Err(format!(
+                "tag key {k:?} must be 1-128 letters, digits, spaces or _ . : / = + - @"
+            ));
         }
         if v.chars().count() > 256 || !valid(v) {
             return Err(format!("the value of tag {k:?} must be at most 256 letters, digits, spaces or _ . : / = + - @"));
@@ -294,7 +343,10 @@ fn parse_tags(text: &str) -> std::result::Result<Vec<(String, String)>, String> 
 fn is_kms_key_ref(k: &str) -> bool {
     let idish = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
     if let Some(alias) = k.strip_prefix("alias/") {
-        return !alias.is_empty() && alias.chars().all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c));
+        return !alias.is_empty()
+            && alias
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c));
     }
     if k.starts_with("arn:aws") {
         let parts: Vec<&str> = k.splitn(6, ':').collect();
@@ -310,8 +362,14 @@ fn is_region(r: &str) -> bool {
     let parts: Vec<&str> = r.split('-').collect();
     parts.len() >= 3
         && parts[0].len() == 2
-        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// `rate(N days)`, `rate(N hours)` or `cron(…)`, the forms RotationRules.ScheduleExpression takes.
@@ -368,7 +426,8 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        map.entry("AWS_REGION".into()).or_insert_with(|| "eu-west-1".into());
+        map.entry("AWS_REGION".into())
+            .or_insert_with(|| "eu-west-1".into());
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -391,11 +450,19 @@ mod tests {
     #[test]
     fn invalid_values_name_the_variable() {
         let cases: &[(&str, &str, &str)] = &[
-            ("SECRET_NAME_TEMPLATE", "db/{hostname}", "unknown placeholder"),
+            (
+                "SECRET_NAME_TEMPLATE",
+                "db/{hostname}",
+                "unknown placeholder",
+            ),
             ("SECRET_NAME_TEMPLATE", "db secrets/{identifier}", "' '"),
             ("PASSWORD_PARAMETER_TEMPLATE", "/db/{identifier", "unclosed"),
             ("PASSWORD_PARAMETER_TEMPLATE", "/db/{identifier}+x", "'+'"),
-            ("SECRET_DESCRIPTION_TEMPLATE", "for {who}", "unknown placeholder"),
+            (
+                "SECRET_DESCRIPTION_TEMPLATE",
+                "for {who}",
+                "unknown placeholder",
+            ),
             ("LOG_SENSITIVE_BODIES", "true", "carry the password"),
             ("WAIT_FOR_AVAILABLE_SECONDS", "ten", "whole number"),
             ("WAIT_FOR_AVAILABLE_SECONDS", "-1", "whole number"),
@@ -412,8 +479,16 @@ mod tests {
             ("REPLICA_REGIONS", "eu-west-1", "own region"),
             ("REPLICA_REGIONS", "us-west-2=not a key", "KMS key"),
             ("RESOURCE_POLICY", "{not json", "not JSON"),
-            ("RESOURCE_POLICY", r#"{"Version": "2012-10-17"}"#, "Statement"),
-            ("ROTATION_LAMBDA_ARN", "arn:aws:lambda:eu-west-1:123456789012:function:rotate", "ROTATION_SCHEDULE"),
+            (
+                "RESOURCE_POLICY",
+                r#"{"Version": "2012-10-17"}"#,
+                "Statement",
+            ),
+            (
+                "ROTATION_LAMBDA_ARN",
+                "arn:aws:lambda:eu-west-1:123456789012:function:rotate",
+                "ROTATION_SCHEDULE",
+            ),
             ("ROTATION_SCHEDULE", "rate(30 days)", "ROTATION_LAMBDA_ARN"),
             ("EXISTING_SECRET", "overwrite", "keep or update"),
             ("DELETE_PASSWORD_PARAMETER", "yes", "true or false"),
@@ -423,15 +498,25 @@ mod tests {
             let e = config(&[(var, value)]).unwrap_err();
             assert_eq!(e.error_type(), "ConfigurationError");
             let msg = e.to_string();
-            assert!(msg.contains(var) && msg.contains(needle), "{var}={value}: {msg}");
+            assert!(
+                msg.contains(var) && msg.contains(needle),
+                "{var}={value}: {msg}"
+            );
         }
         let e = config(&[
-            ("ROTATION_LAMBDA_ARN", "arn:aws:lambda:eu-west-1:1:function:f"),
+            (
+                "ROTATION_LAMBDA_ARN",
+                "arn:aws:lambda:eu-west-1:1:function:f",
+            ),
             ("ROTATION_SCHEDULE", "every day"),
         ])
         .unwrap_err();
         assert!(e.to_string().contains("ROTATION_SCHEDULE"));
-        let e = config(&[("ROTATION_LAMBDA_ARN", "arn:aws:s3:::x"), ("ROTATION_SCHEDULE", "rate(1 day)")]).unwrap_err();
+        let e = config(&[
+            ("ROTATION_LAMBDA_ARN", "arn:aws:s3:::x"),
+            ("ROTATION_SCHEDULE", "rate(1 day)"),
+        ])
+        .unwrap_err();
         assert!(e.to_string().contains("ROTATION_LAMBDA_ARN"));
     }
 
@@ -440,9 +525,18 @@ mod tests {
         let c = config(&[
             ("KMS_KEY_ID", "alias/db-secrets"),
             ("SECRET_TAGS", "team=data, cost-center = 42 ,env=prod"),
-            ("REPLICA_REGIONS", "us-west-2, eu-central-1=alias/replica-key"),
-            ("RESOURCE_POLICY", r#"{"Version":"2012-10-17","Statement":[]}"#),
-            ("ROTATION_LAMBDA_ARN", "arn:aws:lambda:eu-west-1:123456789012:function:rotate"),
+            (
+                "REPLICA_REGIONS",
+                "us-west-2, eu-central-1=alias/replica-key",
+            ),
+            (
+                "RESOURCE_POLICY",
+                r#"{"Version":"2012-10-17","Statement":[]}"#,
+            ),
+            (
+                "ROTATION_LAMBDA_ARN",
+                "arn:aws:lambda:eu-west-1:123456789012:function:rotate",
+            ),
             ("ROTATION_SCHEDULE", "rate(30 days)"),
             ("EXISTING_SECRET", "update"),
             ("DELETE_PASSWORD_PARAMETER", "TRUE"),
@@ -453,13 +547,24 @@ mod tests {
         let tag = |k: &str, v: &str| (k.to_string(), v.to_string());
         assert_eq!(
             o.tags,
-            vec![tag("team", "data"), tag("cost-center", "42"), tag("env", "prod"), tag(MANAGED_TAG_KEY, MANAGED_TAG_VALUE)]
+            vec![
+                tag("team", "data"),
+                tag("cost-center", "42"),
+                tag("env", "prod"),
+                tag(MANAGED_TAG_KEY, MANAGED_TAG_VALUE)
+            ]
         );
         assert_eq!(
             o.replicas,
             vec![
-                Replica { region: "us-west-2".into(), kms_key_id: None },
-                Replica { region: "eu-central-1".into(), kms_key_id: Some("alias/replica-key".into()) },
+                Replica {
+                    region: "us-west-2".into(),
+                    kms_key_id: None
+                },
+                Replica {
+                    region: "eu-central-1".into(),
+                    kms_key_id: Some("alias/replica-key".into())
+                },
             ]
         );
         assert_eq!(o.rotation.unwrap().schedule, "rate(30 days)");

@@ -405,7 +405,8 @@ pub async fn list_all(clients: &Clients) -> Result<Vec<Database>> {
         let mut out = Vec::new();
         let mut pages = clients.rds.describe_db_instances().into_paginator().send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| Error::aws("RDS", "DescribeDBInstances", e.into_service_error()))?;
+            let page =
+                page.map_err(|e| Error::aws("RDS", "DescribeDBInstances", e.into_service_error()))?;
             out.extend(page.db_instances().iter().map(|i| from_db_instance(i, "")));
         }
         Ok::<_, Error>(out)
@@ -414,7 +415,8 @@ pub async fn list_all(clients: &Clients) -> Result<Vec<Database>> {
         let mut out = Vec::new();
         let mut pages = clients.rds.describe_db_clusters().into_paginator().send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| Error::aws("RDS", "DescribeDBClusters", e.into_service_error()))?;
+            let page =
+                page.map_err(|e| Error::aws("RDS", "DescribeDBClusters", e.into_service_error()))?;
             out.extend(page.db_clusters().iter().map(|c| from_db_cluster(c, "")));
         }
         Ok::<_, Error>(out)
@@ -423,7 +425,8 @@ pub async fn list_all(clients: &Clients) -> Result<Vec<Database>> {
         let mut out = Vec::new();
         let mut pages = clients.redshift.describe_clusters().into_paginator().send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| Error::aws("Redshift", "DescribeClusters", e.into_service_error()))?;
+            let page = page
+                .map_err(|e| Error::aws("Redshift", "DescribeClusters", e.into_service_error()))?;
             out.extend(page.clusters().iter().map(|c| from_redshift_cluster(c, "")));
         }
         Ok::<_, Error>(out)

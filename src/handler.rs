@@ -13,10 +13,10 @@ use crate::config::{is_parameter_name_char, Config};
 use crate::database::{self, Database};
 use crate::error::{Error, Result};
 use crate::event::{self, Recognised, Request, UserSpec};
-use crate::store::validate_name;
 use crate::outcome::{DatabaseRef, Kind, Outcome};
 use crate::password;
 use crate::secret::{self, EngineRule};
+use crate::store::validate_name;
 use crate::store::{self, Stored};
 use crate::template::Facts;
 
@@ -164,7 +164,11 @@ impl Handler {
         }
     }
 
-    async fn handle_request(&self, request: &Request, remaining: Option<Duration>) -> Result<Outcome> {
+    async fn handle_request(
+        &self,
+        request: &Request,
+        remaining: Option<Duration>,
+    ) -> Result<Outcome> {
         let span = tracing::Span::current();
         span.record("trigger", request.trigger.as_str());
         span.record(
@@ -180,13 +184,18 @@ impl Handler {
                 .map(|u| u.username.clone())
                 .or_else(|| request.master_username_hint.clone()),
             engine: None,
-            region: request.region.clone().or_else(|| self.config.region.clone()),
+            region: request
+                .region
+                .clone()
+                .or_else(|| self.config.region.clone()),
             account: request.account.clone(),
         };
 
         let max_wait = if request.wait {
             let budget = remaining.map(|r| r.saturating_sub(DEADLINE_MARGIN));
-            budget.map_or(self.config.wait_for_available, |b| b.min(self.config.wait_for_available))
+            budget.map_or(self.config.wait_for_available, |b| {
+                b.min(self.config.wait_for_available)
+            })
         } else {
             Duration::ZERO
         };
@@ -222,8 +231,14 @@ impl Handler {
         early: Option<(String, Result<SecretString>)>,
     ) -> Result<Outcome> {
         let (rule, host, username) = match assess(&db, user)? {
-            Assessment::Skip(reason) => return Ok(self.outcome(Kind::Skipped, &db, None, Some(reason))),
-            Assessment::Provision { rule, host, username } => (rule, host, username),
+            Assessment::Skip(reason) => {
+                return Ok(self.outcome(Kind::Skipped, &db, None, Some(reason)))
+            }
+            Assessment::Provision {
+                rule,
+                host,
+                username,
+            } => (rule, host, username),
         };
         facts.service = Some(db.service.as_str().into());
         facts.identifier = Some(db.identifier.clone());
@@ -282,7 +297,11 @@ impl Handler {
             Err(e) => return Err(e),
         };
         // Tags are not encrypted: a tag that carries the password is refused.
-        if let Some((key, _)) = options.tags.iter().find(|(_, v)| v == password.expose_secret()) {
+        if let Some((key, _)) = options
+            .tags
+            .iter()
+            .find(|(_, v)| v == password.expose_secret())
+        {
             return Err(Error::config(
                 "SECRET_TAGS",
                 format!(
@@ -297,28 +316,50 @@ impl Handler {
         let masterarn = user.and_then(|u| u.master_secret_arn.as_deref());
         let value = secret::shape(&db, rule, &host, &username, &password, masterarn)?;
 
-        let stored = store::store(&self.clients.secrets, options, &secret_name, &description, &value).await?;
+        let stored = store::store(
+            &self.clients.secrets,
+            options,
+            &secret_name,
+            &description,
+            &value,
+        )
+        .await?;
         let ours = !matches!(stored, Stored::Unchanged { ours: false, .. });
         if options.delete_password_parameter && ours {
             password::delete(&self.clients.ssm, &parameter).await?;
         }
         let outcome = match stored {
-            Stored::Created { arn, name, replicas } => Outcome {
+            Stored::Created {
+                arn,
+                name,
+                replicas,
+            } => Outcome {
                 secret_arn: Some(arn),
                 replicas,
                 ..self.outcome(Kind::Created, &db, Some(name), None)
             },
-            Stored::Updated { arn, name, replicas, what } => Outcome {
+            Stored::Updated {
+                arn,
+                name,
+                replicas,
+                what,
+            } => Outcome {
                 secret_arn: Some(arn),
                 replicas,
                 ..self.outcome(Kind::Updated, &db, Some(name), Some(what))
             },
-            Stored::Unchanged { arn, name, reason, .. } => Outcome {
+            Stored::Unchanged {
+                arn, name, reason, ..
+            } => Outcome {
                 secret_arn: arn,
                 ..self.outcome(Kind::Unchanged, &db, Some(name), Some(reason))
             },
         };
-        for r in outcome.replicas.iter().filter(|r| r.status.eq_ignore_ascii_case("failed")) {
+        for r in outcome
+            .replicas
+            .iter()
+            .filter(|r| r.status.eq_ignore_ascii_case("failed"))
+        {
             warn!(
                 secret_name = outcome.secret_name.as_deref().unwrap_or(""),
                 region = %r.region,

@@ -53,7 +53,9 @@ pub async fn delete(ssm: &aws_sdk_ssm::Client, name: &str) -> Result<()> {
     match ssm.delete_parameter().name(name).send().await {
         Ok(_) => Ok(()),
         Err(e) => match e.into_service_error() {
-            aws_sdk_ssm::operation::delete_parameter::DeleteParameterError::ParameterNotFound(_) => Ok(()),
+            aws_sdk_ssm::operation::delete_parameter::DeleteParameterError::ParameterNotFound(
+                _,
+            ) => Ok(()),
             other => Err(Error::aws("SSM", "DeleteParameter", other)),
         },
     }

@@ -3,8 +3,12 @@
 //! resource policy and rotation.
 
 use aws_sdk_secretsmanager::operation::create_secret::CreateSecretError;
-use aws_sdk_secretsmanager::operation::describe_secret::{DescribeSecretError, DescribeSecretOutput};
-use aws_sdk_secretsmanager::types::{ReplicaRegionType, ReplicationStatusType, RotationRulesType, Tag};
+use aws_sdk_secretsmanager::operation::describe_secret::{
+    DescribeSecretError, DescribeSecretOutput,
+};
+use aws_sdk_secretsmanager::types::{
+    ReplicaRegionType, ReplicationStatusType, RotationRulesType, Tag,
+};
 use aws_sdk_secretsmanager::Client;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
@@ -91,11 +95,16 @@ pub async fn store(
             })
         }
         Err(e) => match e.into_service_error() {
-            CreateSecretError::ResourceExistsException(_) => existing(secrets, options, name, value).await,
+            CreateSecretError::ResourceExistsException(_) => {
+                existing(secrets, options, name, value).await
+            }
             CreateSecretError::InvalidRequestException(e)
-                if e.message().is_some_and(|m| m.contains("scheduled for deletion")) =>
+                if e.message()
+                    .is_some_and(|m| m.contains("scheduled for deletion")) =>
             {
-                Err(Error::SecretScheduledForDeletion { name: name.to_string() })
+                Err(Error::SecretScheduledForDeletion {
+                    name: name.to_string(),
+                })
             }
             other => Err(Error::aws("Secrets Manager", "CreateSecret", other)),
         },
@@ -104,7 +113,10 @@ pub async fn store(
 
 /// Resource policy and rotation, after CreateSecret: independent, so concurrent.
 async fn configure_new(secrets: &Client, options: &SecretOptions, arn: &str) -> Result<()> {
-    let (policy, rotation) = tokio::join!(put_policy(secrets, options, arn), start_rotation(secrets, options, arn));
+    let (policy, rotation) = tokio::join!(
+        put_policy(secrets, options, arn),
+        start_rotation(secrets, options, arn)
+    );
     policy.and(rotation)
 }
 
@@ -120,7 +132,13 @@ async fn put_policy(secrets: &Client, options: &SecretOptions, arn: &str) -> Res
         .send()
         .await
         .map(drop)
-        .map_err(|e| Error::aws("Secrets Manager", "PutResourcePolicy", e.into_service_error()))
+        .map_err(|e| {
+            Error::aws(
+                "Secrets Manager",
+                "PutResourcePolicy",
+                e.into_service_error(),
+            )
+        })
 }
 
 async fn start_rotation(secrets: &Client, options: &SecretOptions, arn: &str) -> Result<()> {
@@ -131,7 +149,11 @@ async fn start_rotation(secrets: &Client, options: &SecretOptions, arn: &str) ->
         .rotate_secret()
         .secret_id(arn)
         .rotation_lambda_arn(&rotation.lambda_arn)
-        .rotation_rules(RotationRulesType::builder().schedule_expression(&rotation.schedule).build())
+        .rotation_rules(
+            RotationRulesType::builder()
+                .schedule_expression(&rotation.schedule)
+                .build(),
+        )
         // The first rotation follows the schedule; the initial password stays valid until then.
         .rotate_immediately(false)
         .send()
@@ -159,7 +181,12 @@ pub fn is_ours(d: &DescribeSecretOutput) -> bool {
 }
 
 /// The secret exists (another invocation won the race, a replay, or someone else's secret).
-async fn existing(secrets: &Client, options: &SecretOptions, name: &str, value: &SecretString) -> Result<Stored> {
+async fn existing(
+    secrets: &Client,
+    options: &SecretOptions,
+    name: &str,
+    value: &SecretString,
+) -> Result<Stored> {
     let d = describe(secrets, name)
         .await?
         .ok_or_else(|| Error::AwsService {
@@ -168,7 +195,9 @@ async fn existing(secrets: &Client, options: &SecretOptions, name: &str, value: 
             message: format!("secret {name:?} was reported to exist but cannot be found"),
         })?;
     if d.deleted_date().is_some() {
-        return Err(Error::SecretScheduledForDeletion { name: name.to_string() });
+        return Err(Error::SecretScheduledForDeletion {
+            name: name.to_string(),
+        });
     }
     let arn = d.arn().unwrap_or_default().to_string();
     if !is_ours(&d) {
@@ -187,7 +216,11 @@ async fn existing(secrets: &Client, options: &SecretOptions, name: &str, value: 
     let missing: Vec<Replica> = options
         .replicas
         .iter()
-        .filter(|r| !d.replication_status().iter().any(|s| s.region() == Some(r.region.as_str())))
+        .filter(|r| {
+            !d.replication_status()
+                .iter()
+                .any(|s| s.region() == Some(r.region.as_str()))
+        })
         .cloned()
         .collect();
     if !missing.is_empty() {
@@ -198,13 +231,21 @@ async fn existing(secrets: &Client, options: &SecretOptions, name: &str, value: 
             .force_overwrite_replica_secret(options.force_overwrite_replica)
             .send()
             .await
-            .map_err(|e| Error::aws("Secrets Manager", "ReplicateSecretToRegions", e.into_service_error()))?;
+            .map_err(|e| {
+                Error::aws(
+                    "Secrets Manager",
+                    "ReplicateSecretToRegions",
+                    e.into_service_error(),
+                )
+            })?;
         replicas = replica_statuses(out.replication_status());
         let regions: Vec<&str> = missing.iter().map(|r| r.region.as_str()).collect();
         changes.push(format!("replicated to {}", regions.join(", ")));
     }
 
-    if options.existing == ExistingSecret::Update && refresh_connection(secrets, &arn, value).await? {
+    if options.existing == ExistingSecret::Update
+        && refresh_connection(secrets, &arn, value).await?
+    {
         changes.push("connection details refreshed (username and password kept)".into());
     }
     if options.rotation.is_some() && d.rotation_enabled() != Some(true) {
@@ -258,7 +299,11 @@ async fn refresh_connection(secrets: &Client, arn: &str, value: &SecretString) -
     hasher.update(arn.as_bytes());
     hasher.update(current.version_id().unwrap_or_default().as_bytes());
     hasher.update(Value::Object(connection.clone()).to_string().as_bytes());
-    let token: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let token: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     merged.extend(connection);
     let merged = SecretString::from(Value::Object(merged).to_string());
     secrets
@@ -291,8 +336,14 @@ fn replica_statuses(statuses: &[ReplicationStatusType]) -> Vec<ReplicaStatus> {
         .iter()
         .map(|s| ReplicaStatus {
             region: s.region().unwrap_or_default().to_string(),
-            status: s.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
-            message: s.status_message().map(str::to_string).filter(|m| !m.is_empty()),
+            status: s
+                .status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            message: s
+                .status_message()
+                .map(str::to_string)
+                .filter(|m| !m.is_empty()),
         })
         .collect()
 }

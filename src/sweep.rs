@@ -16,11 +16,6 @@ use crate::template::Facts;
 /// Databases provisioned at once: bounded, to stay under the API rate limits.
 pub const SWEEP_CONCURRENCY: usize = 4;
 
-enum Result1 {
-    Done(Result<Outcome>),
-    Left,
-}
-
 /// Runs the sweep. Stops starting new databases when less than [`DEADLINE_MARGIN`] of the
 /// invocation is left, and reports those as `left`.
 pub async fn run(handler: &Handler, facts: Facts, remaining: Option<Duration>) -> Result<Outcome> {
@@ -32,15 +27,16 @@ pub async fn run(handler: &Handler, facts: Facts, remaining: Option<Duration>) -
         ..SweepReport::default()
     };
 
-    let results: Vec<(String, Result1)> = stream::iter(databases)
+    // `None`: not started before the deadline.
+    let results: Vec<(String, Option<Result<Outcome>>)> = stream::iter(databases)
         .map(|db| {
             let facts = facts.clone();
             async move {
                 let name = format!("{} {}", db.kind, db.identifier);
                 if stop_at.is_some_and(|t| Instant::now() >= t) {
-                    return (name, Result1::Left);
+                    return (name, None);
                 }
-                (name, Result1::Done(handler.provision(db, None, facts, None).await))
+                (name, Some(handler.provision(db, None, facts, None).await))
             }
         })
         .buffer_unordered(SWEEP_CONCURRENCY)
@@ -49,18 +45,18 @@ pub async fn run(handler: &Handler, facts: Facts, remaining: Option<Duration>) -
 
     for (name, result) in results {
         match result {
-            Result1::Left => report.left.push(name),
-            Result1::Done(Ok(o)) => match o.outcome {
+            None => report.left.push(name),
+            Some(Ok(o)) => match o.outcome {
                 Kind::Created => report.created.push(o.secret_name.unwrap_or(name)),
                 Kind::Updated | Kind::Unchanged => report.already_present += 1,
                 _ => report.skipped += 1,
             },
             // No parameter: not a database this function provisions. Not ready: its own
             // creation event (or the next sweep) takes care of it.
-            Result1::Done(Err(Error::PasswordParameterNotFound { .. } | Error::DatabaseNotReady { .. })) => {
+            Some(Err(Error::PasswordParameterNotFound { .. } | Error::DatabaseNotReady { .. })) => {
                 report.skipped += 1
             }
-            Result1::Done(Err(e)) => report.failed.push(SweepFailure {
+            Some(Err(e)) => report.failed.push(SweepFailure {
                 database: name,
                 error_type: e.error_type().to_string(),
                 message: e.to_string(),

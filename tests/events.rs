@@ -81,6 +81,7 @@ fn every_sample_event_is_recognised_as_named() {
                 Target::DbCluster("inventory-aurora".into()),
             )),
         ),
+        ("scheduled-reconcile.json", None),
         ("ignored-ec2-state-change.json", None),
         ("ignored-rds-password-reset.json", None),
     ];
@@ -103,7 +104,16 @@ fn every_sample_event_is_recognised_as_named() {
             (Some((trigger, target)), Recognised::Provision(r)) => {
                 assert_eq!((&r.trigger, &r.target), (trigger, target), "{file}");
             }
-            (None, Recognised::Ignored(reason)) => assert!(!reason.is_empty()),
+            (None, Recognised::Ignored(reason)) => {
+                assert!(!reason.is_empty() && file.starts_with("ignored-"))
+            }
+            (None, Recognised::Sweep { region, account }) => {
+                assert_eq!(*file, "scheduled-reconcile.json");
+                assert_eq!(
+                    (region.as_deref(), account.as_deref()),
+                    (Some("us-east-1"), Some("123456789012"))
+                );
+            }
             (want, got) => panic!("{file}: expected {want:?}, got {got:?}"),
         }
     }

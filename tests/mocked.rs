@@ -415,3 +415,82 @@ async fn cloudtrail_wait_is_bounded_then_database_not_ready() {
     );
     assert_eq!(create.num_calls(), 0);
 }
+
+// --- rotation and the real "scheduled for deletion" answer (moto can do neither) --------------
+
+fn available_instance_rules() -> (aws_smithy_mocks::Rule, aws_smithy_mocks::Rule) {
+    let describe = mock!(aws_sdk_rds::Client::describe_db_instances).then_output(|| {
+        describe_output(instance(
+            "rot",
+            "postgres",
+            Some(("rot.x.rds.amazonaws.com", 5432)),
+            "available",
+        ))
+    });
+    (describe, secure("pw"))
+}
+
+#[tokio::test]
+async fn rotation_is_turned_on_right_after_create() {
+    let (describe, ssm) = available_instance_rules();
+    let (create, _) = capture_create();
+    let rotate = mock!(aws_sdk_secretsmanager::Client::rotate_secret)
+        .match_requests(|r| {
+            r.secret_id()
+                .is_some_and(|s| s.contains("db-secrets/rds/rot/admin"))
+                && r.rotation_lambda_arn()
+                    == Some("arn:aws:lambda:us-east-1:123456789012:function:rotate-postgres")
+                && r.rotation_rules().and_then(|rr| rr.schedule_expression())
+                    == Some("rate(30 days)")
+                && r.rotate_immediately() == Some(false)
+        })
+        .then_output(|| {
+            aws_sdk_secretsmanager::operation::rotate_secret::RotateSecretOutput::builder().build()
+        });
+    let clients = mocks::clients(&mocks::Rules {
+        rds: vec![&describe],
+        ssm: vec![&ssm],
+        secrets: vec![&create, &rotate],
+        ..Default::default()
+    });
+    let h = Handler::new(
+        Config::from_lookup(|k| match k {
+            "ROTATION_LAMBDA_ARN" => {
+                Some("arn:aws:lambda:us-east-1:123456789012:function:rotate-postgres".into())
+            }
+            "ROTATION_SCHEDULE" => Some("rate(30 days)".into()),
+            _ => None,
+        })
+        .unwrap(),
+        clients,
+    );
+    let o = h.handle(&event("rot"), None).await.unwrap();
+    assert_eq!(serde_json::to_value(o).unwrap()["outcome"], "created");
+    assert_eq!((create.num_calls(), rotate.num_calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn create_secret_answering_scheduled_for_deletion_is_a_clear_error() {
+    use aws_sdk_secretsmanager::operation::create_secret::CreateSecretError;
+    use aws_sdk_secretsmanager::types::error::InvalidRequestException;
+    let (describe, ssm) = available_instance_rules();
+    let create = mock!(aws_sdk_secretsmanager::Client::create_secret).then_error(|| {
+        CreateSecretError::InvalidRequestException(
+            InvalidRequestException::builder()
+                .message("You can't create this secret because a secret with this name is already scheduled for deletion.")
+                .build(),
+        )
+    });
+    let clients = mocks::clients(&mocks::Rules {
+        rds: vec![&describe],
+        ssm: vec![&ssm],
+        secrets: vec![&create],
+        ..Default::default()
+    });
+    let e = handler(clients)
+        .handle(&event("rot"), None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_type(), "SecretScheduledForDeletion");
+    assert!(e.to_string().contains("db-secrets/rds/rot/admin"));
+}

@@ -455,12 +455,22 @@ async fn store_adapter_creates_once_and_tags_the_secret_as_ours() {
     let name = format!("adapter/{}", unique("store"));
     let value = SecretString::from(r#"{"password":"x"}"#.to_string());
     let options = Config::from_lookup(|_| None).unwrap().options;
-    let first = store::store(&c.secrets, &options, &name, "d", &value).await.unwrap();
+    let first = store::store(&c.secrets, &options, &name, "d", &value)
+        .await
+        .unwrap();
     assert!(matches!(first, store::Stored::Created { ref arn, .. } if arn.contains(&name)));
-    let second = store::store(&c.secrets, &options, &name, "d", &value).await.unwrap();
-    assert!(matches!(second, store::Stored::Unchanged { ours: true, .. }), "{second:?}");
+    let second = store::store(&c.secrets, &options, &name, "d", &value)
+        .await
+        .unwrap();
+    assert!(
+        matches!(second, store::Stored::Unchanged { ours: true, .. }),
+        "{second:?}"
+    );
     assert_eq!(version_count(&c, &name).await, 1);
     let d = store::describe(&c.secrets, &name).await.unwrap().unwrap();
     assert!(store::is_ours(&d));
-    assert!(store::describe(&c.secrets, "adapter/none").await.unwrap().is_none());
+    assert!(store::describe(&c.secrets, "adapter/none")
+        .await
+        .unwrap()
+        .is_none());
 }

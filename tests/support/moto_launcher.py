@@ -7,12 +7,15 @@ Usage: python moto_launcher.py [--port N]   (default: a free port)
 """
 
 import argparse
+import functools
 import logging
 import sys
+import threading
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.rds import utils as rds_utils
 from moto.rds.models import DBCluster
+from moto.secretsmanager.models import SecretsManagerBackend
 
 
 def allow_documentdb_clusters() -> None:
@@ -31,6 +34,21 @@ def allow_documentdb_clusters() -> None:
     DBCluster.default_allocated_storage = for_docdb(DBCluster.default_allocated_storage, 1)
 
 
+def make_create_secret_atomic() -> None:
+    """Secrets Manager's CreateSecret is atomic: of concurrent calls for one name exactly one
+    succeeds. moto's threaded server checks and inserts in two steps; a lock restores the
+    real behaviour, so the concurrency tests judge the function, not a race inside moto."""
+    lock = threading.Lock()
+    create = SecretsManagerBackend.create_secret
+
+    @functools.wraps(create)
+    def locked(self, *args, **kwargs):
+        with lock:
+            return create(self, *args, **kwargs)
+
+    SecretsManagerBackend.create_secret = locked
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
@@ -39,6 +57,7 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     allow_documentdb_clusters()
+    make_create_secret_atomic()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
     _, port = server.get_host_and_port()

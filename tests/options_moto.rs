@@ -1,0 +1,484 @@
+//! Secret options, replication, idempotency under concurrency, `EXISTING_SECRET=update`,
+//! parameter deletion and the reconcile sweep, against moto.
+
+mod support;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use db_secret_provisioner::config::Config;
+use db_secret_provisioner::handler::Handler;
+use serde_json::{json, Value};
+use support::*;
+
+const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+async fn handler_with(endpoint: &str, vars: &[(&str, &str)]) -> Handler {
+    let mut map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    map.insert("AWS_REGION".into(), REGION.into());
+    Handler::new(
+        Config::from_lookup(|k| map.get(k).cloned()).unwrap(),
+        Clients::new(&sdk_config(endpoint, REGION).await),
+    )
+}
+
+async fn run(vars: &[(&str, &str)], event: &Value) -> Value {
+    let h = handler_with(&moto().endpoint, vars).await;
+    serde_json::to_value(h.handle(event, None).await.unwrap()).unwrap()
+}
+
+/// A MySQL instance with its password parameter; returns (id, secret name).
+async fn database(prefix: &str, password: &str) -> (String, String) {
+    let c = clients().await;
+    let id = unique(prefix);
+    create_instance(&c, &id, "mysql", "admin").await;
+    put_password(&c, &format!("/db-secrets/rds/{id}/admin"), password).await;
+    (id.clone(), format!("db-secrets/rds/{id}/admin"))
+}
+
+#[tokio::test]
+async fn kms_key_tags_and_replicas_go_into_one_create_secret() {
+    let c = clients().await;
+    let (id, name) = database("opts", "opts-pw").await;
+    let outcome = run(
+        &[
+            ("KMS_KEY_ID", KEY),
+            ("SECRET_TAGS", "team=data,env=prod"),
+            ("REPLICA_REGIONS", "us-west-2,eu-west-1"),
+        ],
+        &rds_event("instance", &id, "RDS-EVENT-0005"),
+    )
+    .await;
+    assert_eq!(outcome["outcome"], "created", "{outcome}");
+    let replicas: Vec<(String, String)> = outcome["replicas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["region"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(replicas.len(), 2, "{outcome}");
+    assert!(
+        replicas
+            .iter()
+            .all(|(_, s)| s == "InSync" || s == "InProgress"),
+        "{replicas:?}"
+    );
+
+    let d = c
+        .secrets
+        .describe_secret()
+        .secret_id(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.kms_key_id(), Some(KEY));
+    let tags: HashMap<&str, &str> = d
+        .tags()
+        .iter()
+        .map(|t| (t.key().unwrap(), t.value().unwrap()))
+        .collect();
+    assert_eq!(
+        tags,
+        HashMap::from([
+            ("team", "data"),
+            ("env", "prod"),
+            ("managed-by", "db-secret-provisioner")
+        ])
+    );
+    let mut regions: Vec<(&str, &str)> = d
+        .replication_status()
+        .iter()
+        .map(|r| (r.region().unwrap(), r.status().unwrap().as_str()))
+        .collect();
+    regions.sort();
+    assert_eq!(
+        regions,
+        vec![("eu-west-1", "InSync"), ("us-west-2", "InSync")]
+    );
+
+    let primary = secret_json(&c, &name).await.unwrap();
+    let west = Clients::new(&sdk_config(&moto().endpoint, "us-west-2").await);
+    assert_eq!(
+        secret_json(&west, &name).await.unwrap(),
+        primary,
+        "the replica returns the same JSON"
+    );
+}
+
+#[tokio::test]
+async fn a_replica_region_with_a_same_named_secret_fails_while_the_primary_is_created() {
+    let c = clients().await;
+    let (id, name) = database("collide", "collide-pw").await;
+    let eu = Clients::new(&sdk_config(&moto().endpoint, "eu-west-1").await);
+    eu.secrets
+        .create_secret()
+        .name(&name)
+        .secret_string("{}")
+        .send()
+        .await
+        .unwrap();
+
+    let outcome = run(
+        &[("REPLICA_REGIONS", "us-west-2,eu-west-1")],
+        &rds_event("instance", &id, "RDS-EVENT-0005"),
+    )
+    .await;
+    assert_eq!(outcome["outcome"], "created", "{outcome}");
+    let eu_status = outcome["replicas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["region"] == "eu-west-1")
+        .unwrap()
+        .clone();
+    assert_eq!(eu_status["status"], "Failed", "{outcome}");
+    assert_eq!(
+        secret_json(&c, &name).await.unwrap()["password"],
+        "collide-pw"
+    );
+    assert_eq!(
+        secret_json(&eu, &name).await.unwrap(),
+        json!({}),
+        "the other secret is not overwritten"
+    );
+}
+
+#[tokio::test]
+async fn an_existing_secret_of_ours_gets_the_missing_replica_regions() {
+    let c = clients().await;
+    let (id, name) = database("grow", "grow-pw").await;
+    let event = rds_event("instance", &id, "RDS-EVENT-0005");
+    assert_eq!(
+        run(&[("REPLICA_REGIONS", "us-west-2")], &event).await["outcome"],
+        "created"
+    );
+    let outcome = run(&[("REPLICA_REGIONS", "us-west-2,eu-central-1")], &event).await;
+    assert_eq!(outcome["outcome"], "updated", "{outcome}");
+    assert!(outcome["reason"].as_str().unwrap().contains("eu-central-1"));
+    let d = c
+        .secrets
+        .describe_secret()
+        .secret_id(&name)
+        .send()
+        .await
+        .unwrap();
+    let mut regions: Vec<&str> = d
+        .replication_status()
+        .iter()
+        .map(|r| r.region().unwrap())
+        .collect();
+    regions.sort();
+    assert_eq!(regions, vec!["eu-central-1", "us-west-2"]);
+    assert_eq!(
+        run(&[("REPLICA_REGIONS", "us-west-2,eu-central-1")], &event).await["outcome"],
+        "unchanged"
+    );
+}
+
+#[test]
+fn twenty_concurrent_invocations_make_one_secret_with_one_version() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (id, name) = rt.block_on(database("race", "race-pw"));
+    let event = rds_event("instance", &id, "RDS-EVENT-0005");
+    let functions: Vec<Function> = (0..20).map(|_| Function::start_default(&[])).collect();
+    let outcomes: Vec<Value> = std::thread::scope(|s| {
+        let handles: Vec<_> = functions
+            .iter()
+            .map(|f| {
+                s.spawn(|| {
+                    f.api
+                        .invoke(&event, Duration::from_secs(120))
+                        .response()
+                        .clone()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let created = outcomes
+        .iter()
+        .filter(|o| o["outcome"] == "created")
+        .count();
+    let unchanged = outcomes
+        .iter()
+        .filter(|o| o["outcome"] == "unchanged")
+        .count();
+    assert_eq!((created, unchanged), (1, 19), "{outcomes:?}");
+    let c = rt.block_on(clients());
+    assert_eq!(rt.block_on(version_count(&c, &name)), 1);
+    let matching = rt
+        .block_on(c.secrets.list_secrets().send())
+        .unwrap()
+        .secret_list()
+        .iter()
+        .filter(|s| s.name() == Some(name.as_str()))
+        .count();
+    assert_eq!(matching, 1);
+}
+
+#[tokio::test]
+async fn update_refreshes_connection_keys_and_keeps_the_rotated_password() {
+    let c = clients().await;
+    let (id, name) = database("upd", "initial-pw").await;
+    let event = rds_event("instance", &id, "RDS-EVENT-0005");
+    assert_eq!(run(&[], &event).await["outcome"], "created");
+    let real_host = secret_json(&c, &name).await.unwrap()["host"].clone();
+
+    // Since then: the password was rotated and the secret points at an old endpoint.
+    let mut stale = secret_json(&c, &name).await.unwrap();
+    stale["host"] = json!("old-endpoint.example.internal");
+    stale["password"] = json!("rotated-pw");
+    stale["note"] = json!("added by someone");
+    c.secrets
+        .put_secret_value()
+        .secret_id(&name)
+        .secret_string(stale.to_string())
+        .send()
+        .await
+        .unwrap();
+
+    let kept = run(&[], &event).await;
+    assert_eq!(kept["outcome"], "unchanged", "keep is the default");
+    assert_eq!(
+        secret_json(&c, &name).await.unwrap()["host"],
+        "old-endpoint.example.internal"
+    );
+
+    let updated = run(&[("EXISTING_SECRET", "update")], &event).await;
+    assert_eq!(updated["outcome"], "updated", "{updated}");
+    let now = secret_json(&c, &name).await.unwrap();
+    assert_eq!(now["host"], real_host);
+    assert_eq!(
+        now["password"], "rotated-pw",
+        "the password is never written back"
+    );
+    assert_eq!(now["note"], "added by someone");
+    assert_eq!(version_count(&c, &name).await, 3);
+
+    let again = run(&[("EXISTING_SECRET", "update")], &event).await;
+    assert_eq!(again["outcome"], "unchanged", "nothing left to refresh");
+    assert_eq!(version_count(&c, &name).await, 3);
+}
+
+#[tokio::test]
+async fn update_never_touches_a_secret_without_our_tag() {
+    let c = clients().await;
+    let (id, name) = database("foreign", "pw").await;
+    c.secrets
+        .create_secret()
+        .name(&name)
+        .secret_string(r#"{"host":"elsewhere"}"#)
+        .send()
+        .await
+        .unwrap();
+    let o = run(
+        &[
+            ("EXISTING_SECRET", "update"),
+            ("REPLICA_REGIONS", "us-west-2"),
+        ],
+        &rds_event("instance", &id, "RDS-EVENT-0005"),
+    )
+    .await;
+    assert_eq!(o["outcome"], "unchanged", "{o}");
+    assert!(o["reason"].as_str().unwrap().contains("managed-by"));
+    assert_eq!(
+        secret_json(&c, &name).await.unwrap(),
+        json!({"host": "elsewhere"})
+    );
+    assert!(c
+        .secrets
+        .describe_secret()
+        .secret_id(&name)
+        .send()
+        .await
+        .unwrap()
+        .replication_status()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_secret_scheduled_for_deletion_is_a_clear_error_never_a_silent_restore() {
+    let c = clients().await;
+    let (id, name) = database("deleted", "pw").await;
+    let event = rds_event("instance", &id, "RDS-EVENT-0005");
+    assert_eq!(run(&[], &event).await["outcome"], "created");
+    c.secrets
+        .delete_secret()
+        .secret_id(&name)
+        .recovery_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    let h = handler_with(&moto().endpoint, &[]).await;
+    let e = h.handle(&event, None).await.unwrap_err();
+    assert_eq!(e.error_type(), "SecretScheduledForDeletion");
+    assert!(e.to_string().contains(&name));
+    let d = c
+        .secrets
+        .describe_secret()
+        .secret_id(&name)
+        .send()
+        .await
+        .unwrap();
+    assert!(d.deleted_date().is_some(), "still scheduled for deletion");
+}
+
+#[tokio::test]
+async fn the_password_parameter_is_deleted_once_stored_and_replays_still_succeed() {
+    let c = clients().await;
+    let (id, name) = database("delparam", "pw").await;
+    let event = rds_event("instance", &id, "RDS-EVENT-0005");
+    let vars = [("DELETE_PASSWORD_PARAMETER", "true")];
+    assert_eq!(run(&vars, &event).await["outcome"], "created");
+    let gone = c
+        .ssm
+        .get_parameter()
+        .name(format!("/db-secrets/rds/{id}/admin"))
+        .send()
+        .await;
+    assert!(gone.is_err(), "the parameter is deleted");
+    let replay = run(&vars, &event).await;
+    assert_eq!(replay["outcome"], "unchanged", "{replay}");
+    assert_eq!(secret_json(&c, &name).await.unwrap()["password"], "pw");
+}
+
+#[tokio::test]
+async fn a_tag_equal_to_the_password_is_refused() {
+    let c = clients().await;
+    let (id, name) = database("tagpw", "Tag-Pass-123").await;
+    let h = handler_with(&moto().endpoint, &[("SECRET_TAGS", "hint=Tag-Pass-123")]).await;
+    let e = h
+        .handle(&rds_event("instance", &id, "RDS-EVENT-0005"), None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_type(), "ConfigurationError");
+    assert!(e.to_string().contains("SECRET_TAGS") && e.to_string().contains("hint"));
+    assert!(!e.to_string().contains("Tag-Pass-123"));
+    assert!(secret_json(&c, &name).await.is_none());
+}
+
+#[tokio::test]
+async fn the_resource_policy_is_attached() {
+    let c = clients().await;
+    let (id, name) = database("policy", "pw").await;
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"secretsmanager:DeleteSecret","Resource":"*"}]}"#;
+    assert_eq!(
+        run(
+            &[("RESOURCE_POLICY", policy)],
+            &rds_event("instance", &id, "RDS-EVENT-0005")
+        )
+        .await["outcome"],
+        "created"
+    );
+    let stored = c
+        .secrets
+        .get_resource_policy()
+        .secret_id(&name)
+        .send()
+        .await
+        .unwrap();
+    let stored: Value = serde_json::from_str(stored.resource_policy().unwrap()).unwrap();
+    assert_eq!(stored, serde_json::from_str::<Value>(policy).unwrap());
+}
+
+#[tokio::test]
+async fn the_sweep_heals_missed_events_and_leaves_the_rest_untouched() {
+    // Its own moto: the sweep lists every database, so it must not see other tests'.
+    let moto = start_moto(None);
+    let c = Clients::new(&sdk_config(&moto.endpoint, REGION).await);
+    for id in ["missed-a", "missed-b"] {
+        create_instance(&c, id, "postgres", "admin").await;
+        put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "sweep-pw").await;
+    }
+    create_cluster(&c, "missed-cluster", "aurora-mysql", "admin", None).await;
+    put_password(&c, "/db-secrets/rds/missed-cluster/admin", "sweep-pw").await;
+    create_redshift_cluster(&c, "no-parameter-wh", "awsuser").await;
+    create_instance(&c, "has-secret", "mysql", "admin").await;
+    put_password(&c, "/db-secrets/rds/has-secret/admin", "sweep-pw").await;
+    c.secrets
+        .create_secret()
+        .name("db-secrets/rds/has-secret/admin")
+        .secret_string(r#"{"password":"someone else's"}"#)
+        .send()
+        .await
+        .unwrap();
+    c.rds
+        .create_db_instance()
+        .db_instance_identifier("managed-one")
+        .engine("postgres")
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .master_username("admin")
+        .manage_master_user_password(true)
+        .send()
+        .await
+        .unwrap();
+
+    let scheduled = json!({"version": "0", "id": "sched-1", "detail-type": "Scheduled Event", "source": "aws.events",
+        "account": ACCOUNT, "time": "2026-10-02T03:00:00Z", "region": REGION,
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/db-secret-provisioner-reconcile"], "detail": {}});
+    let h = handler_with(&moto.endpoint, &[]).await;
+    let o = serde_json::to_value(
+        h.handle(&scheduled, Some(Duration::from_secs(300)))
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(o["outcome"], "reconciled", "{o}");
+    let sweep = &o["sweep"];
+    assert_eq!(sweep["databases"], 6, "{o}");
+    assert_eq!(
+        sweep["created"],
+        json!([
+            "db-secrets/rds/missed-a/admin",
+            "db-secrets/rds/missed-b/admin",
+            "db-secrets/rds/missed-cluster/admin"
+        ])
+    );
+    assert_eq!(sweep["alreadyPresent"], 1);
+    assert_eq!(sweep["skipped"], 2, "no parameter; managed password");
+    assert_eq!(sweep["failed"], json!([]));
+    assert_eq!(sweep["left"], json!([]));
+    assert_eq!(
+        secret_json(&c, "db-secrets/rds/missed-a/admin")
+            .await
+            .unwrap()["engine"],
+        "postgres"
+    );
+    assert_eq!(
+        secret_json(&c, "db-secrets/rds/has-secret/admin")
+            .await
+            .unwrap(),
+        json!({"password": "someone else's"})
+    );
+
+    // A second sweep finds everything in place.
+    let again = serde_json::to_value(
+        h.handle(&scheduled, Some(Duration::from_secs(300)))
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(again["sweep"]["created"], json!([]));
+    assert_eq!(again["sweep"]["alreadyPresent"], 4);
+
+    // Out of time: nothing is started, everything is reported as left.
+    let late = serde_json::to_value(
+        h.handle(&scheduled, Some(Duration::from_secs(1)))
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(late["sweep"]["left"].as_array().unwrap().len(), 6, "{late}");
+}
