@@ -128,14 +128,22 @@ impl Handler {
         let _entered = span.enter();
         let duration_ms = started.elapsed().as_millis() as u64;
         match &result {
-            Ok(o) => info!(
-                outcome = ?o.outcome,
-                secret_name = o.secret_name.as_deref().unwrap_or(""),
-                secret_arn = o.secret_arn.as_deref().unwrap_or(""),
-                reason = o.reason.as_deref().unwrap_or(""),
-                duration_ms,
-                "invocation finished"
-            ),
+            Ok(o) => {
+                let replicas: Vec<String> = o
+                    .replicas
+                    .iter()
+                    .map(|r| format!("{}:{}", r.region, r.status))
+                    .collect();
+                info!(
+                    outcome = o.outcome.as_str(),
+                    secret_name = o.secret_name.as_deref().unwrap_or(""),
+                    secret_arn = o.secret_arn.as_deref().unwrap_or(""),
+                    replicas = replicas.join(","),
+                    reason = o.reason.as_deref().unwrap_or(""),
+                    duration_ms,
+                    "invocation finished"
+                )
+            }
             Err(e) => warn!(
                 error_type = e.error_type(),
                 error = %e,

@@ -20,6 +20,20 @@ pub enum Kind {
     Reconciled,
 }
 
+impl Kind {
+    /// The value of the outcome's `outcome` key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Created => "created",
+            Kind::Updated => "updated",
+            Kind::Unchanged => "unchanged",
+            Kind::Skipped => "skipped",
+            Kind::Ignored => "ignored",
+            Kind::Reconciled => "reconciled",
+        }
+    }
+}
+
 /// One replica region's state after CreateSecret / ReplicateSecretToRegions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReplicaStatus {
@@ -106,6 +120,20 @@ impl Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kind_names_match_the_serialised_outcome() {
+        for k in [
+            Kind::Created,
+            Kind::Updated,
+            Kind::Unchanged,
+            Kind::Skipped,
+            Kind::Ignored,
+            Kind::Reconciled,
+        ] {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+    }
 
     #[test]
     fn keys_that_do_not_apply_are_omitted() {

@@ -49,6 +49,55 @@ async fn rds_instance_created_stores_the_secret_and_a_replay_is_unchanged() {
     assert!(!outcome.to_string().contains(PASSWORD));
 }
 
+/// The JSON log lines whose message is `message`.
+fn log_lines(logs: &str, message: &str) -> Vec<serde_json::Value> {
+    logs.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["fields"]["message"] == message)
+        .collect()
+}
+
+#[tokio::test]
+async fn one_structured_log_line_per_invocation() {
+    let c = clients().await;
+    let id = unique("e2e-log");
+    create_instance(&c, &id, "mysql", "admin").await;
+    put_password(&c, &format!("/db-secrets/rds/{id}/admin"), PASSWORD).await;
+    let function = Function::start_default(&[("REPLICA_REGIONS", "us-west-2")]);
+    let event = rds_event("instance", &id, "RDS-EVENT-0005");
+    function.invoke(&event);
+    function.invoke(
+        &json!({"source": "aws.rds", "detail-type": "RDS DB Instance Event", "detail": {}}),
+    );
+
+    let logs = function.logs();
+    let finished = log_lines(&logs, "invocation finished");
+    assert_eq!(finished.len(), 1, "{logs}");
+    let line = &finished[0];
+    assert_eq!(line["fields"]["outcome"], "created");
+    assert_eq!(
+        line["fields"]["secret_name"],
+        format!("db-secrets/rds/{id}/admin")
+    );
+    assert!(line["fields"]["secret_arn"]
+        .as_str()
+        .unwrap()
+        .starts_with("arn:aws:secretsmanager:"));
+    assert!(line["fields"]["replicas"]
+        .as_str()
+        .unwrap()
+        .starts_with("us-west-2:"));
+    assert!(line["fields"]["duration_ms"].is_number());
+    assert_eq!(line["span"]["event_id"], format!("evt-{id}"));
+    assert_eq!(line["span"]["trigger"], "rds-instance-created");
+    assert_eq!(line["span"]["database"], format!("DB instance {id}"));
+
+    let failed = log_lines(&logs, "invocation failed");
+    assert_eq!(failed.len(), 1, "{logs}");
+    assert_eq!(failed[0]["fields"]["error_type"], "InvalidEvent");
+    assert!(!logs.contains(PASSWORD));
+}
+
 #[tokio::test]
 async fn failures_are_lambda_errors_with_a_stable_error_type_and_no_password() {
     let c = clients().await;

@@ -6,6 +6,8 @@
 //! giving every database a unique identifier.
 #![allow(dead_code)]
 
+pub mod http;
+pub mod proxy;
 pub mod runtime_api;
 
 use std::io::{BufRead, BufReader, Read};
@@ -280,6 +282,8 @@ pub fn built_binary() -> PathBuf {
 /// A running function process with its own Runtime API.
 pub struct Function {
     pub api: RuntimeApi,
+    /// When the process was spawned (the start of its cold start).
+    pub started: std::time::Instant,
     child: Child,
     output: Arc<Mutex<String>>,
 }
@@ -308,6 +312,7 @@ impl Function {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        let started = std::time::Instant::now();
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -328,7 +333,12 @@ impl Function {
                 }
             });
         }
-        Function { api, child, output }
+        Function {
+            api,
+            started,
+            child,
+            output,
+        }
     }
 
     /// Starts the binary cargo built for these tests against the shared moto.
@@ -343,6 +353,11 @@ impl Function {
     /// Everything the process wrote to stdout and stderr so far.
     pub fn logs(&self) -> String {
         self.output.lock().unwrap().clone()
+    }
+
+    /// The process id (for /proc measurements).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Waits for the process to exit (after an init error); returns its exit status.

@@ -1,0 +1,241 @@
+//! The benchmark (`make bench`): cold start, warm latency, sequential AWS round trips, AWS
+//! requests per event, peak RSS and artifact sizes of the release binary, against moto behind a
+//! delay-injecting proxy. Not a test: it measures and prints, with the budgets next to each
+//! figure.
+//!
+//! Usage: bench [RELEASE_BINARY] [ARM64_BOOTSTRAP_DIR]
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::proxy::Proxy;
+use support::*;
+
+const COLD_STARTS: usize = 25;
+const WARM_RUNS: usize = 15;
+const DELAY: Duration = Duration::from_millis(200);
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+fn file_size(p: &Path) -> Option<u64> {
+    std::fs::metadata(p).ok().map(|m| m.len())
+}
+
+fn mb(bytes: u64) -> String {
+    format!("{:.2} MB", bytes as f64 / 1_000_000.0)
+}
+
+struct Row {
+    figure: String,
+    value: String,
+    budget: String,
+    met: Option<bool>,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let binary = PathBuf::from(
+        args.first()
+            .cloned()
+            .unwrap_or_else(|| "target/release/db-secret-provisioner".into()),
+    );
+    let arm64_dir = PathBuf::from(
+        args.get(1)
+            .cloned()
+            .unwrap_or_else(|| "target/lambda/db-secret-provisioner".into()),
+    );
+    assert!(
+        binary.exists(),
+        "{} is missing: run `make bench`",
+        binary.display()
+    );
+    // Production-like logging for every function started here.
+    std::env::set_var("FUNCTION_RUST_LOG", "info");
+
+    let moto = start_moto(None);
+    let proxy = Proxy::start(&moto.endpoint);
+    let clients = Clients::new(&sdk_config(&moto.endpoint, REGION).await);
+    let mut rows: Vec<Row> = Vec::new();
+
+    // 1. Cold start: process start → first /invocation/next (init done, every client built).
+    let mut inits = Vec::new();
+    for _ in 0..COLD_STARTS {
+        let f = Function::start(&binary, &proxy.endpoint(), &[]);
+        let first = f
+            .api
+            .wait_first_next(Duration::from_secs(10))
+            .expect("the function reached /next");
+        inits.push(first - f.started);
+    }
+    let init = median(inits.clone());
+    rows.push(Row {
+        figure: format!("init: process start → first /next (median of {COLD_STARTS})"),
+        value: format!(
+            "{} (min {}, max {})",
+            ms(init),
+            ms(*inits.iter().min().unwrap()),
+            ms(*inits.iter().max().unwrap())
+        ),
+        budget: "≤ 20 ms".into(),
+        met: Some(init <= Duration::from_millis(20)),
+    });
+
+    // 2. Warm latency and sequential round trips, for two parameter templates.
+    let scenarios: [(&str, Vec<(&str, &str)>); 2] = [
+        (
+            "default templates (parameter name needs {username} from Describe)",
+            vec![],
+        ),
+        (
+            "PASSWORD_PARAMETER_TEMPLATE=/db-secrets/{service}/{identifier}/master",
+            vec![(
+                "PASSWORD_PARAMETER_TEMPLATE",
+                "/db-secrets/{service}/{identifier}/master",
+            )],
+        ),
+    ];
+    let mut peak_kb = 0;
+    let mut operations: BTreeMap<String, usize> = BTreeMap::new();
+    for (n, (label, env)) in scenarios.iter().enumerate() {
+        let f = Function::start(&binary, &proxy.endpoint(), env);
+        let mut latencies = Vec::new();
+        let mut delayed = Vec::new();
+        for i in 0..(WARM_RUNS * 2) {
+            let id = unique(&format!("bench{n}"));
+            // Alternate plain and delayed runs so both see the same moto state size.
+            let delay = if i % 2 == 0 { Duration::ZERO } else { DELAY };
+            create_instance(&clients, &id, "postgres", "admin").await;
+            let parameter = if env.is_empty() {
+                format!("/db-secrets/rds/{id}/admin")
+            } else {
+                format!("/db-secrets/rds/{id}/master")
+            };
+            put_password(&clients, &parameter, "bench-Passw0rd").await;
+            proxy.set_delay(delay);
+            proxy.clear_operations();
+            let event = rds_event("instance", &id, "RDS-EVENT-0005");
+            let t = Instant::now();
+            let answer = f.api.invoke(&event, Duration::from_secs(60));
+            let took = t.elapsed();
+            assert_eq!(answer.response()["outcome"], "created", "{answer:?}");
+            if delay.is_zero() {
+                latencies.push(took);
+                if n == 0 && operations.is_empty() {
+                    for op in proxy.operations() {
+                        *operations.entry(op).or_default() += 1;
+                    }
+                }
+            } else {
+                delayed.push(took);
+            }
+        }
+        proxy.set_delay(Duration::ZERO);
+        let warm = median(latencies);
+        let slow = median(delayed);
+        let trips = (slow.saturating_sub(warm)).as_secs_f64() / DELAY.as_secs_f64();
+        rows.push(Row {
+            figure: format!("warm invocation, new secret, {label} (median of {WARM_RUNS})"),
+            value: ms(warm),
+            budget: "—".into(),
+            met: None,
+        });
+        rows.push(Row {
+            figure: format!("sequential AWS round trips, {label} ((latency with +{} per request − without) ÷ delay)", ms(DELAY)),
+            value: format!("{trips:.2}"),
+            budget: "≤ 2".into(),
+            met: Some(trips.round() <= 2.0),
+        });
+        peak_kb = peak_kb.max(peak_rss_kb(f.pid()).unwrap_or(0));
+    }
+    let ops: Vec<String> = operations
+        .iter()
+        .map(|(k, v)| format!("{k} ×{v}"))
+        .collect();
+    rows.push(Row {
+        figure: "AWS requests per new-secret event (default templates)".into(),
+        value: ops.join(", "),
+        budget: "—".into(),
+        met: None,
+    });
+    rows.push(Row {
+        figure: "peak RSS (VmHWM) after the warm runs".into(),
+        value: format!("{:.1} MB", peak_kb as f64 / 1024.0),
+        budget: "≤ 25 MB".into(),
+        met: Some(peak_kb <= 25 * 1024),
+    });
+
+    // 3. Sizes.
+    let size = file_size(&binary).unwrap_or(0);
+    rows.push(Row {
+        figure: format!(
+            "x86_64 release binary ({}, stripped by the release profile)",
+            binary.display()
+        ),
+        value: mb(size),
+        budget: "≤ 10 MB".into(),
+        met: Some(size <= 10_000_000),
+    });
+    match file_size(&arm64_dir.join("bootstrap")) {
+        Some(b) => rows.push(Row {
+            figure: "arm64 bootstrap (cargo lambda build --release --arm64)".into(),
+            value: mb(b),
+            budget: "≤ 8 MB".into(),
+            met: Some(b <= 8_000_000),
+        }),
+        None => rows.push(Row {
+            figure: "arm64 bootstrap".into(),
+            value: format!("not built ({} missing)", arm64_dir.display()),
+            budget: "≤ 8 MB".into(),
+            met: None,
+        }),
+    }
+    if let Some(z) = file_size(&arm64_dir.join("bootstrap.zip")) {
+        rows.push(Row {
+            figure: "arm64 deployment zip".into(),
+            value: mb(z),
+            budget: "—".into(),
+            met: None,
+        });
+    }
+
+    println!("\n| figure | value | budget | met |\n|---|---|---|---|");
+    for r in &rows {
+        let met = match r.met {
+            Some(true) => "yes",
+            Some(false) => "NO",
+            None => "",
+        };
+        println!("| {} | {} | {} | {} |", r.figure, r.value, r.budget, met);
+    }
+    let json: Vec<Value> = rows
+        .iter()
+        .map(|r| serde_json::json!({"figure": r.figure, "value": r.value, "budget": r.budget, "met": r.met}))
+        .collect();
+    std::fs::create_dir_all("bench/out").ok();
+    std::fs::write(
+        "bench/out/results.json",
+        serde_json::to_string_pretty(&json).unwrap(),
+    )
+    .ok();
+}

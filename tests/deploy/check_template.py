@@ -1,0 +1,112 @@
+"""Checks template.yaml after the SAM transform (offline, with samtranslator): one arm64
+provided.al2023 function with JSON logs, a rule per trigger family each with a retry policy and a
+dead-letter queue, an on-failure destination, every configuration variable wired, and IAM that
+grants no wildcard action and scopes parameters and secrets to their prefixes.
+
+Usage: python tests/deploy/check_template.py [template.yaml]
+"""
+
+import json
+import os
+import sys
+
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+CONFIG_VARIABLES = {
+    "SECRET_NAME_TEMPLATE", "PASSWORD_PARAMETER_TEMPLATE", "SECRET_DESCRIPTION_TEMPLATE", "KMS_KEY_ID",
+    "SECRET_TAGS", "REPLICA_REGIONS", "FORCE_OVERWRITE_REPLICA_SECRET", "RESOURCE_POLICY",
+    "ROTATION_LAMBDA_ARN", "ROTATION_SCHEDULE", "EXISTING_SECRET", "DELETE_PASSWORD_PARAMETER",
+    "WAIT_FOR_AVAILABLE_SECONDS",
+}
+
+
+class NoManagedPolicies:
+    def load(self, *_args, **_kwargs):
+        return {}
+
+    def get(self, *_args, **_kwargs):
+        return None
+
+
+def statements(policy_document):
+    """Statements of a policy, with Fn::If branches flattened."""
+    out = []
+    for st in policy_document.get("Statement", []):
+        if isinstance(st, dict) and "Fn::If" in st:
+            out.extend(b for b in st["Fn::If"][1:] if isinstance(b, dict) and "Effect" in b)
+        else:
+            out.append(st)
+    return out
+
+
+def main() -> int:
+    path = sys.argv[1] if len(sys.argv) > 1 else "template.yaml"
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    with open(path) as f:
+        template = yaml_parse(f.read())
+    template["Resources"]["ProvisionerFunction"]["Properties"]["CodeUri"] = "s3://bucket/code.zip"
+    out = transform(template, {}, NoManagedPolicies())
+    resources = out["Resources"]
+    failures = []
+
+    def check(ok, message):
+        if not ok:
+            failures.append(message)
+
+    functions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Lambda::Function"}
+    check(len(functions) == 1, f"expected one function, found {list(functions)}")
+    fn = next(iter(functions.values()))["Properties"]
+    check(fn.get("Runtime") == "provided.al2023", "Runtime must be provided.al2023")
+    check(fn.get("Architectures") == ["arm64"], "Architectures must be [arm64]")
+    check(fn.get("Handler") == "bootstrap", "Handler must be bootstrap")
+    check(fn.get("Timeout", 0) >= 660, "Timeout must cover the availability wait")
+    check(fn.get("LoggingConfig", {}).get("LogFormat") == "JSON", "logs must be JSON")
+    env = set(fn.get("Environment", {}).get("Variables", {}))
+    check(CONFIG_VARIABLES <= env, f"environment lacks {sorted(CONFIG_VARIABLES - env)}")
+
+    rules = {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::Events::Rule"}
+    check(len(rules) == 5, f"expected 5 rules (RDS, CloudTrail, Serverless, users, reconcile), found {sorted(rules)}")
+    for name, rule in rules.items():
+        for target in rule.get("Targets", []):
+            check("RetryPolicy" in target, f"{name}: target without RetryPolicy")
+            check("Arn" in target.get("DeadLetterConfig", {}), f"{name}: target without a dead-letter queue")
+    patterns = json.dumps([r.get("EventPattern") for r in rules.values()])
+    for needle in ["RDS-EVENT-0005", "RDS-EVENT-0170", "RDS-EVENT-0043", "RDS-EVENT-0019", "CreateDBInstance",
+                   "CreateDBCluster", "CreateCluster", "CreateWorkgroup", "aws.redshift-serverless",
+                   "Database User Created"]:
+        check(needle in patterns, f"no rule matches {needle}")
+    check(any("ScheduleExpression" in r for r in rules.values()), "no reconcile schedule")
+
+    invoke_configs = [v for v in resources.values() if v["Type"] == "AWS::Lambda::EventInvokeConfig"]
+    check(len(invoke_configs) == 1 and "OnFailure" in invoke_configs[0]["Properties"].get("DestinationConfig", {}),
+          "the async invocation config needs an on-failure destination")
+
+    policies = []
+    for v in resources.values():
+        if v["Type"] == "AWS::IAM::Role":
+            for p in v["Properties"].get("Policies", []):
+                policies.extend(statements(p["PolicyDocument"]))
+    check(policies, "no IAM statements found")
+    for st in policies:
+        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        for a in actions:
+            check(a != "*" and not a.endswith(":*"), f"wildcard action {a}")
+        resource = json.dumps(st.get("Resource"))
+        if any(a.startswith("ssm:") for a in actions):
+            check("parameter${ParameterPrefix}*" in resource, f"SSM not scoped to the parameter prefix: {resource}")
+        if any(a.startswith("secretsmanager:") for a in actions):
+            check("secret:${SecretNamePrefix}*" in resource, f"Secrets Manager not scoped to the name prefix: {resource}")
+        if any(a.startswith("kms:") for a in actions) and "KmsKeyArn" not in resource:
+            check("kms:ViaService" in json.dumps(st.get("Condition")), "KMS use without kms:ViaService")
+
+    if failures:
+        for f in failures:
+            print(f"FAIL {f}")
+        return 1
+    print(f"template ok: 1 function, {len(rules)} rules with retry policy and DLQ, {len(policies)} IAM statements, no wildcard action")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

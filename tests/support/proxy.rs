@@ -1,0 +1,150 @@
+//! A fault-injecting HTTP proxy in front of moto: adds a fixed delay to every AWS request
+//! (the benchmark counts sequential round trips with it), answers 503 or never answers
+//! (timeouts), or goes down after N requests ("moto stopped mid-invocation"). It also records
+//! each request's AWS operation.
+
+use std::io::{BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use super::http::{read_request, HttpRequest};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Forward,
+    /// Answer every request with this HTTP status (e.g. 503).
+    Status(u16),
+    /// Accept and never answer.
+    BlackHole,
+    /// Forward this many more requests, then refuse (close) every connection.
+    DownAfter(usize),
+}
+
+struct State {
+    mode: Mode,
+    delay: Duration,
+    operations: Vec<String>,
+}
+
+pub struct Proxy {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+}
+
+impl Proxy {
+    /// Starts a proxy to `upstream` (`http://127.0.0.1:PORT`).
+    pub fn start(upstream: &str) -> Proxy {
+        let upstream = upstream.trim_start_matches("http://").to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = Arc::new(Mutex::new(State {
+            mode: Mode::Forward,
+            delay: Duration::ZERO,
+            operations: Vec::new(),
+        }));
+        let shared = state.clone();
+        thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let (state, upstream) = (shared.clone(), upstream.clone());
+                thread::spawn(move || {
+                    let _ = serve(client, &upstream, &state);
+                });
+            }
+        });
+        Proxy { addr, state }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn set_mode(&self, mode: Mode) {
+        self.state.lock().unwrap().mode = mode;
+    }
+
+    pub fn set_delay(&self, delay: Duration) {
+        self.state.lock().unwrap().delay = delay;
+    }
+
+    /// The AWS operations requested so far, in order (e.g. `DescribeDBInstances`).
+    pub fn operations(&self) -> Vec<String> {
+        self.state.lock().unwrap().operations.clone()
+    }
+
+    pub fn clear_operations(&self) {
+        self.state.lock().unwrap().operations.clear();
+    }
+}
+
+/// `X-Amz-Target: secretsmanager.CreateSecret` (JSON protocols) or `Action=…` (query protocols).
+fn operation(req: &HttpRequest) -> String {
+    if let Some(target) = req.header("x-amz-target") {
+        return target.rsplit('.').next().unwrap_or(target).to_string();
+    }
+    let body = String::from_utf8_lossy(&req.body);
+    body.split('&')
+        .find_map(|kv| kv.strip_prefix("Action="))
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{} {}", req.method, req.path))
+}
+
+fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Result<()> {
+    let mut writer = client.try_clone()?;
+    let mut reader = BufReader::new(client);
+    while let Some(req) = read_request(&mut reader)? {
+        let (mode, delay) = {
+            let mut s = state.lock().unwrap();
+            s.operations.push(operation(&req));
+            let current = s.mode;
+            if let Mode::DownAfter(n) = current {
+                s.mode = if n == 0 {
+                    Mode::DownAfter(0)
+                } else {
+                    Mode::DownAfter(n - 1)
+                };
+            }
+            (current, s.delay)
+        };
+        thread::sleep(delay);
+        match mode {
+            Mode::BlackHole => {
+                thread::sleep(Duration::from_secs(300));
+                return Ok(());
+            }
+            Mode::DownAfter(0) => {
+                let _ = writer.shutdown(Shutdown::Both);
+                return Ok(());
+            }
+            Mode::Status(code) => {
+                let body =
+                    r#"{"__type":"ServiceUnavailable","message":"injected by the test proxy"}"#;
+                write!(
+                    writer,
+                    "HTTP/1.1 {code} Injected\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                )?;
+            }
+            Mode::Forward | Mode::DownAfter(_) => {
+                let mut up = TcpStream::connect(upstream)?;
+                let mut head = format!("{} {} HTTP/1.1\r\n", req.method, req.path);
+                for (k, v) in &req.headers {
+                    if !k.eq_ignore_ascii_case("connection") {
+                        head.push_str(&format!("{k}: {v}\r\n"));
+                    }
+                }
+                head.push_str("Connection: close\r\n\r\n");
+                up.write_all(head.as_bytes())?;
+                up.write_all(&req.body)?;
+                let mut response = Vec::new();
+                up.read_to_end(&mut response)?;
+                writer.write_all(&response)?;
+                // The upstream closed its side: close ours too, the client reconnects.
+                let _ = writer.shutdown(Shutdown::Both);
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
