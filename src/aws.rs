@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 
@@ -29,20 +30,31 @@ impl Clients {
     }
 }
 
+/// The SDK's standard retry mode (exponential backoff with jitter, retry quota), 4 attempts:
+/// throttling, 5xx, timeouts and connection failures are retried by the SDK, never by hand.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(4)
+        .with_initial_backoff(Duration::from_millis(250))
+        .with_max_backoff(Duration::from_secs(5))
+}
+
+/// Bounds that keep a hung endpoint from eating the invocation: 3 s to connect, 5 s per
+/// attempt, 20 s per operation including the SDK's retries.
+pub fn timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(5))
+        .operation_timeout(Duration::from_secs(20))
+        .build()
+}
+
 /// Loads the shared SDK configuration from the environment (Lambda's credentials and region,
-/// `AWS_ENDPOINT_URL` for a local AWS, `AWS_MAX_ATTEMPTS` / `AWS_RETRY_MODE` for retries).
-///
-/// Timeouts keep a hung endpoint from eating the invocation: each attempt is bounded, and so
-/// is each operation including the SDK's own retries.
+/// `AWS_ENDPOINT_URL` for a local AWS) with [`retry_config`] and [`timeout_config`].
 pub async fn load_sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(3))
-                .operation_attempt_timeout(Duration::from_secs(10))
-                .operation_timeout(Duration::from_secs(30))
-                .build(),
-        )
+        .retry_config(retry_config())
+        .timeout_config(timeout_config())
         .load()
         .await
 }

@@ -158,7 +158,12 @@ fn waiter_failure<O: std::fmt::Debug, E: std::error::Error + Send + Sync + 'stat
                 max_wait.as_secs()
             ),
         }),
-        other => Some(Error::aws(db.kind, "wait until available", other)),
+        other => Some(Error::aws_on(
+            db.kind,
+            "wait until available",
+            &db.identifier,
+            other,
+        )),
     }
 }
 
@@ -183,7 +188,7 @@ async fn describe_db_instance(clients: &Clients, id: &str) -> Result<Database> {
                 kind: "DB instance",
                 identifier: id.to_string(),
             },
-            other => Error::aws("RDS", "DescribeDBInstances", other),
+            other => Error::aws_on("RDS", "DescribeDBInstances", id, other),
         })?;
     let i = out
         .db_instances()
@@ -209,7 +214,7 @@ async fn describe_db_cluster(clients: &Clients, id: &str) -> Result<Database> {
                 kind: "DB cluster",
                 identifier: id.to_string(),
             },
-            other => Error::aws("RDS", "DescribeDBClusters", other),
+            other => Error::aws_on("RDS", "DescribeDBClusters", id, other),
         })?;
     let c = out
         .db_clusters()
@@ -235,7 +240,7 @@ async fn describe_redshift_cluster(clients: &Clients, id: &str) -> Result<Databa
                 kind: "Redshift cluster",
                 identifier: id.to_string(),
             },
-            other => Error::aws("Redshift", "DescribeClusters", other),
+            other => Error::aws_on("Redshift", "DescribeClusters", id, other),
         })?;
     let c = out
         .clusters()
@@ -264,7 +269,7 @@ async fn describe_workgroup(clients: &Clients, name: &str) -> Result<Database> {
         .await
         .map_err(|e| match e.into_service_error() {
             GetWorkgroupError::ResourceNotFoundException(_) => not_found(),
-            other => Error::aws("Redshift Serverless", "GetWorkgroup", other),
+            other => Error::aws_on("Redshift Serverless", "GetWorkgroup", name, other),
         })?;
     let wg = out.workgroup().ok_or_else(not_found)?;
     let namespace_name = wg.namespace_name().unwrap_or_default().to_string();
@@ -279,7 +284,12 @@ async fn describe_workgroup(clients: &Clients, name: &str) -> Result<Database> {
                 kind: "Redshift Serverless namespace",
                 identifier: namespace_name.clone(),
             },
-            other => Error::aws("Redshift Serverless", "GetNamespace", other),
+            other => Error::aws_on(
+                "Redshift Serverless",
+                "GetNamespace",
+                &namespace_name,
+                other,
+            ),
         })?;
     let ns = ns_out.namespace();
     Ok(Database {
@@ -312,7 +322,13 @@ async fn describe_workgroup(clients: &Clients, name: &str) -> Result<Database> {
 async fn workgroup_name_for_arn(clients: &Clients, arn: &str) -> Result<String> {
     let mut pages = clients.serverless.list_workgroups().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| Error::aws("Redshift Serverless", "ListWorkgroups", e))?;
+        let page = page.map_err(|e| {
+            Error::aws(
+                "Redshift Serverless",
+                "ListWorkgroups",
+                e.into_service_error(),
+            )
+        })?;
         if let Some(name) = page
             .workgroups()
             .iter()

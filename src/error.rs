@@ -85,6 +85,18 @@ impl Error {
         }
     }
 
+    /// Wraps an SDK error about one resource (named in the message).
+    pub fn aws_on<E>(service: &'static str, operation: &'static str, resource: &str, err: E) -> Self
+    where
+        E: std::error::Error,
+    {
+        Error::AwsService {
+            service,
+            operation,
+            message: format!("{resource}: {}", DisplayErrorContext(&err)),
+        }
+    }
+
     /// Wraps an SDK error that the caller did not classify more precisely.
     pub fn aws<E>(service: &'static str, operation: &'static str, err: E) -> Self
     where

@@ -20,7 +20,7 @@ pub async fn read(ssm: &aws_sdk_ssm::Client, name: &str) -> Result<SecretString>
             | GetParameterError::ParameterVersionNotFound(_) => Error::PasswordParameterNotFound {
                 name: name.to_string(),
             },
-            other => Error::aws("SSM", "GetParameter", other),
+            other => Error::aws_on("SSM", "GetParameter", name, other),
         })?;
     let parameter = out
         .parameter
@@ -56,7 +56,7 @@ pub async fn delete(ssm: &aws_sdk_ssm::Client, name: &str) -> Result<()> {
             aws_sdk_ssm::operation::delete_parameter::DeleteParameterError::ParameterNotFound(
                 _,
             ) => Ok(()),
-            other => Err(Error::aws("SSM", "DeleteParameter", other)),
+            other => Err(Error::aws_on("SSM", "DeleteParameter", name, other)),
         },
     }
 }

@@ -106,7 +106,12 @@ pub async fn store(
                     name: name.to_string(),
                 })
             }
-            other => Err(Error::aws("Secrets Manager", "CreateSecret", other)),
+            other => Err(Error::aws_on(
+                "Secrets Manager",
+                "CreateSecret",
+                name,
+                other,
+            )),
         },
     }
 }
@@ -159,7 +164,14 @@ async fn start_rotation(secrets: &Client, options: &SecretOptions, arn: &str) ->
         .send()
         .await
         .map(drop)
-        .map_err(|e| Error::aws("Secrets Manager", "RotateSecret", e.into_service_error()))
+        .map_err(|e| {
+            Error::aws_on(
+                "Secrets Manager",
+                "RotateSecret",
+                arn,
+                e.into_service_error(),
+            )
+        })
 }
 
 /// DescribeSecret, or `None` when there is no such secret.
@@ -168,7 +180,12 @@ pub async fn describe(secrets: &Client, name: &str) -> Result<Option<DescribeSec
         Ok(out) => Ok(Some(out)),
         Err(e) => match e.into_service_error() {
             DescribeSecretError::ResourceNotFoundException(_) => Ok(None),
-            other => Err(Error::aws("Secrets Manager", "DescribeSecret", other)),
+            other => Err(Error::aws_on(
+                "Secrets Manager",
+                "DescribeSecret",
+                name,
+                other,
+            )),
         },
     }
 }
@@ -282,7 +299,14 @@ async fn refresh_connection(secrets: &Client, arn: &str, value: &SecretString) -
         .secret_id(arn)
         .send()
         .await
-        .map_err(|e| Error::aws("Secrets Manager", "GetSecretValue", e.into_service_error()))?;
+        .map_err(|e| {
+            Error::aws_on(
+                "Secrets Manager",
+                "GetSecretValue",
+                arn,
+                e.into_service_error(),
+            )
+        })?;
     let mut merged: Map<String, Value> = current
         .secret_string()
         .and_then(|s| serde_json::from_str(s).ok())
@@ -313,7 +337,14 @@ async fn refresh_connection(secrets: &Client, arn: &str, value: &SecretString) -
         .secret_string(merged.expose_secret())
         .send()
         .await
-        .map_err(|e| Error::aws("Secrets Manager", "PutSecretValue", e.into_service_error()))?;
+        .map_err(|e| {
+            Error::aws_on(
+                "Secrets Manager",
+                "PutSecretValue",
+                arn,
+                e.into_service_error(),
+            )
+        })?;
     Ok(true)
 }
 

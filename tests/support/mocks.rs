@@ -21,6 +21,9 @@ macro_rules! client {
                 .credentials_provider(Credentials::new("mock", "mock", None, None, "mock"))
                 .http_client(create_mock_http_client())
                 .interceptor(interceptor($rules))
+                // The production retry and timeout settings.
+                .retry_config(db_secret_provisioner::aws::retry_config())
+                .timeout_config(db_secret_provisioner::aws::timeout_config())
                 .build(),
         )
     };

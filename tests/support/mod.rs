@@ -95,6 +95,8 @@ pub fn start_moto(port: Option<u16>) -> Moto {
 /// SDK configuration for moto in `region`, as the function builds it from its environment.
 pub async fn sdk_config(endpoint: &str, region: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(db_secret_provisioner::aws::retry_config())
+        .timeout_config(db_secret_provisioner::aws::timeout_config())
         .endpoint_url(endpoint)
         .region(Region::new(region.to_string()))
         .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))

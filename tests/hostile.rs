@@ -1,0 +1,786 @@
+//! Hostile input, table-driven: malformed, oversized, mistyped and unknown events, bad
+//! parameters, odd databases and every configuration variable with an invalid value. Each case
+//! asserts the exact outcome or `errorType`; afterwards, no secret was created or changed, and
+//! the password (planted in every parameter) appears in no log line, outcome, error message or
+//! tag. Events run through the built binary via the Runtime API (so its logs are captured);
+//! paths moto cannot produce run in-process against aws-smithy-mocks with a log-capturing
+//! subscriber. This binary has its own moto and creates no secret of its own beyond the seed.
+
+mod support;
+
+#[path = "support/mocks.rs"]
+mod mocks;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use aws_sdk_ssm::types::ParameterType;
+use aws_smithy_mocks::mock;
+use db_secret_provisioner::config::Config;
+use db_secret_provisioner::handler::Handler;
+use serde_json::{json, Value};
+use support::runtime_api::Answer;
+use support::*;
+
+const PW: &str = "Hostile-Pw-3b9f-never-shown";
+
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    Outcome(&'static str),
+    Error(&'static str),
+}
+use Expect::{Error as Fails, Outcome as Answers};
+
+fn envelope(source: Value, detail_type: Value, detail: Value) -> Value {
+    json!({"version": "0", "id": "hostile", "source": source, "detail-type": detail_type,
+           "account": ACCOUNT, "region": REGION, "time": "2026-10-01T00:00:00Z", "resources": [], "detail": detail})
+}
+
+fn rds(detail_type: &str, detail: Value) -> Value {
+    envelope(json!("aws.rds"), json!(detail_type), detail)
+}
+
+fn instance_event(id: &str) -> Value {
+    rds_event("instance", id, "RDS-EVENT-0005")
+}
+
+fn cloudtrail(detail: Value) -> Value {
+    envelope(
+        json!("aws.rds"),
+        json!("AWS API Call via CloudTrail"),
+        detail,
+    )
+}
+
+fn user(detail: Value) -> Value {
+    envelope(
+        json!("com.example.provisioning"),
+        json!("Database User Created"),
+        detail,
+    )
+}
+
+fn serverless(detail: Value, resources: Value) -> Value {
+    let mut e = envelope(
+        json!("aws.redshift-serverless"),
+        json!("Redshift Serverless Management"),
+        detail,
+    );
+    e["resources"] = resources;
+    e
+}
+
+fn event_cases() -> Vec<(&'static str, Value, Expect)> {
+    let arn = |t: &str, id: &str| format!("arn:aws:rds:{REGION}:{ACCOUNT}:{t}:{id}");
+    let mut huge_message = instance_event("neptune-db");
+    huge_message["detail"]["Message"] = json!("x".repeat(256 * 1024));
+    let mut huge_unrelated = envelope(
+        json!("aws.ec2"),
+        json!("EC2 Instance State-change Notification"),
+        json!({}),
+    );
+    huge_unrelated["detail"]["blob"] = json!("y".repeat(256 * 1024));
+    vec![
+        // Not an EventBridge envelope.
+        ("null payload", json!(null), Answers("ignored")),
+        ("number payload", json!(42), Answers("ignored")),
+        (
+            "string payload",
+            json!("RDS-EVENT-0005"),
+            Answers("ignored"),
+        ),
+        (
+            "array payload",
+            json!([instance_event("string-db")]),
+            Answers("ignored"),
+        ),
+        ("empty object", json!({}), Answers("ignored")),
+        (
+            "no source",
+            json!({"detail-type": "RDS DB Instance Event", "detail": {}}),
+            Answers("ignored"),
+        ),
+        // Wrong types in the envelope.
+        (
+            "source is a number",
+            envelope(json!(1), json!("x"), json!({})),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "detail-type is an object",
+            envelope(json!("aws.rds"), json!({"a": 1}), json!({})),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "resources is a string",
+            {
+                let mut e = instance_event("string-db");
+                e["resources"] = json!("arn");
+                e
+            },
+            Fails("InvalidEvent"),
+        ),
+        // Unknown sources, detail-types and event ids.
+        (
+            "unknown source",
+            envelope(
+                json!("aws.ec2"),
+                json!("EC2 Instance State-change Notification"),
+                json!({}),
+            ),
+            Answers("ignored"),
+        ),
+        (
+            "unknown RDS detail-type",
+            rds(
+                "RDS DB Snapshot Event",
+                json!({"EventID": "RDS-EVENT-0042"}),
+            ),
+            Answers("ignored"),
+        ),
+        (
+            "unknown EventID",
+            rds(
+                "RDS DB Instance Event",
+                json!({"EventID": "RDS-EVENT-9999", "SourceArn": arn("db", "string-db")}),
+            ),
+            Answers("ignored"),
+        ),
+        (
+            "password reset is not a creation",
+            rds(
+                "RDS DB Instance Event",
+                json!({"EventID": "RDS-EVENT-0016", "SourceArn": arn("db", "string-db")}),
+            ),
+            Answers("ignored"),
+        ),
+        (
+            "cluster EventID on an instance event",
+            rds(
+                "RDS DB Instance Event",
+                json!({"EventID": "RDS-EVENT-0170", "SourceArn": arn("db", "string-db")}),
+            ),
+            Answers("ignored"),
+        ),
+        // Missing, empty and mistyped detail fields.
+        (
+            "detail is a string",
+            rds("RDS DB Instance Event", json!("created")),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "detail is an array",
+            rds("RDS DB Instance Event", json!([1])),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "EventID missing",
+            rds(
+                "RDS DB Instance Event",
+                json!({"SourceArn": arn("db", "string-db")}),
+            ),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "EventID empty",
+            rds(
+                "RDS DB Instance Event",
+                json!({"EventID": "", "SourceArn": arn("db", "string-db")}),
+            ),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "EventID a number",
+            rds("RDS DB Instance Event", json!({"EventID": 5})),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "no SourceArn nor SourceIdentifier",
+            rds(
+                "RDS DB Instance Event",
+                json!({"EventID": "RDS-EVENT-0005"}),
+            ),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "SourceArn a number",
+            rds(
+                "RDS DB Instance Event",
+                json!({"EventID": "RDS-EVENT-0005", "SourceArn": 12}),
+            ),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "SourceIdentifier empty",
+            rds(
+                "RDS DB Instance Event",
+                json!({"EventID": "RDS-EVENT-0005", "SourceIdentifier": ""}),
+            ),
+            Fails("InvalidEvent"),
+        ),
+        // ARNs of another service or partition, identifiers that cannot be names.
+        (
+            "S3 ARN",
+            rds(
+                "RDS DB Instance Event",
+                json!({"EventID": "RDS-EVENT-0005", "SourceArn": "arn:aws:s3:::bucket/key"}),
+            ),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "not an AWS partition",
+            rds(
+                "RDS DB Instance Event",
+                json!({"EventID": "RDS-EVENT-0005", "SourceArn": "arn:evil:rds:us-east-1:1:db:string-db"}),
+            ),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "cluster ARN on an instance event",
+            rds(
+                "RDS DB Instance Event",
+                json!({"EventID": "RDS-EVENT-0005", "SourceArn": arn("cluster", "c")}),
+            ),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "slash in the identifier",
+            rds(
+                "RDS DB Instance Event",
+                json!({"EventID": "RDS-EVENT-0005", "SourceIdentifier": "rds:a/b"}),
+            ),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "unicode identifier",
+            rds(
+                "RDS DB Instance Event",
+                json!({"EventID": "RDS-EVENT-0005", "SourceArn": arn("db", "dätabase")}),
+            ),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "control character in the identifier",
+            rds(
+                "RDS DB Instance Event",
+                json!({"EventID": "RDS-EVENT-0005", "SourceArn": arn("db", "db\u{0}\n\u{1b}[31m")}),
+            ),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "oversized identifier",
+            rds(
+                "RDS DB Instance Event",
+                json!({"EventID": "RDS-EVENT-0005", "SourceArn": arn("db", &"a".repeat(10_000))}),
+            ),
+            Fails("InvalidEvent"),
+        ),
+        // 256 KB events.
+        ("256 KB unrelated event", huge_unrelated, Answers("ignored")),
+        ("256 KB RDS event", huge_message, Answers("skipped")),
+        // Databases.
+        (
+            "instance not found",
+            instance_event("ghost-db"),
+            Fails("DatabaseNotFound"),
+        ),
+        (
+            "cluster not found",
+            rds_event("cluster", "ghost-cluster", "RDS-EVENT-0170"),
+            Fails("DatabaseNotFound"),
+        ),
+        (
+            "unsupported engine",
+            instance_event("neptune-db"),
+            Answers("skipped"),
+        ),
+        (
+            "managed master password",
+            instance_event("managed-db"),
+            Answers("skipped"),
+        ),
+        (
+            "Aurora member instance",
+            instance_event("member-db"),
+            Answers("skipped"),
+        ),
+        (
+            "someone else's secret already there",
+            instance_event("existing-db"),
+            Answers("unchanged"),
+        ),
+        // Parameters.
+        (
+            "parameter missing",
+            instance_event("noparam-db"),
+            Fails("PasswordParameterNotFound"),
+        ),
+        (
+            "String parameter",
+            instance_event("string-db"),
+            Fails("PasswordParameterNotSecure"),
+        ),
+        (
+            "StringList parameter",
+            instance_event("stringlist-db"),
+            Fails("PasswordParameterNotSecure"),
+        ),
+        // CloudTrail.
+        (
+            "failed CreateDBInstance call",
+            cloudtrail(
+                json!({"eventSource": "rds.amazonaws.com", "eventName": "CreateDBInstance",
+            "errorCode": "DBInstanceAlreadyExists", "errorMessage": "exists", "requestParameters": {"dBInstanceIdentifier": "string-db"}}),
+            ),
+            Answers("ignored"),
+        ),
+        (
+            "CreateDBInstance without identifier",
+            cloudtrail(
+                json!({"eventSource": "rds.amazonaws.com", "eventName": "CreateDBInstance",
+            "requestParameters": {"engine": "mysql"}}),
+            ),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "requestParameters a string",
+            cloudtrail(
+                json!({"eventSource": "rds.amazonaws.com", "eventName": "CreateDBInstance",
+            "requestParameters": "dBInstanceIdentifier=string-db"}),
+            ),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "CloudTrail of another call",
+            cloudtrail(
+                json!({"eventSource": "rds.amazonaws.com", "eventName": "DeleteDBInstance",
+            "requestParameters": {"dBInstanceIdentifier": "string-db"}}),
+            ),
+            Answers("ignored"),
+        ),
+        (
+            "CloudTrail Redshift cluster not found",
+            envelope(
+                json!("aws.redshift"),
+                json!("AWS API Call via CloudTrail"),
+                json!({"eventSource": "redshift.amazonaws.com", "eventName": "CreateCluster", "requestParameters": {"clusterIdentifier": "ghost-wh"}}),
+            ),
+            Fails("DatabaseNotFound"),
+        ),
+        // Database User Created.
+        (
+            "user event with two identifiers",
+            user(
+                json!({"dbInstanceIdentifier": "string-db", "clusterIdentifier": "x", "username": "app"}),
+            ),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "user event with no identifier",
+            user(json!({"username": "app"})),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "user event without username",
+            user(json!({"dbInstanceIdentifier": "string-db"})),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "user event with a mistyped key",
+            user(
+                json!({"dbInstanceIdentifier": "string-db", "username": "app", "passwordParam": "/x"}),
+            ),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "username with control characters",
+            user(json!({"dbInstanceIdentifier": "string-db", "username": "app\r\nuser"})),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "unicode username",
+            user(json!({"dbInstanceIdentifier": "string-db", "username": "ünïcode"})),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "username a number",
+            user(json!({"dbInstanceIdentifier": "string-db", "username": 7})),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "secretName that breaks the naming rules",
+            user(
+                json!({"dbInstanceIdentifier": "string-db", "username": "app", "secretName": "a b"}),
+            ),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "user's parameter is a String",
+            user(
+                json!({"dbInstanceIdentifier": "string-db", "username": "app",
+            "passwordParameter": "/db-secrets/rds/string-db/admin"}),
+            ),
+            Fails("PasswordParameterNotSecure"),
+        ),
+        // Redshift Serverless.
+        (
+            "workgroup-created without a workgroup",
+            serverless(
+                json!({"eventId": "REDSHIFT-SERVERLESS-EVENT-1008"}),
+                json!([]),
+            ),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "workgroup name in capitals",
+            serverless(
+                json!({"eventId": "REDSHIFT-SERVERLESS-EVENT-1008", "workgroupName": "BI"}),
+                json!([]),
+            ),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "workgroup ARN of another service",
+            serverless(
+                json!({"eventId": "REDSHIFT-SERVERLESS-EVENT-1008"}),
+                json!(["arn:aws:redshift:us-east-1:123456789012:workgroup/x"]),
+            ),
+            Fails("InvalidEvent"),
+        ),
+        (
+            "other Serverless event",
+            serverless(
+                json!({"eventId": "REDSHIFT-SERVERLESS-EVENT-1003"}),
+                json!([]),
+            ),
+            Answers("ignored"),
+        ),
+        // The sweep meets all of the above databases and creates nothing.
+        (
+            "reconcile sweep",
+            envelope(json!("aws.events"), json!("Scheduled Event"), json!({})),
+            Answers("reconciled"),
+        ),
+    ]
+}
+
+/// (variable, invalid value) — every configuration variable.
+const CONFIG_CASES: &[(&str, &str)] = &[
+    ("SECRET_NAME_TEMPLATE", "db/{password}"),
+    ("SECRET_NAME_TEMPLATE", "db secrets/{identifier}"),
+    ("PASSWORD_PARAMETER_TEMPLATE", "/db/{identifier"),
+    ("SECRET_DESCRIPTION_TEMPLATE", "for {who}"),
+    ("WAIT_FOR_AVAILABLE_SECONDS", "forever"),
+    ("KMS_KEY_ID", "not a key"),
+    ("SECRET_TAGS", "team"),
+    ("REPLICA_REGIONS", "moon-1"),
+    ("FORCE_OVERWRITE_REPLICA_SECRET", "sure"),
+    ("RESOURCE_POLICY", "{\"Version\": "),
+    (
+        "ROTATION_LAMBDA_ARN",
+        "arn:aws:lambda:us-east-1:123456789012:function:rotate",
+    ),
+    ("ROTATION_SCHEDULE", "rate(1 day)"),
+    ("EXISTING_SECRET", "replace"),
+    ("DELETE_PASSWORD_PARAMETER", "yes"),
+    ("LOG_SENSITIVE_BODIES", "true"),
+];
+
+async fn seed(c: &Clients) {
+    for id in ["string-db", "stringlist-db", "noparam-db", "existing-db"] {
+        create_instance(c, id, "mysql", "admin").await;
+    }
+    create_instance(c, "neptune-db", "neptune", "admin").await;
+    c.rds
+        .create_db_instance()
+        .db_instance_identifier("managed-db")
+        .engine("postgres")
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .master_username("admin")
+        .manage_master_user_password(true)
+        .send()
+        .await
+        .unwrap();
+    create_cluster(c, "member-cluster", "aurora-postgresql", "admin", None).await;
+    c.rds
+        .create_db_instance()
+        .db_instance_identifier("member-db")
+        .db_cluster_identifier("member-cluster")
+        .engine("aurora-postgresql")
+        .db_instance_class("db.r6g.large")
+        .send()
+        .await
+        .unwrap();
+    put_parameter(
+        c,
+        "/db-secrets/rds/string-db/admin",
+        PW,
+        ParameterType::String,
+    )
+    .await;
+    put_parameter(
+        c,
+        "/db-secrets/rds/stringlist-db/admin",
+        PW,
+        ParameterType::StringList,
+    )
+    .await;
+    for id in ["neptune-db", "managed-db", "member-db", "existing-db"] {
+        put_password(c, &format!("/db-secrets/rds/{id}/admin"), PW).await;
+    }
+    c.secrets
+        .create_secret()
+        .name("db-secrets/rds/existing-db/admin")
+        .secret_string(r#"{"username":"admin","password":"someone else's"}"#)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Every secret in moto with its value and tags (`GetSecretValue` of each).
+async fn all_secrets(c: &Clients) -> Vec<(String, String, Vec<String>)> {
+    let mut out = Vec::new();
+    for s in c.secrets.list_secrets().send().await.unwrap().secret_list() {
+        let name = s.name().unwrap().to_string();
+        let value = c
+            .secrets
+            .get_secret_value()
+            .secret_id(&name)
+            .send()
+            .await
+            .unwrap();
+        let tags = s
+            .tags()
+            .iter()
+            .map(|t| format!("{:?}={:?}", t.key(), t.value()))
+            .collect();
+        out.push((
+            name,
+            value.secret_string().unwrap_or_default().to_string(),
+            tags,
+        ));
+    }
+    out.sort();
+    out
+}
+
+fn check(name: &str, answer: &Answer, expect: Expect) {
+    match (expect, answer) {
+        (Expect::Outcome(o), Answer::Response(v)) => assert_eq!(v["outcome"], o, "{name}: {v}"),
+        (Expect::Error(t), Answer::Error(e)) => {
+            assert_eq!(e["errorType"], t, "{name}: {e}");
+            assert!(
+                !e["errorMessage"].as_str().unwrap_or("").is_empty(),
+                "{name}: no message"
+            );
+        }
+        (expect, answer) => panic!("{name}: expected {expect:?}, got {answer:?}"),
+    }
+    let text = format!("{answer:?}");
+    assert!(!text.contains(PW), "{name}: the password is in the answer");
+}
+
+#[tokio::test]
+async fn hostile_events_parameters_and_databases_through_the_binary() {
+    let c = clients().await;
+    seed(&c).await;
+    let before = all_secrets(&c).await;
+    let function = Function::start_default(&[]);
+    let cases = event_cases();
+    assert!(cases.len() >= 40, "{} cases", cases.len());
+    for (name, event, expect) in &cases {
+        let answer = function.api.invoke(event, Duration::from_secs(60));
+        check(name, &answer, *expect);
+    }
+    assert_eq!(
+        all_secrets(&c).await,
+        before,
+        "no secret was created or changed"
+    );
+    for (name, value, tags) in &before {
+        assert!(
+            !value.contains(PW) && !tags.iter().any(|t| t.contains(PW)),
+            "{name}"
+        );
+    }
+    let logs = function.logs();
+    assert!(
+        logs.lines().count() > cases.len(),
+        "the function logged (at trace level)"
+    );
+    assert!(!logs.contains(PW), "the password is in the logs");
+}
+
+#[test]
+fn every_invalid_configuration_variable_is_an_init_error_naming_it() {
+    for (variable, value) in CONFIG_CASES {
+        let mut function = Function::start_default(&[(variable, value)]);
+        let err = function
+            .api
+            .wait_init_error(Duration::from_secs(30))
+            .unwrap_or_else(|| panic!("{variable}={value}: no init error"));
+        assert_eq!(err["errorType"], "ConfigurationError", "{variable}");
+        let message = err["errorMessage"].as_str().unwrap();
+        // ROTATION_* name their missing partner; all others name themselves.
+        assert!(
+            message.contains("ROTATION_") || message.contains(variable),
+            "{variable}: {message}"
+        );
+        assert!(function
+            .wait_exit(Duration::from_secs(10))
+            .is_some_and(|s| !s.success()));
+    }
+}
+
+// --- what moto cannot produce: in-process, mocked, logs captured ------------------------------
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A global subscriber at trace level writing into a buffer (once per test binary).
+fn captured_logs() -> &'static Captured {
+    static LOGS: OnceLock<Captured> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .init();
+        logs
+    })
+}
+
+#[tokio::test]
+async fn hostile_parameters_and_databases_with_mocks() {
+    use aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput;
+    use aws_sdk_rds::types::{DbInstance, Endpoint};
+    use aws_sdk_ssm::operation::get_parameter::{GetParameterError, GetParameterOutput};
+    use aws_sdk_ssm::types::error::InvalidKeyId;
+    use aws_sdk_ssm::types::Parameter;
+
+    let logs = captured_logs();
+    let big = "B".repeat(70_000);
+    let instance = |status: &str, endpoint: bool| {
+        DbInstance::builder()
+            .db_instance_identifier("mocked")
+            .engine("postgres")
+            .db_instance_status(status)
+            .master_username("admin")
+            .set_endpoint(endpoint.then(|| {
+                Endpoint::builder()
+                    .address("mocked.x.rds.amazonaws.com")
+                    .port(5432)
+                    .build()
+            }))
+            .build()
+    };
+    type Param = Box<dyn Fn() -> Result<GetParameterOutput, GetParameterError> + Send + Sync>;
+    let secure = |value: String| -> Param {
+        Box::new(move || {
+            Ok(GetParameterOutput::builder()
+                .parameter(
+                    Parameter::builder()
+                        .name("p")
+                        .r#type(ParameterType::SecureString)
+                        .value(value.clone())
+                        .build(),
+                )
+                .build())
+        })
+    };
+    let cases: Vec<(&str, DbInstance, Param, Expect)> = vec![
+        (
+            "empty SecureString",
+            instance("available", true),
+            secure(String::new()),
+            Fails("PasswordParameterInvalid"),
+        ),
+        (
+            "value over the secret size limit",
+            instance("available", true),
+            secure(big.clone()),
+            Fails("PasswordParameterInvalid"),
+        ),
+        (
+            "KMS cannot decrypt the parameter",
+            instance("available", true),
+            Box::new(|| {
+                Err(GetParameterError::InvalidKeyId(
+                    InvalidKeyId::builder().message("key disabled").build(),
+                ))
+            }),
+            Fails("AwsServiceError"),
+        ),
+        (
+            "database being deleted",
+            instance("deleting", false),
+            secure(PW.to_string()),
+            Answers("skipped"),
+        ),
+        (
+            "database without an endpoint",
+            instance("creating", false),
+            secure(PW.to_string()),
+            Fails("DatabaseNotReady"),
+        ),
+    ];
+    for (name, db, param, expect) in cases {
+        let describe = mock!(aws_sdk_rds::Client::describe_db_instances).then_output(move || {
+            DescribeDbInstancesOutput::builder()
+                .db_instances(db.clone())
+                .build()
+        });
+        let get = mock!(aws_sdk_ssm::Client::get_parameter).then_compute_response(move |_| {
+            match param() {
+                Ok(o) => aws_smithy_mocks::MockResponse::Output(o),
+                Err(e) => aws_smithy_mocks::MockResponse::Error(e),
+            }
+        });
+        let create = mock!(aws_sdk_secretsmanager::Client::create_secret).then_output(|| {
+            aws_sdk_secretsmanager::operation::create_secret::CreateSecretOutput::builder().build()
+        });
+        let clients = mocks::clients(&mocks::Rules {
+            rds: vec![&describe],
+            ssm: vec![&get],
+            secrets: vec![&create],
+            ..Default::default()
+        });
+        let handler = Handler::new(Config::from_lookup(|_| None).unwrap(), clients);
+        let event = lambda_runtime::LambdaEvent::new(
+            instance_event("mocked"),
+            lambda_runtime::Context::default(),
+        );
+        let answer = match handler.invoke(event).await {
+            Ok(o) => Answer::Response(serde_json::to_value(o).unwrap()),
+            Err(e) => {
+                let d: lambda_runtime::Diagnostic = e.into();
+                Answer::Error(json!({"errorType": d.error_type, "errorMessage": d.error_message}))
+            }
+        };
+        check(name, &answer, expect);
+        assert!(
+            !format!("{answer:?}").contains(&big[..100]),
+            "{name}: the value is in the answer"
+        );
+        assert_eq!(create.num_calls(), 0, "{name}: nothing was stored");
+    }
+    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
+    assert!(text.contains("invocation"), "logs were captured");
+    assert!(
+        !text.contains(PW) && !text.contains(&big[..100]),
+        "a password is in the logs"
+    );
+}
