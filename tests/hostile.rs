@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use aws_sdk_ssm::types::ParameterType;
-use aws_smithy_mocks::mock;
+use aws_smithy_mocks::{mock, MockResponse};
 use db_secret_provisioner::config::Config;
 use db_secret_provisioner::handler::Handler;
 use serde_json::{json, Value};
@@ -687,18 +687,20 @@ async fn hostile_parameters_and_databases_with_mocks() {
             }))
             .build()
     };
-    type Param = Box<dyn Fn() -> Result<GetParameterOutput, GetParameterError> + Send + Sync>;
+    type Param = Box<dyn Fn() -> MockResponse<GetParameterOutput, GetParameterError> + Send + Sync>;
     let secure = |value: String| -> Param {
         Box::new(move || {
-            Ok(GetParameterOutput::builder()
-                .parameter(
-                    Parameter::builder()
-                        .name("p")
-                        .r#type(ParameterType::SecureString)
-                        .value(value.clone())
-                        .build(),
-                )
-                .build())
+            MockResponse::Output(
+                GetParameterOutput::builder()
+                    .parameter(
+                        Parameter::builder()
+                            .name("p")
+                            .r#type(ParameterType::SecureString)
+                            .value(value.clone())
+                            .build(),
+                    )
+                    .build(),
+            )
         })
     };
     let cases: Vec<(&str, DbInstance, Param, Expect)> = vec![
@@ -718,7 +720,7 @@ async fn hostile_parameters_and_databases_with_mocks() {
             "KMS cannot decrypt the parameter",
             instance("available", true),
             Box::new(|| {
-                Err(GetParameterError::InvalidKeyId(
+                MockResponse::Error(GetParameterError::InvalidKeyId(
                     InvalidKeyId::builder().message("key disabled").build(),
                 ))
             }),
@@ -743,12 +745,7 @@ async fn hostile_parameters_and_databases_with_mocks() {
                 .db_instances(db.clone())
                 .build()
         });
-        let get = mock!(aws_sdk_ssm::Client::get_parameter).then_compute_response(move |_| {
-            match param() {
-                Ok(o) => aws_smithy_mocks::MockResponse::Output(o),
-                Err(e) => aws_smithy_mocks::MockResponse::Error(e),
-            }
-        });
+        let get = mock!(aws_sdk_ssm::Client::get_parameter).then_compute_response(move |_| param());
         let create = mock!(aws_sdk_secretsmanager::Client::create_secret).then_output(|| {
             aws_sdk_secretsmanager::operation::create_secret::CreateSecretOutput::builder().build()
         });
