@@ -12,7 +12,9 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: demo test venv unit deploy-check lambda-arm64 cdk-check
+FUZZ_SECONDS ?= 20
+
+.PHONY: demo test venv deploy-check lambda-arm64 cdk-check fuzz-smoke bench
 
 # Python venv with the tools; re-made when the pins change.
 $(PY_STAMP):
@@ -32,6 +34,7 @@ test: venv
 	cargo clippy --all-targets -- -D warnings
 	cargo test
 	$(MAKE) cdk-check
+	$(MAKE) fuzz-smoke
 
 # The SAM template, offline: cfn-lint, sam validate --lint, and the transformed template's
 # function, rules, DLQs and IAM (tests/deploy/check_template.py).
@@ -48,3 +51,20 @@ lambda-arm64: venv
 # The CDK app, synthesised offline from the arm64 artifact, then checked.
 cdk-check: lambda-arm64
 	cd cdk && npm ci --no-audit --no-fund && npx tsc && npx cdk synth --quiet --no-notices && node test/check-synth.mjs
+
+# Both fuzz targets for a bounded time (FUZZ_SECONDS each) with the image's nightly toolchain.
+# No sanitizer: the code is safe Rust, the targets look for panics; it also halves the build.
+fuzz-smoke:
+	rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+	mkdir -p fuzz/corpus/recognise fuzz/corpus/templates && cp events/*.json fuzz/corpus/recognise/
+	cd fuzz && cargo +nightly fuzz run --sanitizer none recognise corpus/recognise -- -max_total_time=$(FUZZ_SECONDS)
+	cd fuzz && cargo +nightly fuzz run --sanitizer none templates corpus/templates -- -max_total_time=$(FUZZ_SECONDS)
+
+# The benchmark (see README "Performance"): release x86_64 binary, arm64 bootstrap and zip,
+# then bench/bench.rs prints the figures with their budgets.
+bench: lambda-arm64
+	cargo build --release
+	python3 -c 'import sys, zipfile; d = sys.argv[1]; zipfile.ZipFile(d + "/bootstrap.zip", "w", zipfile.ZIP_DEFLATED).write(d + "/bootstrap", "bootstrap")' target/lambda/db-secret-provisioner
+	cargo build --example bench
+	./target/debug/examples/bench target/release/db-secret-provisioner target/lambda/db-secret-provisioner

@@ -449,7 +449,7 @@ fn recognise_serverless(envelope: &EventBridgeEvent<Value>) -> Result<Recognised
                     ))
                 })?;
             let parsed = parse_arn(arn)?;
-            if parsed.service != "redshift-serverless" {
+            if parsed.service != "redshift-serverless" || arn.len() > 2048 {
                 return Err(Error::InvalidEvent(format!(
                     "{:?} is not a Redshift Serverless ARN",
                     truncate(arn)

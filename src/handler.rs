@@ -14,11 +14,11 @@ use crate::database::{self, Database};
 use crate::error::{Error, Result};
 use crate::event::{self, Recognised, Request, UserSpec};
 use crate::outcome::{DatabaseRef, Kind, Outcome};
-use crate::password;
+use crate::password::{self, Early, Plan};
 use crate::secret::{self, EngineRule};
 use crate::store::validate_name;
 use crate::store::{self, Stored};
-use crate::template::Facts;
+use crate::template::{Facts, Field};
 
 /// Shared by every invocation of an execution environment.
 #[derive(Debug, Clone)]
@@ -208,16 +208,33 @@ impl Handler {
             Duration::ZERO
         };
         let lookup = database::describe_available(&self.clients, &request.target, max_wait);
-        // Describe and GetParameter are independent whenever the parameter name can be
-        // rendered from the event alone: then they run concurrently.
-        let (db, early) = match self.parameter_name(user, &facts) {
-            Some(name) => {
-                let (db, pw) = tokio::join!(lookup, password::read(&self.clients.ssm, &name));
-                (db?, Some((name, pw)))
+        // Describe and the parameter read are independent whenever the parameter's name (or,
+        // for a template ending in `/{username}`, its parent path) can be rendered from the
+        // event alone: then they run concurrently.
+        let plan = self.early_plan(user, &facts);
+        let early = async {
+            match plan {
+                Some(plan) => Some(plan.run(&self.clients.ssm).await),
+                None => None,
             }
-            None => (lookup.await?, None),
         };
+        let (db, early) = tokio::join!(lookup, early);
+        let db = db?;
         self.provision(db, user, facts, early).await
+    }
+
+    /// What can be read before Describe: the exact parameter, or the parameters under its
+    /// parent path when only the master username (a trailing `/{username}`) is unknown.
+    fn early_plan(&self, user: Option<&UserSpec>, facts: &Facts) -> Option<Plan> {
+        if let Some(name) = self.parameter_name(user, facts) {
+            return Some(Plan::Exact(name));
+        }
+        let path = self
+            .config
+            .password_parameter
+            .parent_of_last(Field::Username)?
+            .render(facts)?;
+        (path.starts_with('/') && path.len() > 1).then_some(Plan::Listed(path))
     }
 
     /// The password parameter's name: the user event's own, or the template's (`None` while a
@@ -236,7 +253,7 @@ impl Handler {
         mut db: Database,
         user: Option<&UserSpec>,
         mut facts: Facts,
-        early: Option<(String, Result<SecretString>)>,
+        early: Option<Early>,
     ) -> Result<Outcome> {
         let (rule, host, username) = match assess(&db, user)? {
             Assessment::Skip(reason) => {
@@ -280,8 +297,8 @@ impl Handler {
         let options = &self.config.options;
 
         let read = match early {
-            Some((name, result)) if name == parameter => result,
-            _ => password::read(&self.clients.ssm, &parameter).await,
+            Some(early) => early.take(&self.clients.ssm, &parameter).await,
+            None => password::read(&self.clients.ssm, &parameter).await,
         };
         let password: SecretString = match read {
             Ok(p) => p,

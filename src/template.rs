@@ -137,6 +137,26 @@ impl Template {
         self.parts.contains(&Part::Value(field))
     }
 
+    /// For a template ending in `/{field}`, the template of its parent path (no trailing `/`):
+    /// `/db-secrets/{service}/{identifier}/{username}` → `/db-secrets/{service}/{identifier}`.
+    pub fn parent_of_last(&self, field: Field) -> Option<Template> {
+        let (Part::Value(last), rest) = self.parts.split_last()? else {
+            return None;
+        };
+        let (Part::Text(text), before) = rest.split_last()? else {
+            return None;
+        };
+        if *last != field || !text.ends_with('/') {
+            return None;
+        }
+        let mut parts = before.to_vec();
+        let trimmed = text.trim_end_matches('/');
+        if !trimmed.is_empty() {
+            parts.push(Part::Text(trimmed.to_string()));
+        }
+        (!parts.is_empty()).then_some(Template { parts })
+    }
+
     /// Renders the template, or `None` if a field it uses is not known.
     pub fn render(&self, facts: &Facts) -> Option<String> {
         let mut out = String::new();
@@ -209,6 +229,31 @@ mod tests {
         assert_eq!(t.render(&f), None);
         assert!(t.uses(Field::Username));
         assert!(!t.uses(Field::Engine));
+    }
+
+    #[test]
+    fn parent_of_a_trailing_placeholder() {
+        let t = Template::parse("/db-secrets/{service}/{identifier}/{username}").unwrap();
+        let parent = t.parent_of_last(Field::Username).unwrap();
+        assert_eq!(parent.to_string(), "/db-secrets/{service}/{identifier}");
+        assert_eq!(
+            parent.render(&facts()).unwrap(),
+            "/db-secrets/rds/orders-db"
+        );
+        for text in [
+            "/db/{username}/{identifier}",
+            "/db/{identifier}-{username}",
+            "{username}",
+            "/db/{identifier}/{engine}",
+        ] {
+            assert_eq!(
+                Template::parse(text)
+                    .unwrap()
+                    .parent_of_last(Field::Username),
+                None,
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -209,3 +209,38 @@ async fn the_shipped_sample_events_work_against_moto() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_new_secret_takes_three_requests_in_two_sequential_steps() {
+    use support::proxy::Proxy;
+    let c = clients().await;
+    let id = unique("e2e-ops");
+    create_instance(&c, &id, "postgres", "admin").await;
+    put_password(&c, &format!("/db-secrets/rds/{id}/admin"), PASSWORD).await;
+    // Another user's parameter under the same path: listed, but not used.
+    put_password(
+        &c,
+        &format!("/db-secrets/rds/{id}/app_user"),
+        "other-user-pw",
+    )
+    .await;
+    let proxy = Proxy::start(&moto().endpoint);
+    let function = Function::start(&built_binary(), &proxy.endpoint(), &[]);
+    let answer = function.invoke(&rds_event("instance", &id, "RDS-EVENT-0005"));
+    assert_eq!(answer.response()["outcome"], "created");
+    let mut ops = proxy.operations();
+    // Describe and the parameter listing run concurrently: their order varies.
+    ops[..2].sort();
+    assert_eq!(
+        ops,
+        ["DescribeDBInstances", "GetParametersByPath", "CreateSecret"]
+    );
+    let secret = secret_json(&c, &format!("db-secrets/rds/{id}/admin"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (secret["username"].as_str(), secret["password"].as_str()),
+        (Some("admin"), Some(PASSWORD))
+    );
+    assert!(!function.logs().contains("other-user-pw"));
+}

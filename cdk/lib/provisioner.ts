@@ -111,7 +111,10 @@ export class DbSecretProvisioner extends Construct {
       [arn("redshift-serverless", "workgroup/*"), arn("redshift-serverless", "namespace/*")],
     );
     allow(["redshift-serverless:ListWorkgroups"], ["*"]);
-    allow(["ssm:GetParameter", "ssm:DeleteParameter"], [arn("ssm", `parameter${parameterPrefix}*`)]);
+    allow(
+      ["ssm:GetParameter", "ssm:GetParametersByPath", "ssm:DeleteParameter"],
+      [arn("ssm", `parameter${parameterPrefix}*`)],
+    );
     allow(
       [
         "secretsmanager:CreateSecret",

@@ -40,10 +40,21 @@ pub struct Rules<'a> {
     pub serverless: Vec<&'a Rule>,
 }
 
+/// Listing a parameter path finds nothing unless a test says otherwise: the function then
+/// falls back to GetParameter, which the tests' own rules answer.
+fn empty_listing() -> Rule {
+    aws_smithy_mocks::mock!(aws_sdk_ssm::Client::get_parameters_by_path).then_output(|| {
+        aws_sdk_ssm::operation::get_parameters_by_path::GetParametersByPathOutput::builder().build()
+    })
+}
+
 pub fn clients(rules: &Rules<'_>) -> Clients {
+    let listing = empty_listing();
+    let mut ssm = rules.ssm.clone();
+    ssm.push(&listing);
     Clients {
         rds: client!(aws_sdk_rds, &rules.rds),
-        ssm: client!(aws_sdk_ssm, &rules.ssm),
+        ssm: client!(aws_sdk_ssm, &ssm),
         secrets: client!(aws_sdk_secretsmanager, &rules.secrets),
         redshift: client!(aws_sdk_redshift, &rules.redshift),
         serverless: client!(aws_sdk_redshiftserverless, &rules.serverless),
