@@ -492,27 +492,9 @@ async fn seed(c: &Clients) {
         create_instance(c, id, "mysql", "admin").await;
     }
     create_instance(c, "neptune-db", "neptune", "admin").await;
-    c.rds
-        .create_db_instance()
-        .db_instance_identifier("managed-db")
-        .engine("postgres")
-        .db_instance_class("db.t3.micro")
-        .allocated_storage(20)
-        .master_username("admin")
-        .manage_master_user_password(true)
-        .send()
-        .await
-        .unwrap();
+    create_managed_instance(c, "managed-db").await;
     create_cluster(c, "member-cluster", "aurora-postgresql", "admin", None).await;
-    c.rds
-        .create_db_instance()
-        .db_instance_identifier("member-db")
-        .db_cluster_identifier("member-cluster")
-        .engine("aurora-postgresql")
-        .db_instance_class("db.r6g.large")
-        .send()
-        .await
-        .unwrap();
+    create_member_instance(c, "member-db", "member-cluster").await;
     put_parameter(
         c,
         "/db-secrets/rds/string-db/admin",

@@ -6,24 +6,10 @@ mod support;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use db_secret_provisioner::config::Config;
-use db_secret_provisioner::handler::Handler;
 use serde_json::{json, Value};
 use support::*;
 
 const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-
-async fn handler_with(endpoint: &str, vars: &[(&str, &str)]) -> Handler {
-    let mut map: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    map.insert("AWS_REGION".into(), REGION.into());
-    Handler::new(
-        Config::from_lookup(|k| map.get(k).cloned()).unwrap(),
-        Clients::new(&sdk_config(endpoint, REGION).await),
-    )
-}
 
 async fn run(vars: &[(&str, &str)], event: &Value) -> Value {
     let h = handler_with(&moto().endpoint, vars).await;
@@ -413,17 +399,7 @@ async fn the_sweep_heals_missed_events_and_leaves_the_rest_untouched() {
         .send()
         .await
         .unwrap();
-    c.rds
-        .create_db_instance()
-        .db_instance_identifier("managed-one")
-        .engine("postgres")
-        .db_instance_class("db.t3.micro")
-        .allocated_storage(20)
-        .master_username("admin")
-        .manage_master_user_password(true)
-        .send()
-        .await
-        .unwrap();
+    create_managed_instance(&c, "managed-one").await;
 
     let scheduled = json!({"version": "0", "id": "sched-1", "detail-type": "Scheduled Event", "source": "aws.events",
         "account": ACCOUNT, "time": "2026-10-02T03:00:00Z", "region": REGION,

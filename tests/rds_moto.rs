@@ -5,29 +5,14 @@ mod support;
 use std::collections::BTreeSet;
 
 use aws_sdk_ssm::types::ParameterType;
-use db_secret_provisioner::config::Config;
 use db_secret_provisioner::handler::Handler;
 use db_secret_provisioner::{database, event::Target, password, store, Error};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 use support::*;
 
-async fn handler_with(vars: &[(&str, &str)]) -> Handler {
-    let vars: Vec<(String, String)> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let config = Config::from_lookup(|k| {
-        vars.iter()
-            .find(|(name, _)| name == k)
-            .map(|(_, v)| v.clone())
-    })
-    .unwrap();
-    Handler::new(config, clients().await)
-}
-
 async fn handler() -> Handler {
-    handler_with(&[]).await
+    handler_with(&moto().endpoint, &[]).await
 }
 
 fn keys(v: &Value) -> BTreeSet<String> {
@@ -50,12 +35,7 @@ async fn provision_instance(engine: &str, username: &str) -> (String, Value, Val
         "S3cret-pw!",
     )
     .await;
-    let outcome = handler()
-        .await
-        .handle(&rds_event("instance", &id, "RDS-EVENT-0005"), None)
-        .await
-        .unwrap();
-    let outcome = serde_json::to_value(outcome).unwrap();
+    let outcome = outcome(&rds_event("instance", &id, "RDS-EVENT-0005")).await;
     let name = format!("db-secrets/rds/{id}/{username}");
     let secret = secret_json(&c, &name).await.expect("secret stored");
     (id, outcome, secret)
@@ -127,13 +107,8 @@ async fn aurora_clusters_get_a_cluster_secret_with_the_writer_endpoint() {
             "cluster-pw",
         )
         .await;
-        let outcome = handler()
-            .await
-            .handle(&rds_event("cluster", &id, "RDS-EVENT-0170"), None)
-            .await
-            .unwrap();
         assert_eq!(
-            serde_json::to_value(&outcome).unwrap()["outcome"],
+            outcome(&rds_event("cluster", &id, "RDS-EVENT-0170")).await["outcome"],
             "created"
         );
         let secret = secret_json(&c, &format!("db-secrets/rds/{id}/clusteradmin"))
@@ -176,22 +151,9 @@ async fn aurora_member_instance_is_skipped() {
     let cluster = unique("aurora-m");
     create_cluster(&c, &cluster, "aurora-postgresql", "admin", None).await;
     let member = unique("aurora-m-i");
-    c.rds
-        .create_db_instance()
-        .db_instance_identifier(&member)
-        .db_cluster_identifier(&cluster)
-        .engine("aurora-postgresql")
-        .db_instance_class("db.r6g.large")
-        .send()
-        .await
-        .unwrap();
+    create_member_instance(&c, &member, &cluster).await;
     put_password(&c, &format!("/db-secrets/rds/{member}/admin"), "pw").await;
-    let outcome = handler()
-        .await
-        .handle(&rds_event("instance", &member, "RDS-EVENT-0005"), None)
-        .await
-        .unwrap();
-    let v = serde_json::to_value(&outcome).unwrap();
+    let v = outcome(&rds_event("instance", &member, "RDS-EVENT-0005")).await;
     assert_eq!(v["outcome"], "skipped", "{v}");
     assert!(v["reason"].as_str().unwrap().contains(&cluster));
     assert!(secret_json(&c, &format!("db-secrets/rds/{member}/admin"))
@@ -203,26 +165,9 @@ async fn aurora_member_instance_is_skipped() {
 async fn managed_master_password_is_skipped_with_the_managed_secret_arn() {
     let c = clients().await;
     let id = unique("managed");
-    c.rds
-        .create_db_instance()
-        .db_instance_identifier(&id)
-        .engine("postgres")
-        .db_instance_class("db.t3.micro")
-        .allocated_storage(20)
-        .master_username("admin")
-        .manage_master_user_password(true)
-        .send()
-        .await
-        .unwrap();
+    create_managed_instance(&c, &id).await;
     put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "pw").await;
-    let v = serde_json::to_value(
-        handler()
-            .await
-            .handle(&rds_event("instance", &id, "RDS-EVENT-0005"), None)
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let v = outcome(&rds_event("instance", &id, "RDS-EVENT-0005")).await;
     assert_eq!(v["outcome"], "skipped", "{v}");
     let reason = v["reason"].as_str().unwrap();
     assert!(reason.contains("arn:aws:secretsmanager:"), "{reason}");
@@ -237,14 +182,7 @@ async fn unsupported_engines_are_skipped() {
     let id = unique("neptune");
     create_instance(&c, &id, "neptune", "admin").await;
     put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "pw").await;
-    let v = serde_json::to_value(
-        handler()
-            .await
-            .handle(&rds_event("instance", &id, "RDS-EVENT-0005"), None)
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let v = outcome(&rds_event("instance", &id, "RDS-EVENT-0005")).await;
     assert_eq!(v["outcome"], "skipped", "{v}");
     assert!(v["reason"].as_str().unwrap().contains("neptune"));
     assert!(secret_json(&c, &format!("db-secrets/rds/{id}/admin"))
@@ -309,7 +247,7 @@ async fn an_existing_secret_is_left_untouched_and_a_replay_is_unchanged() {
     let event = rds_event("instance", &id, "RDS-EVENT-0005");
     let name = format!("db-secrets/rds/{id}/admin");
 
-    let first = serde_json::to_value(handler().await.handle(&event, None).await.unwrap()).unwrap();
+    let first = outcome(&event).await;
     assert_eq!(first["outcome"], "created");
 
     // The password was rotated since: a replay must not write the initial one back.
@@ -320,7 +258,7 @@ async fn an_existing_secret_is_left_untouched_and_a_replay_is_unchanged() {
         .send()
         .await
         .unwrap();
-    let replay = serde_json::to_value(handler().await.handle(&event, None).await.unwrap()).unwrap();
+    let replay = outcome(&event).await;
     assert_eq!(replay["outcome"], "unchanged", "{replay}");
     assert_eq!(replay["secretName"], name.as_str());
     assert_eq!(secret_json(&c, &name).await.unwrap()["password"], "rotated");
@@ -337,7 +275,11 @@ async fn invalid_rendered_names_fail_before_any_secret_is_created() {
     let id = unique("badname");
     create_instance(&c, &id, "mysql", "admin").await;
     put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "pw").await;
-    let h = handler_with(&[("SECRET_NAME_TEMPLATE", "db/{identifier}/{username}-secret")]).await;
+    let h = handler_with(
+        &moto().endpoint,
+        &[("SECRET_NAME_TEMPLATE", "db/{identifier}/{username}-secret")],
+    )
+    .await;
     let e = h
         .handle(&rds_event("instance", &id, "RDS-EVENT-0005"), None)
         .await
@@ -360,7 +302,7 @@ async fn ignored_events_touch_nothing() {
         rds_event("instance", &id, "RDS-EVENT-0016"),
         json!({"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {}}),
     ] {
-        let v = serde_json::to_value(handler().await.handle(&event, None).await.unwrap()).unwrap();
+        let v = outcome(&event).await;
         assert_eq!(v["outcome"], "ignored", "{v}");
         assert!(!v["reason"].as_str().unwrap().is_empty());
     }
@@ -375,14 +317,17 @@ async fn a_parameter_template_without_username_is_read_concurrently_and_custom_n
     let id = unique("custom");
     create_instance(&c, &id, "mariadb", "root").await;
     put_password(&c, &format!("/pw/{ACCOUNT}/{REGION}/{id}"), "custom-pw").await;
-    let h = handler_with(&[
-        (
-            "PASSWORD_PARAMETER_TEMPLATE",
-            "/pw/{account}/{region}/{identifier}",
-        ),
-        ("SECRET_NAME_TEMPLATE", "{engine}/{identifier}/{username}"),
-        ("SECRET_DESCRIPTION_TEMPLATE", "custom {identifier}"),
-    ])
+    let h = handler_with(
+        &moto().endpoint,
+        &[
+            (
+                "PASSWORD_PARAMETER_TEMPLATE",
+                "/pw/{account}/{region}/{identifier}",
+            ),
+            ("SECRET_NAME_TEMPLATE", "{engine}/{identifier}/{username}"),
+            ("SECRET_DESCRIPTION_TEMPLATE", "custom {identifier}"),
+        ],
+    )
     .await;
     let v = serde_json::to_value(
         h.handle(&rds_event("instance", &id, "RDS-EVENT-0005"), None)
@@ -454,7 +399,9 @@ async fn store_adapter_creates_once_and_tags_the_secret_as_ours() {
     let c = clients().await;
     let name = format!("adapter/{}", unique("store"));
     let value = SecretString::from(r#"{"password":"x"}"#.to_string());
-    let options = Config::from_lookup(|_| None).unwrap().options;
+    let options = db_secret_provisioner::config::Config::from_lookup(|_| None)
+        .unwrap()
+        .options;
     let first = store::store(&c.secrets, &options, &name, "d", &value)
         .await
         .unwrap();

@@ -7,18 +7,8 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use db_secret_provisioner::config::Config;
-use db_secret_provisioner::handler::Handler;
 use serde_json::{json, Value};
 use support::*;
-
-async fn handler() -> Handler {
-    Handler::new(Config::from_lookup(|_| None).unwrap(), clients().await)
-}
-
-async fn run(event: &Value) -> Value {
-    serde_json::to_value(handler().await.handle(event, None).await.unwrap()).unwrap()
-}
 
 fn keys(v: &Value) -> BTreeSet<&str> {
     v.as_object().unwrap().keys().map(String::as_str).collect()
@@ -44,7 +34,7 @@ async fn documentdb_cluster_gets_a_mongo_secret_with_ssl() {
     let id = unique("docdb");
     create_cluster(&c, &id, "docdb", "docadmin", None).await;
     put_password(&c, &format!("/db-secrets/docdb/{id}/docadmin"), "doc-pw").await;
-    let outcome = run(&rds_event("cluster", &id, "RDS-EVENT-0170")).await;
+    let outcome = outcome(&rds_event("cluster", &id, "RDS-EVENT-0170")).await;
     assert_eq!(outcome["outcome"], "created", "{outcome}");
     assert_eq!(outcome["database"]["service"], "docdb");
     let name = format!("db-secrets/docdb/{id}/docadmin");
@@ -86,7 +76,7 @@ async fn documentdb_managed_master_password_is_skipped() {
         .send()
         .await
         .unwrap();
-    let outcome = run(&rds_event("cluster", &id, "RDS-EVENT-0170")).await;
+    let outcome = outcome(&rds_event("cluster", &id, "RDS-EVENT-0170")).await;
     assert_eq!(outcome["outcome"], "skipped", "{outcome}");
     assert!(outcome["reason"].as_str().unwrap().contains("rds!cluster-"));
 }
@@ -103,7 +93,7 @@ async fn redshift_cluster_announced_by_cloudtrail() {
         "CreateCluster",
         json!({"clusterIdentifier": id, "masterUsername": "awsuser", "masterUserPassword": "****", "nodeType": "ra3.xlplus"}),
     );
-    let outcome = run(&event).await;
+    let outcome = outcome(&event).await;
     assert_eq!(outcome["outcome"], "created", "{outcome}");
     let s = secret_json(&c, &format!("db-secrets/redshift/{id}/awsuser"))
         .await
@@ -153,7 +143,7 @@ async fn cloudtrail_and_native_events_give_the_same_secret() {
         put_password(&c, &format!("/db-secrets/rds/{id}/pgadmin"), "same-pw").await;
         let name = format!("db-secrets/rds/{id}/pgadmin");
 
-        let by_cloudtrail = run(&cloudtrail(
+        let by_cloudtrail = outcome(&cloudtrail(
             "aws.rds",
             "rds.amazonaws.com",
             call,
@@ -169,7 +159,7 @@ async fn cloudtrail_and_native_events_give_the_same_secret() {
             .send()
             .await
             .unwrap();
-        let native = run(&rds_event(kind, &id, code)).await;
+        let native = outcome(&rds_event(kind, &id, code)).await;
         assert_eq!(native["outcome"], "created", "{native}");
         assert_eq!(
             secret_json(&c, &name).await.unwrap(),
@@ -186,11 +176,11 @@ async fn a_restored_instance_is_treated_like_a_new_one() {
     create_instance(&c, &id, "mysql", "admin").await;
     put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "restored-pw").await;
     for code in ["RDS-EVENT-0043"] {
-        let outcome = run(&rds_event("instance", &id, code)).await;
+        let outcome = outcome(&rds_event("instance", &id, code)).await;
         assert_eq!(outcome["outcome"], "created", "{outcome}");
     }
     // A later point-in-time-restore event for the same name finds the secret there.
-    let again = run(&rds_event("instance", &id, "RDS-EVENT-0019")).await;
+    let again = outcome(&rds_event("instance", &id, "RDS-EVENT-0019")).await;
     assert_eq!(again["outcome"], "unchanged");
     assert_eq!(
         secret_json(&c, &format!("db-secrets/rds/{id}/admin"))
@@ -217,7 +207,7 @@ async fn an_application_user_on_an_aurora_cluster() {
     put_password(&c, &format!("/db-secrets/rds/{id}/app_user"), "app-user-pw").await;
     let master =
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-secrets/rds/x/postgres-AbCdEf";
-    let outcome = run(&user_event(json!({"dbClusterIdentifier": id, "username": "app_user", "dbname": "orders", "masterSecretArn": master}))).await;
+    let outcome = outcome(&user_event(json!({"dbClusterIdentifier": id, "username": "app_user", "dbname": "orders", "masterSecretArn": master}))).await;
     assert_eq!(
         outcome["outcome"], "created",
         "a managed master password does not skip a user secret: {outcome}"
@@ -263,7 +253,7 @@ async fn user_secrets_honour_parameter_and_name_overrides_on_every_service() {
     put_password(&c, "/pipeline/etl-password", "etl-pw").await;
     put_password(&c, &format!("/db-secrets/rds/{inst}/svc.api"), "api-pw").await;
 
-    let o = run(&user_event(
+    let o = outcome(&user_event(
         json!({"dbClusterIdentifier": docdb, "username": "reader"}),
     ))
     .await;
@@ -281,7 +271,7 @@ async fn user_secrets_honour_parameter_and_name_overrides_on_every_service() {
     );
 
     let name = format!("apps/{wh}/etl");
-    let o = run(&user_event(json!({"clusterIdentifier": wh, "username": "etl", "passwordParameter": "/pipeline/etl-password", "secretName": name}))).await;
+    let o = outcome(&user_event(json!({"clusterIdentifier": wh, "username": "etl", "passwordParameter": "/pipeline/etl-password", "secretName": name}))).await;
     assert_eq!(o["outcome"], "created", "{o}");
     let s = secret_json(&c, &name).await.unwrap();
     assert_eq!(
@@ -293,7 +283,7 @@ async fn user_secrets_honour_parameter_and_name_overrides_on_every_service() {
         (Some("redshift"), Some("etl-pw"), Some("etl"))
     );
 
-    let o = run(&user_event(
+    let o = outcome(&user_event(
         json!({"dbInstanceIdentifier": inst, "username": "svc.api"}),
     ))
     .await;

@@ -108,6 +108,30 @@ pub async fn clients() -> Clients {
     Clients::new(&sdk_config(&moto().endpoint, REGION).await)
 }
 
+/// The handler, configured from `vars` (as if they were the environment, with `AWS_REGION`),
+/// against the local AWS at `endpoint`.
+pub async fn handler_with(
+    endpoint: &str,
+    vars: &[(&str, &str)],
+) -> db_secret_provisioner::handler::Handler {
+    let mut map: std::collections::HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    map.entry("AWS_REGION".into())
+        .or_insert_with(|| REGION.into());
+    db_secret_provisioner::handler::Handler::new(
+        db_secret_provisioner::config::Config::from_lookup(|k| map.get(k).cloned()).unwrap(),
+        Clients::new(&sdk_config(endpoint, REGION).await),
+    )
+}
+
+/// The outcome JSON of one event, default configuration, against this binary's moto.
+pub async fn outcome(event: &Value) -> Value {
+    let handler = handler_with(&moto().endpoint, &[]).await;
+    serde_json::to_value(handler.handle(event, None).await.unwrap()).unwrap()
+}
+
 /// A unique, valid RDS identifier for one test.
 pub fn unique(prefix: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
@@ -141,6 +165,34 @@ pub async fn create_instance(c: &Clients, id: &str, engine: &str, username: &str
         .send()
         .await
         .unwrap_or_else(|e| panic!("create {engine} instance {id}: {e:?}"));
+}
+
+/// A postgres instance whose master password RDS manages (`MasterUserSecret`).
+pub async fn create_managed_instance(c: &Clients, id: &str) {
+    c.rds
+        .create_db_instance()
+        .db_instance_identifier(id)
+        .engine("postgres")
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .master_username("admin")
+        .manage_master_user_password(true)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create managed instance {id}: {e:?}"));
+}
+
+/// An Aurora PostgreSQL member instance of `cluster`.
+pub async fn create_member_instance(c: &Clients, id: &str, cluster: &str) {
+    c.rds
+        .create_db_instance()
+        .db_instance_identifier(id)
+        .db_cluster_identifier(cluster)
+        .engine("aurora-postgresql")
+        .db_instance_class("db.r6g.large")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create member instance {id}: {e:?}"));
 }
 
 pub async fn create_cluster(
