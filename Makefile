@@ -58,7 +58,7 @@ fuzz-smoke:
 	rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 	cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 	mkdir -p fuzz/corpus/recognise fuzz/corpus/templates && cp events/*.json fuzz/corpus/recognise/
-	cd fuzz && cargo +nightly fuzz run --sanitizer none recognise corpus/recognise -- -max_total_time=$(FUZZ_SECONDS)
+	cd fuzz && cargo +nightly fuzz run --sanitizer none recognise corpus/recognise -- -dict=recognise.dict -max_total_time=$(FUZZ_SECONDS)
 	cd fuzz && cargo +nightly fuzz run --sanitizer none templates corpus/templates -- -max_total_time=$(FUZZ_SECONDS)
 
 # The benchmark (see README "Performance"): release x86_64 binary, arm64 bootstrap and zip,

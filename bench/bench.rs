@@ -104,11 +104,11 @@ async fn main() {
     // 2. Warm latency and sequential round trips, for two parameter templates.
     let scenarios: [(&str, Vec<(&str, &str)>); 2] = [
         (
-            "default templates (parameter name needs {username} from Describe)",
+            "default templates (Describe ∥ GetParametersByPath)",
             vec![],
         ),
         (
-            "PASSWORD_PARAMETER_TEMPLATE=/db-secrets/{service}/{identifier}/master",
+            "PASSWORD_PARAMETER_TEMPLATE=/db-secrets/{service}/{identifier}/master (Describe ∥ GetParameter)",
             vec![(
                 "PASSWORD_PARAMETER_TEMPLATE",
                 "/db-secrets/{service}/{identifier}/master",

@@ -16,8 +16,7 @@ use crate::event::{self, Recognised, Request, UserSpec};
 use crate::outcome::{DatabaseRef, Kind, Outcome};
 use crate::password::{self, Early, Plan};
 use crate::secret::{self, EngineRule};
-use crate::store::validate_name;
-use crate::store::{self, Stored};
+use crate::store::{self, validate_name, Stored};
 use crate::template::{Facts, Field};
 
 /// Shared by every invocation of an execution environment.
@@ -109,11 +108,15 @@ impl Handler {
                 .duration_since(UNIX_EPOCH)
                 .unwrap_or_default(),
         );
-        let event_id = event
+        // An event id is a UUID; a hostile one is cut short rather than logged whole.
+        let event_id: String = event
             .payload
             .get("id")
             .and_then(Value::as_str)
-            .unwrap_or("");
+            .unwrap_or("")
+            .chars()
+            .take(64)
+            .collect();
         let span = tracing::info_span!(
             "invocation",
             request_id = %event.context.request_id,
