@@ -494,3 +494,43 @@ async fn create_secret_answering_scheduled_for_deletion_is_a_clear_error() {
     assert_eq!(e.error_type(), "SecretScheduledForDeletion");
     assert!(e.to_string().contains("db-secrets/rds/rot/admin"));
 }
+
+#[tokio::test]
+async fn redshift_managed_admin_password_is_skipped() {
+    // moto has no ManageMasterPassword for Redshift: MasterPasswordSecretArn comes from a mock.
+    use aws_sdk_redshift::operation::describe_clusters::DescribeClustersOutput;
+    use aws_sdk_redshift::types::{Cluster, Endpoint as RedshiftEndpoint};
+    let describe = mock!(aws_sdk_redshift::Client::describe_clusters).then_output(|| {
+        DescribeClustersOutput::builder()
+            .clusters(
+                Cluster::builder()
+                    .cluster_identifier("wh")
+                    .cluster_status("available")
+                    .master_username("awsuser")
+                    .db_name("dev")
+                    .endpoint(RedshiftEndpoint::builder().address("wh.x.redshift.amazonaws.com").port(5439).build())
+                    .master_password_secret_arn("arn:aws:secretsmanager:us-east-1:123456789012:secret:redshift!wh-awsuser-AbCdEf")
+                    .build(),
+            )
+            .build()
+    });
+    let ssm = secure("pw");
+    let (create, _) = capture_create();
+    let clients = mocks::clients(&mocks::Rules {
+        redshift: vec![&describe],
+        ssm: vec![&ssm],
+        secrets: vec![&create],
+        ..Default::default()
+    });
+    let event = json!({"id": "ct", "detail-type": "AWS API Call via CloudTrail", "source": "aws.redshift",
+        "account": "123456789012", "region": "us-east-1",
+        "detail": {"eventSource": "redshift.amazonaws.com", "eventName": "CreateCluster", "awsRegion": "us-east-1",
+                   "requestParameters": {"clusterIdentifier": "wh", "masterUsername": "awsuser", "manageMasterPassword": true}}});
+    let o = serde_json::to_value(handler(clients).handle(&event, None).await.unwrap()).unwrap();
+    assert_eq!(o["outcome"], "skipped", "{o}");
+    assert!(o["reason"]
+        .as_str()
+        .unwrap()
+        .contains("redshift!wh-awsuser"));
+    assert_eq!(create.num_calls(), 0);
+}
