@@ -32,9 +32,10 @@ test: venv
 	cargo fmt --all -- --check
 	$(MAKE) deploy-check
 	cargo clippy --all-targets -- -D warnings
-	cargo test
+	mkdir -p target && cargo test 2>&1 | tee target/test-output.log; test $${PIPESTATUS[0]} -eq 0
 	$(MAKE) cdk-check
 	$(MAKE) fuzz-smoke
+	@awk '/^test result:/ {p += $$4; f += $$6} END {printf "tests: %d passed, %d failed\n", p, f}' target/test-output.log
 
 # The SAM template, offline: cfn-lint, sam validate --lint, and the transformed template's
 # function, rules, DLQs and IAM (tests/deploy/check_template.py).
@@ -57,9 +58,13 @@ cdk-check: lambda-arm64
 fuzz-smoke:
 	rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 	cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
-	mkdir -p fuzz/corpus/recognise fuzz/corpus/templates && cp events/*.json fuzz/corpus/recognise/
-	cd fuzz && cargo +nightly fuzz run --sanitizer none recognise corpus/recognise -- -dict=recognise.dict -max_total_time=$(FUZZ_SECONDS)
-	cd fuzz && cargo +nightly fuzz run --sanitizer none templates corpus/templates -- -max_total_time=$(FUZZ_SECONDS)
+	mkdir -p fuzz/target fuzz/corpus/recognise fuzz/corpus/templates && cp events/*.json fuzz/corpus/recognise/
+	cd fuzz && for t in recognise templates; do \
+	  dict=""; [ -f $$t.dict ] && dict="-dict=$$t.dict"; \
+	  cargo +nightly fuzz run --sanitizer none $$t corpus/$$t -- $$dict -max_total_time=$(FUZZ_SECONDS) > target/fuzz-$$t.log 2>&1 \
+	    || { tail -60 target/fuzz-$$t.log; exit 1; }; \
+	  echo "fuzz $$t: $$(grep -E '^Done [0-9]+ runs' target/fuzz-$$t.log)"; \
+	done
 
 # The benchmark (see README "Performance"): release x86_64 binary, arm64 bootstrap and zip,
 # then bench/bench.rs prints the figures with their budgets.
