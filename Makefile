@@ -14,7 +14,7 @@ export CDK_DISABLE_VERSION_CHECK := true
 
 FUZZ_SECONDS ?= 20
 
-.PHONY: demo test venv deploy-check lambda-arm64 cdk-check fuzz-smoke bench
+.PHONY: demo test venv deploy-check lambda-arm64 sam-build cdk-check fuzz-smoke bench
 
 # Python venv with the tools; re-made when the pins change.
 $(PY_STAMP):
@@ -34,6 +34,7 @@ test: venv
 	cargo clippy --all-targets -- -D warnings
 	mkdir -p target && cargo test 2>&1 | tee target/test-output.log; test $${PIPESTATUS[0]} -eq 0
 	$(MAKE) cdk-check
+	$(MAKE) sam-build
 	$(MAKE) fuzz-smoke
 	@awk '/^test result:/ {p += $$4; f += $$6} END {printf "tests: %d passed, %d failed\n", p, f}' target/test-output.log
 
@@ -48,6 +49,11 @@ deploy-check: venv
 lambda-arm64: venv
 	rustup target add aarch64-unknown-linux-gnu
 	cargo lambda build --release --arm64
+
+# `sam build` (BuildMethod rust-cargolambda), offline; it reuses the cargo-lambda build above.
+sam-build: lambda-arm64
+	sam build --template-file template.yaml
+	test -x .aws-sam/build/ProvisionerFunction/bootstrap
 
 # The CDK app, synthesised offline from the arm64 artifact, then checked.
 cdk-check: lambda-arm64
