@@ -125,12 +125,7 @@ fn event() -> Value {
 
 async fn run(faulty: Op, fault: Fault, failures: usize) -> (Result<Value, String>, [usize; 3]) {
     let (describe, get, create) = rules(faulty, fault, failures);
-    let clients = mocks::clients(&mocks::Rules {
-        rds: vec![&describe],
-        ssm: vec![&get],
-        secrets: vec![&create],
-        ..Default::default()
-    });
+    let clients = mocks::rds_clients(&describe, &get, &create);
     let handler = Handler::new(Config::from_lookup(|_| None).unwrap(), clients);
     let result = handler
         .handle(&event(), None)

@@ -731,12 +731,7 @@ async fn hostile_parameters_and_databases_with_mocks() {
         let create = mock!(aws_sdk_secretsmanager::Client::create_secret).then_output(|| {
             aws_sdk_secretsmanager::operation::create_secret::CreateSecretOutput::builder().build()
         });
-        let clients = mocks::clients(&mocks::Rules {
-            rds: vec![&describe],
-            ssm: vec![&get],
-            secrets: vec![&create],
-            ..Default::default()
-        });
+        let clients = mocks::rds_clients(&describe, &get, &create);
         let handler = Handler::new(Config::from_lookup(|_| None).unwrap(), clients);
         let event = lambda_runtime::LambdaEvent::new(
             instance_event("mocked"),

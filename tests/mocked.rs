@@ -73,20 +73,6 @@ fn capture_create() -> (aws_smithy_mocks::Rule, Captured) {
     (rule, stored)
 }
 
-/// Clients whose RDS, SSM and Secrets Manager calls these three rules answer.
-fn rds_clients(
-    describe: &aws_smithy_mocks::Rule,
-    ssm: &aws_smithy_mocks::Rule,
-    create: &aws_smithy_mocks::Rule,
-) -> db_secret_provisioner::aws::Clients {
-    mocks::clients(&mocks::Rules {
-        rds: vec![describe],
-        ssm: vec![ssm],
-        secrets: vec![create],
-        ..Default::default()
-    })
-}
-
 fn handler(clients: db_secret_provisioner::aws::Clients) -> Handler {
     Handler::new(Config::from_lookup(|_| None).unwrap(), clients)
 }
@@ -114,7 +100,7 @@ async fn engines_moto_rejects_are_shaped_from_the_table() {
         });
         let ssm = secure("mocked-pw");
         let (create, stored) = capture_create();
-        let clients = rds_clients(&describe, &ssm, &create);
+        let clients = mocks::rds_clients(&describe, &ssm, &create);
         let outcome = handler(clients)
             .handle(&event("legacy"), None)
             .await
@@ -151,7 +137,7 @@ async fn a_database_still_creating_is_not_ready_and_nothing_is_stored() {
     let ssm = secure("pw");
     let create = mock!(aws_sdk_secretsmanager::Client::create_secret)
         .then_output(|| CreateSecretOutput::builder().build());
-    let clients = rds_clients(&describe, &ssm, &create);
+    let clients = mocks::rds_clients(&describe, &ssm, &create);
     let err = handler(clients)
         .handle(&event("fresh"), None)
         .await
@@ -366,7 +352,7 @@ async fn cloudtrail_waits_with_the_sdk_waiter_then_stores_the_secret() {
         .build();
     let ssm = secure("pw");
     let (create, stored) = capture_create();
-    let clients = rds_clients(&describe, &ssm, &create);
+    let clients = mocks::rds_clients(&describe, &ssm, &create);
     let started = std::time::Instant::now();
     let outcome = handler_waiting(clients, "3")
         .handle(&cloudtrail_create_instance("fresh"), None)
@@ -388,7 +374,7 @@ async fn cloudtrail_wait_is_bounded_then_database_not_ready() {
         .then_output(|| describe_output(instance("slow", "postgres", None, "creating")));
     let ssm = secure("pw");
     let (create, _) = capture_create();
-    let clients = rds_clients(&describe, &ssm, &create);
+    let clients = mocks::rds_clients(&describe, &ssm, &create);
     let started = std::time::Instant::now();
     // The invocation's own deadline is tighter than the configured wait: it wins.
     let remaining =
@@ -475,7 +461,7 @@ async fn create_secret_answering_scheduled_for_deletion_is_a_clear_error() {
                 .build(),
         )
     });
-    let clients = rds_clients(&describe, &ssm, &create);
+    let clients = mocks::rds_clients(&describe, &ssm, &create);
     let e = handler(clients)
         .handle(&event("rot"), None)
         .await

@@ -60,3 +60,13 @@ pub fn clients(rules: &Rules<'_>) -> Clients {
         serverless: client!(aws_sdk_redshiftserverless, &rules.serverless),
     }
 }
+
+/// Clients whose RDS, SSM and Secrets Manager calls these three rules answer.
+pub fn rds_clients(describe: &Rule, ssm: &Rule, create: &Rule) -> Clients {
+    clients(&Rules {
+        rds: vec![describe],
+        ssm: vec![ssm],
+        secrets: vec![create],
+        ..Default::default()
+    })
+}
