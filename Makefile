@@ -30,20 +30,24 @@ demo: venv
 
 test: venv
 	cargo fmt --all -- --check
-	$(MAKE) deploy-check
 	cargo clippy --all-targets -- -D warnings
 	mkdir -p target && cargo test 2>&1 | tee target/test-output.log; test $${PIPESTATUS[0]} -eq 0
+	$(MAKE) deploy-check
 	$(MAKE) cdk-check
 	$(MAKE) sam-build
 	$(MAKE) fuzz-smoke
 	@awk '/^test result:/ {p += $$4; f += $$6} END {printf "tests: %d passed, %d failed\n", p, f}' target/test-output.log
 
+# The code's trigger table, which the template and CDK checks compare their rules with.
+target/trigger-table.json: $(wildcard src/event/*.rs) examples/trigger_table.rs
+	mkdir -p target && cargo run --quiet --example trigger_table > $@
+
 # The SAM template, offline: cfn-lint, sam validate --lint, and the transformed template's
-# function, rules, DLQs and IAM (tests/deploy/check_template.py).
-deploy-check: venv
+# function, rules (against the trigger table), DLQs and IAM (tests/deploy/check_template.py).
+deploy-check: venv target/trigger-table.json
 	cfn-lint template.yaml
 	sam validate --lint --template-file template.yaml
-	python tests/deploy/check_template.py template.yaml
+	python tests/deploy/check_template.py template.yaml target/trigger-table.json
 
 # The Lambda artifact: target/lambda/db-secret-provisioner/bootstrap (arm64, release profile).
 lambda-arm64: venv
@@ -56,8 +60,9 @@ sam-build: lambda-arm64
 	test -x .aws-sam/build/ProvisionerFunction/bootstrap
 
 # The CDK app, synthesised offline from the arm64 artifact, then checked.
-cdk-check: lambda-arm64
+cdk-check: lambda-arm64 target/trigger-table.json
 	cd cdk && npm ci --no-audit --no-fund && npx tsc && npx cdk synth --quiet --no-notices && node test/check-synth.mjs
+	python tests/deploy/triggers.py target/trigger-table.json $$(ls cdk/cdk.out/*.template.json)
 
 # Both fuzz targets for a bounded time (FUZZ_SECONDS each) with the image's nightly toolchain.
 # No sanitizer: the code is safe Rust, the targets look for panics; it also halves the build.

@@ -5,7 +5,7 @@
 //!
 //! Usage: bench [RELEASE_BINARY] [ARM64_BOOTSTRAP_DIR]
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 use std::collections::BTreeMap;
@@ -134,7 +134,7 @@ async fn main() {
             put_password(&clients, &parameter, "bench-Passw0rd").await;
             proxy.set_delay(delay);
             proxy.clear_operations();
-            let event = rds_event("instance", &id, "RDS-EVENT-0005");
+            let event = events::instance_created(&id);
             let t = Instant::now();
             let answer = f.api.invoke(&event, Duration::from_secs(60));
             let took = t.elapsed();

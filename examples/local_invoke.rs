@@ -7,10 +7,11 @@
 //! (default: events/rds-instance-created.json). `*_TEMPLATE` variables are passed on to the
 //! function; `ENGINE=docdb` (or another engine) changes the engine of the seeded database.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
-use db_secret_provisioner::event::{recognise, Recognised, Request, Target};
+use db_secret_provisioner::event::{recognise, Recognised, Request};
+use db_secret_provisioner::model::Target;
 use serde_json::Value;
 use support::*;
 
@@ -43,7 +44,7 @@ async fn seed(clients: &Clients, request: &Request) -> bool {
     let service = if engine == "docdb" {
         "docdb"
     } else {
-        request.target.service_guess()
+        request.target.service_guess().as_str()
     };
     let (user, parameter) = match &request.user {
         Some(u) => (
@@ -57,7 +58,7 @@ async fn seed(clients: &Clients, request: &Request) -> bool {
     put_password(clients, &parameter, "demo-Initial-Passw0rd").await;
     println!(
         "seeded: {engine} {} {id:?}; SecureString {parameter} for {user}",
-        request.target.kind()
+        request.target.resource()
     );
     true
 }

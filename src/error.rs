@@ -4,6 +4,8 @@
 use aws_smithy_types::error::display::DisplayErrorContext;
 use lambda_runtime::Diagnostic;
 
+use crate::model::Resource;
+
 /// Everything that can make an invocation fail. Lambda retries a failed asynchronous invocation
 /// and finally hands the event to the on-failure destination / DLQ, so every variant here means
 /// "the job was not done".
@@ -14,17 +16,17 @@ pub enum Error {
     #[error("invalid event: {0}")]
     InvalidEvent(String),
 
-    #[error("{kind} {identifier:?} was not found")]
+    #[error("{resource} {identifier:?} was not found")]
     DatabaseNotFound {
-        kind: &'static str,
+        resource: Resource,
         identifier: String,
     },
 
     /// The database exists but cannot be described completely yet (still `creating`, no
     /// endpoint). A later retry is expected to succeed.
-    #[error("{kind} {identifier:?} is not ready: {detail}")]
+    #[error("{resource} {identifier:?} is not ready: {detail}")]
     DatabaseNotReady {
-        kind: &'static str,
+        resource: Resource,
         identifier: String,
         detail: String,
     },

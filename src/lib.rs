@@ -1,23 +1,38 @@
 //! db-secret-provisioner: stores database credentials in AWS Secrets Manager when a database or
 //! database user is created.
 //!
-//! The flow of one invocation ([`handler`]): [`event`] recognises the trigger, [`database`]
-//! describes the database while [`password`] reads the initial password from SSM, [`secret`]
-//! shapes the secret JSON, [`store`] creates it, and [`outcome`] is the answer. [`config`] and
-//! [`aws`] are built once per execution environment.
+//! The floors, bottom to top; a module imports only from its own floor or below:
+//! 1. **Vocabulary** (pure): [`error`], [`model`] (targets, databases, locations), [`names`]
+//!    (AWS naming rules as newtypes), [`template`], [`tags`].
+//! 2. **Rules** (pure): [`engine`] (the engine table), [`config`], [`event`] (recognising
+//!    triggers), [`assess`] (does a database get a secret), [`secret`] (shaping),
+//!    [`existing`] (what to do with an existing secret), [`outcome`].
+//! 3. **Adapters** (AWS only): [`aws`] (clients), [`database`] (Describe), [`password`] (SSM),
+//!    [`store`] (Secrets Manager).
+//! 4. **Pipeline**: [`provision`] runs one job: describe ∥ password → assess → names → shape →
+//!    store → after-effects; [`sweep`] runs it for every database.
+//! 5. **Entry**: [`handler`] (the Lambda entry and dispatch by trigger), [`init`]; `main.rs`
+//!    wires them.
 
+pub mod assess;
 pub mod aws;
 pub mod config;
 pub mod database;
+pub mod engine;
 pub mod error;
 pub mod event;
+pub mod existing;
 pub mod handler;
 pub mod init;
+pub mod model;
+pub mod names;
 pub mod outcome;
 pub mod password;
+pub mod provision;
 pub mod secret;
 pub mod store;
 pub mod sweep;
+pub mod tags;
 pub mod template;
 
 pub use error::{Error, Result};

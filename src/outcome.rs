@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::model::Database;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
@@ -110,10 +112,35 @@ impl Outcome {
     }
 
     pub fn ignored(reason: impl Into<String>) -> Self {
+        Outcome::new(Kind::Ignored).with_reason(reason)
+    }
+
+    /// An outcome about `db`.
+    pub fn about(kind: Kind, db: &Database) -> Self {
         Outcome {
-            reason: Some(reason.into()),
-            ..Outcome::new(Kind::Ignored)
+            database: Some(DatabaseRef {
+                service: db.service.as_str().into(),
+                identifier: db.identifier.clone(),
+                engine: db.engine.clone(),
+            }),
+            ..Outcome::new(kind)
         }
+    }
+
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    pub fn with_secret(mut self, name: &str, arn: Option<String>) -> Self {
+        self.secret_name = Some(name.to_string());
+        self.secret_arn = arn;
+        self
+    }
+
+    pub fn with_replicas(mut self, replicas: Vec<ReplicaStatus>) -> Self {
+        self.replicas = replicas;
+        self
     }
 }
 

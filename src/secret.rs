@@ -1,76 +1,68 @@
-//! Secret shaping: the Secrets Manager "JSON structure of database secrets".
-//!
-//! All engine-specific rules live in [`ENGINE_RULES`], one row per engine family. Pure logic.
+//! Secret shaping (pure): the Secrets Manager "JSON structure of database secrets", as a typed
+//! value that is serialised exactly once, here, and handed to the store as it is.
 
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::{Map, Value};
+use serde::{Serialize, Serializer};
 
-use crate::database::{Database, IdentifierKey};
+use crate::engine::EngineRule;
 use crate::error::{Error, Result};
+use crate::model::{Database, IdentifierKey};
 
 /// Secrets Manager's limit on `SecretString`.
 pub const MAX_SECRET_BYTES: usize = 65_536;
 
-/// How an AWS engine name is matched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Match {
-    Exact(&'static str),
-    Prefix(&'static str),
+/// The keys of a database secret. `Debug` shows the password redacted (`SecretString`).
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretFields {
+    pub engine: &'static str,
+    pub host: String,
+    pub username: String,
+    #[serde(serialize_with = "expose")]
+    pub password: SecretString,
+    /// A JSON number: Describe's value, else the engine's default.
+    pub port: i32,
+    /// Never `null` or empty: omitted when unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dbname: Option<String>,
+    #[serde(
+        rename = "dbInstanceIdentifier",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub db_instance_identifier: Option<String>,
+    #[serde(
+        rename = "dbClusterIdentifier",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub db_cluster_identifier: Option<String>,
+    #[serde(rename = "namespaceName", skip_serializing_if = "Option::is_none")]
+    pub namespace_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssl: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub masterarn: Option<String>,
 }
 
-/// One engine family: how AWS names it, and what the secret says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EngineRule {
-    pub aws_engine: Match,
-    /// The secret's `engine` value, as the AWS rotation functions expect it.
-    pub secret_engine: &'static str,
-    /// Used when Describe reports no port.
-    pub default_port: i32,
-    /// Adds `"ssl": true` (DocumentDB, TLS on by default).
-    pub ssl: bool,
+fn expose<S: Serializer>(password: &SecretString, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(password.expose_secret())
 }
 
-const fn rule(aws_engine: Match, secret_engine: &'static str, default_port: i32) -> EngineRule {
-    EngineRule {
-        aws_engine,
-        secret_engine,
-        default_port,
-        ssl: false,
+/// A shaped secret: its typed fields and their JSON, made once.
+#[derive(Debug, Clone)]
+pub struct SecretValue {
+    pub fields: SecretFields,
+    json: SecretString,
+}
+
+impl SecretValue {
+    /// The `SecretString` to store.
+    pub fn json(&self) -> &SecretString {
+        &self.json
     }
 }
 
-/// The one table of engine rules. Engines not listed (e.g. `neptune`) are unsupported.
-pub const ENGINE_RULES: &[EngineRule] = &[
-    rule(Match::Exact("mysql"), "mysql", 3306),
-    rule(Match::Exact("aurora-mysql"), "mysql", 3306),
-    rule(Match::Exact("aurora"), "mysql", 3306),
-    rule(Match::Exact("postgres"), "postgres", 5432),
-    rule(Match::Exact("aurora-postgresql"), "postgres", 5432),
-    rule(Match::Exact("mariadb"), "mariadb", 3306),
-    rule(Match::Prefix("oracle-"), "oracle", 1521),
-    rule(Match::Prefix("custom-oracle-"), "oracle", 1521),
-    rule(Match::Prefix("sqlserver-"), "sqlserver", 1433),
-    rule(Match::Prefix("custom-sqlserver-"), "sqlserver", 1433),
-    rule(Match::Prefix("db2-"), "db2", 50000),
-    EngineRule {
-        ssl: true,
-        ..rule(Match::Exact("docdb"), "mongo", 27017)
-    },
-    rule(Match::Exact("redshift"), "redshift", 5439),
-];
-
-/// The rule for an AWS engine name, if the engine is supported.
-pub fn engine_rule(aws_engine: &str) -> Option<&'static EngineRule> {
-    let engine = aws_engine.to_ascii_lowercase();
-    ENGINE_RULES.iter().find(|r| match r.aws_engine {
-        Match::Exact(e) => engine == e,
-        Match::Prefix(p) => engine.len() > p.len() && engine.starts_with(p),
-    })
-}
-
-/// Builds the secret's JSON for `db` and the given credentials.
+/// Builds the secret for `db` and the given credentials.
 ///
-/// Keys: `engine`, `host`, `username`, `password`, `port` (a JSON number), `dbname` when known,
+/// Keys: `engine`, `host`, `username`, `password`, `port`, `dbname` when known,
 /// `dbInstanceIdentifier` / `dbClusterIdentifier` / `namespaceName`, `ssl` where the rule says
 /// so, and `masterarn` when given.
 pub fn shape(
@@ -80,55 +72,53 @@ pub fn shape(
     username: &str,
     password: &SecretString,
     masterarn: Option<&str>,
-) -> Result<SecretString> {
-    let mut m = Map::new();
-    m.insert("engine".into(), rule.secret_engine.into());
-    m.insert("host".into(), host.into());
-    m.insert("username".into(), username.into());
-    m.insert("password".into(), password.expose_secret().into());
-    m.insert("port".into(), db.port.unwrap_or(rule.default_port).into());
-    if let Some(dbname) = db.dbname.as_deref().filter(|d| !d.is_empty()) {
-        m.insert("dbname".into(), dbname.into());
-    }
-    match &db.identifier_key {
-        IdentifierKey::DbInstance => {
-            m.insert("dbInstanceIdentifier".into(), db.identifier.clone().into());
-        }
-        IdentifierKey::DbCluster => {
-            m.insert("dbClusterIdentifier".into(), db.identifier.clone().into());
-        }
-        IdentifierKey::Namespace(ns) => {
-            m.insert("namespaceName".into(), ns.clone().into());
-        }
-    }
-    if rule.ssl {
-        m.insert("ssl".into(), true.into());
-    }
-    if let Some(arn) = masterarn {
-        m.insert("masterarn".into(), arn.into());
-    }
-    let text = Value::Object(m).to_string();
+) -> Result<SecretValue> {
+    let (instance, cluster, namespace) = match &db.identifier_key {
+        IdentifierKey::DbInstance => (Some(db.identifier.clone()), None, None),
+        IdentifierKey::DbCluster => (None, Some(db.identifier.clone()), None),
+        IdentifierKey::Namespace(ns) => (None, None, Some(ns.clone())),
+    };
+    let fields = SecretFields {
+        engine: rule.secret_engine,
+        host: host.to_string(),
+        username: username.to_string(),
+        password: password.clone(),
+        port: db.port.unwrap_or(rule.default_port),
+        dbname: db.dbname.clone().filter(|d| !d.is_empty()),
+        db_instance_identifier: instance,
+        db_cluster_identifier: cluster,
+        namespace_name: namespace,
+        ssl: rule.ssl.then_some(true),
+        masterarn: masterarn.map(str::to_string),
+    };
+    // Serialising a struct of strings and numbers cannot fail.
+    let text = serde_json::to_string(&fields).unwrap_or_default();
     if text.len() > MAX_SECRET_BYTES {
         return Err(Error::PasswordParameterInvalid {
-            name: format!("for {} {}", db.kind, db.identifier),
+            name: format!("for {db}"),
             reason: format!(
                 "the secret would be {} bytes, over the Secrets Manager limit of {MAX_SECRET_BYTES}",
                 text.len()
             ),
         });
     }
-    Ok(SecretString::from(text))
+    Ok(SecretValue {
+        fields,
+        json: SecretString::from(text),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::database::Service;
+    use crate::engine::engine_rule;
+    use crate::model::{Resource, Service};
+    use serde_json::Value;
 
     fn db(engine: &str, key: IdentifierKey) -> Database {
         Database {
             service: Service::Rds,
-            kind: "DB instance",
+            resource: Resource::DbInstance,
             identifier: "orders-db".into(),
             identifier_key: key,
             engine: engine.into(),
@@ -142,61 +132,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn every_documented_engine_maps() {
-        let cases = [
-            ("mysql", "mysql", 3306),
-            ("aurora-mysql", "mysql", 3306),
-            ("aurora", "mysql", 3306),
-            ("postgres", "postgres", 5432),
-            ("aurora-postgresql", "postgres", 5432),
-            ("mariadb", "mariadb", 3306),
-            ("oracle-ee", "oracle", 1521),
-            ("oracle-ee-cdb", "oracle", 1521),
-            ("oracle-se2", "oracle", 1521),
-            ("oracle-se2-cdb", "oracle", 1521),
-            ("custom-oracle-ee", "oracle", 1521),
-            ("custom-oracle-ee-cdb", "oracle", 1521),
-            ("custom-oracle-se2", "oracle", 1521),
-            ("custom-oracle-se2-cdb", "oracle", 1521),
-            ("sqlserver-ee", "sqlserver", 1433),
-            ("sqlserver-se", "sqlserver", 1433),
-            ("sqlserver-ex", "sqlserver", 1433),
-            ("sqlserver-web", "sqlserver", 1433),
-            ("sqlserver-dev-ee", "sqlserver", 1433),
-            ("custom-sqlserver-ee", "sqlserver", 1433),
-            ("custom-sqlserver-web", "sqlserver", 1433),
-            ("db2-se", "db2", 50000),
-            ("db2-ae", "db2", 50000),
-            ("db2-ce", "db2", 50000),
-            ("docdb", "mongo", 27017),
-            ("redshift", "redshift", 5439),
-            ("MySQL", "mysql", 3306),
-        ];
-        for (aws, secret, port) in cases {
-            let r = engine_rule(aws).unwrap_or_else(|| panic!("{aws} unmapped"));
-            assert_eq!((r.secret_engine, r.default_port), (secret, port), "{aws}");
-            assert_eq!(r.ssl, aws == "docdb", "{aws}");
-        }
-    }
-
-    #[test]
-    fn unsupported_engines() {
-        for aws in [
-            "neptune",
-            "oracle-",
-            "sqlserver",
-            "db2",
-            "aurora-postgres",
-            "",
-            "mongodb",
-        ] {
-            assert!(engine_rule(aws).is_none(), "{aws} should be unsupported");
-        }
-    }
-
-    fn parse(s: &SecretString) -> Value {
-        serde_json::from_str(s.expose_secret()).unwrap()
+    fn parse(s: &SecretValue) -> Value {
+        serde_json::from_str(s.json().expose_secret()).unwrap()
     }
 
     #[test]

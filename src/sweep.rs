@@ -9,19 +9,23 @@ use tracing::info;
 
 use crate::database;
 use crate::error::{Error, Result};
-use crate::handler::{Handler, DEADLINE_MARGIN};
+use crate::model::Location;
 use crate::outcome::{Kind, Outcome, SweepFailure, SweepReport};
-use crate::template::Facts;
+use crate::provision::{Provisioner, DEADLINE_MARGIN};
 
 /// Databases provisioned at once: bounded, to stay under the API rate limits.
 pub const SWEEP_CONCURRENCY: usize = 4;
 
 /// Runs the sweep. Stops starting new databases when less than [`DEADLINE_MARGIN`] of the
 /// invocation is left, and reports those as `left`.
-pub async fn run(handler: &Handler, facts: Facts, remaining: Option<Duration>) -> Result<Outcome> {
+pub async fn run(
+    provisioner: &Provisioner,
+    location: &Location,
+    remaining: Option<Duration>,
+) -> Result<Outcome> {
     let started = Instant::now();
     let stop_at = remaining.map(|r| started + r.saturating_sub(DEADLINE_MARGIN));
-    let databases = database::list_all(handler.clients()).await?;
+    let databases = database::list_all(provisioner.clients()).await?;
     let mut report = SweepReport {
         databases: databases.len(),
         ..SweepReport::default()
@@ -29,15 +33,15 @@ pub async fn run(handler: &Handler, facts: Facts, remaining: Option<Duration>) -
 
     // `None`: not started before the deadline.
     let results: Vec<(String, Option<Result<Outcome>>)> = stream::iter(databases)
-        .map(|db| {
-            let facts = facts.clone();
-            async move {
-                let name = format!("{} {}", db.kind, db.identifier);
-                if stop_at.is_some_and(|t| Instant::now() >= t) {
-                    return (name, None);
-                }
-                (name, Some(handler.provision(db, None, facts, None).await))
+        .map(|db| async move {
+            let name = db.to_string();
+            if stop_at.is_some_and(|t| Instant::now() >= t) {
+                return (name, None);
             }
+            (
+                name,
+                Some(provisioner.provision(db, None, location, None).await),
+            )
         })
         .buffer_unordered(SWEEP_CONCURRENCY)
         .collect()

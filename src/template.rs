@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use crate::model::{Location, Service};
+
 /// The values a template can refer to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
@@ -52,6 +54,24 @@ pub struct Facts {
 }
 
 impl Facts {
+    /// The one place facts are assembled: what is known of the database and user so far.
+    pub fn of(
+        service: Service,
+        identifier: &str,
+        username: Option<&str>,
+        engine: Option<&str>,
+        location: &Location,
+    ) -> Facts {
+        Facts {
+            service: Some(service.as_str().to_string()),
+            identifier: Some(identifier.to_string()),
+            username: username.map(str::to_string),
+            engine: engine.map(str::to_string),
+            region: location.region.clone(),
+            account: location.account.clone(),
+        }
+    }
+
     fn get(&self, field: Field) -> Option<&str> {
         match field {
             Field::Service => self.service.as_deref(),

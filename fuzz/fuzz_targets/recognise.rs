@@ -3,8 +3,9 @@
 #![no_main]
 
 use db_secret_provisioner::config::Config;
-use db_secret_provisioner::event::{recognise, Recognised, Target};
-use db_secret_provisioner::store::validate_name;
+use db_secret_provisioner::event::{recognise, Recognised};
+use db_secret_provisioner::model::Target;
+use db_secret_provisioner::names::SecretName;
 use db_secret_provisioner::template::Facts;
 use libfuzzer_sys::fuzz_target;
 
@@ -21,29 +22,25 @@ fuzz_target!(|data: &[u8]| {
                 return;
             }
             let config = Config::from_lookup(|_| None).unwrap();
-            let facts = Facts {
-                service: Some(request.target.service_guess().into()),
-                identifier: Some(id.to_string()),
-                username: Some(
-                    request
-                        .user
-                        .as_ref()
-                        .map(|u| u.username.clone())
-                        .unwrap_or_else(|| "admin".into()),
-                ),
-                engine: Some("mysql".into()),
-                region: Some("us-east-1".into()),
-                account: Some("123456789012".into()),
+            let username = request.user.as_ref().map_or("admin", |u| u.username.as_str());
+            let facts = Facts::of(
+                request.target.service_guess(),
+                id,
+                Some(username),
+                Some("mysql"),
+                &request.location,
+            );
+            let Some(name) = config.secret_name.render(&facts) else {
+                return;
             };
-            let name = config.secret_name.render(&facts).unwrap();
             // A recognised identifier and username always make a valid name (up to length).
             if name.len() <= 512 {
-                if let Err(e) = validate_name(&name) {
+                if let Err(e) = SecretName::parse(&name) {
                     assert!(e.to_string().contains("six letters or digits"), "{name:?}: {e}");
                 }
             }
         }
-        Ok(Recognised::Sweep { .. }) | Ok(Recognised::Ignored(_)) => {}
+        Ok(Recognised::Sweep(_)) | Ok(Recognised::Ignored(_)) => {}
         Err(e) => assert_eq!(e.error_type(), "InvalidEvent"),
     }
 });

@@ -3,7 +3,7 @@
 #![no_main]
 
 use db_secret_provisioner::config::Config;
-use db_secret_provisioner::store::validate_name;
+use db_secret_provisioner::names::SecretName;
 use db_secret_provisioner::template::{Facts, Template};
 use libfuzzer_sys::fuzz_target;
 
@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(t) = Template::parse(template) {
         assert_eq!(Template::parse(&t.to_string()).as_ref(), Ok(&t), "display round-trips");
         if let Some(name) = t.render(&facts) {
-            let _ = validate_name(&name);
+            let _ = SecretName::parse(&name);
         }
     }
     // The same text as the value of each configuration variable.

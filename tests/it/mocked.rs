@@ -2,79 +2,14 @@
 //! `sqlserver-dev-ee`, `-cdb` and `custom-*` Oracle/SQL Server), a database still `creating`
 //! without an endpoint, and the exact AWS calls one event makes.
 
-#[path = "support/mocks.rs"]
-mod mocks;
-
-use std::sync::{Arc, Mutex};
-
-use aws_sdk_rds::types::{DbInstance, Endpoint};
-use aws_sdk_secretsmanager::operation::create_secret::CreateSecretOutput;
-use aws_sdk_ssm::operation::get_parameter::GetParameterOutput;
-use aws_sdk_ssm::types::{Parameter, ParameterType};
 use aws_smithy_mocks::mock;
-use db_secret_provisioner::config::Config;
 use db_secret_provisioner::handler::Handler;
 use serde_json::{json, Value};
 
+use crate::support::mocks::{self, capture_create, describe_output, handler, instance, secure};
+
 fn event(id: &str) -> Value {
-    json!({
-        "id": "e1", "detail-type": "RDS DB Instance Event", "source": "aws.rds",
-        "account": "123456789012", "region": "us-east-1",
-        "detail": {"EventID": "RDS-EVENT-0005", "SourceArn": format!("arn:aws:rds:us-east-1:123456789012:db:{id}")}
-    })
-}
-
-fn instance(id: &str, engine: &str, endpoint: Option<(&str, i32)>, status: &str) -> DbInstance {
-    DbInstance::builder()
-        .db_instance_identifier(id)
-        .engine(engine)
-        .db_instance_status(status)
-        .master_username("admin")
-        .db_name("ORCL")
-        .set_endpoint(endpoint.map(|(a, p)| Endpoint::builder().address(a).port(p).build()))
-        .build()
-}
-
-fn secure(value: &'static str) -> aws_smithy_mocks::Rule {
-    mock!(aws_sdk_ssm::Client::get_parameter).then_output(move || {
-        GetParameterOutput::builder()
-            .parameter(
-                Parameter::builder()
-                    .name("p")
-                    .r#type(ParameterType::SecureString)
-                    .value(value)
-                    .build(),
-            )
-            .build()
-    })
-}
-
-/// The name and value CreateSecret was called with.
-type Captured = Arc<Mutex<Option<(String, String)>>>;
-
-/// A CreateSecret rule that records what it was asked to store.
-fn capture_create() -> (aws_smithy_mocks::Rule, Captured) {
-    let stored: Captured = Arc::default();
-    let sink = stored.clone();
-    let rule =
-        mock!(aws_sdk_secretsmanager::Client::create_secret).then_compute_output(move |input| {
-            *sink.lock().unwrap() = Some((
-                input.name().unwrap().to_string(),
-                input.secret_string().unwrap().to_string(),
-            ));
-            CreateSecretOutput::builder()
-                .arn(format!(
-                    "arn:aws:secretsmanager:us-east-1:123456789012:secret:{}-AbCdEf",
-                    input.name().unwrap()
-                ))
-                .name(input.name().unwrap())
-                .build()
-        });
-    (rule, stored)
-}
-
-fn handler(clients: db_secret_provisioner::aws::Clients) -> Handler {
-    Handler::new(Config::from_lookup(|_| None).unwrap(), clients)
+    crate::support::events::instance_created(id)
 }
 
 #[tokio::test]
@@ -93,11 +28,7 @@ async fn engines_moto_rejects_are_shaped_from_the_table() {
             Some(("legacy.example.internal", port)),
             "available",
         );
-        let describe = mock!(aws_sdk_rds::Client::describe_db_instances).then_output(move || {
-            aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput::builder()
-                .db_instances(db.clone())
-                .build()
-        });
+        let describe = mocks::describe(db);
         let ssm = secure("mocked-pw");
         let (create, stored) = capture_create();
         let clients = mocks::rds_clients(&describe, &ssm, &create);
@@ -129,14 +60,9 @@ async fn engines_moto_rejects_are_shaped_from_the_table() {
 
 #[tokio::test]
 async fn a_database_still_creating_is_not_ready_and_nothing_is_stored() {
-    let describe = mock!(aws_sdk_rds::Client::describe_db_instances).then_output(|| {
-        aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput::builder()
-            .db_instances(instance("fresh", "postgres", None, "creating"))
-            .build()
-    });
+    let describe = mocks::describe(instance("fresh", "postgres", None, "creating"));
     let ssm = secure("pw");
-    let create = mock!(aws_sdk_secretsmanager::Client::create_secret)
-        .then_output(|| CreateSecretOutput::builder().build());
+    let (create, _) = capture_create();
     let clients = mocks::rds_clients(&describe, &ssm, &create);
     let err = handler(clients)
         .handle(&event("fresh"), None)
@@ -181,8 +107,7 @@ fn namespace(managed: bool) -> Namespace {
 }
 
 fn serverless_event(detail: Value, resources: Value) -> Value {
-    json!({"id": "s1", "detail-type": "Redshift Serverless Management", "source": "aws.redshift-serverless",
-           "account": "123456789012", "region": "us-east-1", "resources": resources, "detail": detail})
+    crate::support::events::serverless(detail, resources)
 }
 
 #[tokio::test]
@@ -195,14 +120,8 @@ async fn serverless_workgroup_gets_a_redshift_secret_with_the_namespace() {
         json!({"eventId": "REDSHIFT-SERVERLESS-EVENT-1008"}),
         json!([WG_ARN]),
     );
-    let cloudtrail: Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/events/cloudtrail-redshift-serverless-create-workgroup.json"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    let cloudtrail =
+        crate::support::events::sample("cloudtrail-redshift-serverless-create-workgroup.json");
     for event in [by_name, by_arn_only, cloudtrail] {
         let get_wg = mock!(aws_sdk_redshiftserverless::Client::get_workgroup)
             .match_requests(|r| r.workgroup_name() == Some("bi-workgroup"))
@@ -311,26 +230,11 @@ async fn serverless_managed_admin_password_is_skipped_and_creating_is_not_ready(
 // --- waiting for a database that is still being created ----------------------------------------
 
 fn cloudtrail_create_instance(id: &str) -> Value {
-    json!({"id": "ct", "detail-type": "AWS API Call via CloudTrail", "source": "aws.rds",
-           "account": "123456789012", "region": "us-east-1",
-           "detail": {"eventSource": "rds.amazonaws.com", "eventName": "CreateDBInstance", "awsRegion": "us-east-1",
-                      "requestParameters": {"dBInstanceIdentifier": id, "masterUsername": "admin", "masterUserPassword": "****"}}})
-}
-
-fn describe_output(
-    db: DbInstance,
-) -> aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput {
-    aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput::builder()
-        .db_instances(db)
-        .build()
+    crate::support::events::create_db_instance_call(id)
 }
 
 fn handler_waiting(clients: db_secret_provisioner::aws::Clients, seconds: &'static str) -> Handler {
-    Handler::new(
-        Config::from_lookup(|k| (k == "WAIT_FOR_AVAILABLE_SECONDS").then(|| seconds.to_string()))
-            .unwrap(),
-        clients,
-    )
+    mocks::handler_with(clients, &[("WAIT_FOR_AVAILABLE_SECONDS", seconds)])
 }
 
 #[tokio::test]
@@ -378,7 +282,7 @@ async fn cloudtrail_wait_is_bounded_then_database_not_ready() {
     let started = std::time::Instant::now();
     // The invocation's own deadline is tighter than the configured wait: it wins.
     let remaining =
-        Some(db_secret_provisioner::handler::DEADLINE_MARGIN + std::time::Duration::from_secs(2));
+        Some(db_secret_provisioner::provision::DEADLINE_MARGIN + std::time::Duration::from_secs(2));
     let err = handler_waiting(clients, "600")
         .handle(&cloudtrail_create_instance("slow"), remaining)
         .await
@@ -399,14 +303,12 @@ async fn cloudtrail_wait_is_bounded_then_database_not_ready() {
 // --- rotation and the real "scheduled for deletion" answer (moto can do neither) --------------
 
 fn available_instance_rules() -> (aws_smithy_mocks::Rule, aws_smithy_mocks::Rule) {
-    let describe = mock!(aws_sdk_rds::Client::describe_db_instances).then_output(|| {
-        describe_output(instance(
-            "rot",
-            "postgres",
-            Some(("rot.x.rds.amazonaws.com", 5432)),
-            "available",
-        ))
-    });
+    let describe = mocks::describe(instance(
+        "rot",
+        "postgres",
+        Some(("rot.x.rds.amazonaws.com", 5432)),
+        "available",
+    ));
     (describe, secure("pw"))
 }
 
@@ -433,16 +335,15 @@ async fn rotation_is_turned_on_right_after_create() {
         secrets: vec![&create, &rotate],
         ..Default::default()
     });
-    let h = Handler::new(
-        Config::from_lookup(|k| match k {
-            "ROTATION_LAMBDA_ARN" => {
-                Some("arn:aws:lambda:us-east-1:123456789012:function:rotate-postgres".into())
-            }
-            "ROTATION_SCHEDULE" => Some("rate(30 days)".into()),
-            _ => None,
-        })
-        .unwrap(),
+    let h = mocks::handler_with(
         clients,
+        &[
+            (
+                "ROTATION_LAMBDA_ARN",
+                "arn:aws:lambda:us-east-1:123456789012:function:rotate-postgres",
+            ),
+            ("ROTATION_SCHEDULE", "rate(30 days)"),
+        ],
     );
     let o = h.handle(&event("rot"), None).await.unwrap();
     assert_eq!(serde_json::to_value(o).unwrap()["outcome"], "created");
@@ -497,10 +398,12 @@ async fn redshift_managed_admin_password_is_skipped() {
         secrets: vec![&create],
         ..Default::default()
     });
-    let event = json!({"id": "ct", "detail-type": "AWS API Call via CloudTrail", "source": "aws.redshift",
-        "account": "123456789012", "region": "us-east-1",
-        "detail": {"eventSource": "redshift.amazonaws.com", "eventName": "CreateCluster", "awsRegion": "us-east-1",
-                   "requestParameters": {"clusterIdentifier": "wh", "masterUsername": "awsuser", "manageMasterPassword": true}}});
+    let event = crate::support::events::cloudtrail(
+        "aws.redshift",
+        "redshift.amazonaws.com",
+        "CreateCluster",
+        json!({"clusterIdentifier": "wh", "masterUsername": "awsuser", "manageMasterPassword": true}),
+    );
     let o = serde_json::to_value(handler(clients).handle(&event, None).await.unwrap()).unwrap();
     assert_eq!(o["outcome"], "skipped", "{o}");
     assert!(o["reason"]

@@ -1,13 +1,12 @@
 //! Secret options, replication, idempotency under concurrency, `EXISTING_SECRET=update`,
 //! parameter deletion and the reconcile sweep, against moto.
 
-mod support;
-
 use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use support::*;
+
+use crate::support::*;
 
 const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
@@ -42,10 +41,9 @@ async fn replica_regions(c: &Clients, name: &str) -> Vec<(String, String)> {
 /// A MySQL instance with its password parameter; returns (id, secret name).
 async fn database(prefix: &str, password: &str) -> (String, String) {
     let c = clients().await;
-    let id = unique(prefix);
-    create_instance(&c, &id, "mysql", "admin").await;
-    put_password(&c, &format!("/db-secrets/rds/{id}/admin"), password).await;
-    (id.clone(), format!("db-secrets/rds/{id}/admin"))
+    let db = fixtures::instance(&c, prefix, "mysql", "admin", Some(password)).await;
+    let name = db.secret_name();
+    (db.id, name)
 }
 
 #[tokio::test]
@@ -58,7 +56,7 @@ async fn kms_key_tags_and_replicas_go_into_one_create_secret() {
             ("SECRET_TAGS", "team=data,env=prod"),
             ("REPLICA_REGIONS", "us-west-2,eu-west-1"),
         ],
-        &rds_event("instance", &id, "RDS-EVENT-0005"),
+        &events::instance_created(&id),
     )
     .await;
     assert_eq!(outcome["outcome"], "created", "{outcome}");
@@ -132,7 +130,7 @@ async fn a_replica_region_with_a_same_named_secret_fails_while_the_primary_is_cr
 
     let outcome = run(
         &[("REPLICA_REGIONS", "us-west-2,eu-west-1")],
-        &rds_event("instance", &id, "RDS-EVENT-0005"),
+        &events::instance_created(&id),
     )
     .await;
     assert_eq!(outcome["outcome"], "created", "{outcome}");
@@ -159,7 +157,7 @@ async fn a_replica_region_with_a_same_named_secret_fails_while_the_primary_is_cr
 async fn an_existing_secret_of_ours_gets_the_missing_replica_regions() {
     let c = clients().await;
     let (id, name) = database("grow", "grow-pw").await;
-    let event = rds_event("instance", &id, "RDS-EVENT-0005");
+    let event = events::instance_created(&id);
     assert_eq!(
         run(&[("REPLICA_REGIONS", "us-west-2")], &event).await["outcome"],
         "created"
@@ -186,7 +184,7 @@ fn twenty_concurrent_invocations_make_one_secret_with_one_version() {
         .build()
         .unwrap();
     let (id, name) = rt.block_on(database("race", "race-pw"));
-    let event = rds_event("instance", &id, "RDS-EVENT-0005");
+    let event = events::instance_created(&id);
     let functions: Vec<Function> = (0..20).map(|_| Function::start_default(&[])).collect();
     let outcomes: Vec<Value> = std::thread::scope(|s| {
         let handles: Vec<_> = functions
@@ -227,7 +225,7 @@ fn twenty_concurrent_invocations_make_one_secret_with_one_version() {
 async fn update_refreshes_connection_keys_and_keeps_the_rotated_password() {
     let c = clients().await;
     let (id, name) = database("upd", "initial-pw").await;
-    let event = rds_event("instance", &id, "RDS-EVENT-0005");
+    let event = events::instance_created(&id);
     assert_eq!(run(&[], &event).await["outcome"], "created");
     let real_host = secret_json(&c, &name).await.unwrap()["host"].clone();
 
@@ -283,7 +281,7 @@ async fn update_never_touches_a_secret_without_our_tag() {
             ("EXISTING_SECRET", "update"),
             ("REPLICA_REGIONS", "us-west-2"),
         ],
-        &rds_event("instance", &id, "RDS-EVENT-0005"),
+        &events::instance_created(&id),
     )
     .await;
     assert_eq!(o["outcome"], "unchanged", "{o}");
@@ -299,7 +297,7 @@ async fn update_never_touches_a_secret_without_our_tag() {
 async fn a_secret_scheduled_for_deletion_is_a_clear_error_never_a_silent_restore() {
     let c = clients().await;
     let (id, name) = database("deleted", "pw").await;
-    let event = rds_event("instance", &id, "RDS-EVENT-0005");
+    let event = events::instance_created(&id);
     assert_eq!(run(&[], &event).await["outcome"], "created");
     c.secrets
         .delete_secret()
@@ -326,7 +324,7 @@ async fn a_secret_scheduled_for_deletion_is_a_clear_error_never_a_silent_restore
 async fn the_password_parameter_is_deleted_once_stored_and_replays_still_succeed() {
     let c = clients().await;
     let (id, name) = database("delparam", "pw").await;
-    let event = rds_event("instance", &id, "RDS-EVENT-0005");
+    let event = events::instance_created(&id);
     let vars = [("DELETE_PASSWORD_PARAMETER", "true")];
     assert_eq!(run(&vars, &event).await["outcome"], "created");
     let gone = c
@@ -347,7 +345,7 @@ async fn a_tag_equal_to_the_password_is_refused() {
     let (id, name) = database("tagpw", "Tag-Pass-123").await;
     let h = handler_with(&moto().endpoint, &[("SECRET_TAGS", "hint=Tag-Pass-123")]).await;
     let e = h
-        .handle(&rds_event("instance", &id, "RDS-EVENT-0005"), None)
+        .handle(&events::instance_created(&id), None)
         .await
         .unwrap_err();
     assert_eq!(e.error_type(), "ConfigurationError");
@@ -364,7 +362,7 @@ async fn the_resource_policy_is_attached() {
     assert_eq!(
         run(
             &[("RESOURCE_POLICY", policy)],
-            &rds_event("instance", &id, "RDS-EVENT-0005")
+            &events::instance_created(&id)
         )
         .await["outcome"],
         "created"
@@ -403,9 +401,7 @@ async fn the_sweep_heals_missed_events_and_leaves_the_rest_untouched() {
         .unwrap();
     create_managed_instance(&c, "managed-one").await;
 
-    let scheduled = json!({"version": "0", "id": "sched-1", "detail-type": "Scheduled Event", "source": "aws.events",
-        "account": ACCOUNT, "time": "2026-10-02T03:00:00Z", "region": REGION,
-        "resources": ["arn:aws:events:us-east-1:123456789012:rule/db-secret-provisioner-reconcile"], "detail": {}});
+    let scheduled = events::scheduled();
     let h = handler_with(&moto.endpoint, &[]).await;
     let o = serde_json::to_value(
         h.handle(&scheduled, Some(Duration::from_secs(300)))

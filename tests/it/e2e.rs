@@ -1,32 +1,29 @@
 //! End to end: the built binary, driven through the Lambda Runtime API exactly as Lambda runs
 //! it, against moto.
 
-mod support;
-
 use std::time::Duration;
 
 use serde_json::json;
-use support::runtime_api::Answer;
-use support::*;
+
+use crate::support::runtime_api::Answer;
+use crate::support::*;
 
 const PASSWORD: &str = "e2e-Pa55word-never-logged-7c1f";
 
 #[tokio::test]
 async fn rds_instance_created_stores_the_secret_and_a_replay_is_unchanged() {
     let c = clients().await;
-    let id = unique("e2e");
-    create_instance(&c, &id, "postgres", "admin").await;
-    put_password(&c, &format!("/db-secrets/rds/{id}/admin"), PASSWORD).await;
+    let db = fixtures::instance(&c, "e2e", "postgres", "admin", Some(PASSWORD)).await;
 
     let function = Function::start_default(&[]);
-    let event = rds_event("instance", &id, "RDS-EVENT-0005");
+    let event = db.event();
     let first = function.invoke(&event);
     let outcome = first.response();
     assert_eq!(outcome["outcome"], "created", "{outcome}");
-    let name = format!("db-secrets/rds/{id}/admin");
+    let name = db.secret_name();
     assert_eq!(outcome["secretName"], name.as_str());
 
-    let secret = secret_json(&c, &name).await.expect("stored");
+    let secret = db.secret(&c).await.expect("stored");
     assert_eq!(secret["engine"], "postgres");
     assert_eq!(secret["password"], PASSWORD);
     assert_eq!(secret["port"], json!(5432));
@@ -60,11 +57,10 @@ fn log_lines(logs: &str, message: &str) -> Vec<serde_json::Value> {
 #[tokio::test]
 async fn one_structured_log_line_per_invocation() {
     let c = clients().await;
-    let id = unique("e2e-log");
-    create_instance(&c, &id, "mysql", "admin").await;
-    put_password(&c, &format!("/db-secrets/rds/{id}/admin"), PASSWORD).await;
+    let db = fixtures::instance(&c, "e2e-log", "mysql", "admin", Some(PASSWORD)).await;
+    let id = db.id.clone();
     let function = Function::start_default(&[("REPLICA_REGIONS", "us-west-2")]);
-    let event = rds_event("instance", &id, "RDS-EVENT-0005");
+    let event = db.event();
     function.invoke(&event);
     function.invoke(
         &json!({"source": "aws.rds", "detail-type": "RDS DB Instance Event", "detail": {}}),
@@ -101,11 +97,11 @@ async fn one_structured_log_line_per_invocation() {
 #[tokio::test]
 async fn failures_are_lambda_errors_with_a_stable_error_type_and_no_password() {
     let c = clients().await;
-    let id = unique("e2e-err");
-    create_instance(&c, &id, "mysql", "admin").await;
+    let db = fixtures::instance(&c, "e2e-err", "mysql", "admin", None).await;
+    let id = db.id.clone();
     let function = Function::start_default(&[]);
 
-    let missing = function.invoke(&rds_event("instance", &id, "RDS-EVENT-0005"));
+    let missing = function.invoke(&db.event());
     assert_eq!(missing.error_type(), "PasswordParameterNotFound");
     let Answer::Error(body) = &missing else {
         unreachable!()
@@ -122,10 +118,10 @@ async fn failures_are_lambda_errors_with_a_stable_error_type_and_no_password() {
         aws_sdk_ssm::types::ParameterType::String,
     )
     .await;
-    let plain = function.invoke(&rds_event("instance", &id, "RDS-EVENT-0005"));
+    let plain = function.invoke(&db.event());
     assert_eq!(plain.error_type(), "PasswordParameterNotSecure");
 
-    let ghost = function.invoke(&rds_event("cluster", &unique("ghost"), "RDS-EVENT-0170"));
+    let ghost = function.invoke(&events::rds("cluster", &unique("ghost"), "RDS-EVENT-0170"));
     assert_eq!(ghost.error_type(), "DatabaseNotFound");
 
     let invalid = function.invoke(&json!({"source": "aws.rds", "detail-type": "RDS DB Instance Event", "detail": {"EventID": "RDS-EVENT-0005"}}));
@@ -134,9 +130,7 @@ async fn failures_are_lambda_errors_with_a_stable_error_type_and_no_password() {
     let ignored = function.invoke(&json!({"hello": "world"}));
     assert_eq!(ignored.response()["outcome"], "ignored");
 
-    assert!(secret_json(&c, &format!("db-secrets/rds/{id}/admin"))
-        .await
-        .is_none());
+    assert!(db.secret(&c).await.is_none());
     let logs = function.logs();
     assert!(
         logs.contains("PasswordParameterNotSecure"),
@@ -182,12 +176,7 @@ async fn the_shipped_sample_events_work_against_moto() {
     put_password(&c, "/db-secrets/rds/inventory-aurora/postgres", PASSWORD).await;
 
     let function = Function::start_default(&[]);
-    let read = |f: &str| -> serde_json::Value {
-        serde_json::from_str(
-            &std::fs::read_to_string(format!("{}/events/{f}", env!("CARGO_MANIFEST_DIR"))).unwrap(),
-        )
-        .unwrap()
-    };
+    let read = events::sample;
     let a = function.invoke(&read("rds-instance-created.json"));
     assert_eq!(a.response()["outcome"], "created");
     let b = function.invoke(&read("aurora-cluster-created.json"));
@@ -212,11 +201,10 @@ async fn the_shipped_sample_events_work_against_moto() {
 
 #[tokio::test]
 async fn a_new_secret_takes_three_requests_in_two_sequential_steps() {
-    use support::proxy::Proxy;
+    use crate::support::proxy::Proxy;
     let c = clients().await;
-    let id = unique("e2e-ops");
-    create_instance(&c, &id, "postgres", "admin").await;
-    put_password(&c, &format!("/db-secrets/rds/{id}/admin"), PASSWORD).await;
+    let db = fixtures::instance(&c, "e2e-ops", "postgres", "admin", Some(PASSWORD)).await;
+    let id = db.id.clone();
     // Another user's parameter under the same path: listed, but not used.
     put_password(
         &c,
@@ -226,7 +214,7 @@ async fn a_new_secret_takes_three_requests_in_two_sequential_steps() {
     .await;
     let proxy = Proxy::start(&moto().endpoint);
     let function = Function::start(&built_binary(), &proxy.endpoint(), &[]);
-    let answer = function.invoke(&rds_event("instance", &id, "RDS-EVENT-0005"));
+    let answer = function.invoke(&db.event());
     assert_eq!(answer.response()["outcome"], "created");
     let mut ops = proxy.operations();
     // Describe and the parameter listing run concurrently: their order varies.
@@ -235,9 +223,7 @@ async fn a_new_secret_takes_three_requests_in_two_sequential_steps() {
         ops,
         ["DescribeDBInstances", "GetParametersByPath", "CreateSecret"]
     );
-    let secret = secret_json(&c, &format!("db-secrets/rds/{id}/admin"))
-        .await
-        .unwrap();
+    let secret = db.secret(&c).await.unwrap();
     assert_eq!(
         (secret["username"].as_str(), secret["password"].as_str()),
         (Some("admin"), Some(PASSWORD))

@@ -1,9 +1,15 @@
-//! Configuration from environment variables, validated once at init.
+//! Configuration from environment variables, validated once at init: names and waits here,
+//! the secret options in [`options`].
+
+mod options;
 
 use std::time::Duration;
 
+pub use options::{ExistingSecret, Replica, Rotation, SecretOptions};
+
 use crate::error::{Error, Result};
-use crate::store;
+use crate::model::{Location, Service};
+use crate::names::{is_parameter_name_char, is_secret_name_char};
 use crate::template::{Facts, Template};
 
 pub const DEFAULT_SECRET_NAME_TEMPLATE: &str = "db-secrets/{service}/{identifier}/{username}";
@@ -11,48 +17,6 @@ pub const DEFAULT_PASSWORD_PARAMETER_TEMPLATE: &str =
     "/db-secrets/{service}/{identifier}/{username}";
 pub const DEFAULT_SECRET_DESCRIPTION_TEMPLATE: &str =
     "Credentials of {username} for {service} database {identifier} ({engine}), stored by db-secret-provisioner";
-
-/// The tag every secret this function creates carries. `EXISTING_SECRET=update` and the
-/// reconcile sweep never touch a secret without it.
-pub const MANAGED_TAG_KEY: &str = "managed-by";
-pub const MANAGED_TAG_VALUE: &str = "db-secret-provisioner";
-
-/// What to do when the secret already exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExistingSecret {
-    /// Leave it as it is.
-    Keep,
-    /// Refresh the connection keys, keep the username and password (our secrets only).
-    Update,
-}
-
-/// A replica region with an optional KMS key of its own.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Replica {
-    pub region: String,
-    pub kms_key_id: Option<String>,
-}
-
-/// Rotation: the rotation function and its schedule.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rotation {
-    pub lambda_arn: String,
-    pub schedule: String,
-}
-
-/// Everything the console's "Store a new secret" offers, configured once per deployment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SecretOptions {
-    pub kms_key_id: Option<String>,
-    /// `SECRET_TAGS` plus the managed-by tag.
-    pub tags: Vec<(String, String)>,
-    pub replicas: Vec<Replica>,
-    pub force_overwrite_replica: bool,
-    pub resource_policy: Option<String>,
-    pub rotation: Option<Rotation>,
-    pub existing: ExistingSecret,
-    pub delete_password_parameter: bool,
-}
 
 /// The function's configuration.
 #[derive(Debug, Clone)]
@@ -72,6 +36,13 @@ pub const DEFAULT_WAIT_FOR_AVAILABLE_SECONDS: u64 = 600;
 /// Lambda's longest timeout: a larger wait could never be used.
 const MAX_WAIT_FOR_AVAILABLE_SECONDS: u64 = 900;
 
+/// Reads one variable: unset or blank is `None`, otherwise the trimmed value.
+pub(crate) fn var(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    lookup(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
 impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self> {
@@ -81,20 +52,18 @@ impl Config {
     /// Reads configuration through `lookup` (the environment, or a map in tests). An unset or
     /// empty variable takes its default.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let get = |name: &str, default: &str| -> String {
-            lookup(name)
-                .filter(|v| !v.trim().is_empty())
-                .unwrap_or_else(|| default.to_string())
-        };
         let parse = |name: &str, default: &str| -> Result<Template> {
-            Template::parse(&get(name, default)).map_err(|e| Error::config(name, e.to_string()))
+            let text = lookup(name)
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(|| default.to_string());
+            Template::parse(&text).map_err(|e| Error::config(name, e.to_string()))
         };
 
         let secret_name = parse("SECRET_NAME_TEMPLATE", DEFAULT_SECRET_NAME_TEMPLATE)?;
         check_literal_chars(
             "SECRET_NAME_TEMPLATE",
             &secret_name,
-            store::is_name_char,
+            is_secret_name_char,
             "A-Z a-z 0-9 / _ + = . @ -",
         )?;
         let password_parameter = parse(
@@ -117,10 +86,9 @@ impl Config {
                 "it makes the AWS SDK log request and response bodies, which carry the password; unset it",
             ));
         }
-        let wait_for_available = match lookup("WAIT_FOR_AVAILABLE_SECONDS").filter(|v| !v.trim().is_empty()) {
+        let wait_for_available = match var(&lookup, "WAIT_FOR_AVAILABLE_SECONDS") {
             None => DEFAULT_WAIT_FOR_AVAILABLE_SECONDS,
             Some(v) => v
-                .trim()
                 .parse::<u64>()
                 .ok()
                 .filter(|n| *n <= MAX_WAIT_FOR_AVAILABLE_SECONDS)
@@ -134,7 +102,7 @@ impl Config {
         let region = lookup("AWS_REGION")
             .or_else(|| lookup("AWS_DEFAULT_REGION"))
             .filter(|r| !r.is_empty());
-        let options = secret_options(&lookup, region.as_deref())?;
+        let options = options::secret_options(&lookup, region.as_deref())?;
         Ok(Config {
             secret_name,
             password_parameter,
@@ -146,250 +114,6 @@ impl Config {
     }
 }
 
-fn secret_options(
-    lookup: &impl Fn(&str) -> Option<String>,
-    own_region: Option<&str>,
-) -> Result<SecretOptions> {
-    let get = |name: &str| {
-        lookup(name)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
-
-    let kms_key_id = get("KMS_KEY_ID");
-    if let Some(k) = &kms_key_id {
-        if !is_kms_key_ref(k) {
-            return Err(Error::config(
-                "KMS_KEY_ID",
-                format!("{k:?} is not a KMS key id, key ARN, alias/NAME or alias ARN"),
-            ));
-        }
-    }
-
-    let mut tags = match get("SECRET_TAGS") {
-        Some(text) => parse_tags(&text).map_err(|e| Error::config("SECRET_TAGS", e))?,
-        None => Vec::new(),
-    };
-    tags.push((MANAGED_TAG_KEY.into(), MANAGED_TAG_VALUE.into()));
-
-    let mut replicas: Vec<Replica> = Vec::new();
-    for item in get("REPLICA_REGIONS").iter().flat_map(|v| v.split(',')) {
-        let item = item.trim();
-        if item.is_empty() {
-            continue;
-        }
-        let (region, key) = match item.split_once('=') {
-            Some((r, k)) => (r.trim(), Some(k.trim().to_string())),
-            None => (item, None),
-        };
-        let bad = |why: String| Error::config("REPLICA_REGIONS", why);
-        if !is_region(region) {
-            return Err(bad(format!("{region:?} is not an AWS region name")));
-        }
-        if Some(region) == own_region {
-            return Err(bad(format!(
-                "{region} is the function's own region, where the primary secret is"
-            )));
-        }
-        if replicas.iter().any(|r| r.region == region) {
-            return Err(bad(format!("{region} is listed twice")));
-        }
-        if let Some(k) = &key {
-            if !is_kms_key_ref(k) {
-                return Err(bad(format!(
-                    "{k:?} (for {region}) is not a KMS key reference"
-                )));
-            }
-        }
-        replicas.push(Replica {
-            region: region.to_string(),
-            kms_key_id: key,
-        });
-    }
-
-    let resource_policy = match get("RESOURCE_POLICY") {
-        Some(text) => {
-            let v: serde_json::Value = serde_json::from_str(&text)
-                .map_err(|e| Error::config("RESOURCE_POLICY", format!("not JSON: {e}")))?;
-            if v.get("Statement").is_none() {
-                return Err(Error::config(
-                    "RESOURCE_POLICY",
-                    "a policy document needs a Statement",
-                ));
-            }
-            if text.len() > 20_480 {
-                return Err(Error::config(
-                    "RESOURCE_POLICY",
-                    "longer than the 20,480 characters Secrets Manager allows",
-                ));
-            }
-            Some(text)
-        }
-        None => None,
-    };
-
-    let rotation = match (get("ROTATION_LAMBDA_ARN"), get("ROTATION_SCHEDULE")) {
-        (None, None) => None,
-        (Some(arn), Some(schedule)) => {
-            if !(arn.starts_with("arn:aws")
-                && arn.contains(":lambda:")
-                && arn.contains(":function:"))
-            {
-                return Err(Error::config(
-                    "ROTATION_LAMBDA_ARN",
-                    format!("{arn:?} is not a Lambda function ARN"),
-                ));
-            }
-            if !is_schedule(&schedule) {
-                return Err(Error::config(
-                    "ROTATION_SCHEDULE",
-                    format!("{schedule:?} is not rate(N days|hours) or cron(...)"),
-                ));
-            }
-            Some(Rotation {
-                lambda_arn: arn,
-                schedule,
-            })
-        }
-        (Some(_), None) => {
-            return Err(Error::config(
-                "ROTATION_SCHEDULE",
-                "must be set with ROTATION_LAMBDA_ARN",
-            ))
-        }
-        (None, Some(_)) => {
-            return Err(Error::config(
-                "ROTATION_LAMBDA_ARN",
-                "must be set with ROTATION_SCHEDULE",
-            ))
-        }
-    };
-
-    let existing = match get("EXISTING_SECRET").as_deref() {
-        None | Some("keep") => ExistingSecret::Keep,
-        Some("update") => ExistingSecret::Update,
-        Some(other) => {
-            return Err(Error::config(
-                "EXISTING_SECRET",
-                format!("{other:?} is not keep or update"),
-            ))
-        }
-    };
-    Ok(SecretOptions {
-        kms_key_id,
-        tags,
-        replicas,
-        force_overwrite_replica: boolean(lookup, "FORCE_OVERWRITE_REPLICA_SECRET")?,
-        resource_policy,
-        rotation,
-        existing,
-        delete_password_parameter: boolean(lookup, "DELETE_PASSWORD_PARAMETER")?,
-    })
-}
-
-fn boolean(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Result<bool> {
-    match lookup(name)
-        .map(|v| v.trim().to_ascii_lowercase())
-        .as_deref()
-    {
-        None | Some("") | Some("false") => Ok(false),
-        Some("true") => Ok(true),
-        Some(other) => Err(Error::config(
-            name,
-            format!("{other:?} is not true or false"),
-        )),
-    }
-}
-
-/// `key=value,key=value` within the Secrets Manager tag limits (key 1–128, value ≤ 256, letters,
-/// digits, spaces and `_ . : / = + - @`, no `aws:` prefix, no duplicates, not our own key).
-fn parse_tags(text: &str) -> std::result::Result<Vec<(String, String)>, String> {
-    let valid = |s: &str| {
-        s.chars()
-            .all(|c| c.is_alphanumeric() || " _.:/=+-@".contains(c))
-    };
-    let mut tags: Vec<(String, String)> = Vec::new();
-    for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-        let (k, v) = item
-            .split_once('=')
-            .ok_or_else(|| format!("{item:?} is not key=value"))?;
-        let (k, v) = (k.trim(), v.trim());
-        if k.is_empty() || k.chars().count() > 128 || !valid(k) {
-            return Err(format!(
-                "tag key {k:?} must be 1-128 letters, digits, spaces or _ . : / = + - @"
-            ));
-        }
-        if v.chars().count() > 256 || !valid(v) {
-            return Err(format!("the value of tag {k:?} must be at most 256 letters, digits, spaces or _ . : / = + - @"));
-        }
-        if k.to_ascii_lowercase().starts_with("aws:") {
-            return Err(format!("tag key {k:?}: the aws: prefix is reserved"));
-        }
-        if k == MANAGED_TAG_KEY {
-            return Err(format!("tag key {k:?} is set by the function itself"));
-        }
-        if tags.iter().any(|(existing, _)| existing == k) {
-            return Err(format!("tag key {k:?} is given twice"));
-        }
-        tags.push((k.to_string(), v.to_string()));
-    }
-    if tags.len() > 49 {
-        return Err("at most 49 tags (50 with the function's own)".into());
-    }
-    Ok(tags)
-}
-
-/// A KMS key id (UUID or `mrk-…`), key ARN, `alias/NAME` or alias ARN.
-fn is_kms_key_ref(k: &str) -> bool {
-    let idish = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    if let Some(alias) = k.strip_prefix("alias/") {
-        return !alias.is_empty()
-            && alias
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c));
-    }
-    if k.starts_with("arn:aws") {
-        let parts: Vec<&str> = k.splitn(6, ':').collect();
-        return parts.len() == 6
-            && parts[2] == "kms"
-            && (parts[5].starts_with("key/") || parts[5].starts_with("alias/"));
-    }
-    idish(k) && k.len() >= 8
-}
-
-/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `ap-southeast-5`, ...
-fn is_region(r: &str) -> bool {
-    let parts: Vec<&str> = r.split('-').collect();
-    parts.len() >= 3
-        && parts[0].len() == 2
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        })
-        && parts
-            .last()
-            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
-}
-
-/// `rate(N days)`, `rate(N hours)` or `cron(…)`, the forms RotationRules.ScheduleExpression takes.
-fn is_schedule(s: &str) -> bool {
-    if let Some(inner) = s.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) {
-        let mut it = inner.split_whitespace();
-        let n = it.next().and_then(|n| n.parse::<u32>().ok());
-        let unit = it.next();
-        return matches!(n, Some(n) if n > 0)
-            && matches!(unit, Some("day" | "days" | "hour" | "hours"))
-            && it.next().is_none();
-    }
-    s.starts_with("cron(") && s.ends_with(')') && s.len() > 6
-}
-
-/// SSM parameter names: letters, digits, `_ . - /`.
-pub fn is_parameter_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "/_.-".contains(c)
-}
-
 /// Rejects a template whose fixed text can never form a valid name. Each placeholder is
 /// replaced by a sample value made of valid characters, so only the literal text is judged.
 fn check_literal_chars(
@@ -398,14 +122,11 @@ fn check_literal_chars(
     valid: fn(char) -> bool,
     allowed: &str,
 ) -> Result<()> {
-    let sample = Facts {
-        service: Some("s".into()),
-        identifier: Some("i".into()),
-        username: Some("u".into()),
-        engine: Some("e".into()),
-        region: Some("r".into()),
+    let location = Location {
         account: Some("a".into()),
+        region: Some("r".into()),
     };
+    let sample = Facts::of(Service::Rds, "i", Some("u"), Some("e"), &location);
     let rendered = template.render(&sample).unwrap_or_default();
     match rendered.chars().find(|c| !valid(*c)) {
         Some(c) => Err(Error::config(
@@ -418,7 +139,10 @@ fn check_literal_chars(
 
 #[cfg(test)]
 mod tests {
+    use super::options::is_schedule;
     use super::*;
+    use crate::names::is_kms_key_ref;
+    use crate::tags::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config> {

@@ -1,12 +1,9 @@
 //! Every sample in `events/` parses into the trigger its name promises (pure; no AWS).
 
-use db_secret_provisioner::event::{recognise, Recognised, Target, Trigger};
-use serde_json::Value;
+use db_secret_provisioner::event::{recognise, Recognised, Trigger};
+use db_secret_provisioner::model::Target;
 
-fn load(name: &str) -> Value {
-    let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
+use crate::support::events::sample as load;
 
 #[test]
 fn every_sample_event_is_recognised_as_named() {
@@ -107,10 +104,10 @@ fn every_sample_event_is_recognised_as_named() {
             (None, Recognised::Ignored(reason)) => {
                 assert!(!reason.is_empty() && file.starts_with("ignored-"))
             }
-            (None, Recognised::Sweep { region, account }) => {
+            (None, Recognised::Sweep(location)) => {
                 assert_eq!(*file, "scheduled-reconcile.json");
                 assert_eq!(
-                    (region.as_deref(), account.as_deref()),
+                    (location.region.as_deref(), location.account.as_deref()),
                     (Some("us-east-1"), Some("123456789012"))
                 );
             }

@@ -4,11 +4,6 @@
 //! configured standard retry does the retrying; the function fails with a retryable
 //! `AwsServiceError`, and a replay converges to exactly one correct secret.
 
-mod support;
-
-#[path = "support/mocks.rs"]
-mod mocks;
-
 use std::time::{Duration, Instant};
 
 use aws_sdk_rds::operation::describe_db_instances::{
@@ -20,11 +15,11 @@ use aws_sdk_ssm::operation::get_parameter::{GetParameterError, GetParameterOutpu
 use aws_sdk_ssm::types::{Parameter, ParameterType};
 use aws_smithy_mocks::{mock, Rule};
 use aws_smithy_types::error::ErrorMetadata;
-use db_secret_provisioner::config::Config;
-use db_secret_provisioner::handler::Handler;
 use serde_json::Value;
-use support::proxy::{Mode, Proxy};
-use support::*;
+
+use crate::support::mocks;
+use crate::support::proxy::{Mode, Proxy};
+use crate::support::*;
 
 fn throttled() -> ErrorMetadata {
     ErrorMetadata::builder()
@@ -120,13 +115,13 @@ fn rules(faulty: Op, fault: Fault, failures: usize) -> (Rule, Rule, Rule) {
 }
 
 fn event() -> Value {
-    rds_event("instance", "flaky", "RDS-EVENT-0005")
+    events::instance_created("flaky")
 }
 
 async fn run(faulty: Op, fault: Fault, failures: usize) -> (Result<Value, String>, [usize; 3]) {
     let (describe, get, create) = rules(faulty, fault, failures);
     let clients = mocks::rds_clients(&describe, &get, &create);
-    let handler = Handler::new(Config::from_lookup(|_| None).unwrap(), clients);
+    let handler = mocks::handler(clients);
     let result = handler
         .handle(&event(), None)
         .await
@@ -195,7 +190,7 @@ async fn a_hung_endpoint_cannot_eat_the_invocation() {
     let function = Function::start(&built_binary(), &proxy.endpoint(), &[]);
     let started = Instant::now();
     let answer = function.api.invoke(
-        &rds_event("instance", "hung-db", "RDS-EVENT-0005"),
+        &events::instance_created("hung-db"),
         Duration::from_secs(60),
     );
     let took = started.elapsed();
@@ -213,13 +208,11 @@ async fn a_hung_endpoint_cannot_eat_the_invocation() {
 #[tokio::test]
 async fn moto_gone_mid_invocation_then_a_replay_converges() {
     let c = clients().await;
-    let id = unique("gone");
-    create_instance(&c, &id, "postgres", "admin").await;
-    put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "gone-pw").await;
-    let name = format!("db-secrets/rds/{id}/admin");
+    let db = fixtures::instance(&c, "gone", "postgres", "admin", Some("gone-pw")).await;
+    let name = db.secret_name();
     let proxy = Proxy::start(&moto().endpoint);
     let function = Function::start(&built_binary(), &proxy.endpoint(), &[]);
-    let event = rds_event("instance", &id, "RDS-EVENT-0005");
+    let event = db.event();
 
     // Describe and GetParameter get through; then the local AWS is gone.
     proxy.set_mode(Mode::DownAfter(2));
@@ -279,10 +272,9 @@ fn concurrent_processes_for_several_databases_make_one_secret_each() {
             .iter()
             .map(|(id, f)| {
                 s.spawn(move || {
-                    let answer = f.api.invoke(
-                        &rds_event("instance", id, "RDS-EVENT-0005"),
-                        Duration::from_secs(120),
-                    );
+                    let answer = f
+                        .api
+                        .invoke(&events::instance_created(id), Duration::from_secs(120));
                     (id.clone(), answer.response().clone())
                 })
             })

@@ -4,24 +4,21 @@
 //! the password (planted in every parameter) appears in no log line, outcome, error message or
 //! tag. Events run through the built binary via the Runtime API (so its logs are captured);
 //! paths moto cannot produce run in-process against aws-smithy-mocks with a log-capturing
-//! subscriber. This binary has its own moto and creates no secret of its own beyond the seed.
+//! subscriber. The table runs against a moto of its own, so that it can compare every secret
+//! in the account before and after.
 
-mod support;
-
-#[path = "support/mocks.rs"]
-mod mocks;
-
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use aws_sdk_ssm::types::ParameterType;
 use aws_smithy_mocks::{mock, MockResponse};
-use db_secret_provisioner::config::Config;
-use db_secret_provisioner::handler::Handler;
 use serde_json::{json, Value};
-use support::runtime_api::Answer;
-use support::*;
+
+use crate::support::events::{
+    cloudtrail_detail as cloudtrail, envelope, rds_detail as rds, serverless, user,
+};
+use crate::support::runtime_api::Answer;
+use crate::support::{logs, mocks, *};
 
 const PW: &str = "Hostile-Pw-3b9f-never-shown";
 
@@ -32,43 +29,8 @@ enum Expect {
 }
 use Expect::{Error as Fails, Outcome as Answers};
 
-fn envelope(source: Value, detail_type: Value, detail: Value) -> Value {
-    json!({"version": "0", "id": "hostile", "source": source, "detail-type": detail_type,
-           "account": ACCOUNT, "region": REGION, "time": "2026-10-01T00:00:00Z", "resources": [], "detail": detail})
-}
-
-fn rds(detail_type: &str, detail: Value) -> Value {
-    envelope(json!("aws.rds"), json!(detail_type), detail)
-}
-
 fn instance_event(id: &str) -> Value {
-    rds_event("instance", id, "RDS-EVENT-0005")
-}
-
-fn cloudtrail(detail: Value) -> Value {
-    envelope(
-        json!("aws.rds"),
-        json!("AWS API Call via CloudTrail"),
-        detail,
-    )
-}
-
-fn user(detail: Value) -> Value {
-    envelope(
-        json!("com.example.provisioning"),
-        json!("Database User Created"),
-        detail,
-    )
-}
-
-fn serverless(detail: Value, resources: Value) -> Value {
-    let mut e = envelope(
-        json!("aws.redshift-serverless"),
-        json!("Redshift Serverless Management"),
-        detail,
-    );
-    e["resources"] = resources;
-    e
+    events::instance_created(id)
 }
 
 fn event_cases() -> Vec<(&'static str, Value, Expect)> {
@@ -287,7 +249,7 @@ fn event_cases() -> Vec<(&'static str, Value, Expect)> {
         ),
         (
             "cluster not found",
-            rds_event("cluster", "ghost-cluster", "RDS-EVENT-0170"),
+            events::rds("cluster", "ghost-cluster", "RDS-EVENT-0170"),
             Fails("DatabaseNotFound"),
         ),
         (
@@ -564,12 +526,18 @@ fn check(name: &str, answer: &Answer, expect: Expect) {
     assert!(!text.contains(PW), "{name}: the password is in the answer");
 }
 
+/// The moto of the hostile table: nothing else runs in it.
+fn hostile_moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(|| start_moto(None))
+}
+
 #[tokio::test]
 async fn hostile_events_parameters_and_databases_through_the_binary() {
-    let c = clients().await;
+    let c = Clients::new(&sdk_config(&hostile_moto().endpoint, REGION).await);
     seed(&c).await;
     let before = all_secrets(&c).await;
-    let function = Function::start_default(&[]);
+    let function = Function::start(&built_binary(), &hostile_moto().endpoint, &[]);
     let cases = event_cases();
     assert!(cases.len() >= 40, "{} cases", cases.len());
     for (name, event, expect) in &cases {
@@ -618,33 +586,6 @@ fn every_invalid_configuration_variable_is_an_init_error_naming_it() {
 
 // --- what moto cannot produce: in-process, mocked, logs captured ------------------------------
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// A global subscriber at trace level writing into a buffer (once per test binary).
-fn captured_logs() -> &'static Captured {
-    static LOGS: OnceLock<Captured> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Captured::default();
-        let writer = logs.clone();
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(move || writer.clone())
-            .init();
-        logs
-    })
-}
-
 #[tokio::test]
 async fn hostile_parameters_and_databases_with_mocks() {
     use aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput;
@@ -653,7 +594,7 @@ async fn hostile_parameters_and_databases_with_mocks() {
     use aws_sdk_ssm::types::error::InvalidKeyId;
     use aws_sdk_ssm::types::Parameter;
 
-    let logs = captured_logs();
+    let logs = logs::captured();
     let big = "B".repeat(70_000);
     let instance = |status: &str, endpoint: bool| {
         DbInstance::builder()
@@ -732,7 +673,7 @@ async fn hostile_parameters_and_databases_with_mocks() {
             aws_sdk_secretsmanager::operation::create_secret::CreateSecretOutput::builder().build()
         });
         let clients = mocks::rds_clients(&describe, &get, &create);
-        let handler = Handler::new(Config::from_lookup(|_| None).unwrap(), clients);
+        let handler = mocks::handler(clients);
         let event = lambda_runtime::LambdaEvent::new(
             instance_event("mocked"),
             lambda_runtime::Context::default(),
@@ -751,7 +692,7 @@ async fn hostile_parameters_and_databases_with_mocks() {
         );
         assert_eq!(create.num_calls(), 0, "{name}: nothing was stored");
     }
-    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
+    let text = logs.text();
     assert!(text.contains("invocation"), "logs were captured");
     assert!(
         !text.contains(PW) && !text.contains(&big[..100]),

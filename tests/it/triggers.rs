@@ -1,45 +1,31 @@
 //! The triggers beyond native RDS events, against moto: DocumentDB (moto extended in
 //! `support/moto_launcher.py` to accept engine `docdb`), Redshift provisioned, CloudTrail
 //! create calls, restores and "Database User Created". Redshift Serverless is not in moto: see
-//! `tests/mocked.rs`.
-
-mod support;
+//! `mocked.rs`.
 
 use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
-use support::*;
+
+use crate::support::events::{cloudtrail, user as user_event};
+use crate::support::*;
 
 fn keys(v: &Value) -> BTreeSet<&str> {
     v.as_object().unwrap().keys().map(String::as_str).collect()
 }
 
-fn cloudtrail(source: &str, event_source: &str, name: &str, params: Value) -> Value {
-    json!({
-        "version": "0", "id": "ct-1", "detail-type": "AWS API Call via CloudTrail", "source": source,
-        "account": ACCOUNT, "region": REGION, "time": "2026-09-30T10:00:05Z", "resources": [],
-        "detail": {"eventSource": event_source, "eventName": name, "awsRegion": REGION,
-                   "requestParameters": params, "eventType": "AwsApiCall"}
-    })
-}
-
-fn user_event(detail: Value) -> Value {
-    json!({"version": "0", "id": "u-1", "detail-type": "Database User Created", "source": "com.example.provisioning",
-           "account": ACCOUNT, "region": REGION, "time": "2026-10-01T08:30:00Z", "resources": [], "detail": detail})
-}
-
 #[tokio::test]
 async fn documentdb_cluster_gets_a_mongo_secret_with_ssl() {
     let c = clients().await;
-    let id = unique("docdb");
-    create_cluster(&c, &id, "docdb", "docadmin", None).await;
-    put_password(&c, &format!("/db-secrets/docdb/{id}/docadmin"), "doc-pw").await;
-    let outcome = outcome(&rds_event("cluster", &id, "RDS-EVENT-0170")).await;
+    let db = fixtures::cluster(&c, "docdb", "docdb", "docadmin", None, Some("doc-pw")).await;
+    let id = db.id.clone();
+    let outcome = outcome(&db.event()).await;
     assert_eq!(outcome["outcome"], "created", "{outcome}");
     assert_eq!(outcome["database"]["service"], "docdb");
-    let name = format!("db-secrets/docdb/{id}/docadmin");
+    let name = db.secret_name();
+    assert_eq!(name, format!("db-secrets/docdb/{id}/docadmin"));
     assert_eq!(outcome["secretName"], name.as_str());
-    let s = secret_json(&c, &name).await.unwrap();
+    let s = db.secret(&c).await.unwrap();
     assert_eq!(
         keys(&s),
         BTreeSet::from([
@@ -76,7 +62,7 @@ async fn documentdb_managed_master_password_is_skipped() {
         .send()
         .await
         .unwrap();
-    let outcome = outcome(&rds_event("cluster", &id, "RDS-EVENT-0170")).await;
+    let outcome = outcome(&events::rds("cluster", &id, "RDS-EVENT-0170")).await;
     assert_eq!(outcome["outcome"], "skipped", "{outcome}");
     assert!(outcome["reason"].as_str().unwrap().contains("rds!cluster-"));
 }
@@ -84,9 +70,8 @@ async fn documentdb_managed_master_password_is_skipped() {
 #[tokio::test]
 async fn redshift_cluster_announced_by_cloudtrail() {
     let c = clients().await;
-    let id = unique("wh");
-    create_redshift_cluster(&c, &id, "awsuser").await;
-    put_password(&c, &format!("/db-secrets/redshift/{id}/awsuser"), "wh-pw").await;
+    let db = fixtures::redshift(&c, "wh", "awsuser", Some("wh-pw")).await;
+    let id = db.id.clone();
     let event = cloudtrail(
         "aws.redshift",
         "redshift.amazonaws.com",
@@ -95,9 +80,7 @@ async fn redshift_cluster_announced_by_cloudtrail() {
     );
     let outcome = outcome(&event).await;
     assert_eq!(outcome["outcome"], "created", "{outcome}");
-    let s = secret_json(&c, &format!("db-secrets/redshift/{id}/awsuser"))
-        .await
-        .unwrap();
+    let s = db.secret(&c).await.unwrap();
     assert_eq!(
         keys(&s),
         BTreeSet::from([
@@ -159,7 +142,7 @@ async fn cloudtrail_and_native_events_give_the_same_secret() {
             .send()
             .await
             .unwrap();
-        let native = outcome(&rds_event(kind, &id, code)).await;
+        let native = outcome(&events::rds(kind, &id, code)).await;
         assert_eq!(native["outcome"], "created", "{native}");
         assert_eq!(
             secret_json(&c, &name).await.unwrap(),
@@ -172,20 +155,17 @@ async fn cloudtrail_and_native_events_give_the_same_secret() {
 #[tokio::test]
 async fn a_restored_instance_is_treated_like_a_new_one() {
     let c = clients().await;
-    let id = unique("restored");
-    create_instance(&c, &id, "mysql", "admin").await;
-    put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "restored-pw").await;
+    let db = fixtures::instance(&c, "restored", "mysql", "admin", Some("restored-pw")).await;
+    let id = db.id.clone();
     for code in ["RDS-EVENT-0043"] {
-        let outcome = outcome(&rds_event("instance", &id, code)).await;
+        let outcome = outcome(&events::rds("instance", &id, code)).await;
         assert_eq!(outcome["outcome"], "created", "{outcome}");
     }
     // A later point-in-time-restore event for the same name finds the secret there.
-    let again = outcome(&rds_event("instance", &id, "RDS-EVENT-0019")).await;
+    let again = outcome(&events::rds("instance", &id, "RDS-EVENT-0019")).await;
     assert_eq!(again["outcome"], "unchanged");
     assert_eq!(
-        secret_json(&c, &format!("db-secrets/rds/{id}/admin"))
-            .await
-            .unwrap()["dbInstanceIdentifier"],
+        db.secret(&c).await.unwrap()["dbInstanceIdentifier"],
         id.as_str()
     );
 }

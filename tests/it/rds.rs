@@ -1,15 +1,14 @@
 //! The RDS / Aurora path against moto (the local AWS): the handler and each AWS adapter.
 
-mod support;
-
 use std::collections::BTreeSet;
 
 use aws_sdk_ssm::types::ParameterType;
 use db_secret_provisioner::handler::Handler;
-use db_secret_provisioner::{database, event::Target, password, store, Error};
-use secrecy::{ExposeSecret, SecretString};
+use db_secret_provisioner::{database, model::Target, password, store, Error};
+use secrecy::ExposeSecret;
 use serde_json::{json, Value};
-use support::*;
+
+use crate::support::*;
 
 async fn handler() -> Handler {
     handler_with(&moto().endpoint, &[]).await
@@ -27,18 +26,10 @@ fn set(keys: &[&str]) -> BTreeSet<String> {
 /// instance-created event and returns (outcome, stored secret).
 async fn provision_instance(engine: &str, username: &str) -> (String, Value, Value) {
     let c = clients().await;
-    let id = unique(&engine.replace('_', "-"));
-    create_instance(&c, &id, engine, username).await;
-    put_password(
-        &c,
-        &format!("/db-secrets/rds/{id}/{username}"),
-        "S3cret-pw!",
-    )
-    .await;
-    let outcome = outcome(&rds_event("instance", &id, "RDS-EVENT-0005")).await;
-    let name = format!("db-secrets/rds/{id}/{username}");
-    let secret = secret_json(&c, &name).await.expect("secret stored");
-    (id, outcome, secret)
+    let db = fixtures::instance(&c, engine, engine, username, Some("S3cret-pw!")).await;
+    let outcome = outcome(&db.event()).await;
+    let secret = db.secret(&c).await.expect("secret stored");
+    (db.id, outcome, secret)
 }
 
 #[tokio::test]
@@ -99,21 +90,18 @@ async fn aurora_clusters_get_a_cluster_secret_with_the_writer_endpoint() {
         ("aurora-postgresql", "postgres", 5432),
         ("aurora-mysql", "mysql", 3306),
     ] {
-        let id = unique("aurora");
-        create_cluster(&c, &id, engine, "clusteradmin", Some("appdb")).await;
-        put_password(
+        let db = fixtures::cluster(
             &c,
-            &format!("/db-secrets/rds/{id}/clusteradmin"),
-            "cluster-pw",
+            "aurora",
+            engine,
+            "clusteradmin",
+            Some("appdb"),
+            Some("cluster-pw"),
         )
         .await;
-        assert_eq!(
-            outcome(&rds_event("cluster", &id, "RDS-EVENT-0170")).await["outcome"],
-            "created"
-        );
-        let secret = secret_json(&c, &format!("db-secrets/rds/{id}/clusteradmin"))
-            .await
-            .unwrap();
+        let id = db.id.clone();
+        assert_eq!(outcome(&db.event()).await["outcome"], "created");
+        let secret = db.secret(&c).await.unwrap();
         assert_eq!(
             keys(&secret),
             set(&[
@@ -153,7 +141,7 @@ async fn aurora_member_instance_is_skipped() {
     let member = unique("aurora-m-i");
     create_member_instance(&c, &member, &cluster).await;
     put_password(&c, &format!("/db-secrets/rds/{member}/admin"), "pw").await;
-    let v = outcome(&rds_event("instance", &member, "RDS-EVENT-0005")).await;
+    let v = outcome(&events::instance_created(&member)).await;
     assert_eq!(v["outcome"], "skipped", "{v}");
     assert!(v["reason"].as_str().unwrap().contains(&cluster));
     assert!(secret_json(&c, &format!("db-secrets/rds/{member}/admin"))
@@ -167,7 +155,7 @@ async fn managed_master_password_is_skipped_with_the_managed_secret_arn() {
     let id = unique("managed");
     create_managed_instance(&c, &id).await;
     put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "pw").await;
-    let v = outcome(&rds_event("instance", &id, "RDS-EVENT-0005")).await;
+    let v = outcome(&events::instance_created(&id)).await;
     assert_eq!(v["outcome"], "skipped", "{v}");
     let reason = v["reason"].as_str().unwrap();
     assert!(reason.contains("arn:aws:secretsmanager:"), "{reason}");
@@ -179,24 +167,18 @@ async fn managed_master_password_is_skipped_with_the_managed_secret_arn() {
 #[tokio::test]
 async fn unsupported_engines_are_skipped() {
     let c = clients().await;
-    let id = unique("neptune");
-    create_instance(&c, &id, "neptune", "admin").await;
-    put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "pw").await;
-    let v = outcome(&rds_event("instance", &id, "RDS-EVENT-0005")).await;
+    let db = fixtures::instance(&c, "neptune", "neptune", "admin", Some("pw")).await;
+    let v = outcome(&db.event()).await;
     assert_eq!(v["outcome"], "skipped", "{v}");
     assert!(v["reason"].as_str().unwrap().contains("neptune"));
-    assert!(secret_json(&c, &format!("db-secrets/rds/{id}/admin"))
-        .await
-        .is_none());
+    assert!(db.secret(&c).await.is_none());
 }
 
 #[tokio::test]
 async fn missing_or_plain_parameters_fail_and_create_nothing() {
     let c = clients().await;
-    let id = unique("noparam");
-    create_instance(&c, &id, "mysql", "admin").await;
-    let event = rds_event("instance", &id, "RDS-EVENT-0005");
-    let name = format!("db-secrets/rds/{id}/admin");
+    let db = fixtures::instance(&c, "noparam", "mysql", "admin", None).await;
+    let (id, event, name) = (db.id.clone(), db.event(), db.secret_name());
 
     let e = handler().await.handle(&event, None).await.unwrap_err();
     assert_eq!(e.error_type(), "PasswordParameterNotFound");
@@ -230,7 +212,7 @@ async fn unknown_databases_are_not_found() {
         let id = unique("ghost");
         let e = handler()
             .await
-            .handle(&rds_event(kind, &id, code), None)
+            .handle(&events::rds(kind, &id, code), None)
             .await
             .unwrap_err();
         assert_eq!(e.error_type(), "DatabaseNotFound", "{kind}");
@@ -241,11 +223,8 @@ async fn unknown_databases_are_not_found() {
 #[tokio::test]
 async fn an_existing_secret_is_left_untouched_and_a_replay_is_unchanged() {
     let c = clients().await;
-    let id = unique("existing");
-    create_instance(&c, &id, "postgres", "admin").await;
-    put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "initial-pw").await;
-    let event = rds_event("instance", &id, "RDS-EVENT-0005");
-    let name = format!("db-secrets/rds/{id}/admin");
+    let db = fixtures::instance(&c, "existing", "postgres", "admin", Some("initial-pw")).await;
+    let (event, name) = (db.event(), db.secret_name());
 
     let first = outcome(&event).await;
     assert_eq!(first["outcome"], "created");
@@ -272,18 +251,14 @@ async fn an_existing_secret_is_left_untouched_and_a_replay_is_unchanged() {
 #[tokio::test]
 async fn invalid_rendered_names_fail_before_any_secret_is_created() {
     let c = clients().await;
-    let id = unique("badname");
-    create_instance(&c, &id, "mysql", "admin").await;
-    put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "pw").await;
+    let db = fixtures::instance(&c, "badname", "mysql", "admin", Some("pw")).await;
+    let id = db.id.clone();
     let h = handler_with(
         &moto().endpoint,
         &[("SECRET_NAME_TEMPLATE", "db/{identifier}/{username}-secret")],
     )
     .await;
-    let e = h
-        .handle(&rds_event("instance", &id, "RDS-EVENT-0005"), None)
-        .await
-        .unwrap_err();
+    let e = h.handle(&db.event(), None).await.unwrap_err();
     assert_eq!(e.error_type(), "InvalidSecretName");
     assert!(e.to_string().contains(&format!("db/{id}/admin-secret")));
     assert!(secret_json(&c, &format!("db/{id}/admin-secret"))
@@ -294,21 +269,17 @@ async fn invalid_rendered_names_fail_before_any_secret_is_created() {
 #[tokio::test]
 async fn ignored_events_touch_nothing() {
     let c = clients().await;
-    let id = unique("reset");
-    create_instance(&c, &id, "mysql", "admin").await;
-    put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "pw").await;
+    let db = fixtures::instance(&c, "reset", "mysql", "admin", Some("pw")).await;
     // A master-password reset (RDS-EVENT-0016) of an existing database is not a creation.
     for event in [
-        rds_event("instance", &id, "RDS-EVENT-0016"),
+        events::rds("instance", &db.id, "RDS-EVENT-0016"),
         json!({"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {}}),
     ] {
         let v = outcome(&event).await;
         assert_eq!(v["outcome"], "ignored", "{v}");
         assert!(!v["reason"].as_str().unwrap().is_empty());
     }
-    assert!(secret_json(&c, &format!("db-secrets/rds/{id}/admin"))
-        .await
-        .is_none());
+    assert!(db.secret(&c).await.is_none());
 }
 
 #[tokio::test]
@@ -330,7 +301,7 @@ async fn a_parameter_template_without_username_is_read_concurrently_and_custom_n
     )
     .await;
     let v = serde_json::to_value(
-        h.handle(&rds_event("instance", &id, "RDS-EVENT-0005"), None)
+        h.handle(&events::instance_created(&id), None)
             .await
             .unwrap(),
     )
@@ -396,26 +367,53 @@ async fn password_adapter_accepts_only_non_empty_secure_strings() {
 
 #[tokio::test]
 async fn store_adapter_creates_once_and_tags_the_secret_as_ours() {
+    use db_secret_provisioner::model::{Database, IdentifierKey, Resource, Service};
+    use db_secret_provisioner::{engine::engine_rule, names::SecretName, secret};
     let c = clients().await;
-    let name = format!("adapter/{}", unique("store"));
-    let value = SecretString::from(r#"{"password":"x"}"#.to_string());
+    let name = SecretName::parse(&format!("adapter/{}", unique("store"))).unwrap();
+    let db = Database {
+        service: Service::Rds,
+        resource: Resource::DbInstance,
+        identifier: "adapter".into(),
+        identifier_key: IdentifierKey::DbInstance,
+        engine: "mysql".into(),
+        status: "available".into(),
+        host: Some("h".into()),
+        port: None,
+        dbname: None,
+        master_username: Some("admin".into()),
+        cluster: None,
+        managed_secret_arn: None,
+    };
+    let value = secret::shape(
+        &db,
+        engine_rule("mysql").unwrap(),
+        "h",
+        "admin",
+        &"x".to_string().into(),
+        None,
+    )
+    .unwrap();
     let options = db_secret_provisioner::config::Config::from_lookup(|_| None)
         .unwrap()
         .options;
-    let first = store::store(&c.secrets, &options, &name, "d", &value)
-        .await
-        .unwrap();
-    assert!(matches!(first, store::Stored::Created { ref arn, .. } if arn.contains(&name)));
-    let second = store::store(&c.secrets, &options, &name, "d", &value)
+    let first = store::create(&c.secrets, &options, &name, "d", &value)
         .await
         .unwrap();
     assert!(
-        matches!(second, store::Stored::Unchanged { ours: true, .. }),
-        "{second:?}"
+        matches!(first, store::Created::New { ref arn, .. } if arn.contains(name.as_str())),
+        "{first:?}"
     );
-    assert_eq!(version_count(&c, &name).await, 1);
-    let d = store::describe(&c.secrets, &name).await.unwrap().unwrap();
-    assert!(store::is_ours(&d));
+    let second = store::create(&c.secrets, &options, &name, "d", &value)
+        .await
+        .unwrap();
+    assert_eq!(second, store::Created::Exists);
+    assert_eq!(version_count(&c, name.as_str()).await, 1);
+    let d = store::describe(&c.secrets, name.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(d.is_managed());
     assert!(store::describe(&c.secrets, "adapter/none")
         .await
         .unwrap()

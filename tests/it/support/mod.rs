@@ -1,12 +1,18 @@
-//! Shared test support: moto (the local AWS), SDK clients pointed at it, seeding helpers, and
-//! the built function driven through a local Lambda Runtime API.
+//! Shared test support: moto (the local AWS), SDK clients pointed at it, seeding fixtures, event
+//! builders, aws-smithy-mocks clients, captured logs, and the built function driven through a
+//! local Lambda Runtime API.
 //!
-//! Each integration-test binary starts one moto server on a free loopback port (through
-//! `moto_launcher.py`, with the venv the test command installs) and isolates its tests by
-//! giving every database a unique identifier.
+//! The test binary starts one shared moto server on a free loopback port (through
+//! `moto_launcher.py`, with the venv the test command installs) and isolates its tests by giving
+//! every database a unique identifier; a test that must see a whole account (the sweep, the
+//! hostile table) starts a moto of its own.
 #![allow(dead_code)]
 
+pub mod events;
+pub mod fixtures;
 pub mod http;
+pub mod logs;
+pub mod mocks;
 pub mod proxy;
 pub mod runtime_api;
 
@@ -21,7 +27,7 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_secretsmanager::config::Credentials;
 pub use db_secret_provisioner::aws::Clients;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use runtime_api::{Answer, RuntimeApi};
 
@@ -61,7 +67,7 @@ pub fn moto() -> &'static Moto {
 /// Starts a separate moto server (e.g. one a test may stop).
 pub fn start_moto(port: Option<u16>) -> Moto {
     let mut cmd = Command::new(moto_python());
-    cmd.arg(project_dir().join("tests/support/moto_launcher.py"));
+    cmd.arg(project_dir().join("tests/it/support/moto_launcher.py"));
     if let Some(p) = port {
         cmd.args(["--port", &p.to_string()]);
     }
@@ -277,37 +283,6 @@ pub async fn version_count(c: &Clients, name: &str) -> usize {
         .unwrap()
         .versions()
         .len()
-}
-
-// ---------------------------------------------------------------------------------------------
-// Events
-
-pub fn rds_event(kind: &str, id: &str, event_code: &str) -> Value {
-    let (detail_type, source_type, arn_type) = match kind {
-        "instance" => ("RDS DB Instance Event", "DB_INSTANCE", "db"),
-        "cluster" => ("RDS DB Cluster Event", "CLUSTER", "cluster"),
-        other => panic!("unknown kind {other}"),
-    };
-    let arn = format!("arn:aws:rds:{REGION}:{ACCOUNT}:{arn_type}:{id}");
-    json!({
-        "version": "0",
-        "id": format!("evt-{id}"),
-        "detail-type": detail_type,
-        "source": "aws.rds",
-        "account": ACCOUNT,
-        "time": "2026-09-27T22:36:43Z",
-        "region": REGION,
-        "resources": [arn],
-        "detail": {
-            "EventCategories": ["creation"],
-            "SourceType": source_type,
-            "SourceArn": arn,
-            "Date": "2026-09-27T22:36:43.292Z",
-            "Message": "created",
-            "SourceIdentifier": format!("rds:{id}"),
-            "EventID": event_code
-        }
-    })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,247 @@
+//! The secret options: everything the console's "Store a new secret" offers, configured once per
+//! deployment.
+
+use crate::error::{Error, Result};
+use crate::names::{is_kms_key_ref, is_region};
+use crate::tags::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
+
+use super::var;
+
+/// What to do when the secret already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExistingSecret {
+    /// Leave it as it is.
+    Keep,
+    /// Refresh the connection keys, keep the username and password (our secrets only).
+    Update,
+}
+
+/// A replica region with an optional KMS key of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replica {
+    pub region: String,
+    pub kms_key_id: Option<String>,
+}
+
+/// Rotation: the rotation function and its schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    pub lambda_arn: String,
+    pub schedule: String,
+}
+
+/// Everything the console's "Store a new secret" offers, configured once per deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretOptions {
+    pub kms_key_id: Option<String>,
+    /// `SECRET_TAGS` plus the managed-by tag.
+    pub tags: Vec<(String, String)>,
+    pub replicas: Vec<Replica>,
+    pub force_overwrite_replica: bool,
+    pub resource_policy: Option<String>,
+    pub rotation: Option<Rotation>,
+    pub existing: ExistingSecret,
+    pub delete_password_parameter: bool,
+}
+
+pub(super) fn secret_options(
+    lookup: &impl Fn(&str) -> Option<String>,
+    own_region: Option<&str>,
+) -> Result<SecretOptions> {
+    let get = |name: &str| var(lookup, name);
+
+    let kms_key_id = get("KMS_KEY_ID");
+    if let Some(k) = &kms_key_id {
+        if !is_kms_key_ref(k) {
+            return Err(Error::config(
+                "KMS_KEY_ID",
+                format!("{k:?} is not a KMS key id, key ARN, alias/NAME or alias ARN"),
+            ));
+        }
+    }
+
+    let mut tags = match get("SECRET_TAGS") {
+        Some(text) => parse_tags(&text).map_err(|e| Error::config("SECRET_TAGS", e))?,
+        None => Vec::new(),
+    };
+    tags.push((MANAGED_TAG_KEY.into(), MANAGED_TAG_VALUE.into()));
+
+    let mut replicas: Vec<Replica> = Vec::new();
+    for item in get("REPLICA_REGIONS").iter().flat_map(|v| v.split(',')) {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        let (region, key) = match item.split_once('=') {
+            Some((r, k)) => (r.trim(), Some(k.trim().to_string())),
+            None => (item, None),
+        };
+        let bad = |why: String| Error::config("REPLICA_REGIONS", why);
+        if !is_region(region) {
+            return Err(bad(format!("{region:?} is not an AWS region name")));
+        }
+        if Some(region) == own_region {
+            return Err(bad(format!(
+                "{region} is the function's own region, where the primary secret is"
+            )));
+        }
+        if replicas.iter().any(|r| r.region == region) {
+            return Err(bad(format!("{region} is listed twice")));
+        }
+        if let Some(k) = &key {
+            if !is_kms_key_ref(k) {
+                return Err(bad(format!(
+                    "{k:?} (for {region}) is not a KMS key reference"
+                )));
+            }
+        }
+        replicas.push(Replica {
+            region: region.to_string(),
+            kms_key_id: key,
+        });
+    }
+
+    let resource_policy = match get("RESOURCE_POLICY") {
+        Some(text) => {
+            let v: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| Error::config("RESOURCE_POLICY", format!("not JSON: {e}")))?;
+            if v.get("Statement").is_none() {
+                return Err(Error::config(
+                    "RESOURCE_POLICY",
+                    "a policy document needs a Statement",
+                ));
+            }
+            if text.len() > 20_480 {
+                return Err(Error::config(
+                    "RESOURCE_POLICY",
+                    "longer than the 20,480 characters Secrets Manager allows",
+                ));
+            }
+            Some(text)
+        }
+        None => None,
+    };
+
+    let rotation = match (get("ROTATION_LAMBDA_ARN"), get("ROTATION_SCHEDULE")) {
+        (None, None) => None,
+        (Some(arn), Some(schedule)) => {
+            if !(arn.starts_with("arn:aws")
+                && arn.contains(":lambda:")
+                && arn.contains(":function:"))
+            {
+                return Err(Error::config(
+                    "ROTATION_LAMBDA_ARN",
+                    format!("{arn:?} is not a Lambda function ARN"),
+                ));
+            }
+            if !is_schedule(&schedule) {
+                return Err(Error::config(
+                    "ROTATION_SCHEDULE",
+                    format!("{schedule:?} is not rate(N days|hours) or cron(...)"),
+                ));
+            }
+            Some(Rotation {
+                lambda_arn: arn,
+                schedule,
+            })
+        }
+        (Some(_), None) => {
+            return Err(Error::config(
+                "ROTATION_SCHEDULE",
+                "must be set with ROTATION_LAMBDA_ARN",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(Error::config(
+                "ROTATION_LAMBDA_ARN",
+                "must be set with ROTATION_SCHEDULE",
+            ))
+        }
+    };
+
+    let existing = match get("EXISTING_SECRET").as_deref() {
+        None | Some("keep") => ExistingSecret::Keep,
+        Some("update") => ExistingSecret::Update,
+        Some(other) => {
+            return Err(Error::config(
+                "EXISTING_SECRET",
+                format!("{other:?} is not keep or update"),
+            ))
+        }
+    };
+    Ok(SecretOptions {
+        kms_key_id,
+        tags,
+        replicas,
+        force_overwrite_replica: boolean(lookup, "FORCE_OVERWRITE_REPLICA_SECRET")?,
+        resource_policy,
+        rotation,
+        existing,
+        delete_password_parameter: boolean(lookup, "DELETE_PASSWORD_PARAMETER")?,
+    })
+}
+
+fn boolean(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Result<bool> {
+    match lookup(name)
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("") | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(Error::config(
+            name,
+            format!("{other:?} is not true or false"),
+        )),
+    }
+}
+
+/// `key=value,key=value` within the Secrets Manager tag limits (key 1–128, value ≤ 256, letters,
+/// digits, spaces and `_ . : / = + - @`, no `aws:` prefix, no duplicates, not our own key).
+fn parse_tags(text: &str) -> std::result::Result<Vec<(String, String)>, String> {
+    let valid = |s: &str| {
+        s.chars()
+            .all(|c| c.is_alphanumeric() || " _.:/=+-@".contains(c))
+    };
+    let mut tags: Vec<(String, String)> = Vec::new();
+    for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let (k, v) = item
+            .split_once('=')
+            .ok_or_else(|| format!("{item:?} is not key=value"))?;
+        let (k, v) = (k.trim(), v.trim());
+        if k.is_empty() || k.chars().count() > 128 || !valid(k) {
+            return Err(format!(
+                "tag key {k:?} must be 1-128 letters, digits, spaces or _ . : / = + - @"
+            ));
+        }
+        if v.chars().count() > 256 || !valid(v) {
+            return Err(format!("the value of tag {k:?} must be at most 256 letters, digits, spaces or _ . : / = + - @"));
+        }
+        if k.to_ascii_lowercase().starts_with("aws:") {
+            return Err(format!("tag key {k:?}: the aws: prefix is reserved"));
+        }
+        if k == MANAGED_TAG_KEY {
+            return Err(format!("tag key {k:?} is set by the function itself"));
+        }
+        if tags.iter().any(|(existing, _)| existing == k) {
+            return Err(format!("tag key {k:?} is given twice"));
+        }
+        tags.push((k.to_string(), v.to_string()));
+    }
+    if tags.len() > 49 {
+        return Err("at most 49 tags (50 with the function's own)".into());
+    }
+    Ok(tags)
+}
+
+/// `rate(N days)`, `rate(N hours)` or `cron(…)`, the forms RotationRules.ScheduleExpression takes.
+pub(super) fn is_schedule(s: &str) -> bool {
+    if let Some(inner) = s.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) {
+        let mut it = inner.split_whitespace();
+        let n = it.next().and_then(|n| n.parse::<u32>().ok());
+        let unit = it.next();
+        return matches!(n, Some(n) if n > 0)
+            && matches!(unit, Some("day" | "days" | "hour" | "hours"))
+            && it.next().is_none();
+    }
+    s.starts_with("cron(") && s.ends_with(')') && s.len() > 6
+}

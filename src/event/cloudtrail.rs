@@ -1,0 +1,286 @@
+//! API calls recorded by CloudTrail (`detail-type: AWS API Call via CloudTrail`), table-driven.
+//! The resource is `creating` when a create call is recorded, so the request asks the lookup to
+//! wait. A failed call (`errorCode`) created nothing.
+
+use serde_json::{Map, Value};
+
+use super::fields::{optional_object, Envelope};
+use super::{Recognised, Request, Trigger, TriggerRow, CLOUDTRAIL_DETAIL_TYPE};
+use crate::error::{Error, Result};
+use crate::model::{Resource, Target};
+use crate::names::{check_rds_identifier, check_workgroup_name, clip, Username};
+
+/// One recorded call we act on.
+struct Call {
+    source: &'static str,
+    event_source: &'static str,
+    event_name: &'static str,
+    trigger: Trigger,
+    resource: Resource,
+    /// Where the identifier is: a path in `responseElements` (as AWS stored it), else this key
+    /// of `requestParameters`.
+    response_path: &'static [&'static str],
+    param: &'static str,
+}
+
+const CALLS: &[Call] = &[
+    Call {
+        source: "aws.rds",
+        event_source: "rds.amazonaws.com",
+        event_name: "CreateDBInstance",
+        trigger: Trigger::CloudTrailCreateDbInstance,
+        resource: Resource::DbInstance,
+        response_path: &["dBInstanceIdentifier"],
+        param: "dBInstanceIdentifier",
+    },
+    Call {
+        source: "aws.rds",
+        event_source: "rds.amazonaws.com",
+        event_name: "CreateDBCluster",
+        trigger: Trigger::CloudTrailCreateDbCluster,
+        resource: Resource::DbCluster,
+        response_path: &["dBClusterIdentifier"],
+        param: "dBClusterIdentifier",
+    },
+    Call {
+        source: "aws.redshift",
+        event_source: "redshift.amazonaws.com",
+        event_name: "CreateCluster",
+        trigger: Trigger::CloudTrailCreateRedshiftCluster,
+        resource: Resource::RedshiftCluster,
+        response_path: &["clusterIdentifier"],
+        param: "clusterIdentifier",
+    },
+    Call {
+        source: "aws.redshift-serverless",
+        event_source: "redshift-serverless.amazonaws.com",
+        event_name: "CreateWorkgroup",
+        trigger: Trigger::CloudTrailCreateWorkgroup,
+        resource: Resource::Workgroup,
+        response_path: &["workgroup", "workgroupName"],
+        param: "workgroupName",
+    },
+];
+
+pub(super) fn rows() -> Vec<TriggerRow> {
+    CALLS
+        .iter()
+        .map(|c| TriggerRow {
+            name: c.trigger.as_str(),
+            source: Some(c.source),
+            detail_type: CLOUDTRAIL_DETAIL_TYPE,
+            detail: vec![("eventSource", c.event_source), ("eventName", c.event_name)],
+        })
+        .collect()
+}
+
+/// The fields of a CloudTrail record used here.
+struct Record<'a> {
+    event_source: &'a str,
+    event_name: &'a str,
+    aws_region: Option<&'a str>,
+    error_code: Option<&'a Value>,
+    params: Option<&'a Map<String, Value>>,
+    response: Option<&'a Map<String, Value>>,
+}
+
+impl<'a> Record<'a> {
+    fn read(detail: &'a Map<String, Value>) -> Result<Self> {
+        let text = |key: &str| detail.get(key).and_then(Value::as_str);
+        Ok(Record {
+            event_source: text("eventSource").unwrap_or(""),
+            event_name: text("eventName").unwrap_or(""),
+            aws_region: text("awsRegion").filter(|r| !r.is_empty()),
+            error_code: detail.get("errorCode").filter(|v| !v.is_null()),
+            params: optional_object(detail, "requestParameters")?,
+            response: optional_object(detail, "responseElements")?,
+        })
+    }
+
+    /// The identifier from the response (as AWS stored it: RDS lowercases identifiers), else
+    /// from the request.
+    fn identifier(&self, call: &Call) -> Option<&'a str> {
+        let mut at = call.response_path.iter();
+        let first = at
+            .next()
+            .and_then(|k| self.response.and_then(|r| r.get(*k)));
+        let from_response = at.fold(first, |v, k| v.and_then(|v| v.get(*k)));
+        from_response
+            .and_then(Value::as_str)
+            .or_else(|| {
+                self.params
+                    .and_then(|p| p.get(call.param))
+                    .and_then(Value::as_str)
+            })
+            .filter(|s| !s.is_empty())
+    }
+}
+
+pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
+    let record = Record::read(envelope.detail_object()?)?;
+    let Some(call) = CALLS.iter().find(|c| {
+        c.source == envelope.source
+            && c.event_source == record.event_source
+            && c.event_name == record.event_name
+    }) else {
+        return Ok(Recognised::Ignored(format!(
+            "no trigger for CloudTrail call {:?} / {:?}",
+            clip(record.event_source),
+            clip(record.event_name)
+        )));
+    };
+    if let Some(code) = record.error_code {
+        return Ok(Recognised::Ignored(format!(
+            "the {} call failed ({}): nothing was created",
+            call.event_name,
+            clip(code.as_str().unwrap_or("error"))
+        )));
+    }
+    let id = record.identifier(call).ok_or_else(|| {
+        Error::InvalidEvent(format!(
+            "{} event has no requestParameters.{}",
+            call.event_name, call.param
+        ))
+    })?;
+    let target = match call.resource {
+        Resource::Workgroup => {
+            check_workgroup_name(id)?;
+            Target::Workgroup(id.to_string())
+        }
+        resource => {
+            let id = id.to_ascii_lowercase();
+            check_rds_identifier(&id)?;
+            match resource {
+                Resource::DbInstance => Target::DbInstance(id),
+                Resource::DbCluster => Target::DbCluster(id),
+                _ => Target::RedshiftCluster(id),
+            }
+        }
+    };
+    let mut request = Request::new(call.trigger, target, envelope);
+    if let Some(region) = record.aws_region {
+        request.location.region = Some(region.to_string());
+    }
+    request.wait = true;
+    request.master_username_hint = record
+        .params
+        .and_then(|p| p.get("masterUsername"))
+        .and_then(Value::as_str)
+        .and_then(Username::parse)
+        .map(|u| u.as_str().to_string());
+    Ok(Recognised::Provision(request))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{recognise, Recognised, Request, CLOUDTRAIL_DETAIL_TYPE};
+    use crate::model::Target;
+    use serde_json::{json, Value};
+
+    fn cloudtrail(source: &str, event_source: &str, name: &str, params: Value) -> Value {
+        json!({"id": "e", "source": source, "detail-type": CLOUDTRAIL_DETAIL_TYPE, "account": "123456789012",
+           "region": "us-east-1", "resources": [], "detail": {
+            "eventSource": event_source, "eventName": name, "awsRegion": "eu-central-1",
+            "requestParameters": params, "responseElements": null
+        }})
+    }
+
+    fn provision(v: &Value) -> Request {
+        match recognise(v).unwrap() {
+            Recognised::Provision(r) => r,
+            other => panic!("expected a request, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn cloudtrail_create_calls() {
+        let r = provision(&cloudtrail(
+            "aws.rds",
+            "rds.amazonaws.com",
+            "CreateDBInstance",
+            json!({"dBInstanceIdentifier": "Mixed-Case", "masterUsername": "root", "masterUserPassword": "****"}),
+        ));
+        assert_eq!(
+            r.target,
+            Target::DbInstance("mixed-case".into()),
+            "RDS stores identifiers lowercased"
+        );
+        assert!(r.wait);
+        assert_eq!(r.master_username_hint.as_deref(), Some("root"));
+        assert_eq!(r.location.region.as_deref(), Some("eu-central-1"));
+        let r = provision(&cloudtrail(
+            "aws.rds",
+            "rds.amazonaws.com",
+            "CreateDBCluster",
+            json!({"dBClusterIdentifier": "c1"}),
+        ));
+        assert_eq!(r.target, Target::DbCluster("c1".into()));
+        let r = provision(&cloudtrail(
+            "aws.redshift",
+            "redshift.amazonaws.com",
+            "CreateCluster",
+            json!({"clusterIdentifier": "wh", "dBName": "dev"}),
+        ));
+        assert_eq!(r.target, Target::RedshiftCluster("wh".into()));
+        let r = provision(&cloudtrail(
+            "aws.redshift-serverless",
+            "redshift-serverless.amazonaws.com",
+            "CreateWorkgroup",
+            json!({"workgroupName": "wg-1"}),
+        ));
+        assert_eq!(r.target, Target::Workgroup("wg-1".into()));
+        let mut from_response = cloudtrail(
+            "aws.redshift-serverless",
+            "redshift-serverless.amazonaws.com",
+            "CreateWorkgroup",
+            json!({"workgroupName": "wg-1"}),
+        );
+        from_response["detail"]["responseElements"] =
+            json!({"workgroup": {"workgroupName": "wg-2"}});
+        assert_eq!(
+            provision(&from_response).target,
+            Target::Workgroup("wg-2".into())
+        );
+    }
+
+    #[test]
+    fn cloudtrail_failed_and_unrelated_calls_are_ignored() {
+        let mut failed = cloudtrail(
+            "aws.rds",
+            "rds.amazonaws.com",
+            "CreateDBInstance",
+            json!({"dBInstanceIdentifier": "x"}),
+        );
+        failed["detail"]["errorCode"] = json!("DBInstanceAlreadyExists");
+        for e in [
+            failed,
+            cloudtrail(
+                "aws.rds",
+                "rds.amazonaws.com",
+                "DeleteDBInstance",
+                json!({"dBInstanceIdentifier": "x"}),
+            ),
+            cloudtrail("aws.s3", "s3.amazonaws.com", "CreateBucket", json!({})),
+            // a CreateCluster from the wrong source is not Redshift's
+            cloudtrail(
+                "aws.rds",
+                "redshift.amazonaws.com",
+                "CreateCluster",
+                json!({"clusterIdentifier": "x"}),
+            ),
+        ] {
+            assert!(
+                matches!(recognise(&e).unwrap(), Recognised::Ignored(_)),
+                "{e}"
+            );
+        }
+        let e = recognise(&cloudtrail(
+            "aws.rds",
+            "rds.amazonaws.com",
+            "CreateDBInstance",
+            json!({}),
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("dBInstanceIdentifier"));
+    }
+}

@@ -1,0 +1,135 @@
+//! Redshift Serverless native events. Only REDSHIFT-SERVERLESS-EVENT-1008 ("workgroup … has been
+//! created and is ready for use") is a trigger. Its `detail` is not publicly documented, so the
+//! event id is looked for in any top-level detail value, and the workgroup is taken from (in
+//! order) `detail.workgroupName` / `WorkgroupName` / `workgroup-name`, then a
+//! `…:workgroup/<name or id>` ARN in `resources` or `detail.SourceArn`/`resourceArn`.
+
+use serde_json::Value;
+
+use super::fields::Envelope;
+use super::{Recognised, Request, Trigger, TriggerRow, SERVERLESS_WORKGROUP_CREATED};
+use crate::error::{Error, Result};
+use crate::model::Target;
+use crate::names::{check_workgroup_name, clip, Arn};
+
+/// The detail-type EventBridge gives the service's own events.
+pub const SERVERLESS_DETAIL_TYPE: &str = "Redshift Serverless Management";
+
+pub(super) fn rows() -> Vec<TriggerRow> {
+    vec![TriggerRow {
+        name: Trigger::ServerlessWorkgroupCreated.as_str(),
+        source: Some("aws.redshift-serverless"),
+        detail_type: SERVERLESS_DETAIL_TYPE,
+        detail: vec![("eventId", SERVERLESS_WORKGROUP_CREATED)],
+    }]
+}
+
+pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
+    let detail = envelope.detail_object()?;
+    let is_created = detail
+        .values()
+        .any(|v| v.as_str() == Some(SERVERLESS_WORKGROUP_CREATED));
+    if !is_created {
+        return Ok(Recognised::Ignored(format!(
+            "aws.redshift-serverless {:?} is not {SERVERLESS_WORKGROUP_CREATED} (workgroup created)",
+            clip(envelope.detail_type)
+        )));
+    }
+    let by_name = ["workgroupName", "WorkgroupName", "workgroup-name"]
+        .iter()
+        .find_map(|k| detail.get(*k).and_then(Value::as_str))
+        .filter(|n| !n.is_empty());
+    let target = match by_name {
+        Some(name) => {
+            check_workgroup_name(name)?;
+            Target::Workgroup(name.to_string())
+        }
+        None => {
+            let in_detail = ["SourceArn", "resourceArn"]
+                .iter()
+                .filter_map(|k| detail.get(*k).and_then(Value::as_str));
+            let arn = envelope
+                .resources
+                .iter()
+                .copied()
+                .chain(in_detail)
+                .find(|a| a.contains(":workgroup/"))
+                .ok_or_else(|| {
+                    Error::InvalidEvent(format!(
+                        "{SERVERLESS_WORKGROUP_CREATED} event names no workgroup (no detail.workgroupName, no workgroup ARN in resources)"
+                    ))
+                })?;
+            let parsed = Arn::parse(arn)?;
+            if parsed.service != "redshift-serverless" || arn.len() > 2048 {
+                return Err(Error::InvalidEvent(format!(
+                    "{:?} is not a Redshift Serverless ARN",
+                    clip(arn)
+                )));
+            }
+            Target::WorkgroupArn(arn.to_string())
+        }
+    };
+    Ok(Recognised::Provision(Request::new(
+        Trigger::ServerlessWorkgroupCreated,
+        target,
+        envelope,
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{recognise, Recognised};
+    use crate::model::Target;
+    use serde_json::{json, Value};
+
+    fn envelope(detail_type: &str, detail: Value) -> Value {
+        json!({"id": "e", "source": "aws.redshift-serverless", "detail-type": detail_type,
+               "account": "123456789012", "region": "us-east-1", "resources": [], "detail": detail})
+    }
+
+    fn target(v: &Value) -> Target {
+        match recognise(v).unwrap() {
+            Recognised::Provision(r) => {
+                assert!(!r.wait);
+                r.target
+            }
+            other => panic!("expected a request, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn serverless_native_event_by_name_or_arn() {
+        assert_eq!(
+            target(&envelope(
+                "Redshift Serverless Management",
+                json!({"eventId": "REDSHIFT-SERVERLESS-EVENT-1008", "workgroupName": "bi-wg"}),
+            )),
+            Target::Workgroup("bi-wg".into())
+        );
+        let mut e = envelope(
+            "Redshift Serverless Management",
+            json!({"EventID": "REDSHIFT-SERVERLESS-EVENT-1008"}),
+        );
+        e["resources"] =
+            json!(["arn:aws:redshift-serverless:us-east-1:123456789012:workgroup/0f8c2b1e-6a3d"]);
+        assert_eq!(
+            target(&e),
+            Target::WorkgroupArn(
+                "arn:aws:redshift-serverless:us-east-1:123456789012:workgroup/0f8c2b1e-6a3d".into()
+            )
+        );
+        let other = envelope(
+            "Redshift Serverless Monitoring",
+            json!({"eventId": "REDSHIFT-SERVERLESS-EVENT-1003"}),
+        );
+        assert!(matches!(recognise(&other).unwrap(), Recognised::Ignored(_)));
+        let nameless = envelope(
+            "Redshift Serverless Management",
+            json!({"eventId": "REDSHIFT-SERVERLESS-EVENT-1008"}),
+        );
+        assert_eq!(
+            recognise(&nameless).unwrap_err().error_type(),
+            "InvalidEvent"
+        );
+    }
+}

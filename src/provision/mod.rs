@@ -1,0 +1,258 @@
+//! The pipeline of one provisioning job, step by step: describe (∥ early password read) →
+//! assess → names → password → shape → store → after-effects. Shared by the event path and the
+//! reconcile sweep; each step is a named function, the storing steps in [`storing`].
+
+mod storing;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::assess::{assess, Assessment};
+use crate::aws::Clients;
+use crate::config::Config;
+use crate::database;
+use crate::engine::EngineRule;
+use crate::error::{Error, Result};
+use crate::event::{Request, UserSpec};
+use crate::model::{Database, Location};
+use crate::names::{ParameterName, SecretName};
+use crate::outcome::{Kind, Outcome};
+use crate::password::{self, Early, Plan};
+use crate::secret;
+use crate::store;
+use crate::template::{Facts, Field};
+
+/// Time kept back from the invocation's deadline when waiting for a database: enough for
+/// GetParameter and CreateSecret after the wait.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(15);
+
+/// Runs provisioning jobs with one configuration and one set of clients. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Provisioner {
+    config: Arc<Config>,
+    clients: Clients,
+}
+
+/// The names one job uses, rendered from the operator's templates.
+struct Names {
+    secret: SecretName,
+    parameter: ParameterName,
+    description: String,
+}
+
+impl Provisioner {
+    pub fn new(config: Arc<Config>, clients: Clients) -> Self {
+        Provisioner { config, clients }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn clients(&self) -> &Clients {
+        &self.clients
+    }
+
+    /// An event's job: Describe and the password read run concurrently whenever the
+    /// parameter's name (or, for a template ending in `/{username}`, its parent path) can be
+    /// rendered from the event alone. `remaining` bounds the wait for a `creating` database.
+    pub async fn run(&self, request: &Request, remaining: Option<Duration>) -> Result<Outcome> {
+        let user = request.user.as_deref();
+        let location = self.location(&request.location);
+        let max_wait = if request.wait {
+            let budget = remaining.map(|r| r.saturating_sub(DEADLINE_MARGIN));
+            budget.map_or(self.config.wait_for_available, |b| {
+                b.min(self.config.wait_for_available)
+            })
+        } else {
+            Duration::ZERO
+        };
+        // DocumentDB arrives on the same RDS events: a guess that Describe corrects.
+        let username = user
+            .map(|u| u.username.as_str())
+            .or(request.master_username_hint.as_deref());
+        let facts = Facts::of(
+            request.target.service_guess(),
+            request.target.identifier(),
+            username,
+            None,
+            &location,
+        );
+        let lookup = database::describe_available(&self.clients, &request.target, max_wait);
+        let plan = self.early_plan(user, &facts);
+        let early = async {
+            match plan {
+                Some(plan) => Some(plan.run(&self.clients.ssm).await),
+                None => None,
+            }
+        };
+        let (db, early) = tokio::join!(lookup, early);
+        self.provision(db?, user, &location, early).await
+    }
+
+    /// The event's location, with the function's own region where the event names none.
+    pub fn location(&self, location: &Location) -> Location {
+        Location {
+            account: location.account.clone(),
+            region: location
+                .region
+                .clone()
+                .or_else(|| self.config.region.clone()),
+        }
+    }
+
+    /// What can be read before Describe: the exact parameter, or the parameters under its
+    /// parent path when only the master username (a trailing `/{username}`) is unknown.
+    fn early_plan(&self, user: Option<&UserSpec>, facts: &Facts) -> Option<Plan> {
+        if let Some(name) = self.parameter_name(user, facts) {
+            return Some(Plan::Exact(name));
+        }
+        let path = self
+            .config
+            .password_parameter
+            .parent_of_last(Field::Username)?
+            .render(facts)?;
+        (path.starts_with('/') && path.len() > 1).then_some(Plan::Listed(path))
+    }
+
+    /// The password parameter's name: the user event's own, or the template's (`None` while a
+    /// fact it needs is unknown).
+    fn parameter_name(&self, user: Option<&UserSpec>, facts: &Facts) -> Option<String> {
+        match user.and_then(|u| u.password_parameter.clone()) {
+            Some(fixed) => Some(fixed),
+            None => self.config.password_parameter.render(facts),
+        }
+    }
+
+    /// Everything after Describe: assess, names, password (unless `early` already read it),
+    /// shape, store, after-effects.
+    pub async fn provision(
+        &self,
+        mut db: Database,
+        user: Option<&UserSpec>,
+        location: &Location,
+        early: Option<Early>,
+    ) -> Result<Outcome> {
+        let (rule, host, username) = match assess(&db, user)? {
+            Assessment::Skip(reason) => {
+                return Ok(Outcome::about(Kind::Skipped, &db).with_reason(reason))
+            }
+            Assessment::Provision {
+                rule,
+                host,
+                username,
+            } => (rule, host, username),
+        };
+        let names = self.names(&db, rule, user, &username, location)?;
+        let password = match self.password(&db, &names, early).await {
+            Ok(p) => p,
+            Err(e) => return self.password_missing(&db, &names, e).await,
+        };
+        if let Some(dbname) = user.and_then(|u| u.dbname.clone()) {
+            db.dbname = Some(dbname);
+        }
+        let masterarn = user.and_then(|u| u.master_secret_arn.as_deref());
+        let value = secret::shape(&db, rule, &host, &username, &password, masterarn)?;
+        let stored = self.store(&names, &value).await?;
+        self.after_effects(&db, &names, stored).await
+    }
+
+    /// The secret name, parameter name and description, rendered and validated.
+    fn names(
+        &self,
+        db: &Database,
+        rule: &EngineRule,
+        user: Option<&UserSpec>,
+        username: &str,
+        location: &Location,
+    ) -> Result<Names> {
+        let facts = Facts::of(
+            db.service,
+            &db.identifier,
+            Some(username),
+            Some(rule.secret_engine),
+            location,
+        );
+        let missing = |variable: &str| {
+            Error::InvalidEvent(format!(
+                "{variable} needs {{region}} or {{account}}, which the event for {db} does not carry"
+            ))
+        };
+        let secret = match user.and_then(|u| u.secret_name.clone()) {
+            Some(name) => name,
+            None => self
+                .config
+                .secret_name
+                .render(&facts)
+                .ok_or_else(|| missing("SECRET_NAME_TEMPLATE"))?,
+        };
+        let secret = SecretName::parse(&secret)?;
+        let parameter = self
+            .parameter_name(user, &facts)
+            .ok_or_else(|| missing("PASSWORD_PARAMETER_TEMPLATE"))?;
+        let parameter = ParameterName::parse(&parameter)?;
+        let description = self
+            .config
+            .description
+            .render(&facts)
+            .ok_or_else(|| missing("SECRET_DESCRIPTION_TEMPLATE"))?;
+        Ok(Names {
+            secret,
+            parameter,
+            description,
+        })
+    }
+
+    /// The initial password: from the early read when it covers this name, else GetParameter.
+    /// A tag value equal to the password is refused (tags are not encrypted).
+    async fn password(
+        &self,
+        db: &Database,
+        names: &Names,
+        early: Option<Early>,
+    ) -> Result<SecretString> {
+        let ssm = &self.clients.ssm;
+        let password = match early {
+            Some(early) => early.take(ssm, names.parameter.as_str()).await?,
+            None => password::read(ssm, names.parameter.as_str()).await?,
+        };
+        if let Some((key, _)) = self
+            .config
+            .options
+            .tags
+            .iter()
+            .find(|(_, v)| v == password.expose_secret())
+        {
+            return Err(Error::config(
+                "SECRET_TAGS",
+                format!(
+                    "the value of tag {key:?} equals the password of {db}; tags are not encrypted"
+                ),
+            ));
+        }
+        Ok(password)
+    }
+
+    /// With `DELETE_PASSWORD_PARAMETER`, a replay finds the parameter gone once the secret was
+    /// stored: that is success, not a missing password.
+    async fn password_missing(&self, db: &Database, names: &Names, err: Error) -> Result<Outcome> {
+        if matches!(err, Error::PasswordParameterNotFound { .. })
+            && self.config.options.delete_password_parameter
+        {
+            if let Some(state) =
+                store::describe(&self.clients.secrets, names.secret.as_str()).await?
+            {
+                if state.is_managed() && !state.scheduled_for_deletion {
+                    return Ok(Outcome::about(Kind::Unchanged, db)
+                        .with_secret(names.secret.as_str(), Some(state.arn))
+                        .with_reason(
+                            "the secret already exists and its initial-password parameter was deleted",
+                        ));
+                }
+            }
+        }
+        Err(err)
+    }
+}

@@ -1,0 +1,26 @@
+//! The one integration-test binary: every suite is a module, sharing one moto server (the
+//! local AWS), the fixtures, event builders and mocks in [`support`].
+//!
+//! | module | what it proves |
+//! |---|---|
+//! | `rds` | RDS/Aurora through the handler and each adapter, against moto |
+//! | `triggers` | DocumentDB, Redshift, CloudTrail, restores and user events, against moto |
+//! | `options` | secret options, replication, concurrency, `update`, parameter deletion, the sweep |
+//! | `mocked` | what moto cannot do, with aws-smithy-mocks |
+//! | `faults` | throttling, 5xx, a hung endpoint, moto gone, concurrency across databases |
+//! | `hostile` | the hostile-input table through the built binary |
+//! | `e2e` | the built binary through the Lambda Runtime API |
+//! | `samples` | every file in `events/` is recognised as named |
+//! | `house` | the layout rules: no module cycles, no long files, no broken doc links |
+
+mod support;
+
+mod e2e;
+mod faults;
+mod hostile;
+mod house;
+mod mocked;
+mod options;
+mod rds;
+mod samples;
+mod triggers;
