@@ -49,9 +49,7 @@ async fn seed(clients: &Clients, request: &Request) -> bool {
     let (user, parameter) = match &request.user {
         Some(u) => (
             u.username.as_str(),
-            u.password_parameter
-                .clone()
-                .unwrap_or_else(|| format!("/db-secrets/{service}/{id}/{}", u.username)),
+            format!("/db-secrets/{service}/{id}/{}", u.username),
         ),
         None => (master, format!("/db-secrets/{service}/{id}/{master}")),
     };

@@ -16,9 +16,19 @@ pub enum Assessment {
     },
 }
 
+/// Whether a job is for the master user: no user, or a user event naming the master username
+/// (which then takes the admin path, with all its guards).
+pub fn is_admin(db: &Database, user: Option<&UserSpec>) -> bool {
+    match user {
+        None => true,
+        Some(u) => db.master_username.as_deref() == Some(u.username.as_str()),
+    }
+}
+
 /// Decides, from Describe alone, whether the database gets a secret (pure logic). `user` is
 /// set for an application user's secret: then the master user's managed password and cluster
-/// membership do not matter, only that the database can be reached.
+/// membership do not matter, only that the database can be reached. A user event naming the
+/// master user is judged as the admin's secret.
 pub fn assess(db: &Database, user: Option<&UserSpec>) -> Result<Assessment> {
     let what = db.to_string();
     if db.is_gone() {
@@ -30,7 +40,7 @@ pub fn assess(db: &Database, user: Option<&UserSpec>) -> Result<Assessment> {
             db.engine
         )));
     };
-    if user.is_none() {
+    if is_admin(db, user) {
         if let Some(cluster) = &db.cluster {
             return Ok(Assessment::Skip(format!(
                 "{what} is a member of DB cluster {cluster}; the cluster's secret covers it"
@@ -139,6 +149,21 @@ mod tests {
         };
         match assess(&d, Some(&user)).unwrap() {
             Assessment::Provision { username, .. } => assert_eq!(username, "app_user"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_user_event_for_the_master_user_takes_the_admin_path() {
+        let mut d = db();
+        d.managed_secret_arn = Some("arn:aws:secretsmanager:us-east-1:1:secret:rds!db-1".into());
+        let master = UserSpec {
+            username: "admin".into(),
+            ..Default::default()
+        };
+        assert!(is_admin(&d, Some(&master)));
+        match assess(&d, Some(&master)).unwrap() {
+            Assessment::Skip(r) => assert!(r.contains("managed by AWS"), "{r}"),
             other => panic!("{other:?}"),
         }
     }

@@ -1,7 +1,10 @@
-//! The function's error classes. Each maps to a stable Lambda `errorType`; messages name the
-//! resource involved and never carry a password.
+//! The function's error classes. Each maps to a stable Lambda `errorType`. Messages are made of
+//! our own words, resource names, the AWS error code and AWS's error message: never a raw
+//! response body, a request body or a parameter value.
 
-use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::waiters::error::WaiterError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use lambda_runtime::Diagnostic;
 
 use crate::model::Resource;
@@ -12,9 +15,13 @@ use crate::model::Resource;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The event looks like one of ours but is malformed (a required field missing or of the
-    /// wrong type). Retrying will not help.
+    /// wrong type, an unknown field). Retrying will not help.
     #[error("invalid event: {0}")]
     InvalidEvent(String),
+
+    /// The event comes from a sender, account or region the function does not act for.
+    #[error("untrusted event: {0}")]
+    UntrustedEvent(String),
 
     #[error("{resource} {identifier:?} was not found")]
     DatabaseNotFound {
@@ -45,6 +52,15 @@ pub enum Error {
     #[error("invalid secret name {name:?}: {reason}")]
     InvalidSecretName { name: String, reason: String },
 
+    /// A secret exists at the rendered name but is not this function's secret for the same
+    /// database and user (or is a replica of another region's secret). Nothing was written.
+    #[error("secret {name:?} is not this function's secret for {expected}: {reason}; nothing was written")]
+    SecretConflict {
+        name: String,
+        expected: String,
+        reason: String,
+    },
+
     /// A secret of that name is scheduled for deletion. It is not restored silently: an
     /// operator decides (RestoreSecret, or wait for the deletion).
     #[error("secret {name:?} is scheduled for deletion; restore it or wait until it is deleted")]
@@ -68,12 +84,14 @@ impl Error {
     pub fn error_type(&self) -> &'static str {
         match self {
             Error::InvalidEvent(_) => "InvalidEvent",
+            Error::UntrustedEvent(_) => "UntrustedEvent",
             Error::DatabaseNotFound { .. } => "DatabaseNotFound",
             Error::DatabaseNotReady { .. } => "DatabaseNotReady",
             Error::PasswordParameterNotFound { .. } => "PasswordParameterNotFound",
             Error::PasswordParameterNotSecure { .. } => "PasswordParameterNotSecure",
             Error::PasswordParameterInvalid { .. } => "PasswordParameterInvalid",
             Error::InvalidSecretName { .. } => "InvalidSecretName",
+            Error::SecretConflict { .. } => "SecretConflict",
             Error::SecretScheduledForDeletion { .. } => "SecretScheduledForDeletion",
             Error::Configuration { .. } => "ConfigurationError",
             Error::AwsService { .. } => "AwsServiceError",
@@ -87,28 +105,85 @@ impl Error {
         }
     }
 
-    /// Wraps an SDK error about one resource (named in the message).
-    pub fn aws_on<E>(service: &'static str, operation: &'static str, resource: &str, err: E) -> Self
+    /// Wraps a failed SDK call about one resource (named in the message; empty for a listing).
+    pub fn aws_on<E, R>(
+        service: &'static str,
+        operation: &'static str,
+        resource: &str,
+        err: &SdkError<E, R>,
+    ) -> Self
     where
-        E: std::error::Error,
+        E: ProvideErrorMetadata,
     {
+        let what = describe_sdk_error(err);
         Error::AwsService {
             service,
             operation,
-            message: format!("{resource}: {}", DisplayErrorContext(&err)),
+            message: if resource.is_empty() {
+                what
+            } else {
+                format!("{resource}: {what}")
+            },
         }
     }
 
-    /// Wraps an SDK error that the caller did not classify more precisely.
-    pub fn aws<E>(service: &'static str, operation: &'static str, err: E) -> Self
+    /// Wraps a failed listing (no single resource).
+    pub fn aws<E, R>(service: &'static str, operation: &'static str, err: &SdkError<E, R>) -> Self
     where
-        E: std::error::Error,
+        E: ProvideErrorMetadata,
     {
+        Self::aws_on(service, operation, "", err)
+    }
+
+    /// Wraps a waiter that failed for another reason than its deadline or a failure state.
+    pub fn waiter<O, E>(service: &'static str, resource: &str, err: &WaiterError<O, E>) -> Self
+    where
+        E: ProvideErrorMetadata,
+    {
+        let what = match err {
+            WaiterError::OperationFailed(e) => describe_sdk_error(e.error()),
+            WaiterError::ConstructionFailure(_) => "the waiter could not be built".to_string(),
+            WaiterError::ExceededMaxWait(_) => "the wait exceeded its bound".to_string(),
+            WaiterError::FailureState(_) => "the resource reached a failure state".to_string(),
+            _ => "the waiter failed".to_string(),
+        };
         Error::AwsService {
             service,
-            operation,
-            message: DisplayErrorContext(&err).to_string(),
+            operation: "wait until available",
+            message: format!("{resource}: {what}"),
         }
+    }
+}
+
+/// Our words for a failed SDK call: for an AWS error its code and message, for anything else
+/// what happened (timeout, connection, unreadable response) without the response itself.
+pub fn describe_sdk_error<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata,
+{
+    match err {
+        SdkError::ServiceError(ctx) => {
+            let meta = ctx.err().meta();
+            match (meta.code(), meta.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                (Some(code), None) => code.to_string(),
+                (None, Some(message)) => format!("an AWS error without a code: {message}"),
+                (None, None) => "an AWS error without a code or message".to_string(),
+            }
+        }
+        SdkError::TimeoutError(_) => "the request timed out (timeout)".to_string(),
+        SdkError::DispatchFailure(d) if d.is_timeout() => {
+            "the connection timed out (timeout)".to_string()
+        }
+        SdkError::DispatchFailure(d) if d.is_io() => {
+            "the connection failed (the endpoint could not be reached)".to_string()
+        }
+        SdkError::DispatchFailure(_) => "the request could not be sent".to_string(),
+        SdkError::ResponseError(_) => {
+            "the response could not be read or parsed (its body is not shown)".to_string()
+        }
+        SdkError::ConstructionFailure(_) => "the request could not be built".to_string(),
+        _ => "the call failed".to_string(),
     }
 }
 
@@ -139,5 +214,13 @@ mod tests {
         let d: Diagnostic = Error::config("SECRET_NAME_TEMPLATE", "unknown placeholder {x}").into();
         assert_eq!(d.error_type, "ConfigurationError");
         assert!(d.error_message.contains("SECRET_NAME_TEMPLATE"));
+        let d: Diagnostic = Error::SecretConflict {
+            name: "db-secrets/rds/a/admin".into(),
+            expected: "rds/instance/a user admin".into(),
+            reason: "it carries no managed-by tag".into(),
+        }
+        .into();
+        assert_eq!(d.error_type, "SecretConflict");
+        assert!(d.error_message.contains("db-secrets/rds/a/admin"));
     }
 }

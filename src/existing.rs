@@ -9,7 +9,7 @@ use crate::config::{ExistingSecret, Replica, SecretOptions};
 use crate::error::{Error, Result};
 use crate::outcome::ReplicaStatus;
 use crate::secret::SecretFields;
-use crate::tags;
+use crate::tags::{self, Owner};
 
 /// What DescribeSecret says about an existing secret.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,11 +20,43 @@ pub struct SecretState {
     pub scheduled_for_deletion: bool,
     pub rotation_enabled: bool,
     pub replicas: Vec<ReplicaStatus>,
+    /// The region of the primary secret, when AWS reports one (a replica names another).
+    pub primary_region: Option<String>,
 }
 
 impl SecretState {
     pub fn is_managed(&self) -> bool {
-        tags::is_managed(self.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        tags::is_managed(&self.tags)
+    }
+
+    /// Whether the secret is the function's, for `owner`, and primary in `region`.
+    pub fn is_owned_by(&self, owner: &Owner, region: Option<&str>) -> bool {
+        ownership(self, owner, region).is_none()
+    }
+}
+
+/// Why `state` is not the function's secret for `owner` in `region` (`None` when it is).
+fn ownership(state: &SecretState, owner: &Owner, region: Option<&str>) -> Option<String> {
+    if let (Some(primary), Some(region)) = (state.primary_region.as_deref(), region) {
+        if primary != region {
+            return Some(format!(
+                "it is a replica of a secret whose primary region is {primary}; replicas are never changed"
+            ));
+        }
+    }
+    match tags::owner_of(&state.tags) {
+        None if !state.is_managed() => Some(format!(
+            "it has no {}={} tag",
+            tags::MANAGED_TAG_KEY,
+            tags::MANAGED_TAG_VALUE
+        )),
+        None => Some(format!(
+            "it lacks the {} and {} tags",
+            tags::DATABASE_TAG_KEY,
+            tags::USERNAME_TAG_KEY
+        )),
+        Some(found) if found != *owner => Some(format!("its tags name {found}")),
+        Some(_) => None,
     }
 }
 
@@ -42,26 +74,28 @@ pub struct Changes {
     pub put_policy: bool,
 }
 
-/// The verdict on an existing secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    /// Not ours: left as it is.
-    Foreign,
-    /// Ours: these changes, possibly none.
-    Ours(Changes),
-}
-
-/// Decides from DescribeSecret alone.
-pub fn decide(name: &str, state: &SecretState, options: &SecretOptions) -> Result<Decision> {
+/// Decides from DescribeSecret alone: the changes a secret of ours needs (possibly none), or
+/// `SecretConflict` when the secret is not the function's for `owner` in `region`.
+pub fn decide(
+    name: &str,
+    state: &SecretState,
+    owner: &Owner,
+    region: Option<&str>,
+    options: &SecretOptions,
+) -> Result<Changes> {
+    if let Some(reason) = ownership(state, owner, region) {
+        return Err(Error::SecretConflict {
+            name: name.to_string(),
+            expected: owner.to_string(),
+            reason,
+        });
+    }
     if state.scheduled_for_deletion {
         return Err(Error::SecretScheduledForDeletion {
             name: name.to_string(),
         });
     }
-    if !state.is_managed() {
-        return Ok(Decision::Foreign);
-    }
-    Ok(Decision::Ours(Changes {
+    Ok(Changes {
         missing_replicas: options
             .replicas
             .iter()
@@ -71,48 +105,22 @@ pub fn decide(name: &str, state: &SecretState, options: &SecretOptions) -> Resul
         refresh_connection: options.existing == ExistingSecret::Update,
         turn_on_rotation: options.rotation.is_some() && !state.rotation_enabled,
         put_policy: options.resource_policy.is_some(),
-    }))
+    })
 }
 
-/// The keys `EXISTING_SECRET=update` refreshes; everything else (username, password,
-/// masterarn, keys added by rotation functions or people) is kept.
-pub const CONNECTION_KEYS: &[&str] = &[
-    "engine",
-    "host",
-    "port",
-    "dbname",
-    "dbInstanceIdentifier",
-    "dbClusterIdentifier",
-    "namespaceName",
-    "ssl",
-];
+/// The keys `EXISTING_SECRET=update` refreshes; everything else (`username`, `engine`, the
+/// identifier keys, `password`, `masterarn`, keys added by rotation functions or people) is
+/// kept.
+pub const CONNECTION_KEYS: &[&str] = &["host", "port", "dbname"];
 
 /// The connection keys of a shaped secret.
 fn connection(fields: &SecretFields) -> Map<String, Value> {
     let mut m = Map::new();
-    let mut put = |k: &str, v: Option<Value>| {
-        if let Some(v) = v {
-            m.insert(k.to_string(), v);
-        }
-    };
-    put("engine", Some(fields.engine.into()));
-    put("host", Some(fields.host.clone().into()));
-    put("port", Some(fields.port.into()));
-    put("dbname", fields.dbname.clone().map(Value::from));
-    put(
-        "dbInstanceIdentifier",
-        fields.db_instance_identifier.clone().map(Value::from),
-    );
-    put(
-        "dbClusterIdentifier",
-        fields.db_cluster_identifier.clone().map(Value::from),
-    );
-    put(
-        "namespaceName",
-        fields.namespace_name.clone().map(Value::from),
-    );
-    put("ssl", fields.ssl.map(Value::from));
-    debug_assert!(m.keys().all(|k| CONNECTION_KEYS.contains(&k.as_str())));
+    m.insert("host".into(), fields.host.clone().into());
+    m.insert("port".into(), fields.port.into());
+    if let Some(dbname) = &fields.dbname {
+        m.insert("dbname".into(), dbname.clone().into());
+    }
     m
 }
 
@@ -156,7 +164,7 @@ pub fn refresh(
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::tags::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
+    use crate::model::{Kind, Service};
     use secrecy::SecretString;
     use serde_json::json;
 
@@ -170,29 +178,61 @@ mod tests {
             .options
     }
 
+    fn owner() -> Owner {
+        Owner::new(Service::Rds, Kind::Instance, "orders", "admin")
+    }
+
     fn ours() -> SecretState {
         SecretState {
             arn: "arn:s".into(),
-            tags: vec![(MANAGED_TAG_KEY.into(), MANAGED_TAG_VALUE.into())],
+            tags: owner().tags().to_vec(),
             ..Default::default()
         }
     }
 
+    fn conflict(state: &SecretState) -> String {
+        let e = decide("n", state, &owner(), Some("us-east-1"), &options(&[])).unwrap_err();
+        assert_eq!(e.error_type(), "SecretConflict", "{e}");
+        e.to_string()
+    }
+
     #[test]
-    fn foreign_scheduled_and_ours() {
+    fn only_our_secret_for_the_same_database_and_user_is_changed() {
         let o = options(&[]);
-        let foreign = SecretState::default();
-        assert_eq!(decide("n", &foreign, &o).unwrap(), Decision::Foreign);
+        assert_eq!(
+            decide("n", &ours(), &owner(), Some("us-east-1"), &o).unwrap(),
+            Changes::default()
+        );
+        assert!(conflict(&SecretState::default()).contains("no managed-by"));
+        let mut managed_only = ours();
+        managed_only.tags.truncate(1);
+        assert!(conflict(&managed_only).contains("lacks"));
+        let mut other_db = ours();
+        other_db.tags = Owner::new(Service::Rds, Kind::Cluster, "orders", "admin")
+            .tags()
+            .to_vec();
+        assert!(conflict(&other_db).contains("rds/cluster/orders"));
+        let mut other_user = ours();
+        other_user.tags = Owner::new(Service::Rds, Kind::Instance, "orders", "app")
+            .tags()
+            .to_vec();
+        assert!(conflict(&other_user).contains("user app"));
+        let mut replica = ours();
+        replica.primary_region = Some("eu-west-1".into());
+        assert!(conflict(&replica).contains("replica"));
         let mut scheduled = ours();
         scheduled.scheduled_for_deletion = true;
         assert_eq!(
-            decide("n", &scheduled, &o).unwrap_err().error_type(),
+            decide("n", &scheduled, &owner(), Some("us-east-1"), &o)
+                .unwrap_err()
+                .error_type(),
             "SecretScheduledForDeletion"
         );
-        assert_eq!(
-            decide("n", &ours(), &o).unwrap(),
-            Decision::Ours(Changes::default())
-        );
+        let foreign_scheduled = SecretState {
+            scheduled_for_deletion: true,
+            ..Default::default()
+        };
+        assert!(conflict(&foreign_scheduled).contains("managed-by"));
     }
 
     #[test]
@@ -214,9 +254,7 @@ mod tests {
             status: "InSync".into(),
             message: None,
         });
-        let Decision::Ours(c) = decide("n", &s, &o).unwrap() else {
-            panic!()
-        };
+        let c = decide("n", &s, &owner(), Some("us-east-1"), &o).unwrap();
         assert_eq!(
             c.missing_replicas
                 .iter()
@@ -242,10 +280,17 @@ mod tests {
             ssl: None,
             masterarn: None,
         };
-        let current = json!({"engine": "mysql", "host": "old-host", "port": 3306, "username": "admin",
-                             "password": "rotated", "note": "by hand", "dbInstanceIdentifier": "db"});
+        let current = json!({"engine": "mariadb", "host": "old-host", "port": 3306, "username": "admin",
+                             "password": "rotated", "note": "by hand", "dbInstanceIdentifier": "other",
+                             "masterarn": "arn:m"});
         let r = refresh("arn", "v1", current.as_object().unwrap().clone(), &fields).unwrap();
         assert_eq!(r.merged["host"], "new-host");
+        assert_eq!(
+            r.merged["engine"], "mariadb",
+            "only host, port and dbname change"
+        );
+        assert_eq!(r.merged["dbInstanceIdentifier"], "other");
+        assert_eq!(r.merged["masterarn"], "arn:m");
         assert_eq!(
             r.merged["password"], "rotated",
             "never the initial password"

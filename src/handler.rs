@@ -1,10 +1,10 @@
-//! The Lambda entry: one log line per invocation, and the dispatch of a recognised event to the
-//! pipeline ([`crate::provision`]) or the sweep ([`crate::sweep`]).
+//! The Lambda entry: one log line per invocation, the trust check, and the dispatch of a
+//! recognised event to the pipeline ([`crate::provision`]) or the sweep ([`crate::sweep`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use lambda_runtime::LambdaEvent;
+use lambda_runtime::{Context, LambdaEvent};
 use serde_json::Value;
 use tracing::{field, info, warn, Instrument};
 
@@ -15,6 +15,40 @@ use crate::event::{self, Recognised};
 use crate::outcome::Outcome;
 use crate::provision::Provisioner;
 use crate::sweep;
+use crate::trust::{self, Identity};
+
+/// What the runtime says about one invocation: the function's own account and region (from the
+/// invoked function ARN) and the time left.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub identity: Identity,
+    pub remaining: Option<Duration>,
+}
+
+impl Invocation {
+    pub fn from_context(context: &Context) -> Result<Invocation> {
+        Ok(Invocation {
+            identity: Identity::from_function_arn(&context.invoked_function_arn)?,
+            remaining: context.deadline().duration_since(SystemTime::now()).ok(),
+        })
+    }
+
+    /// An invocation of a function in `account` and `region` with no deadline (tests, tools).
+    pub fn new(account: &str, region: &str) -> Invocation {
+        Invocation {
+            identity: Identity {
+                account: account.into(),
+                region: region.into(),
+            },
+            remaining: None,
+        }
+    }
+
+    pub fn with_remaining(mut self, remaining: Duration) -> Invocation {
+        self.remaining = Some(remaining);
+        self
+    }
+}
 
 /// Shared by every invocation of an execution environment.
 #[derive(Debug, Clone)]
@@ -36,11 +70,6 @@ impl Handler {
     /// The Lambda entry point: runs [`Handler::handle`] and writes one log line about it.
     pub async fn invoke(&self, event: LambdaEvent<Value>) -> Result<Outcome> {
         let started = Instant::now();
-        let remaining = event
-            .context
-            .deadline()
-            .duration_since(SystemTime::now())
-            .ok();
         // An event id is a UUID; a hostile one is cut short rather than logged whole.
         let event_id: String = event
             .payload
@@ -58,9 +87,14 @@ impl Handler {
             database = field::Empty,
         );
         // Boxed: the flow's future (SDK calls, waiters) is too deep to nest in the runtime's.
-        let result = Box::pin(self.handle(&event.payload, remaining))
-            .instrument(span.clone())
-            .await;
+        let result = match Invocation::from_context(&event.context) {
+            Ok(invocation) => {
+                Box::pin(self.handle(&event.payload, &invocation))
+                    .instrument(span.clone())
+                    .await
+            }
+            Err(e) => Err(e),
+        };
         let _entered = span.enter();
         let duration_ms = started.elapsed().as_millis() as u64;
         match &result {
@@ -90,20 +124,25 @@ impl Handler {
         result
     }
 
-    /// Handles one event payload. `remaining` is the invocation's time left, which bounds the
-    /// wait for a database that is still being created and the reconcile sweep.
-    pub async fn handle(&self, payload: &Value, remaining: Option<Duration>) -> Result<Outcome> {
+    /// Handles one event payload: recognise, admit (source, account, region; before any AWS
+    /// call), dispatch. The invocation's time left bounds the wait for a database that is still
+    /// being created and the reconcile sweep.
+    pub async fn handle(&self, payload: &Value, invocation: &Invocation) -> Result<Outcome> {
         let span = tracing::Span::current();
+        let config = self.provisioner.config();
+        let remaining = invocation.remaining;
         match event::recognise(payload)? {
             Recognised::Ignored(reason) => Ok(Outcome::ignored(reason)),
             Recognised::Sweep(location) => {
                 span.record("trigger", "reconcile-sweep");
+                trust::admit_location(&location, &invocation.identity)?;
                 let location = self.provisioner.location(&location);
                 sweep::run(&self.provisioner, &location, remaining).await
             }
             Recognised::Provision(request) => {
                 span.record("trigger", request.trigger.as_str());
                 span.record("database", request.target.to_string());
+                trust::admit(&request, &invocation.identity, config)?;
                 self.provisioner.run(&request, remaining).await
             }
         }

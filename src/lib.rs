@@ -5,14 +5,14 @@
 //! 1. **Vocabulary** (pure): [`error`], [`model`] (targets, databases, locations), [`names`]
 //!    (AWS naming rules as newtypes), [`template`], [`tags`].
 //! 2. **Rules** (pure): [`engine`] (the engine table), [`config`], [`event`] (recognising
-//!    triggers), [`assess`] (does a database get a secret), [`secret`] (shaping),
-//!    [`existing`] (what to do with an existing secret), [`outcome`].
+//!    triggers), [`trust`] (who may ask), [`assess`] (does a database get a secret),
+//!    [`secret`] (shaping), [`existing`] (what to do with an existing secret), [`outcome`].
 //! 3. **Adapters** (AWS only): [`aws`] (clients), [`database`] (Describe), [`password`] (SSM),
 //!    [`store`] (Secrets Manager).
 //! 4. **Pipeline**: [`provision`] runs one job: describe ∥ password → assess → names → shape →
 //!    store → after-effects; [`sweep`] runs it for every database.
-//! 5. **Entry**: [`handler`] (the Lambda entry and dispatch by trigger), [`init`]; `main.rs`
-//!    wires them.
+//! 5. **Entry**: [`handler`] (the Lambda entry and dispatch by trigger), [`init`], [`logging`];
+//!    `main.rs` wires them.
 
 pub mod assess;
 pub mod aws;
@@ -24,6 +24,7 @@ pub mod event;
 pub mod existing;
 pub mod handler;
 pub mod init;
+pub mod logging;
 pub mod model;
 pub mod names;
 pub mod outcome;
@@ -34,5 +35,6 @@ pub mod store;
 pub mod sweep;
 pub mod tags;
 pub mod template;
+pub mod trust;
 
 pub use error::{Error, Result};

@@ -1,11 +1,11 @@
 //! Wiring only: logging, configuration, SDK clients (built once), the Lambda runtime loop.
 
-use db_secret_provisioner::{aws, config::Config, handler::Handler, init};
+use db_secret_provisioner::{aws, config::Config, handler::Handler, init, logging};
 use lambda_runtime::{service_fn, Error};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    logging::init();
 
     let config = match Config::from_env() {
         Ok(config) => config,

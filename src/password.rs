@@ -1,5 +1,6 @@
 //! Reading the initial password from an SSM SecureString parameter.
 
+use aws_sdk_ssm::operation::delete_parameter::DeleteParameterError;
 use aws_sdk_ssm::operation::get_parameter::GetParameterError;
 use aws_sdk_ssm::types::{Parameter, ParameterType};
 use secrecy::SecretString;
@@ -15,12 +16,14 @@ pub async fn read(ssm: &aws_sdk_ssm::Client, name: &str) -> Result<SecretString>
         .with_decryption(true)
         .send()
         .await
-        .map_err(|e| match e.into_service_error() {
-            GetParameterError::ParameterNotFound(_)
-            | GetParameterError::ParameterVersionNotFound(_) => Error::PasswordParameterNotFound {
+        .map_err(|e| match e.as_service_error() {
+            Some(
+                GetParameterError::ParameterNotFound(_)
+                | GetParameterError::ParameterVersionNotFound(_),
+            ) => Error::PasswordParameterNotFound {
                 name: name.to_string(),
             },
-            other => Error::aws_on("SSM", "GetParameter", name, other),
+            _ => Error::aws_on("SSM", "GetParameter", name, &e),
         })?;
     let parameter = out
         .parameter
@@ -108,7 +111,7 @@ async fn read_listed(
         .max_results(10)
         .send()
         .await
-        .map_err(|e| Error::aws_on("SSM", "GetParametersByPath", path, e.into_service_error()))?;
+        .map_err(|e| Error::aws_on("SSM", "GetParametersByPath", path, &e))?;
     Ok(out
         .parameters
         .unwrap_or_default()
@@ -126,11 +129,9 @@ async fn read_listed(
 pub async fn delete(ssm: &aws_sdk_ssm::Client, name: &str) -> Result<()> {
     match ssm.delete_parameter().name(name).send().await {
         Ok(_) => Ok(()),
-        Err(e) => match e.into_service_error() {
-            aws_sdk_ssm::operation::delete_parameter::DeleteParameterError::ParameterNotFound(
-                _,
-            ) => Ok(()),
-            other => Err(Error::aws_on("SSM", "DeleteParameter", name, other)),
+        Err(e) => match e.as_service_error() {
+            Some(DeleteParameterError::ParameterNotFound(_)) => Ok(()),
+            _ => Err(Error::aws_on("SSM", "DeleteParameter", name, &e)),
         },
     }
 }

@@ -32,14 +32,16 @@ pub enum Created {
     Exists,
 }
 
-/// Creates the secret. The SDK fills `ClientRequestToken` itself and reuses it across its own
-/// retries, so a retried call cannot create a second version.
+/// Creates the secret with `tags` (the operator's and the ownership tags). The SDK fills
+/// `ClientRequestToken` itself and reuses it across its own retries, so a retried call cannot
+/// create a second version.
 pub async fn create(
     secrets: &Client,
     options: &SecretOptions,
     name: &SecretName,
     description: &str,
     value: &SecretValue,
+    tags: &[(String, String)],
 ) -> Result<Created> {
     let result = secrets
         .create_secret()
@@ -48,9 +50,7 @@ pub async fn create(
         .secret_string(value.json().expose_secret())
         .set_kms_key_id(options.kms_key_id.clone())
         .set_tags(Some(
-            options
-                .tags
-                .iter()
+            tags.iter()
                 .map(|(k, v)| Tag::builder().key(k).value(v).build())
                 .collect(),
         ))
@@ -64,9 +64,9 @@ pub async fn create(
             name: out.name.clone().unwrap_or_else(|| name.to_string()),
             replicas: replica_statuses(out.replication_status()),
         }),
-        Err(e) => match e.into_service_error() {
-            CreateSecretError::ResourceExistsException(_) => Ok(Created::Exists),
-            CreateSecretError::InvalidRequestException(e)
+        Err(e) => match e.as_service_error() {
+            Some(CreateSecretError::ResourceExistsException(_)) => Ok(Created::Exists),
+            Some(CreateSecretError::InvalidRequestException(e))
                 if e.message()
                     .is_some_and(|m| m.contains("scheduled for deletion")) =>
             {
@@ -74,11 +74,11 @@ pub async fn create(
                     name: name.to_string(),
                 })
             }
-            other => Err(Error::aws_on(
+            _ => Err(Error::aws_on(
                 "Secrets Manager",
                 "CreateSecret",
                 name.as_str(),
-                other,
+                &e,
             )),
         },
     }
@@ -102,15 +102,11 @@ pub async fn describe(secrets: &Client, name: &str) -> Result<Option<SecretState
             scheduled_for_deletion: d.deleted_date().is_some(),
             rotation_enabled: d.rotation_enabled() == Some(true),
             replicas: replica_statuses(d.replication_status()),
+            primary_region: d.primary_region().map(str::to_string),
         })),
-        Err(e) => match e.into_service_error() {
-            DescribeSecretError::ResourceNotFoundException(_) => Ok(None),
-            other => Err(Error::aws_on(
-                "Secrets Manager",
-                "DescribeSecret",
-                name,
-                other,
-            )),
+        Err(e) => match e.as_service_error() {
+            Some(DescribeSecretError::ResourceNotFoundException(_)) => Ok(None),
+            _ => Err(Error::aws_on("Secrets Manager", "DescribeSecret", name, &e)),
         },
     }
 }
@@ -129,13 +125,7 @@ pub async fn replicate(
         .force_overwrite_replica_secret(force_overwrite)
         .send()
         .await
-        .map_err(|e| {
-            Error::aws(
-                "Secrets Manager",
-                "ReplicateSecretToRegions",
-                e.into_service_error(),
-            )
-        })?;
+        .map_err(|e| Error::aws("Secrets Manager", "ReplicateSecretToRegions", &e))?;
     Ok(replica_statuses(out.replication_status()))
 }
 
@@ -146,14 +136,7 @@ pub async fn current_value(secrets: &Client, arn: &str) -> Result<(String, Map<S
         .secret_id(arn)
         .send()
         .await
-        .map_err(|e| {
-            Error::aws_on(
-                "Secrets Manager",
-                "GetSecretValue",
-                arn,
-                e.into_service_error(),
-            )
-        })?;
+        .map_err(|e| Error::aws_on("Secrets Manager", "GetSecretValue", arn, &e))?;
     let value = current
         .secret_string()
         .and_then(|s| serde_json::from_str(s).ok())
@@ -176,14 +159,7 @@ pub async fn put_value(
         .send()
         .await
         .map(drop)
-        .map_err(|e| {
-            Error::aws_on(
-                "Secrets Manager",
-                "PutSecretValue",
-                arn,
-                e.into_service_error(),
-            )
-        })
+        .map_err(|e| Error::aws_on("Secrets Manager", "PutSecretValue", arn, &e))
 }
 
 /// Resource policy and rotation, after CreateSecret: independent, so concurrent.
@@ -207,13 +183,7 @@ pub async fn put_policy(secrets: &Client, options: &SecretOptions, arn: &str) ->
         .send()
         .await
         .map(drop)
-        .map_err(|e| {
-            Error::aws(
-                "Secrets Manager",
-                "PutResourcePolicy",
-                e.into_service_error(),
-            )
-        })
+        .map_err(|e| Error::aws("Secrets Manager", "PutResourcePolicy", &e))
 }
 
 pub async fn start_rotation(secrets: &Client, options: &SecretOptions, arn: &str) -> Result<()> {
@@ -234,14 +204,7 @@ pub async fn start_rotation(secrets: &Client, options: &SecretOptions, arn: &str
         .send()
         .await
         .map(drop)
-        .map_err(|e| {
-            Error::aws_on(
-                "Secrets Manager",
-                "RotateSecret",
-                arn,
-                e.into_service_error(),
-            )
-        })
+        .map_err(|e| Error::aws_on("Secrets Manager", "RotateSecret", arn, &e))
 }
 
 fn replica_regions(replicas: &[Replica]) -> Option<Vec<ReplicaRegionType>> {

@@ -1,25 +1,105 @@
 //! The tags the function puts on its secrets, and what an existing secret's tags say about it
-//! (pure).
+//! (pure). A secret is the function's to change only if it carries all three ownership tags and
+//! they name the same database and user.
+
+use std::fmt;
+
+use crate::model::{Kind, Service};
 
 /// The tag every secret this function creates carries. Nothing is ever changed on a secret
-/// without it.
+/// without it (IAM conditions on it too).
 pub const MANAGED_TAG_KEY: &str = "managed-by";
 pub const MANAGED_TAG_VALUE: &str = "db-secret-provisioner";
+/// Tag keys with this prefix are the function's own: `SECRET_TAGS` may not use them.
+pub const RESERVED_PREFIX: &str = "db-secret-provisioner:";
+/// `{service}/{kind}/{identifier}` of the database the secret is for.
+pub const DATABASE_TAG_KEY: &str = "db-secret-provisioner:database";
+/// The database user the secret is for.
+pub const USERNAME_TAG_KEY: &str = "db-secret-provisioner:username";
+/// AWS allows 50 tags per secret; the function keeps 5 for its own.
+pub const MAX_USER_TAGS: usize = 45;
+
+/// The database and user a secret belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Owner {
+    /// `{service}/{kind}/{identifier}`, e.g. `rds/instance/orders-db`.
+    pub database: String,
+    pub username: String,
+}
+
+impl Owner {
+    pub fn new(service: Service, kind: Kind, identifier: &str, username: &str) -> Owner {
+        Owner {
+            database: format!("{service}/{kind}/{identifier}"),
+            username: username.to_string(),
+        }
+    }
+
+    /// The ownership tags, the managed-by tag first.
+    pub fn tags(&self) -> [(String, String); 3] {
+        [
+            (MANAGED_TAG_KEY.into(), MANAGED_TAG_VALUE.into()),
+            (DATABASE_TAG_KEY.into(), self.database.clone()),
+            (USERNAME_TAG_KEY.into(), self.username.clone()),
+        ]
+    }
+}
+
+impl fmt::Display for Owner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} user {}", self.database, self.username)
+    }
+}
+
+fn value<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
 
 /// Whether `tags` carry the managed-by tag.
-pub fn is_managed<'a>(mut tags: impl Iterator<Item = (&'a str, &'a str)>) -> bool {
-    tags.any(|(k, v)| k == MANAGED_TAG_KEY && v == MANAGED_TAG_VALUE)
+pub fn is_managed(tags: &[(String, String)]) -> bool {
+    value(tags, MANAGED_TAG_KEY) == Some(MANAGED_TAG_VALUE)
+}
+
+/// The owner `tags` name, if they carry all three ownership tags.
+pub fn owner_of(tags: &[(String, String)]) -> Option<Owner> {
+    is_managed(tags).then_some(())?;
+    Some(Owner {
+        database: value(tags, DATABASE_TAG_KEY)?.to_string(),
+        username: value(tags, USERNAME_TAG_KEY)?.to_string(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn tags(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
     #[test]
-    fn managed_by_is_recognised() {
-        assert!(is_managed(
-            [("team", "x"), (MANAGED_TAG_KEY, MANAGED_TAG_VALUE)].into_iter()
-        ));
-        assert!(!is_managed([(MANAGED_TAG_KEY, "someone-else")].into_iter()));
+    fn ownership_needs_all_three_tags() {
+        let owner = Owner::new(Service::Rds, Kind::Instance, "orders-db", "admin");
+        assert_eq!(owner.database, "rds/instance/orders-db");
+        let mut all: Vec<(String, String)> = owner.tags().to_vec();
+        all.push(("team".into(), "data".into()));
+        assert_eq!(owner_of(&all), Some(owner.clone()));
+        assert!(is_managed(&all));
+        assert_eq!(owner_of(&all[..2]), None, "no username tag");
+        assert_eq!(
+            owner_of(&tags(&[
+                (MANAGED_TAG_KEY, "someone-else"),
+                (DATABASE_TAG_KEY, "rds/instance/orders-db"),
+                (USERNAME_TAG_KEY, "admin")
+            ])),
+            None
+        );
+        assert_eq!(
+            Owner::new(Service::RedshiftServerless, Kind::Workgroup, "bi", "u").to_string(),
+            "redshift-serverless/workgroup/bi user u"
+        );
     }
 }

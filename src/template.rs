@@ -157,6 +157,39 @@ impl Template {
         self.parts.contains(&Part::Value(field))
     }
 
+    /// The fixed text before the first placeholder (empty if the template starts with one).
+    pub fn literal_prefix(&self) -> &str {
+        match self.parts.first() {
+            Some(Part::Text(t)) => t,
+            _ => "",
+        }
+    }
+
+    /// Whether `field` is used, and every use is a whole `/`-separated segment: `/{field}/` or
+    /// `/{field}` at the end. A value then stands alone between slashes, so two different
+    /// (identifier, username) pairs can never render the same name.
+    pub fn is_whole_segment(&self, field: Field) -> bool {
+        let mut used = false;
+        for (i, part) in self.parts.iter().enumerate() {
+            if *part != Part::Value(field) {
+                continue;
+            }
+            used = true;
+            let before = i.checked_sub(1).and_then(|j| self.parts.get(j));
+            let after = self.parts.get(i + 1);
+            let opens = matches!(before, Some(Part::Text(t)) if t.ends_with('/'));
+            let closes = match after {
+                None => true,
+                Some(Part::Text(t)) => t.starts_with('/'),
+                Some(Part::Value(_)) => false,
+            };
+            if !(opens && closes) {
+                return false;
+            }
+        }
+        used
+    }
+
     /// For a template ending in `/{field}`, the template of its parent path (no trailing `/`):
     /// `/db-secrets/{service}/{identifier}/{username}` → `/db-secrets/{service}/{identifier}`.
     pub fn parent_of_last(&self, field: Field) -> Option<Template> {
@@ -274,6 +307,24 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn literal_prefix_and_whole_segments() {
+        let t = Template::parse("db-secrets/{service}/{identifier}/{username}").unwrap();
+        assert_eq!(t.literal_prefix(), "db-secrets/");
+        assert!(t.is_whole_segment(Field::Identifier) && t.is_whole_segment(Field::Username));
+        let t = Template::parse("/p/{identifier}-{username}/x").unwrap();
+        assert!(!t.is_whole_segment(Field::Identifier));
+        assert!(!t.is_whole_segment(Field::Username));
+        let t = Template::parse("/p/{identifier}/{username}x").unwrap();
+        assert!(t.is_whole_segment(Field::Identifier) && !t.is_whole_segment(Field::Username));
+        let t = Template::parse("{identifier}/{username}").unwrap();
+        assert_eq!(t.literal_prefix(), "");
+        assert!(!t.is_whole_segment(Field::Identifier), "nothing before it");
+        assert!(!Template::parse("/p/{identifier}")
+            .unwrap()
+            .is_whole_segment(Field::Username));
     }
 
     #[test]

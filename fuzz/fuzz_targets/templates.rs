@@ -7,8 +7,11 @@ use db_secret_provisioner::names::SecretName;
 use db_secret_provisioner::template::{Facts, Template};
 use libfuzzer_sys::fuzz_target;
 
-const VARIABLES: [&str; 8] = [
+const VARIABLES: [&str; 11] = [
     "SECRET_NAME_TEMPLATE",
+    "SECRET_NAME_PREFIX",
+    "PASSWORD_PARAMETER_PREFIX",
+    "USER_EVENT_SOURCE",
     "PASSWORD_PARAMETER_TEMPLATE",
     "SECRET_TAGS",
     "REPLICA_REGIONS",

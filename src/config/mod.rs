@@ -10,7 +10,7 @@ pub use options::{ExistingSecret, Replica, Rotation, SecretOptions};
 use crate::error::{Error, Result};
 use crate::model::{Location, Service};
 use crate::names::{is_parameter_name_char, is_secret_name_char};
-use crate::template::{Facts, Template};
+use crate::template::{Facts, Field, Template};
 
 pub const DEFAULT_SECRET_NAME_TEMPLATE: &str = "db-secrets/{service}/{identifier}/{username}";
 pub const DEFAULT_PASSWORD_PARAMETER_TEMPLATE: &str =
@@ -18,12 +18,21 @@ pub const DEFAULT_PASSWORD_PARAMETER_TEMPLATE: &str =
 pub const DEFAULT_SECRET_DESCRIPTION_TEMPLATE: &str =
     "Credentials of {username} for {service} database {identifier} ({engine}), stored by db-secret-provisioner";
 
+pub const DEFAULT_USER_EVENT_SOURCE: &str = "com.example.provisioning";
+
 /// The function's configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub secret_name: Template,
+    /// `SECRET_NAME_PREFIX`, or the template's literal prefix: every rendered secret name is
+    /// checked against it (IAM is scoped to it).
+    pub secret_prefix: String,
     pub password_parameter: Template,
+    /// `PASSWORD_PARAMETER_PREFIX`, or the template's literal prefix.
+    pub parameter_prefix: String,
     pub description: Template,
+    /// `USER_EVENT_SOURCE`: the sources "Database User Created" events are accepted from.
+    pub user_event_sources: Vec<String>,
     /// The function's own region (`AWS_REGION`), used for `{region}` when an event has none.
     pub region: Option<String>,
     /// How long a CloudTrail-triggered invocation waits for a `creating` database
@@ -76,10 +85,23 @@ impl Config {
             is_parameter_name_char,
             "A-Z a-z 0-9 / _ . -",
         )?;
+        let secret_prefix = check_name_template(
+            "SECRET_NAME_TEMPLATE",
+            &secret_name,
+            "SECRET_NAME_PREFIX",
+            var(&lookup, "SECRET_NAME_PREFIX"),
+        )?;
+        let parameter_prefix = check_name_template(
+            "PASSWORD_PARAMETER_TEMPLATE",
+            &password_parameter,
+            "PASSWORD_PARAMETER_PREFIX",
+            var(&lookup, "PASSWORD_PARAMETER_PREFIX"),
+        )?;
         let description = parse(
             "SECRET_DESCRIPTION_TEMPLATE",
             DEFAULT_SECRET_DESCRIPTION_TEMPLATE,
         )?;
+        let user_event_sources = user_event_sources(var(&lookup, "USER_EVENT_SOURCE"))?;
         if lookup("LOG_SENSITIVE_BODIES").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
             return Err(Error::config(
                 "LOG_SENSITIVE_BODIES",
@@ -105,13 +127,101 @@ impl Config {
         let options = options::secret_options(&lookup, region.as_deref())?;
         Ok(Config {
             secret_name,
+            secret_prefix,
             password_parameter,
+            parameter_prefix,
             description,
+            user_event_sources,
             options,
             wait_for_available: Duration::from_secs(wait_for_available),
             region,
         })
     }
+}
+
+/// A secret-name or parameter-name template must name the database and the user, each as a
+/// whole `/`-separated segment, and start with a literal prefix of at least 2 characters other
+/// than `/` (e.g. `db-secrets/`), to which IAM is scoped. A configured prefix must be a prefix
+/// of that literal text. Returns the prefix every rendered name is checked against.
+fn check_name_template(
+    variable: &str,
+    template: &Template,
+    prefix_variable: &str,
+    prefix: Option<String>,
+) -> Result<String> {
+    for (field, placeholder) in [
+        (Field::Identifier, "{identifier}"),
+        (Field::Username, "{username}"),
+    ] {
+        if !template.is_whole_segment(field) {
+            return Err(Error::config(
+                variable,
+                format!(
+                    "{template} must contain {placeholder} as a whole /-separated segment (e.g. .../{placeholder}/...), so that names derive from the database and user alone"
+                ),
+            ));
+        }
+    }
+    let literal = template.literal_prefix();
+    if !long_enough(literal) {
+        return Err(Error::config(
+            variable,
+            format!(
+                "{template} must start with a fixed prefix of at least 2 characters other than '/' (e.g. db-secrets/), to which IAM is scoped"
+            ),
+        ));
+    }
+    match prefix {
+        None => Ok(literal.to_string()),
+        Some(p) if !long_enough(&p) => Err(Error::config(
+            prefix_variable,
+            format!("{p:?} must have at least 2 characters other than '/'"),
+        )),
+        Some(p) if !literal.starts_with(&p) => Err(Error::config(
+            prefix_variable,
+            format!(
+                "{p:?} is not a prefix of {variable} {:?}; every name must start with it",
+                template.to_string()
+            ),
+        )),
+        Some(p) => Ok(p),
+    }
+}
+
+fn long_enough(prefix: &str) -> bool {
+    prefix.chars().filter(|c| *c != '/').count() >= 2
+}
+
+/// `USER_EVENT_SOURCE`: comma-separated event sources; `aws.` sources are AWS's own.
+fn user_event_sources(value: Option<String>) -> Result<Vec<String>> {
+    let text = value.unwrap_or_else(|| DEFAULT_USER_EVENT_SOURCE.to_string());
+    let sources: Vec<String> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    let bad = |why: String| Error::config("USER_EVENT_SOURCE", why);
+    if sources.is_empty() {
+        return Err(bad("names no source".into()));
+    }
+    for s in &sources {
+        if s.len() > 256
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c))
+        {
+            return Err(bad(format!(
+                "{s:?} is not an event source (1-256 of A-Z a-z 0-9 . _ / -)"
+            )));
+        }
+        if s.to_ascii_lowercase().starts_with("aws.") {
+            return Err(bad(format!(
+                "{s:?}: sources starting with aws. are AWS's own services"
+            )));
+        }
+    }
+    Ok(sources)
 }
 
 /// Rejects a template whose fixed text can never form a valid name. Each placeholder is
@@ -131,7 +241,10 @@ fn check_literal_chars(
     match rendered.chars().find(|c| !valid(*c)) {
         Some(c) => Err(Error::config(
             variable,
-            format!("{template:?} contains {c:?}; names may only use {allowed}"),
+            format!(
+                "{:?} contains {c:?}; names may only use {allowed}",
+                template.to_string()
+            ),
         )),
         None => Ok(()),
     }
@@ -142,7 +255,6 @@ mod tests {
     use super::options::is_schedule;
     use super::*;
     use crate::names::is_kms_key_ref;
-    use crate::tags::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config> {
@@ -169,6 +281,19 @@ mod tests {
         assert_eq!(c.wait_for_available, Duration::ZERO);
         let empty = config(&[("SECRET_NAME_TEMPLATE", "  ")]).unwrap();
         assert_eq!(empty.secret_name.to_string(), DEFAULT_SECRET_NAME_TEMPLATE);
+        assert_eq!(
+            (c.secret_prefix.as_str(), c.parameter_prefix.as_str()),
+            ("db-secrets/", "/db-secrets/")
+        );
+        assert_eq!(c.user_event_sources, ["com.example.provisioning"]);
+        let c = config(&[
+            ("SECRET_NAME_PREFIX", "db-"),
+            ("PASSWORD_PARAMETER_PREFIX", "/db-secrets/"),
+            ("USER_EVENT_SOURCE", "com.example.a, com.example.b"),
+        ])
+        .unwrap();
+        assert_eq!(c.secret_prefix, "db-");
+        assert_eq!(c.user_event_sources, ["com.example.a", "com.example.b"]);
     }
 
     #[test]
@@ -179,9 +304,51 @@ mod tests {
                 "db/{hostname}",
                 "unknown placeholder",
             ),
-            ("SECRET_NAME_TEMPLATE", "db secrets/{identifier}", "' '"),
+            (
+                "SECRET_NAME_TEMPLATE",
+                "db secrets/{identifier}/{username}",
+                "' '",
+            ),
             ("PASSWORD_PARAMETER_TEMPLATE", "/db/{identifier", "unclosed"),
-            ("PASSWORD_PARAMETER_TEMPLATE", "/db/{identifier}+x", "'+'"),
+            (
+                "PASSWORD_PARAMETER_TEMPLATE",
+                "/db/{identifier}/{username}+x",
+                "'+'",
+            ),
+            (
+                "PASSWORD_PARAMETER_TEMPLATE",
+                "/db/{identifier}/{username}x",
+                "{username} as a whole",
+            ),
+            (
+                "SECRET_NAME_TEMPLATE",
+                "db/{identifier}-{username}",
+                "{identifier} as a whole",
+            ),
+            (
+                "SECRET_NAME_TEMPLATE",
+                "db/{service}/{identifier}",
+                "{username} as a whole",
+            ),
+            (
+                "SECRET_NAME_TEMPLATE",
+                "x/{identifier}/{username}",
+                "at least 2 characters",
+            ),
+            (
+                "PASSWORD_PARAMETER_TEMPLATE",
+                "/{service}/{identifier}/{username}",
+                "at least 2 characters",
+            ),
+            ("SECRET_NAME_PREFIX", "other/", "not a prefix"),
+            ("SECRET_NAME_PREFIX", "/", "at least 2"),
+            (
+                "PASSWORD_PARAMETER_PREFIX",
+                "/db-secrets/rds/",
+                "not a prefix",
+            ),
+            ("USER_EVENT_SOURCE", "aws.rds", "AWS's own"),
+            ("USER_EVENT_SOURCE", "a b", "not an event source"),
             (
                 "SECRET_DESCRIPTION_TEMPLATE",
                 "for {who}",
@@ -197,6 +364,11 @@ mod tests {
             ("SECRET_TAGS", "a=1,a=2", "given twice"),
             ("SECRET_TAGS", "aws:x=1", "reserved"),
             ("SECRET_TAGS", "managed-by=me", "set by the function"),
+            (
+                "SECRET_TAGS",
+                "db-secret-provisioner:database=rds/instance/x",
+                "reserved",
+            ),
             ("SECRET_TAGS", "k=va|ue", "value of tag"),
             ("REPLICA_REGIONS", "us-west-2,mars-1", "not an AWS region"),
             ("REPLICA_REGIONS", "us-west-2,us-west-2", "twice"),
@@ -275,9 +447,11 @@ mod tests {
                 tag("team", "data"),
                 tag("cost-center", "42"),
                 tag("env", "prod"),
-                tag(MANAGED_TAG_KEY, MANAGED_TAG_VALUE)
             ]
         );
+        let many: Vec<String> = (0..46).map(|i| format!("k{i}=v")).collect();
+        let e = config(&[("SECRET_TAGS", &many.join(","))]).unwrap_err();
+        assert!(e.to_string().contains("at most 45"), "{e}");
         assert_eq!(
             o.replicas,
             vec![
@@ -297,7 +471,7 @@ mod tests {
         assert!(!o.force_overwrite_replica);
 
         let d = config(&[]).unwrap().options;
-        assert_eq!(d.tags, vec![tag(MANAGED_TAG_KEY, MANAGED_TAG_VALUE)]);
+        assert!(d.tags.is_empty());
         assert_eq!(d.existing, ExistingSecret::Keep);
         assert!(d.replicas.is_empty() && d.rotation.is_none() && d.kms_key_id.is_none());
         for key in [

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::names::{is_kms_key_ref, is_region};
-use crate::tags::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
+use crate::tags::{MANAGED_TAG_KEY, MAX_USER_TAGS, RESERVED_PREFIX};
 
 use super::var;
 
@@ -34,7 +34,7 @@ pub struct Rotation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretOptions {
     pub kms_key_id: Option<String>,
-    /// `SECRET_TAGS` plus the managed-by tag.
+    /// `SECRET_TAGS` (the function adds its ownership tags to each secret).
     pub tags: Vec<(String, String)>,
     pub replicas: Vec<Replica>,
     pub force_overwrite_replica: bool,
@@ -60,11 +60,10 @@ pub(super) fn secret_options(
         }
     }
 
-    let mut tags = match get("SECRET_TAGS") {
+    let tags = match get("SECRET_TAGS") {
         Some(text) => parse_tags(&text).map_err(|e| Error::config("SECRET_TAGS", e))?,
         None => Vec::new(),
     };
-    tags.push((MANAGED_TAG_KEY.into(), MANAGED_TAG_VALUE.into()));
 
     let mut replicas: Vec<Replica> = Vec::new();
     for item in get("REPLICA_REGIONS").iter().flat_map(|v| v.split(',')) {
@@ -219,16 +218,20 @@ fn parse_tags(text: &str) -> std::result::Result<Vec<(String, String)>, String> 
         if k.to_ascii_lowercase().starts_with("aws:") {
             return Err(format!("tag key {k:?}: the aws: prefix is reserved"));
         }
-        if k == MANAGED_TAG_KEY {
-            return Err(format!("tag key {k:?} is set by the function itself"));
+        if k == MANAGED_TAG_KEY || k.starts_with(RESERVED_PREFIX) {
+            return Err(format!(
+                "tag key {k:?} is set by the function itself ({MANAGED_TAG_KEY} and {RESERVED_PREFIX}* are reserved)"
+            ));
         }
         if tags.iter().any(|(existing, _)| existing == k) {
             return Err(format!("tag key {k:?} is given twice"));
         }
         tags.push((k.to_string(), v.to_string()));
     }
-    if tags.len() > 49 {
-        return Err("at most 49 tags (50 with the function's own)".into());
+    if tags.len() > MAX_USER_TAGS {
+        return Err(format!(
+            "at most {MAX_USER_TAGS} tags (AWS allows 50 per secret; the function keeps 5 for its own)"
+        ));
     }
     Ok(tags)
 }

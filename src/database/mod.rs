@@ -57,7 +57,7 @@ pub async fn describe_available(
 
 /// `None` for a waiter that ended in a failure state (the caller describes again); the
 /// classified error otherwise.
-fn waiter_failure<O: std::fmt::Debug, E: std::error::Error + Send + Sync + 'static>(
+fn waiter_failure<O, E: aws_smithy_types::error::metadata::ProvideErrorMetadata>(
     err: WaiterError<O, E>,
     db: &Database,
     max_wait: Duration,
@@ -73,12 +73,7 @@ fn waiter_failure<O: std::fmt::Debug, E: std::error::Error + Send + Sync + 'stat
                 max_wait.as_secs()
             ),
         }),
-        other => Some(Error::aws_on(
-            db.resource.label(),
-            "wait until available",
-            &db.identifier,
-            other,
-        )),
+        other => Some(Error::waiter(db.resource.label(), &db.identifier, &other)),
     }
 }
 

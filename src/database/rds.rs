@@ -25,9 +25,9 @@ pub(super) async fn describe_instance(clients: &Clients, id: &str) -> Result<Dat
         .db_instance_identifier(id)
         .send()
         .await
-        .map_err(|e| match e.into_service_error() {
-            DescribeDBInstancesError::DbInstanceNotFoundFault(_) => not_found(),
-            other => Error::aws_on("RDS", "DescribeDBInstances", id, other),
+        .map_err(|e| match e.as_service_error() {
+            Some(DescribeDBInstancesError::DbInstanceNotFoundFault(_)) => not_found(),
+            _ => Error::aws_on("RDS", "DescribeDBInstances", id, &e),
         })?;
     let i = out
         .db_instances()
@@ -49,9 +49,9 @@ pub(super) async fn describe_cluster(clients: &Clients, id: &str) -> Result<Data
         .db_cluster_identifier(id)
         .send()
         .await
-        .map_err(|e| match e.into_service_error() {
-            DescribeDBClustersError::DbClusterNotFoundFault(_) => not_found(),
-            other => Error::aws_on("RDS", "DescribeDBClusters", id, other),
+        .map_err(|e| match e.as_service_error() {
+            Some(DescribeDBClustersError::DbClusterNotFoundFault(_)) => not_found(),
+            _ => Error::aws_on("RDS", "DescribeDBClusters", id, &e),
         })?;
     let c = out
         .db_clusters()
@@ -100,8 +100,7 @@ pub(super) async fn list_instances(clients: &Clients) -> Result<Vec<Database>> {
     let mut out = Vec::new();
     let mut pages = clients.rds.describe_db_instances().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|e| Error::aws("RDS", "DescribeDBInstances", e.into_service_error()))?;
+        let page = page.map_err(|e| Error::aws("RDS", "DescribeDBInstances", &e))?;
         out.extend(page.db_instances().iter().map(|i| from_instance(i, "")));
     }
     Ok(out)
@@ -111,8 +110,7 @@ pub(super) async fn list_clusters(clients: &Clients) -> Result<Vec<Database>> {
     let mut out = Vec::new();
     let mut pages = clients.rds.describe_db_clusters().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|e| Error::aws("RDS", "DescribeDBClusters", e.into_service_error()))?;
+        let page = page.map_err(|e| Error::aws("RDS", "DescribeDBClusters", &e))?;
         out.extend(page.db_clusters().iter().map(|c| from_cluster(c, "")));
     }
     Ok(out)

@@ -23,9 +23,9 @@ pub(super) async fn describe_cluster(clients: &Clients, id: &str) -> Result<Data
         .cluster_identifier(id)
         .send()
         .await
-        .map_err(|e| match e.into_service_error() {
-            DescribeClustersError::ClusterNotFoundFault(_) => not_found(),
-            other => Error::aws_on("Redshift", "DescribeClusters", id, other),
+        .map_err(|e| match e.as_service_error() {
+            Some(DescribeClustersError::ClusterNotFoundFault(_)) => not_found(),
+            _ => Error::aws_on("Redshift", "DescribeClusters", id, &e),
         })?;
     let c = out
         .clusters()
@@ -57,8 +57,7 @@ pub(super) async fn list_clusters(clients: &Clients) -> Result<Vec<Database>> {
     let mut out = Vec::new();
     let mut pages = clients.redshift.describe_clusters().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|e| Error::aws("Redshift", "DescribeClusters", e.into_service_error()))?;
+        let page = page.map_err(|e| Error::aws("Redshift", "DescribeClusters", &e))?;
         out.extend(page.clusters().iter().map(|c| from_cluster(c, "")));
     }
     Ok(out)

@@ -21,9 +21,9 @@ pub(super) async fn describe_workgroup(clients: &Clients, name: &str) -> Result<
         .workgroup_name(name)
         .send()
         .await
-        .map_err(|e| match e.into_service_error() {
-            GetWorkgroupError::ResourceNotFoundException(_) => not_found(),
-            other => Error::aws_on("Redshift Serverless", "GetWorkgroup", name, other),
+        .map_err(|e| match e.as_service_error() {
+            Some(GetWorkgroupError::ResourceNotFoundException(_)) => not_found(),
+            _ => Error::aws_on("Redshift Serverless", "GetWorkgroup", name, &e),
         })?;
     let wg = out.workgroup().ok_or_else(not_found)?;
     let namespace_name = wg.namespace_name().unwrap_or_default().to_string();
@@ -33,17 +33,12 @@ pub(super) async fn describe_workgroup(clients: &Clients, name: &str) -> Result<
         .namespace_name(&namespace_name)
         .send()
         .await
-        .map_err(|e| match e.into_service_error() {
-            GetNamespaceError::ResourceNotFoundException(_) => Error::DatabaseNotFound {
+        .map_err(|e| match e.as_service_error() {
+            Some(GetNamespaceError::ResourceNotFoundException(_)) => Error::DatabaseNotFound {
                 resource: Resource::Namespace,
                 identifier: namespace_name.clone(),
             },
-            other => Error::aws_on(
-                "Redshift Serverless",
-                "GetNamespace",
-                &namespace_name,
-                other,
-            ),
+            _ => Error::aws_on("Redshift Serverless", "GetNamespace", &namespace_name, &e),
         })?;
     let ns = ns_out.namespace();
     Ok(Database {
@@ -76,13 +71,7 @@ pub(super) async fn describe_workgroup(clients: &Clients, name: &str) -> Result<
 pub(super) async fn workgroup_name_for_arn(clients: &Clients, arn: &str) -> Result<String> {
     let mut pages = clients.serverless.list_workgroups().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            Error::aws(
-                "Redshift Serverless",
-                "ListWorkgroups",
-                e.into_service_error(),
-            )
-        })?;
+        let page = page.map_err(|e| Error::aws("Redshift Serverless", "ListWorkgroups", &e))?;
         if let Some(name) = page
             .workgroups()
             .iter()

@@ -79,6 +79,7 @@ struct Record<'a> {
     event_source: &'a str,
     event_name: &'a str,
     aws_region: Option<&'a str>,
+    recipient_account: Option<&'a str>,
     error_code: Option<&'a Value>,
     params: Option<&'a Map<String, Value>>,
     response: Option<&'a Map<String, Value>>,
@@ -91,6 +92,7 @@ impl<'a> Record<'a> {
             event_source: text("eventSource").unwrap_or(""),
             event_name: text("eventName").unwrap_or(""),
             aws_region: text("awsRegion").filter(|r| !r.is_empty()),
+            recipient_account: text("recipientAccountId").filter(|a| !a.is_empty()),
             error_code: detail.get("errorCode").filter(|v| !v.is_null()),
             params: optional_object(detail, "requestParameters")?,
             response: optional_object(detail, "responseElements")?,
@@ -158,9 +160,8 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
         }
     };
     let mut request = Request::new(call.trigger, target, envelope);
-    if let Some(region) = record.aws_region {
-        request.location.region = Some(region.to_string());
-    }
+    request.claim("detail.awsRegion", None, record.aws_region)?;
+    request.claim("detail.recipientAccountId", record.recipient_account, None)?;
     request.wait = true;
     request.master_username_hint = record
         .params
@@ -179,7 +180,7 @@ mod tests {
 
     fn cloudtrail(source: &str, event_source: &str, name: &str, params: Value) -> Value {
         json!({"id": "e", "source": source, "detail-type": CLOUDTRAIL_DETAIL_TYPE, "account": "123456789012",
-           "region": "us-east-1", "resources": [], "detail": {
+           "region": "eu-central-1", "resources": [], "detail": {
             "eventSource": event_source, "eventName": name, "awsRegion": "eu-central-1",
             "requestParameters": params, "responseElements": null
         }})
@@ -241,6 +242,25 @@ mod tests {
             provision(&from_response).target,
             Target::Workgroup("wg-2".into())
         );
+    }
+
+    #[test]
+    fn a_call_recorded_in_another_region_or_account_is_untrusted() {
+        let mut e = cloudtrail(
+            "aws.rds",
+            "rds.amazonaws.com",
+            "CreateDBInstance",
+            json!({"dBInstanceIdentifier": "x"}),
+        );
+        e["detail"]["awsRegion"] = json!("ap-south-1");
+        let err = recognise(&e).unwrap_err();
+        assert_eq!(err.error_type(), "UntrustedEvent");
+        assert!(err.to_string().contains("awsRegion"), "{err}");
+        e["detail"]["awsRegion"] = json!("eu-central-1");
+        e["detail"]["recipientAccountId"] = json!("999999999999");
+        let err = recognise(&e).unwrap_err();
+        assert_eq!(err.error_type(), "UntrustedEvent");
+        assert!(err.to_string().contains("recipientAccountId"), "{err}");
     }
 
     #[test]

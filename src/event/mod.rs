@@ -20,7 +20,7 @@ pub use fields::json_kind;
 use fields::Envelope;
 pub use user::UserSpec;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{Location, Target};
 use crate::names::clip;
 
@@ -66,7 +66,10 @@ pub struct Request {
     pub target: Target,
     /// The EventBridge event id, for logs.
     pub event_id: Option<String>,
-    /// Account and region of the database, from its ARN or the envelope.
+    /// The event's `source`.
+    pub source: String,
+    /// Account and region of the database: the envelope's, which every ARN or field of the
+    /// event that names an account or region agrees with.
     pub location: Location,
     /// The resource may still be `creating` (CloudTrail create calls): wait until available.
     pub wait: bool,
@@ -82,11 +85,42 @@ impl Request {
             trigger,
             target,
             event_id: envelope.id.map(str::to_string),
+            source: envelope.source.to_string(),
             location: envelope.location(),
             wait: false,
             master_username_hint: None,
             user: None,
         }
+    }
+}
+
+impl Request {
+    /// Checks what `field` says of the database's account and region against the envelope's:
+    /// a value that differs is an `UntrustedEvent` (an event speaks for one account and
+    /// region). The envelope stays the authority: a field never fills in an account or region
+    /// the envelope lacks.
+    fn claim(&self, field: &str, account: Option<&str>, region: Option<&str>) -> Result<()> {
+        for (what, claimed, known) in [
+            ("account", account, &self.location.account),
+            ("region", region, &self.location.region),
+        ] {
+            match (claimed.filter(|c| !c.is_empty()), known) {
+                (Some(c), Some(k)) if c != k => {
+                    return Err(Error::UntrustedEvent(format!(
+                        "{field} names {what} {:?}, but the event comes from {what} {k:?}",
+                        clip(c)
+                    )))
+                }
+                (Some(c), None) => {
+                    return Err(Error::UntrustedEvent(format!(
+                        "{field} names {what} {:?}, but the event names none",
+                        clip(c)
+                    )))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 }
 

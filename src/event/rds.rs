@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::fields::{json_kind, string_field, Envelope};
 use super::{Recognised, Request, Trigger, TriggerRow};
 use crate::error::{Error, Result};
-use crate::model::{Location, Target};
+use crate::model::Target;
 use crate::names::{check_rds_identifier, clip, Arn};
 
 const INSTANCE_EVENT: &str = "RDS DB Instance Event";
@@ -92,7 +92,7 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
     let cluster = detail_type == CLUSTER_EVENT;
     let resource_type = if cluster { "cluster" } else { "db" };
 
-    let mut from_arn = Location::default();
+    let mut from_arn = (None, None);
     let identifier = match typed.source_arn {
         Some(text) => {
             let arn = Arn::parse(text)?;
@@ -102,8 +102,7 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
                     clip(arn.text)
                 )));
             }
-            from_arn.region = Some(arn.region.to_string()).filter(|r| !r.is_empty());
-            from_arn.account = Some(arn.account.to_string()).filter(|a| !a.is_empty());
+            from_arn = (Some(arn.account), Some(arn.region));
             arn.resource_id.to_string()
         }
         None => {
@@ -118,9 +117,8 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
     } else {
         Target::DbInstance(identifier)
     };
-    let mut request = Request::new(trigger, target, envelope);
-    request.location.region = from_arn.region.or(request.location.region);
-    request.location.account = from_arn.account.or(request.location.account);
+    let request = Request::new(trigger, target, envelope);
+    request.claim("detail.SourceArn", from_arn.0, from_arn.1)?;
     Ok(Recognised::Provision(request))
 }
 
@@ -153,15 +151,19 @@ mod tests {
 
     #[test]
     fn instance_created_takes_the_identifier_from_the_arn() {
-        let r = provision(&rds_event(
+        let mut e = rds_event(
             "RDS DB Instance Event",
             json!({"EventID": "RDS-EVENT-0005", "SourceArn": "arn:aws:rds:eu-west-1:111122223333:db:orders-db",
                    "SourceIdentifier": "rds:something-else"}),
-        ));
+        );
+        e["account"] = json!("111122223333");
+        e["region"] = json!("eu-west-1");
+        let r = provision(&e);
         assert_eq!(r.target, Target::DbInstance("orders-db".into()));
         assert_eq!(r.trigger, Trigger::RdsInstanceCreated);
         assert_eq!(r.location.region.as_deref(), Some("eu-west-1"));
         assert_eq!(r.location.account.as_deref(), Some("111122223333"));
+        assert_eq!(r.source, "aws.rds");
         assert_eq!(
             r.event_id.as_deref(),
             Some("68f6e973-1a0c-d37b-f2f2-94a7f62ffd4e")
@@ -207,11 +209,28 @@ mod tests {
 
     #[test]
     fn other_partitions_are_accepted() {
-        let r = provision(&rds_event(
+        let mut e = rds_event(
             "RDS DB Instance Event",
             json!({"EventID": "RDS-EVENT-0005", "SourceArn": "arn:aws-cn:rds:cn-north-1:123456789012:db:cn-db"}),
-        ));
-        assert_eq!(r.location.region.as_deref(), Some("cn-north-1"));
+        );
+        e["region"] = json!("cn-north-1");
+        assert_eq!(provision(&e).location.region.as_deref(), Some("cn-north-1"));
+    }
+
+    #[test]
+    fn a_source_arn_of_another_account_or_region_is_untrusted() {
+        for arn in [
+            "arn:aws:rds:us-east-1:999999999999:db:orders-db",
+            "arn:aws:rds:eu-west-1:123456789012:db:orders-db",
+        ] {
+            let e = recognise(&rds_event(
+                "RDS DB Instance Event",
+                json!({"EventID": "RDS-EVENT-0005", "SourceArn": arn}),
+            ))
+            .unwrap_err();
+            assert_eq!(e.error_type(), "UntrustedEvent", "{arn}");
+            assert!(e.to_string().contains("SourceArn"), "{e}");
+        }
     }
 
     #[test]

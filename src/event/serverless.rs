@@ -39,6 +39,7 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
         .iter()
         .find_map(|k| detail.get(*k).and_then(Value::as_str))
         .filter(|n| !n.is_empty());
+    let mut claimed = (None, None);
     let target = match by_name {
         Some(name) => {
             check_workgroup_name(name)?;
@@ -66,14 +67,13 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
                     clip(arn)
                 )));
             }
+            claimed = (Some(parsed.account), Some(parsed.region));
             Target::WorkgroupArn(arn.to_string())
         }
     };
-    Ok(Recognised::Provision(Request::new(
-        Trigger::ServerlessWorkgroupCreated,
-        target,
-        envelope,
-    )))
+    let request = Request::new(Trigger::ServerlessWorkgroupCreated, target, envelope);
+    request.claim("the workgroup ARN", claimed.0, claimed.1)?;
+    Ok(Recognised::Provision(request))
 }
 
 #[cfg(test)]

@@ -5,22 +5,19 @@ use super::fields::{optional_string, string_field, Envelope};
 use super::{Recognised, Request, Trigger, TriggerRow, USER_CREATED_DETAIL_TYPE};
 use crate::error::{Error, Result};
 use crate::model::Target;
-use crate::names::{
-    check_rds_identifier, check_workgroup_name, clip, is_parameter_name_char, Arn, SecretName,
-    Username,
-};
+use crate::names::{check_rds_identifier, check_workgroup_name, clip, Arn, Username};
 
-/// An application user announced by a "Database User Created" event.
+/// An application user announced by a "Database User Created" event. The secret's and the
+/// parameter's names derive from the database and this user through the operator's templates
+/// alone: the event names neither.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UserSpec {
     pub username: String,
-    /// Overrides `PASSWORD_PARAMETER_TEMPLATE`.
-    pub password_parameter: Option<String>,
-    /// Overrides Describe's database name.
+    /// Overrides Describe's database name: 1–64 of `A-Za-z0-9_$-`.
     pub dbname: Option<String>,
-    /// Overrides `SECRET_NAME_TEMPLATE`.
-    pub secret_name: Option<String>,
-    /// Stored as `masterarn`, for the alternating-users rotation strategy.
+    /// Stored as `masterarn`, for the alternating-users rotation strategy. Only the database's
+    /// AWS-managed master secret or this function's secret for its master user is accepted;
+    /// that is checked against Describe, before any secret is written.
     pub master_secret_arn: Option<String>,
 }
 
@@ -39,11 +36,12 @@ const KEYS: &[&str] = &[
     "clusterIdentifier",
     "workgroupName",
     "username",
-    "passwordParameter",
     "dbname",
-    "secretName",
     "masterSecretArn",
 ];
+
+/// The longest ARN accepted.
+const MAX_ARN: usize = 2048;
 
 pub(super) fn rows() -> Vec<TriggerRow> {
     vec![TriggerRow {
@@ -101,34 +99,39 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
             clip(username)
         ))
     })?;
-    let password_parameter = optional_string(detail, "passwordParameter")?;
-    if let Some(p) = password_parameter {
-        if p.len() > 2048 || !p.chars().all(is_parameter_name_char) {
+    let dbname = optional_string(detail, "dbname")?;
+    if let Some(d) = dbname {
+        if d.len() > 64
+            || !d
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_$-".contains(c))
+        {
             return Err(Error::InvalidEvent(format!(
-                "detail.passwordParameter {:?} is not an SSM parameter name",
-                clip(p)
+                "detail.dbname {:?} is not a database name (1-64 of A-Z a-z 0-9 _ $ -)",
+                clip(d)
             )));
         }
     }
-    let secret_name = optional_string(detail, "secretName")?;
-    if let Some(n) = secret_name {
-        SecretName::parse(n).map_err(|e| Error::InvalidEvent(format!("detail.secretName: {e}")))?;
-    }
     let master_secret_arn = optional_string(detail, "masterSecretArn")?;
     if let Some(arn) = master_secret_arn {
-        if Arn::parse(arn)?.service != "secretsmanager" {
-            return Err(Error::InvalidEvent(format!(
-                "detail.masterSecretArn {:?} is not a Secrets Manager ARN",
+        let not_a_secret = || {
+            Error::InvalidEvent(format!(
+                "detail.masterSecretArn {:?} is not a Secrets Manager secret ARN",
                 clip(arn)
-            )));
+            ))
+        };
+        let parsed = Arn::parse(arn).map_err(|_| not_a_secret())?;
+        if parsed.service != "secretsmanager"
+            || parsed.resource_type != "secret"
+            || arn.len() > MAX_ARN
+        {
+            return Err(not_a_secret());
         }
     }
     let mut request = Request::new(Trigger::DatabaseUserCreated, target, envelope);
     request.user = Some(Box::new(UserSpec {
         username: username.as_str().to_string(),
-        password_parameter: password_parameter.map(str::to_string),
-        dbname: optional_string(detail, "dbname")?.map(str::to_string),
-        secret_name: secret_name.map(str::to_string),
+        dbname: dbname.map(str::to_string),
         master_secret_arn: master_secret_arn.map(str::to_string),
     }));
     Ok(Recognised::Provision(request))
@@ -151,16 +154,18 @@ mod tests {
     #[test]
     fn user_events() {
         let Recognised::Provision(r) = user(json!({"workgroupName": "bi-wg", "username": "etl",
-            "passwordParameter": "/custom/etl", "secretName": "apps/etl", "dbname": "dev"}))
+            "dbname": "dev", "masterSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf"}))
         .unwrap() else {
             panic!()
         };
         assert_eq!(r.target, Target::Workgroup("bi-wg".into()));
+        assert_eq!(r.source, "com.example.pipeline");
         let u = r.user.unwrap();
         assert_eq!(
-            (u.password_parameter.as_deref(), u.secret_name.as_deref()),
-            (Some("/custom/etl"), Some("apps/etl"))
+            (u.username.as_str(), u.dbname.as_deref()),
+            ("etl", Some("dev"))
         );
+        assert!(u.master_secret_arn.is_some());
         for (key, target) in [
             ("dbInstanceIdentifier", Target::DbInstance("d1".into())),
             ("dbClusterIdentifier", Target::DbCluster("d1".into())),
@@ -200,16 +205,32 @@ mod tests {
                 "detail.pasword is not a field",
             ),
             (
-                json!({"dbInstanceIdentifier": "a", "username": "u", "passwordParameter": "/x y"}),
-                "passwordParameter",
+                json!({"dbInstanceIdentifier": "a", "username": "u", "passwordParameter": "/db-secrets/rds/b/admin"}),
+                "detail.passwordParameter is not a field",
             ),
             (
-                json!({"dbInstanceIdentifier": "a", "username": "u", "secretName": "x/name-abcdef"}),
-                "secretName",
+                json!({"dbInstanceIdentifier": "a", "username": "u", "secretName": "db-secrets/rds/b/admin"}),
+                "detail.secretName is not a field",
             ),
             (
                 json!({"dbInstanceIdentifier": "a", "username": "u", "masterSecretArn": "arn:aws:s3:us-east-1:1:x:y"}),
                 "masterSecretArn",
+            ),
+            (
+                json!({"dbInstanceIdentifier": "a", "username": "u", "masterSecretArn": "arn:aws:rds:us-east-1:1:db:a"}),
+                "masterSecretArn",
+            ),
+            (
+                json!({"dbInstanceIdentifier": "a", "username": "u", "masterSecretArn": format!("arn:aws:secretsmanager:us-east-1:1:secret:{}", "x".repeat(3000))}),
+                "masterSecretArn",
+            ),
+            (
+                json!({"dbInstanceIdentifier": "a", "username": "u", "dbname": "x; drop"}),
+                "detail.dbname",
+            ),
+            (
+                json!({"dbInstanceIdentifier": "a", "username": "u", "dbname": "d".repeat(65)}),
+                "detail.dbname",
             ),
             (
                 json!({"dbInstanceIdentifier": 5, "username": "u"}),

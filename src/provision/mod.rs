@@ -1,7 +1,9 @@
 //! The pipeline of one provisioning job, step by step: describe (∥ early password read) →
 //! assess → names → password → shape → store → after-effects. Shared by the event path and the
-//! reconcile sweep; each step is a named function, the storing steps in [`storing`].
+//! reconcile sweep; each step is a named function: the names in [`names`], the storing steps
+//! in [`storing`].
 
+mod names;
 mod storing;
 
 use std::sync::Arc;
@@ -9,15 +11,13 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::assess::{assess, Assessment};
+use crate::assess::{assess, is_admin, Assessment};
 use crate::aws::Clients;
 use crate::config::Config;
 use crate::database;
-use crate::engine::EngineRule;
 use crate::error::{Error, Result};
 use crate::event::{Request, UserSpec};
 use crate::model::{Database, Location};
-use crate::names::{ParameterName, SecretName};
 use crate::outcome::{Kind, Outcome};
 use crate::password::{self, Early, Plan};
 use crate::secret;
@@ -35,12 +35,7 @@ pub struct Provisioner {
     clients: Clients,
 }
 
-/// The names one job uses, rendered from the operator's templates.
-struct Names {
-    secret: SecretName,
-    parameter: ParameterName,
-    description: String,
-}
+use names::Names;
 
 impl Provisioner {
     pub fn new(config: Arc<Config>, clients: Clients) -> Self {
@@ -81,7 +76,7 @@ impl Provisioner {
             &location,
         );
         let lookup = database::describe_available(&self.clients, &request.target, max_wait);
-        let plan = self.early_plan(user, &facts);
+        let plan = self.early_plan(&facts);
         let early = async {
             match plan {
                 Some(plan) => Some(plan.run(&self.clients.ssm).await),
@@ -104,26 +99,20 @@ impl Provisioner {
     }
 
     /// What can be read before Describe: the exact parameter, or the parameters under its
-    /// parent path when only the master username (a trailing `/{username}`) is unknown.
-    fn early_plan(&self, user: Option<&UserSpec>, facts: &Facts) -> Option<Plan> {
-        if let Some(name) = self.parameter_name(user, facts) {
-            return Some(Plan::Exact(name));
+    /// parent path when only the master username (a trailing `/{username}`) is unknown. Both
+    /// are under the parameter prefix and name the event's own database.
+    fn early_plan(&self, facts: &Facts) -> Option<Plan> {
+        let within = |name: &str| name.starts_with(&self.config.parameter_prefix);
+        if let Some(name) = self.config.password_parameter.render(facts) {
+            return within(&name).then_some(Plan::Exact(name));
         }
         let path = self
             .config
             .password_parameter
             .parent_of_last(Field::Username)?
             .render(facts)?;
-        (path.starts_with('/') && path.len() > 1).then_some(Plan::Listed(path))
-    }
-
-    /// The password parameter's name: the user event's own, or the template's (`None` while a
-    /// fact it needs is unknown).
-    fn parameter_name(&self, user: Option<&UserSpec>, facts: &Facts) -> Option<String> {
-        match user.and_then(|u| u.password_parameter.clone()) {
-            Some(fixed) => Some(fixed),
-            None => self.config.password_parameter.render(facts),
-        }
+        (path.starts_with('/') && path.len() > 1 && within(&format!("{path}/")))
+            .then_some(Plan::Listed(path))
     }
 
     /// Everything after Describe: assess, names, password (unless `early` already read it),
@@ -145,68 +134,32 @@ impl Provisioner {
                 username,
             } => (rule, host, username),
         };
-        let names = self.names(&db, rule, user, &username, location)?;
+        let names = self.names(&db, rule, &username, location)?;
+        let masterarn = match user {
+            Some(u) if u.master_secret_arn.is_some() && is_admin(&db, user) => {
+                return Err(Error::InvalidEvent(format!(
+                    "detail.masterSecretArn is for users other than the master user {username} of {db}"
+                )))
+            }
+            Some(u) => self.master_secret_arn(&db, rule, u, location).await?,
+            None => None,
+        };
         let password = match self.password(&db, &names, early).await {
             Ok(p) => p,
-            Err(e) => return self.password_missing(&db, &names, e).await,
+            Err(e) => return self.password_missing(&db, &names, location, e).await,
         };
         if let Some(dbname) = user.and_then(|u| u.dbname.clone()) {
             db.dbname = Some(dbname);
         }
-        let masterarn = user.and_then(|u| u.master_secret_arn.as_deref());
-        let value = secret::shape(&db, rule, &host, &username, &password, masterarn)?;
-        let stored = self.store(&names, &value).await?;
+        let value = secret::shape(&db, rule, &host, &username, &password, masterarn.as_deref())?;
+        let stored = self.store(&names, &value, location).await?;
         self.after_effects(&db, &names, stored).await
     }
 
-    /// The secret name, parameter name and description, rendered and validated.
-    fn names(
-        &self,
-        db: &Database,
-        rule: &EngineRule,
-        user: Option<&UserSpec>,
-        username: &str,
-        location: &Location,
-    ) -> Result<Names> {
-        let facts = Facts::of(
-            db.service,
-            &db.identifier,
-            Some(username),
-            Some(rule.secret_engine),
-            location,
-        );
-        let missing = |variable: &str| {
-            Error::InvalidEvent(format!(
-                "{variable} needs {{region}} or {{account}}, which the event for {db} does not carry"
-            ))
-        };
-        let secret = match user.and_then(|u| u.secret_name.clone()) {
-            Some(name) => name,
-            None => self
-                .config
-                .secret_name
-                .render(&facts)
-                .ok_or_else(|| missing("SECRET_NAME_TEMPLATE"))?,
-        };
-        let secret = SecretName::parse(&secret)?;
-        let parameter = self
-            .parameter_name(user, &facts)
-            .ok_or_else(|| missing("PASSWORD_PARAMETER_TEMPLATE"))?;
-        let parameter = ParameterName::parse(&parameter)?;
-        let description = self
-            .config
-            .description
-            .render(&facts)
-            .ok_or_else(|| missing("SECRET_DESCRIPTION_TEMPLATE"))?;
-        Ok(Names {
-            secret,
-            parameter,
-            description,
-        })
-    }
-
     /// The initial password: from the early read when it covers this name, else GetParameter.
-    /// A tag value equal to the password is refused (tags are not encrypted).
+    /// A tag value equal to the password is refused (tags are not encrypted): the operator's
+    /// tags are a `ConfigurationError`, the ownership tags (a username or identifier equal to
+    /// the password) make the password unusable.
     async fn password(
         &self,
         db: &Database,
@@ -232,19 +185,39 @@ impl Provisioner {
                 ),
             ));
         }
+        if names
+            .owner
+            .tags()
+            .iter()
+            .any(|(_, v)| v == password.expose_secret())
+        {
+            return Err(Error::PasswordParameterInvalid {
+                name: names.parameter.to_string(),
+                reason: "the password equals the database identifier or username, which the secret's tags carry unencrypted".into(),
+            });
+        }
         Ok(password)
     }
 
     /// With `DELETE_PASSWORD_PARAMETER`, a replay finds the parameter gone once the secret was
-    /// stored: that is success, not a missing password.
-    async fn password_missing(&self, db: &Database, names: &Names, err: Error) -> Result<Outcome> {
+    /// stored: that is success (when the secret is ours for this database and user), not a
+    /// missing password.
+    async fn password_missing(
+        &self,
+        db: &Database,
+        names: &Names,
+        location: &Location,
+        err: Error,
+    ) -> Result<Outcome> {
         if matches!(err, Error::PasswordParameterNotFound { .. })
             && self.config.options.delete_password_parameter
         {
             if let Some(state) =
                 store::describe(&self.clients.secrets, names.secret.as_str()).await?
             {
-                if state.is_managed() && !state.scheduled_for_deletion {
+                if state.is_owned_by(&names.owner, location.region.as_deref())
+                    && !state.scheduled_for_deletion
+                {
                     return Ok(Outcome::about(Kind::Unchanged, db)
                         .with_secret(names.secret.as_str(), Some(state.arn))
                         .with_reason(

@@ -6,13 +6,12 @@ use tracing::warn;
 
 use super::{Names, Provisioner};
 use crate::error::{Error, Result};
-use crate::existing::{self, Changes, Decision};
-use crate::model::Database;
+use crate::existing::{self, Changes};
+use crate::model::{Database, Location};
 use crate::outcome::{Kind, Outcome, ReplicaStatus};
 use crate::password;
 use crate::secret::SecretValue;
 use crate::store::{self, Created};
-use crate::tags::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
 
 /// What storing did.
 #[derive(Debug)]
@@ -30,19 +29,35 @@ pub(super) enum Stored {
     Unchanged {
         arn: String,
         reason: String,
-        /// The secret carries the managed-by tag.
-        ours: bool,
     },
 }
 
 impl Provisioner {
-    /// CreateSecret; if the secret exists, DescribeSecret decides what (if anything) changes.
-    /// An existing secret's password is never overwritten: a replayed event must not replace a
+    /// CreateSecret with the operator's tags and the ownership tags; if the secret exists,
+    /// DescribeSecret decides what (if anything) changes: only the function's own secret for
+    /// the same database and user is ever changed, anything else is `SecretConflict`. An
+    /// existing secret's password is never overwritten: a replayed event must not replace a
     /// password that was rotated since.
-    pub(super) async fn store(&self, names: &Names, value: &SecretValue) -> Result<Stored> {
+    pub(super) async fn store(
+        &self,
+        names: &Names,
+        value: &SecretValue,
+        location: &Location,
+    ) -> Result<Stored> {
         let secrets = &self.clients.secrets;
         let options = &self.config.options;
-        match store::create(secrets, options, &names.secret, &names.description, value).await? {
+        let mut tags = options.tags.clone();
+        tags.extend(names.owner.tags());
+        let created = store::create(
+            secrets,
+            options,
+            &names.secret,
+            &names.description,
+            value,
+            &tags,
+        )
+        .await?;
+        match created {
             Created::New {
                 arn,
                 name,
@@ -67,18 +82,14 @@ impl Provisioner {
                                 "secret {name:?} was reported to exist but cannot be found"
                             ),
                         })?;
-                match existing::decide(name, &state, options)? {
-                    Decision::Foreign => Ok(Stored::Unchanged {
-                        arn: state.arn,
-                        ours: false,
-                        reason: format!(
-                            "the secret exists and has no {MANAGED_TAG_KEY}={MANAGED_TAG_VALUE} tag; it was left as it is"
-                        ),
-                    }),
-                    Decision::Ours(changes) => {
-                        self.change(state.arn, state.replicas, changes, value).await
-                    }
-                }
+                let changes = existing::decide(
+                    name,
+                    &state,
+                    &names.owner,
+                    location.region.as_deref(),
+                    options,
+                )?;
+                self.change(state.arn, state.replicas, changes, value).await
             }
         }
     }
@@ -128,7 +139,6 @@ impl Provisioner {
             Stored::Unchanged {
                 arn,
                 reason: "the secret already exists; it was left as it is".into(),
-                ours: true,
             }
         } else {
             Stored::Updated {
@@ -139,16 +149,17 @@ impl Provisioner {
         })
     }
 
-    /// After storing: delete the initial-password parameter when configured (for a secret of
-    /// ours), warn about failed replicas, answer.
+    /// After storing: delete the templated initial-password parameter when configured, only
+    /// right after this invocation created the secret from it (never on a replay, an update or
+    /// an error); warn about failed replicas; answer.
     pub(super) async fn after_effects(
         &self,
         db: &Database,
         names: &Names,
         stored: Stored,
     ) -> Result<Outcome> {
-        let ours = !matches!(&stored, Stored::Unchanged { ours: false, .. });
-        if self.config.options.delete_password_parameter && ours {
+        if self.config.options.delete_password_parameter && matches!(stored, Stored::Created { .. })
+        {
             password::delete(&self.clients.ssm, names.parameter.as_str()).await?;
         }
         let name = names.secret.as_str();
@@ -168,7 +179,7 @@ impl Provisioner {
                 .with_secret(name, Some(arn))
                 .with_replicas(replicas)
                 .with_reason(what),
-            Stored::Unchanged { arn, reason, .. } => Outcome::about(Kind::Unchanged, db)
+            Stored::Unchanged { arn, reason } => Outcome::about(Kind::Unchanged, db)
                 .with_secret(name, Some(arn))
                 .with_reason(reason),
         };

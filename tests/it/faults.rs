@@ -123,7 +123,7 @@ async fn run(faulty: Op, fault: Fault, failures: usize) -> (Result<Value, String
     let clients = mocks::rds_clients(&describe, &get, &create);
     let handler = mocks::handler(clients);
     let result = handler
-        .handle(&event(), None)
+        .handle(&event(), &here())
         .await
         .map(|o| serde_json::to_value(o).unwrap())
         .map_err(|e| {

@@ -18,6 +18,7 @@ use crate::support::events::{
     cloudtrail_detail as cloudtrail, envelope, rds_detail as rds, serverless, user,
 };
 use crate::support::runtime_api::Answer;
+use crate::support::snapshot::Snapshot;
 use crate::support::{logs, mocks, *};
 
 const PW: &str = "Hostile-Pw-3b9f-never-shown";
@@ -270,7 +271,7 @@ fn event_cases() -> Vec<(&'static str, Value, Expect)> {
         (
             "someone else's secret already there",
             instance_event("existing-db"),
-            Answers("unchanged"),
+            Fails("SecretConflict"),
         ),
         // Parameters.
         (
@@ -379,10 +380,7 @@ fn event_cases() -> Vec<(&'static str, Value, Expect)> {
         ),
         (
             "user's parameter is a String",
-            user(
-                json!({"dbInstanceIdentifier": "string-db", "username": "app",
-            "passwordParameter": "/db-secrets/rds/string-db/admin"}),
-            ),
+            user(json!({"dbInstanceIdentifier": "string-db", "username": "admin"})),
             Fails("PasswordParameterNotSecure"),
         ),
         // Redshift Serverless.
@@ -447,6 +445,10 @@ const CONFIG_CASES: &[(&str, &str)] = &[
     ("EXISTING_SECRET", "replace"),
     ("DELETE_PASSWORD_PARAMETER", "yes"),
     ("LOG_SENSITIVE_BODIES", "true"),
+    ("SECRET_NAME_PREFIX", "elsewhere/"),
+    ("PASSWORD_PARAMETER_PREFIX", "/"),
+    ("USER_EVENT_SOURCE", "aws.rds"),
+    ("SECRET_NAME_TEMPLATE", "db-secrets/{identifier}"),
 ];
 
 async fn seed(c: &Clients) {
@@ -483,33 +485,6 @@ async fn seed(c: &Clients) {
         .unwrap();
 }
 
-/// Every secret in moto with its value and tags (`GetSecretValue` of each).
-async fn all_secrets(c: &Clients) -> Vec<(String, String, Vec<String>)> {
-    let mut out = Vec::new();
-    for s in c.secrets.list_secrets().send().await.unwrap().secret_list() {
-        let name = s.name().unwrap().to_string();
-        let value = c
-            .secrets
-            .get_secret_value()
-            .secret_id(&name)
-            .send()
-            .await
-            .unwrap();
-        let tags = s
-            .tags()
-            .iter()
-            .map(|t| format!("{:?}={:?}", t.key(), t.value()))
-            .collect();
-        out.push((
-            name,
-            value.secret_string().unwrap_or_default().to_string(),
-            tags,
-        ));
-    }
-    out.sort();
-    out
-}
-
 fn check(name: &str, answer: &Answer, expect: Expect) {
     match (expect, answer) {
         (Expect::Outcome(o), Answer::Response(v)) => assert_eq!(v["outcome"], o, "{name}: {v}"),
@@ -536,7 +511,7 @@ fn hostile_moto() -> &'static Moto {
 async fn hostile_events_parameters_and_databases_through_the_binary() {
     let c = Clients::new(&sdk_config(&hostile_moto().endpoint, REGION).await);
     seed(&c).await;
-    let before = all_secrets(&c).await;
+    let before = Snapshot::take(&c).await;
     let function = Function::start(&built_binary(), &hostile_moto().endpoint, &[]);
     let cases = event_cases();
     assert!(cases.len() >= 40, "{} cases", cases.len());
@@ -545,11 +520,11 @@ async fn hostile_events_parameters_and_databases_through_the_binary() {
         check(name, &answer, *expect);
     }
     assert_eq!(
-        all_secrets(&c).await,
+        Snapshot::take(&c).await,
         before,
-        "no secret was created or changed"
+        "no secret or parameter was created or changed"
     );
-    for (name, value, tags) in &before {
+    for (name, value, _, tags) in &before.secrets {
         assert!(
             !value.contains(PW) && !tags.iter().any(|t| t.contains(PW)),
             "{name}"
@@ -674,10 +649,10 @@ async fn hostile_parameters_and_databases_with_mocks() {
         });
         let clients = mocks::rds_clients(&describe, &get, &create);
         let handler = mocks::handler(clients);
-        let event = lambda_runtime::LambdaEvent::new(
-            instance_event("mocked"),
-            lambda_runtime::Context::default(),
-        );
+        let mut context = lambda_runtime::Context::default();
+        context.invoked_function_arn =
+            format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:db-secret-provisioner");
+        let event = lambda_runtime::LambdaEvent::new(instance_event("mocked"), context);
         let answer = match handler.invoke(event).await {
             Ok(o) => Answer::Response(serde_json::to_value(o).unwrap()),
             Err(e) => {

@@ -11,6 +11,7 @@
 //! | `hostile` | the hostile-input table through the built binary |
 //! | `e2e` | the built binary through the Lambda Runtime API |
 //! | `samples` | every file in `events/` is recognised as named |
+//! | `security` | the eight attacks of the trust review, each refused and leaving the account as it was |
 //! | `house` | the layout rules: no module cycles, no long files, no broken doc links |
 
 mod support;
@@ -23,4 +24,5 @@ mod mocked;
 mod options;
 mod rds;
 mod samples;
+mod security;
 mod triggers;

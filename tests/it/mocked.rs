@@ -6,6 +6,7 @@ use aws_smithy_mocks::mock;
 use db_secret_provisioner::handler::Handler;
 use serde_json::{json, Value};
 
+use crate::support::here;
 use crate::support::mocks::{self, capture_create, describe_output, handler, instance, secure};
 
 fn event(id: &str) -> Value {
@@ -33,7 +34,7 @@ async fn engines_moto_rejects_are_shaped_from_the_table() {
         let (create, stored) = capture_create();
         let clients = mocks::rds_clients(&describe, &ssm, &create);
         let outcome = handler(clients)
-            .handle(&event("legacy"), None)
+            .handle(&event("legacy"), &here())
             .await
             .unwrap();
         assert_eq!(
@@ -65,7 +66,7 @@ async fn a_database_still_creating_is_not_ready_and_nothing_is_stored() {
     let (create, _) = capture_create();
     let clients = mocks::rds_clients(&describe, &ssm, &create);
     let err = handler(clients)
-        .handle(&event("fresh"), None)
+        .handle(&event("fresh"), &here())
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "DatabaseNotReady");
@@ -160,7 +161,7 @@ async fn serverless_workgroup_gets_a_redshift_secret_with_the_namespace() {
             ..Default::default()
         });
         let outcome =
-            serde_json::to_value(handler(clients).handle(&event, None).await.unwrap()).unwrap();
+            serde_json::to_value(handler(clients).handle(&event, &here()).await.unwrap()).unwrap();
         assert_eq!(outcome["outcome"], "created", "{event}: {outcome}");
         assert_eq!(
             outcome["database"],
@@ -212,7 +213,7 @@ async fn serverless_managed_admin_password_is_skipped_and_creating_is_not_ready(
             json!({"eventId": "REDSHIFT-SERVERLESS-EVENT-1008", "workgroupName": "bi-workgroup"}),
             json!([]),
         );
-        match handler(clients).handle(&event, None).await {
+        match handler(clients).handle(&event, &here()).await {
             Ok(o) => {
                 let o = serde_json::to_value(o).unwrap();
                 assert_eq!(o["outcome"], expect);
@@ -259,7 +260,7 @@ async fn cloudtrail_waits_with_the_sdk_waiter_then_stores_the_secret() {
     let clients = mocks::rds_clients(&describe, &ssm, &create);
     let started = std::time::Instant::now();
     let outcome = handler_waiting(clients, "3")
-        .handle(&cloudtrail_create_instance("fresh"), None)
+        .handle(&cloudtrail_create_instance("fresh"), &here())
         .await
         .unwrap();
     assert_eq!(serde_json::to_value(outcome).unwrap()["outcome"], "created");
@@ -282,9 +283,12 @@ async fn cloudtrail_wait_is_bounded_then_database_not_ready() {
     let started = std::time::Instant::now();
     // The invocation's own deadline is tighter than the configured wait: it wins.
     let remaining =
-        Some(db_secret_provisioner::provision::DEADLINE_MARGIN + std::time::Duration::from_secs(2));
+        db_secret_provisioner::provision::DEADLINE_MARGIN + std::time::Duration::from_secs(2);
     let err = handler_waiting(clients, "600")
-        .handle(&cloudtrail_create_instance("slow"), remaining)
+        .handle(
+            &cloudtrail_create_instance("slow"),
+            &here().with_remaining(remaining),
+        )
         .await
         .unwrap_err();
     let elapsed = started.elapsed();
@@ -345,7 +349,7 @@ async fn rotation_is_turned_on_right_after_create() {
             ("ROTATION_SCHEDULE", "rate(30 days)"),
         ],
     );
-    let o = h.handle(&event("rot"), None).await.unwrap();
+    let o = h.handle(&event("rot"), &here()).await.unwrap();
     assert_eq!(serde_json::to_value(o).unwrap()["outcome"], "created");
     assert_eq!((create.num_calls(), rotate.num_calls()), (1, 1));
 }
@@ -364,7 +368,7 @@ async fn create_secret_answering_scheduled_for_deletion_is_a_clear_error() {
     });
     let clients = mocks::rds_clients(&describe, &ssm, &create);
     let e = handler(clients)
-        .handle(&event("rot"), None)
+        .handle(&event("rot"), &here())
         .await
         .unwrap_err();
     assert_eq!(e.error_type(), "SecretScheduledForDeletion");
@@ -404,7 +408,7 @@ async fn redshift_managed_admin_password_is_skipped() {
         "CreateCluster",
         json!({"clusterIdentifier": "wh", "masterUsername": "awsuser", "manageMasterPassword": true}),
     );
-    let o = serde_json::to_value(handler(clients).handle(&event, None).await.unwrap()).unwrap();
+    let o = serde_json::to_value(handler(clients).handle(&event, &here()).await.unwrap()).unwrap();
     assert_eq!(o["outcome"], "skipped", "{o}");
     assert!(o["reason"]
         .as_str()

@@ -12,7 +12,7 @@ const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56e
 
 async fn run(vars: &[(&str, &str)], event: &Value) -> Value {
     let h = handler_with(&moto().endpoint, vars).await;
-    serde_json::to_value(h.handle(event, None).await.unwrap()).unwrap()
+    serde_json::to_value(h.handle(event, &here()).await.unwrap()).unwrap()
 }
 
 /// (region, status) of each replica DescribeSecret reports, sorted.
@@ -92,12 +92,15 @@ async fn kms_key_tags_and_replicas_go_into_one_create_secret() {
         .iter()
         .map(|t| (t.key().unwrap(), t.value().unwrap()))
         .collect();
+    let database = format!("rds/instance/{id}");
     assert_eq!(
         tags,
         HashMap::from([
             ("team", "data"),
             ("env", "prod"),
-            ("managed-by", "db-secret-provisioner")
+            ("managed-by", "db-secret-provisioner"),
+            ("db-secret-provisioner:database", database.as_str()),
+            ("db-secret-provisioner:username", "admin"),
         ])
     );
     assert_eq!(
@@ -265,6 +268,7 @@ async fn update_refreshes_connection_keys_and_keeps_the_rotated_password() {
     assert_eq!(version_count(&c, &name).await, 3);
 }
 
+/// Since the trust boundary, a foreign secret is a `SecretConflict` (it was `unchanged`).
 #[tokio::test]
 async fn update_never_touches_a_secret_without_our_tag() {
     let c = clients().await;
@@ -276,16 +280,20 @@ async fn update_never_touches_a_secret_without_our_tag() {
         .send()
         .await
         .unwrap();
-    let o = run(
+    let h = handler_with(
+        &moto().endpoint,
         &[
             ("EXISTING_SECRET", "update"),
             ("REPLICA_REGIONS", "us-west-2"),
         ],
-        &events::instance_created(&id),
     )
     .await;
-    assert_eq!(o["outcome"], "unchanged", "{o}");
-    assert!(o["reason"].as_str().unwrap().contains("managed-by"));
+    let e = h
+        .handle(&events::instance_created(&id), &here())
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_type(), "SecretConflict", "{e}");
+    assert!(e.to_string().contains("managed-by") && e.to_string().contains(&name));
     assert_eq!(
         secret_json(&c, &name).await.unwrap(),
         json!({"host": "elsewhere"})
@@ -307,7 +315,7 @@ async fn a_secret_scheduled_for_deletion_is_a_clear_error_never_a_silent_restore
         .await
         .unwrap();
     let h = handler_with(&moto().endpoint, &[]).await;
-    let e = h.handle(&event, None).await.unwrap_err();
+    let e = h.handle(&event, &here()).await.unwrap_err();
     assert_eq!(e.error_type(), "SecretScheduledForDeletion");
     assert!(e.to_string().contains(&name));
     let d = c
@@ -345,7 +353,7 @@ async fn a_tag_equal_to_the_password_is_refused() {
     let (id, name) = database("tagpw", "Tag-Pass-123").await;
     let h = handler_with(&moto().endpoint, &[("SECRET_TAGS", "hint=Tag-Pass-123")]).await;
     let e = h
-        .handle(&events::instance_created(&id), None)
+        .handle(&events::instance_created(&id), &here())
         .await
         .unwrap_err();
     assert_eq!(e.error_type(), "ConfigurationError");
@@ -404,7 +412,7 @@ async fn the_sweep_heals_missed_events_and_leaves_the_rest_untouched() {
     let scheduled = events::scheduled();
     let h = handler_with(&moto.endpoint, &[]).await;
     let o = serde_json::to_value(
-        h.handle(&scheduled, Some(Duration::from_secs(300)))
+        h.handle(&scheduled, &here().with_remaining(Duration::from_secs(300)))
             .await
             .unwrap(),
     )
@@ -420,9 +428,13 @@ async fn the_sweep_heals_missed_events_and_leaves_the_rest_untouched() {
             "db-secrets/rds/missed-cluster/admin"
         ])
     );
-    assert_eq!(sweep["alreadyPresent"], 1);
+    assert_eq!(sweep["alreadyPresent"], 0);
     assert_eq!(sweep["skipped"], 2, "no parameter; managed password");
-    assert_eq!(sweep["failed"], json!([]));
+    // Someone else's secret at the templated name: a conflict, reported, left as it is.
+    let failed = sweep["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{o}");
+    assert_eq!(failed[0]["database"], "DB instance has-secret");
+    assert_eq!(failed[0]["errorType"], "SecretConflict");
     assert_eq!(sweep["left"], json!([]));
     assert_eq!(
         secret_json(&c, "db-secrets/rds/missed-a/admin")
@@ -439,17 +451,18 @@ async fn the_sweep_heals_missed_events_and_leaves_the_rest_untouched() {
 
     // A second sweep finds everything in place.
     let again = serde_json::to_value(
-        h.handle(&scheduled, Some(Duration::from_secs(300)))
+        h.handle(&scheduled, &here().with_remaining(Duration::from_secs(300)))
             .await
             .unwrap(),
     )
     .unwrap();
     assert_eq!(again["sweep"]["created"], json!([]));
-    assert_eq!(again["sweep"]["alreadyPresent"], 4);
+    assert_eq!(again["sweep"]["alreadyPresent"], 3);
+    assert_eq!(again["sweep"]["failed"].as_array().unwrap().len(), 1);
 
     // Out of time: nothing is started, everything is reported as left.
     let late = serde_json::to_value(
-        h.handle(&scheduled, Some(Duration::from_secs(1)))
+        h.handle(&scheduled, &here().with_remaining(Duration::from_secs(1)))
             .await
             .unwrap(),
     )

@@ -180,7 +180,7 @@ async fn missing_or_plain_parameters_fail_and_create_nothing() {
     let db = fixtures::instance(&c, "noparam", "mysql", "admin", None).await;
     let (id, event, name) = (db.id.clone(), db.event(), db.secret_name());
 
-    let e = handler().await.handle(&event, None).await.unwrap_err();
+    let e = handler().await.handle(&event, &here()).await.unwrap_err();
     assert_eq!(e.error_type(), "PasswordParameterNotFound");
     assert!(e
         .to_string()
@@ -195,7 +195,7 @@ async fn missing_or_plain_parameters_fail_and_create_nothing() {
             kind.clone(),
         )
         .await;
-        let e = handler().await.handle(&event, None).await.unwrap_err();
+        let e = handler().await.handle(&event, &here()).await.unwrap_err();
         assert_eq!(e.error_type(), "PasswordParameterNotSecure", "{kind:?}");
         assert!(e.to_string().contains(kind.as_str()));
         assert!(!e.to_string().contains("plain-pw-value"));
@@ -212,7 +212,7 @@ async fn unknown_databases_are_not_found() {
         let id = unique("ghost");
         let e = handler()
             .await
-            .handle(&events::rds(kind, &id, code), None)
+            .handle(&events::rds(kind, &id, code), &here())
             .await
             .unwrap_err();
         assert_eq!(e.error_type(), "DatabaseNotFound", "{kind}");
@@ -251,19 +251,17 @@ async fn an_existing_secret_is_left_untouched_and_a_replay_is_unchanged() {
 #[tokio::test]
 async fn invalid_rendered_names_fail_before_any_secret_is_created() {
     let c = clients().await;
-    let db = fixtures::instance(&c, "badname", "mysql", "admin", Some("pw")).await;
+    // A master username ending in '-' and six letters or digits renders a name Secrets Manager
+    // would confuse with an ARN suffix.
+    let db = fixtures::instance(&c, "badname", "mysql", "admin-abc123", Some("pw")).await;
     let id = db.id.clone();
-    let h = handler_with(
-        &moto().endpoint,
-        &[("SECRET_NAME_TEMPLATE", "db/{identifier}/{username}-secret")],
-    )
-    .await;
-    let e = h.handle(&db.event(), None).await.unwrap_err();
+    let h = handler_with(&moto().endpoint, &[]).await;
+    let e = h.handle(&db.event(), &here()).await.unwrap_err();
     assert_eq!(e.error_type(), "InvalidSecretName");
-    assert!(e.to_string().contains(&format!("db/{id}/admin-secret")));
-    assert!(secret_json(&c, &format!("db/{id}/admin-secret"))
-        .await
-        .is_none());
+    assert!(e
+        .to_string()
+        .contains(&format!("db-secrets/rds/{id}/admin-abc123")));
+    assert!(db.secret(&c).await.is_none());
 }
 
 #[tokio::test]
@@ -283,31 +281,39 @@ async fn ignored_events_touch_nothing() {
 }
 
 #[tokio::test]
-async fn a_parameter_template_without_username_is_read_concurrently_and_custom_names_apply() {
+async fn custom_templates_with_account_region_and_engine_apply() {
     let c = clients().await;
     let id = unique("custom");
     create_instance(&c, &id, "mariadb", "root").await;
-    put_password(&c, &format!("/pw/{ACCOUNT}/{REGION}/{id}"), "custom-pw").await;
+    put_password(
+        &c,
+        &format!("/pw/{ACCOUNT}/{REGION}/{id}/root"),
+        "custom-pw",
+    )
+    .await;
     let h = handler_with(
         &moto().endpoint,
         &[
             (
                 "PASSWORD_PARAMETER_TEMPLATE",
-                "/pw/{account}/{region}/{identifier}",
+                "/pw/{account}/{region}/{identifier}/{username}",
             ),
-            ("SECRET_NAME_TEMPLATE", "{engine}/{identifier}/{username}"),
+            (
+                "SECRET_NAME_TEMPLATE",
+                "apps/{engine}/{identifier}/{username}",
+            ),
             ("SECRET_DESCRIPTION_TEMPLATE", "custom {identifier}"),
         ],
     )
     .await;
     let v = serde_json::to_value(
-        h.handle(&events::instance_created(&id), None)
+        h.handle(&events::instance_created(&id), &here())
             .await
             .unwrap(),
     )
     .unwrap();
     assert_eq!(v["outcome"], "created");
-    let name = format!("mariadb/{id}/root");
+    let name = format!("apps/mariadb/{id}/root");
     assert_eq!(
         secret_json(&c, &name).await.unwrap()["password"],
         "custom-pw"
@@ -397,14 +403,21 @@ async fn store_adapter_creates_once_and_tags_the_secret_as_ours() {
     let options = db_secret_provisioner::config::Config::from_lookup(|_| None)
         .unwrap()
         .options;
-    let first = store::create(&c.secrets, &options, &name, "d", &value)
+    let owner = db_secret_provisioner::tags::Owner::new(
+        Service::Rds,
+        db_secret_provisioner::model::Kind::Instance,
+        "adapter",
+        "admin",
+    );
+    let tags = owner.tags();
+    let first = store::create(&c.secrets, &options, &name, "d", &value, &tags)
         .await
         .unwrap();
     assert!(
         matches!(first, store::Created::New { ref arn, .. } if arn.contains(name.as_str())),
         "{first:?}"
     );
-    let second = store::create(&c.secrets, &options, &name, "d", &value)
+    let second = store::create(&c.secrets, &options, &name, "d", &value, &tags)
         .await
         .unwrap();
     assert_eq!(second, store::Created::Exists);
@@ -414,6 +427,7 @@ async fn store_adapter_creates_once_and_tags_the_secret_as_ours() {
         .unwrap()
         .unwrap();
     assert!(d.is_managed());
+    assert!(d.is_owned_by(&owner, Some(REGION)));
     assert!(store::describe(&c.secrets, "adapter/none")
         .await
         .unwrap()

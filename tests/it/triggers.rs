@@ -174,7 +174,8 @@ async fn a_restored_instance_is_treated_like_a_new_one() {
 async fn an_application_user_on_an_aurora_cluster() {
     let c = clients().await;
     let id = unique("app-aurora");
-    c.rds
+    let created = c
+        .rds
         .create_db_cluster()
         .db_cluster_identifier(&id)
         .engine("aurora-postgresql")
@@ -184,9 +185,14 @@ async fn an_application_user_on_an_aurora_cluster() {
         .send()
         .await
         .unwrap();
+    // The masterarn of an alternating-users secret: the cluster's own AWS-managed master secret.
+    let master = created
+        .db_cluster()
+        .and_then(|c| c.master_user_secret())
+        .and_then(|s| s.secret_arn())
+        .expect("moto reports the managed master secret")
+        .to_string();
     put_password(&c, &format!("/db-secrets/rds/{id}/app_user"), "app-user-pw").await;
-    let master =
-        "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-secrets/rds/x/postgres-AbCdEf";
     let outcome = outcome(&user_event(json!({"dbClusterIdentifier": id, "username": "app_user", "dbname": "orders", "masterSecretArn": master}))).await;
     assert_eq!(
         outcome["outcome"], "created",
@@ -215,12 +221,14 @@ async fn an_application_user_on_an_aurora_cluster() {
         s["dbname"], "orders",
         "the event's dbname overrides Describe's"
     );
-    assert_eq!(s["masterarn"], master);
+    assert_eq!(s["masterarn"], master.as_str());
     assert_eq!(s["port"], json!(5432));
 }
 
+/// User secrets on every service take their names from the templates (the events' former
+/// `passwordParameter` and `secretName` overrides are gone with the trust boundary).
 #[tokio::test]
-async fn user_secrets_honour_parameter_and_name_overrides_on_every_service() {
+async fn user_secrets_take_templated_names_on_every_service() {
     let c = clients().await;
     let docdb = unique("app-docdb");
     create_cluster(&c, &docdb, "docdb", "docadmin", None).await;
@@ -230,7 +238,7 @@ async fn user_secrets_honour_parameter_and_name_overrides_on_every_service() {
     create_instance(&c, &inst, "mariadb", "admin").await;
 
     put_password(&c, &format!("/db-secrets/docdb/{docdb}/reader"), "r-pw").await;
-    put_password(&c, "/pipeline/etl-password", "etl-pw").await;
+    put_password(&c, &format!("/db-secrets/redshift/{wh}/etl"), "etl-pw").await;
     put_password(&c, &format!("/db-secrets/rds/{inst}/svc.api"), "api-pw").await;
 
     let o = outcome(&user_event(
@@ -250,8 +258,11 @@ async fn user_secrets_honour_parameter_and_name_overrides_on_every_service() {
         (Some("mongo"), Some(true))
     );
 
-    let name = format!("apps/{wh}/etl");
-    let o = outcome(&user_event(json!({"clusterIdentifier": wh, "username": "etl", "passwordParameter": "/pipeline/etl-password", "secretName": name}))).await;
+    let name = format!("db-secrets/redshift/{wh}/etl");
+    let o = outcome(&user_event(
+        json!({"clusterIdentifier": wh, "username": "etl"}),
+    ))
+    .await;
     assert_eq!(o["outcome"], "created", "{o}");
     let s = secret_json(&c, &name).await.unwrap();
     assert_eq!(

@@ -1,5 +1,6 @@
-//! One global tracing subscriber at `trace` level writing into a buffer, so in-process tests can
-//! check every log line (the test binary has one global subscriber).
+//! One global tracing subscriber writing into a buffer, with the function's own filter
+//! (`logging::filter`) at `trace`, its most verbose: in-process tests check every log line the
+//! function could write (the test binary has one global subscriber).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -31,7 +32,7 @@ pub fn captured() -> &'static Captured {
         let logs = Captured::default();
         let writer = logs.clone();
         tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
+            .with_env_filter(db_secret_provisioner::logging::filter("trace"))
             .with_writer(move || writer.clone())
             .init();
         logs

@@ -15,6 +15,7 @@ pub mod logs;
 pub mod mocks;
 pub mod proxy;
 pub mod runtime_api;
+pub mod snapshot;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -27,6 +28,7 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_secretsmanager::config::Credentials;
 pub use db_secret_provisioner::aws::Clients;
+pub use db_secret_provisioner::handler::Invocation;
 use serde_json::Value;
 
 use runtime_api::{Answer, RuntimeApi};
@@ -132,10 +134,16 @@ pub async fn handler_with(
     )
 }
 
+/// The invocation as the function sees it in the tests: this account and region, no deadline
+/// (the Runtime API server in `runtime_api.rs` names the same function ARN).
+pub fn here() -> Invocation {
+    Invocation::new(ACCOUNT, REGION)
+}
+
 /// The outcome JSON of one event, default configuration, against this binary's moto.
 pub async fn outcome(event: &Value) -> Value {
     let handler = handler_with(&moto().endpoint, &[]).await;
-    serde_json::to_value(handler.handle(event, None).await.unwrap()).unwrap()
+    serde_json::to_value(handler.handle(event, &here()).await.unwrap()).unwrap()
 }
 
 /// A unique, valid RDS identifier for one test.
