@@ -28,7 +28,11 @@ const provisioner = new DbSecretProvisioner(stack, "Provisioner", {
   rotation: rotationArn ? { lambdaArn: rotationArn, schedule: ctx("rotationSchedule") ?? "rate(30 days)" } : undefined,
   existingSecret: ctx("existingSecret") === "update" ? "update" : "keep",
   deletePasswordParameter: ctx("deletePasswordParameter") === "true",
-  userEventSource: ctx("userEventSource"),
+  secretNamePrefix: ctx("secretNamePrefix"),
+  parameterPrefix: ctx("parameterPrefix"),
+  userEventSources: ctx("userEventSources")?.split(","),
+  userEventSenders: ctx("userEventSenders")?.split(","),
+  reservedConcurrency: ctx("reservedConcurrency") ? Number(ctx("reservedConcurrency")) : undefined,
   reconcileSchedule: ctx("reconcileSchedule") === "off" ? null : ctx("reconcileSchedule"),
 });
 new CfnOutput(stack, "FunctionArn", { value: provisioner.function.functionArn });

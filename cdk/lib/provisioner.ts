@@ -32,15 +32,31 @@ export interface DbSecretProvisionerProps {
   readonly existingSecret?: "keep" | "update";
   readonly deletePasswordParameter?: boolean;
   readonly waitForAvailableSeconds?: number;
-  /** Source of your "Database User Created" events. */
-  readonly userEventSource?: string;
+  /** Sources of your "Database User Created" events (USER_EVENT_SOURCE). Default: com.example.provisioning. */
+  readonly userEventSources?: string[];
+  /**
+   * Principal ARN patterns allowed to put events on the user-event bus. When given, the bus
+   * policy denies events:PutEvents to every other principal.
+   */
+  readonly userEventSenders?: string[];
+  /** Reserved concurrent executions; none by default (a reservation can fail to deploy). */
+  readonly reservedConcurrency?: number;
   /** Reconcile sweep schedule; `null` turns the sweep off. Default: rate(1 day). */
   readonly reconcileSchedule?: string | null;
 }
 
 /** The provisioner function, one EventBridge rule per trigger family, DLQs and least-privilege IAM. */
+/** A prefix IAM is scoped to: at least 2 characters other than `/`. */
+function checkPrefix(name: string, prefix: string): string {
+  if (prefix.replace(/\//g, "").length < 2) {
+    throw new Error(`${name} ${JSON.stringify(prefix)} is too broad: it needs at least 2 characters other than '/'`);
+  }
+  return prefix;
+}
+
 export class DbSecretProvisioner extends Construct {
   readonly function: lambda.Function;
+  readonly userEventBus: events.EventBus;
   readonly eventDeliveryDlq: sqs.Queue;
   readonly failedInvocationQueue: sqs.Queue;
   readonly rules: events.Rule[] = [];
@@ -48,8 +64,9 @@ export class DbSecretProvisioner extends Construct {
   constructor(scope: Construct, id: string, props: DbSecretProvisionerProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const secretPrefix = props.secretNamePrefix ?? "db-secrets/";
-    const parameterPrefix = props.parameterPrefix ?? "/db-secrets/";
+    const secretPrefix = checkPrefix("secretNamePrefix", props.secretNamePrefix ?? "db-secrets/");
+    const parameterPrefix = checkPrefix("parameterPrefix", props.parameterPrefix ?? "/db-secrets/");
+    const userEventSources = props.userEventSources ?? ["com.example.provisioning"];
 
     this.eventDeliveryDlq = new sqs.Queue(this, "EventDeliveryDLQ", {
       retentionPeriod: Duration.days(14),
@@ -62,7 +79,10 @@ export class DbSecretProvisioner extends Construct {
 
     const env: Record<string, string> = {
       SECRET_NAME_TEMPLATE: props.secretNameTemplate ?? "db-secrets/{service}/{identifier}/{username}",
+      SECRET_NAME_PREFIX: secretPrefix,
       PASSWORD_PARAMETER_TEMPLATE: props.passwordParameterTemplate ?? "/db-secrets/{service}/{identifier}/{username}",
+      PASSWORD_PARAMETER_PREFIX: parameterPrefix,
+      USER_EVENT_SOURCE: userEventSources.join(","),
       EXISTING_SECRET: props.existingSecret ?? "keep",
       DELETE_PASSWORD_PARAMETER: String(props.deletePasswordParameter ?? false),
       FORCE_OVERWRITE_REPLICA_SECRET: String(props.forceOverwriteReplicaSecret ?? false),
@@ -91,6 +111,7 @@ export class DbSecretProvisioner extends Construct {
       code: lambda.Code.fromAsset(props.codePath),
       memorySize: 128,
       timeout: Duration.seconds(900),
+      reservedConcurrentExecutions: props.reservedConcurrency,
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
@@ -111,23 +132,25 @@ export class DbSecretProvisioner extends Construct {
       [arn("redshift-serverless", "workgroup/*"), arn("redshift-serverless", "namespace/*")],
     );
     allow(["redshift-serverless:ListWorkgroups"], ["*"]);
-    allow(
-      ["ssm:GetParameter", "ssm:GetParametersByPath", "ssm:DeleteParameter"],
-      [arn("ssm", `parameter${parameterPrefix}*`)],
-    );
-    allow(
-      [
-        "secretsmanager:CreateSecret",
-        "secretsmanager:DescribeSecret",
-        "secretsmanager:TagResource",
-        "secretsmanager:GetSecretValue",
-        "secretsmanager:PutSecretValue",
-        "secretsmanager:ReplicateSecretToRegions",
-        "secretsmanager:PutResourcePolicy",
-        "secretsmanager:RotateSecret",
-      ],
-      [arn("secretsmanager", `secret:${secretPrefix}*`, "*")],
-    );
+    const parameters = [arn("ssm", `parameter${parameterPrefix}*`)];
+    allow(["ssm:GetParameter", "ssm:GetParametersByPath"], parameters);
+    if (props.deletePasswordParameter) allow(["ssm:DeleteParameter"], parameters);
+    const secrets = [arn("secretsmanager", `secret:${secretPrefix}*`)];
+    // Any secret in the prefix may be described (a foreign one answers SecretConflict); replicas
+    // live in other regions under the same name.
+    allow(["secretsmanager:DescribeSecret"], [arn("secretsmanager", `secret:${secretPrefix}*`, "*")]);
+    // New secrets only with the managed-by tag (CreateSecret with Tags implies TagResource).
+    allow(["secretsmanager:CreateSecret", "secretsmanager:TagResource"], secrets, {
+      StringEquals: { "aws:RequestTag/managed-by": "db-secret-provisioner" },
+    });
+    // Changes only to secrets that carry the managed-by tag, and only those an option needs.
+    const own = { StringEquals: { "secretsmanager:ResourceTag/managed-by": "db-secret-provisioner" } };
+    if (props.rotation) allow(["secretsmanager:RotateSecret"], secrets, own);
+    if (props.replicaRegions?.length) allow(["secretsmanager:ReplicateSecretToRegions"], secrets, own);
+    if (props.resourcePolicy) allow(["secretsmanager:PutResourcePolicy"], secrets, own);
+    if (props.existingSecret === "update") {
+      allow(["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"], secrets, own);
+    }
     if (props.kmsKeyArn) {
       allow(["kms:Decrypt", "kms:GenerateDataKey"], [props.kmsKeyArn]);
     } else {
@@ -163,10 +186,36 @@ export class DbSecretProvisioner extends Construct {
       source: ["aws.redshift-serverless"],
       detailType: events.Match.anythingBut("AWS API Call via CloudTrail"),
     });
-    rule("DatabaseUserCreated", {
-      source: [props.userEventSource ?? "com.example.provisioning"],
-      detailType: ["Database User Created"],
+    // "Database User Created" on its own bus: permission to put events on the default bus is
+    // not enough to send one, and userEventSenders can restrict who may.
+    this.userEventBus = new events.EventBus(this, "UserEventBus", {
+      eventBusName: `${stack.stackName}-user-events`,
     });
+    if (props.userEventSenders?.length) {
+      // An Allow alone does not restrict principals of the same account: an explicit Deny does.
+      new events.CfnEventBusPolicy(this, "UserEventBusPolicy", {
+        eventBusName: this.userEventBus.eventBusName,
+        statementId: "OnlyUserEventSenders",
+        statement: {
+          Effect: "Deny",
+          Principal: "*",
+          Action: "events:PutEvents",
+          Resource: this.userEventBus.eventBusArn,
+          Condition: { ArnNotLike: { "aws:PrincipalArn": props.userEventSenders } },
+        },
+      });
+    }
+    this.rules.push(
+      new events.Rule(this, "DatabaseUserCreated", {
+        eventBus: this.userEventBus,
+        eventPattern: {
+          source: userEventSources,
+          detailType: ["Database User Created"],
+          account: [stack.account],
+        },
+        targets: [target()],
+      }),
+    );
     const schedule = props.reconcileSchedule === undefined ? "rate(1 day)" : props.reconcileSchedule;
     if (schedule !== null) {
       this.rules.push(

@@ -1,5 +1,8 @@
 // Checks the synthesised template: the provisioner function (arm64, provided.al2023), its five
-// rules each with a retry policy and a DLQ, an on-failure destination, and no wildcard action.
+// rules each with a retry policy and a DLQ, an on-failure destination, no wildcard action,
+// Secrets Manager writes conditioned on the managed-by tag, no permission of an option that is
+// off, and the user events on their own bus. (tests/deploy/triggers.py ties the rules to the
+// code's trigger table.)
 import { readFileSync, readdirSync } from "node:fs";
 
 const file = readdirSync("cdk.out").find((f) => f.endsWith(".template.json"));
@@ -30,15 +33,32 @@ let statements = 0;
 for (const [id, p] of of("AWS::IAM::Policy")) {
   for (const st of p.Properties.PolicyDocument.Statement) {
     statements++;
-    for (const a of [st.Action].flat()) {
+    const actions = [st.Action].flat();
+    for (const a of actions) {
       check(a !== "*" && !String(a).endsWith(":*"), `${id}: wildcard action ${a}`);
+    }
+    const conditions = JSON.stringify(st.Condition ?? {});
+    const sm = actions.filter((a) => a.startsWith("secretsmanager:"));
+    if (sm.length && !(sm.length === 1 && sm[0] === "secretsmanager:DescribeSecret")) {
+      const key = sm.includes("secretsmanager:CreateSecret") ? "aws:RequestTag/managed-by" : "secretsmanager:ResourceTag/managed-by";
+      check(conditions.includes(key), `${id}: ${sm} not conditioned on ${key}`);
+    }
+    for (const optional of ["ssm:DeleteParameter", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "lambda:InvokeFunction"]) {
+      check(!actions.includes(optional), `${id}: ${optional} granted although its option is off`);
     }
   }
 }
 check(statements > 0, "no IAM statements");
 
+// "Database User Created" only on its own bus, from the stack's account.
+const buses = of("AWS::Events::EventBus");
+check(buses.length === 1, `expected the user-event bus, found ${buses.length}`);
+const userRules = rules.filter(([, r]) => JSON.stringify(r.Properties.EventPattern ?? {}).includes("Database User Created"));
+check(userRules.length === 1 && userRules[0][1].Properties.EventBusName && userRules[0][1].Properties.EventPattern.account,
+  "the user rule must be on the user-event bus and match the stack's account");
+
 if (failures.length) {
   failures.forEach((f) => console.log(`FAIL ${f}`));
   process.exit(1);
 }
-console.log(`cdk synth ok: 1 function, ${rules.length} rules with retry policy and DLQ, ${statements} IAM statements, no wildcard action`);
+console.log(`cdk synth ok: 1 function, ${rules.length} rules with retry policy and DLQ, ${statements} IAM statements, no wildcard action, writes conditioned on managed-by, user events on their own bus`);

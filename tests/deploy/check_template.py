@@ -17,7 +17,8 @@ from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
 CONFIG_VARIABLES = {
-    "SECRET_NAME_TEMPLATE", "PASSWORD_PARAMETER_TEMPLATE", "SECRET_DESCRIPTION_TEMPLATE", "KMS_KEY_ID",
+    "SECRET_NAME_TEMPLATE", "SECRET_NAME_PREFIX", "PASSWORD_PARAMETER_TEMPLATE", "PASSWORD_PARAMETER_PREFIX",
+    "USER_EVENT_SOURCE", "SECRET_DESCRIPTION_TEMPLATE", "KMS_KEY_ID",
     "SECRET_TAGS", "REPLICA_REGIONS", "FORCE_OVERWRITE_REPLICA_SECRET", "RESOURCE_POLICY",
     "ROTATION_LAMBDA_ARN", "ROTATION_SCHEDULE", "EXISTING_SECRET", "DELETE_PASSWORD_PARAMETER",
     "WAIT_FOR_AVAILABLE_SECONDS",
@@ -33,14 +34,28 @@ class NoManagedPolicies:
 
 
 def statements(policy_document):
-    """Statements of a policy, with Fn::If branches flattened."""
+    """(condition, statement) of a policy: the CloudFormation condition an Fn::If puts the
+    statement under (None when unconditional)."""
     out = []
     for st in policy_document.get("Statement", []):
         if isinstance(st, dict) and "Fn::If" in st:
-            out.extend(b for b in st["Fn::If"][1:] if isinstance(b, dict) and "Effect" in b)
+            condition, *branches = st["Fn::If"]
+            out.extend((condition, b) for b in branches if isinstance(b, dict) and "Effect" in b)
         else:
-            out.append(st)
+            out.append((None, st))
     return out
+
+
+# Actions granted only when the option that needs them is on (CloudFormation condition).
+OPTION_ACTIONS = {
+    "ssm:DeleteParameter": "DeletesParameters",
+    "secretsmanager:GetSecretValue": "UpdatesSecrets",
+    "secretsmanager:PutSecretValue": "UpdatesSecrets",
+    "secretsmanager:RotateSecret": "HasRotation",
+    "secretsmanager:PutResourcePolicy": "HasResourcePolicy",
+    "secretsmanager:ReplicateSecretToRegions": "HasReplicas",
+    "lambda:InvokeFunction": "HasRotation",
+}
 
 
 def main() -> int:
@@ -93,23 +108,53 @@ def main() -> int:
             for p in v["Properties"].get("Policies", []):
                 policies.extend(statements(p["PolicyDocument"]))
     check(policies, "no IAM statements found")
-    for st in policies:
+    for condition, st in policies:
         actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
         for a in actions:
             check(a != "*" and not a.endswith(":*"), f"wildcard action {a}")
+            if a in OPTION_ACTIONS:
+                check(condition == OPTION_ACTIONS[a],
+                      f"{a} must be granted only under condition {OPTION_ACTIONS[a]}, found {condition}")
         resource = json.dumps(st.get("Resource"))
+        conditions = json.dumps(st.get("Condition"))
         if any(a.startswith("ssm:") for a in actions):
             check("parameter${ParameterPrefix}*" in resource, f"SSM not scoped to the parameter prefix: {resource}")
         if any(a.startswith("secretsmanager:") for a in actions):
             check("secret:${SecretNamePrefix}*" in resource, f"Secrets Manager not scoped to the name prefix: {resource}")
+            if actions != ["secretsmanager:DescribeSecret"]:
+                check("managed-by" in conditions,
+                      f"{actions} not conditioned on the managed-by tag: {conditions}")
+            if "secretsmanager:CreateSecret" in actions:
+                check("aws:RequestTag/managed-by" in conditions, "CreateSecret without aws:RequestTag/managed-by")
+            elif actions != ["secretsmanager:DescribeSecret"]:
+                check("secretsmanager:ResourceTag/managed-by" in conditions,
+                      f"{actions} not conditioned on secretsmanager:ResourceTag/managed-by")
         if any(a.startswith("kms:") for a in actions) and "KmsKeyArn" not in resource:
-            check("kms:ViaService" in json.dumps(st.get("Condition")), "KMS use without kms:ViaService")
+            check("kms:ViaService" in conditions, "KMS use without kms:ViaService")
+
+    # "Database User Created" only on its own bus, from this account, with an optional Deny.
+    buses = [k for k, v in resources.items() if v["Type"] == "AWS::Events::EventBus"]
+    check(len(buses) == 1, f"expected the user-event bus, found {buses}")
+    user_rules = [r for r in rules.values() if "Database User Created" in json.dumps(r.get("EventPattern"))]
+    check(len(user_rules) == 1 and user_rules[0].get("EventBusName") == {"Ref": buses[0]} and
+          "account" in user_rules[0]["EventPattern"],
+          "the user rule must be on the user-event bus and match the stack's account")
+    policies_on_bus = [v for v in resources.values() if v["Type"] == "AWS::Events::EventBusPolicy"]
+    check(len(policies_on_bus) == 1 and policies_on_bus[0].get("Condition") == "HasUserEventSenders" and
+          policies_on_bus[0]["Properties"]["Statement"]["Effect"] == "Deny" and
+          "ArnNotLike" in policies_on_bus[0]["Properties"]["Statement"]["Condition"],
+          "the user-event bus needs a Deny for principals outside UserEventSenders")
+    fn_props = next(iter(functions.values()))["Properties"]
+    check("Fn::If" in json.dumps(fn_props.get("ReservedConcurrentExecutions")),
+          "reserved concurrency must come from the optional ReservedConcurrency parameter")
 
     if failures:
         for f in failures:
             print(f"FAIL {f}")
         return 1
-    print(f"template ok: 1 function, {len(rules)} rules with retry policy and DLQ, {len(policies)} IAM statements, no wildcard action")
+    print(f"template ok: 1 function, {len(rules)} rules with retry policy and DLQ, {len(policies)} IAM statements "
+          f"(each option's actions under its condition, Secrets Manager writes conditioned on managed-by), "
+          f"user events on their own bus")
     return 0
 
 

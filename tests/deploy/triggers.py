@@ -27,6 +27,9 @@ def resolve(value, parameters):
             name = value["Ref"]
             return {"AWS::AccountId": ACCOUNT, "AWS::Region": REGION, "AWS::Partition": "aws"}.get(
                 name, parameters.get(name, name))
+        if set(value) == {"Fn::Split"}:
+            sep, text = value["Fn::Split"]
+            return str(resolve(text, parameters)).split(sep)
         if set(value) == {"Fn::Sub"}:
             text = value["Fn::Sub"]
             for k, v in {"AWS::AccountId": ACCOUNT, "AWS::Region": REGION, "AWS::Partition": "aws",

@@ -146,3 +146,16 @@ fn the_user_sample_carries_the_user() {
         "a sample cannot know the suffix AWS gives the master secret's ARN"
     );
 }
+
+#[test]
+fn every_sample_speaks_for_the_account_and_region_the_stamp_script_replaces() {
+    for entry in std::fs::read_dir(format!("{}/events", env!("CARGO_MANIFEST_DIR"))).unwrap() {
+        let file = entry.unwrap().file_name().into_string().unwrap();
+        let event = load(&file);
+        assert_eq!(
+            (event["account"].as_str(), event["region"].as_str()),
+            (Some("123456789012"), Some("us-east-1")),
+            "{file}: scripts/stamp-event.sh replaces exactly these"
+        );
+    }
+}
