@@ -14,7 +14,7 @@ export CDK_DISABLE_VERSION_CHECK := true
 
 FUZZ_SECONDS ?= 20
 
-.PHONY: demo test venv deploy-check lambda-arm64 sam-build cdk-check fuzz-smoke bench
+.PHONY: demo test venv databases deploy-check lambda-arm64 sam-build cdk-check fuzz-smoke bench
 
 # Python venv with the tools; re-made when the pins change.
 $(PY_STAMP):
@@ -24,11 +24,18 @@ $(PY_STAMP):
 
 venv: $(PY_STAMP)
 
+# Real database servers for tests/it/databases.rs, from Debian's packages when missing (CI runs
+# as root); the tests start throwaway servers of their own and stop them by PID.
+databases:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! { test -x /usr/sbin/mariadbd || command -v mariadbd; } >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql mariadb-server >/dev/null; \
+	fi
+
 demo: venv
 	cargo build --bins --examples
 	ENGINE="$(ENGINE)" ./target/debug/examples/local_invoke $(EVENT)
 
-test: venv
+test: venv databases
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
 	mkdir -p target && cargo test 2>&1 | tee target/test-output.log; test $${PIPESTATUS[0]} -eq 0

@@ -52,6 +52,11 @@ pub fn assess(db: &Database, user: Option<&UserSpec>) -> Result<Assessment> {
             )));
         }
     }
+    if let Some(source) = &db.replica_source {
+        return Ok(Assessment::Skip(format!(
+            "{what} is a read replica of {source}; its credentials are the source's, and so is the secret"
+        )));
+    }
     let not_ready = |detail: String| Error::DatabaseNotReady {
         resource: db.resource,
         identifier: db.identifier.clone(),
@@ -95,6 +100,7 @@ mod tests {
             master_username: Some("admin".into()),
             cluster: None,
             managed_secret_arn: None,
+            replica_source: None,
         }
     }
 
@@ -136,6 +142,33 @@ mod tests {
         d.status = "deleting".into();
         d.host = None;
         assert!(skip_reason(&d).contains("deleting"));
+        let mut d = db();
+        d.replica_source = Some("orders-primary".into());
+        assert!(skip_reason(&d).contains("read replica of orders-primary"));
+    }
+
+    #[test]
+    fn skips_are_decided_before_any_wait() {
+        // Still creating, no endpoint yet: a skip needs no wait, only a provision does.
+        let mut d = db();
+        d.status = "creating".into();
+        d.host = None;
+        d.cluster = Some("aurora-1".into());
+        assert!(skip_reason(&d).contains("aurora-1"));
+        d.cluster = None;
+        d.managed_secret_arn = Some("arn:aws:secretsmanager:us-east-1:1:secret:rds!db-1".into());
+        assert!(skip_reason(&d).contains("managed by AWS"));
+        d.managed_secret_arn = None;
+        d.engine = "neptune".into();
+        assert!(skip_reason(&d).contains("neptune"));
+        d.engine = "mysql".into();
+        d.replica_source = Some("src".into());
+        assert!(skip_reason(&d).contains("read replica"));
+        d.replica_source = None;
+        assert_eq!(
+            assess(&d, None).unwrap_err().error_type(),
+            "DatabaseNotReady"
+        );
     }
 
     #[test]

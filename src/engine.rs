@@ -18,6 +18,9 @@ pub struct EngineRule {
     pub default_port: i32,
     /// Adds `"ssl": true` (DocumentDB, TLS on by default).
     pub ssl: bool,
+    /// AWS's rotation functions for the engine read `masterarn` even for single-user rotation
+    /// (Db2): a master secret, which has none, cannot be rotated by them.
+    pub rotation_needs_masterarn: bool,
 }
 
 const fn rule(aws_engine: Match, secret_engine: &'static str, default_port: i32) -> EngineRule {
@@ -26,6 +29,7 @@ const fn rule(aws_engine: Match, secret_engine: &'static str, default_port: i32)
         secret_engine,
         default_port,
         ssl: false,
+        rotation_needs_masterarn: false,
     }
 }
 
@@ -41,7 +45,10 @@ pub const ENGINE_RULES: &[EngineRule] = &[
     rule(Match::Prefix("custom-oracle-"), "oracle", 1521),
     rule(Match::Prefix("sqlserver-"), "sqlserver", 1433),
     rule(Match::Prefix("custom-sqlserver-"), "sqlserver", 1433),
-    rule(Match::Prefix("db2-"), "db2", 50000),
+    EngineRule {
+        rotation_needs_masterarn: true,
+        ..rule(Match::Prefix("db2-"), "db2", 50000)
+    },
     EngineRule {
         ssl: true,
         ..rule(Match::Exact("docdb"), "mongo", 27017)
@@ -97,6 +104,7 @@ mod tests {
             let r = engine_rule(aws).unwrap_or_else(|| panic!("{aws} unmapped"));
             assert_eq!((r.secret_engine, r.default_port), (secret, port), "{aws}");
             assert_eq!(r.ssl, aws == "docdb", "{aws}");
+            assert_eq!(r.rotation_needs_masterarn, secret == "db2", "{aws}");
         }
     }
 

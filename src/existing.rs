@@ -67,7 +67,7 @@ pub struct Changes {
     pub missing_replicas: Vec<Replica>,
     /// `EXISTING_SECRET=update`: refresh the connection keys (if any differ).
     pub refresh_connection: bool,
-    /// Rotation is configured but not on.
+    /// A rotation function applies to the secret, and rotation is not on.
     pub turn_on_rotation: bool,
     /// A resource policy is configured (it cannot be compared cheaply; putting the same one
     /// again is harmless).
@@ -82,6 +82,7 @@ pub fn decide(
     owner: &Owner,
     region: Option<&str>,
     options: &SecretOptions,
+    rotatable: bool,
 ) -> Result<Changes> {
     if let Some(reason) = ownership(state, owner, region) {
         return Err(Error::SecretConflict {
@@ -103,7 +104,7 @@ pub fn decide(
             .cloned()
             .collect(),
         refresh_connection: options.existing == ExistingSecret::Update,
-        turn_on_rotation: options.rotation.is_some() && !state.rotation_enabled,
+        turn_on_rotation: rotatable && !state.rotation_enabled,
         put_policy: options.resource_policy.is_some(),
     })
 }
@@ -191,7 +192,15 @@ mod tests {
     }
 
     fn conflict(state: &SecretState) -> String {
-        let e = decide("n", state, &owner(), Some("us-east-1"), &options(&[])).unwrap_err();
+        let e = decide(
+            "n",
+            state,
+            &owner(),
+            Some("us-east-1"),
+            &options(&[]),
+            false,
+        )
+        .unwrap_err();
         assert_eq!(e.error_type(), "SecretConflict", "{e}");
         e.to_string()
     }
@@ -200,7 +209,7 @@ mod tests {
     fn only_our_secret_for_the_same_database_and_user_is_changed() {
         let o = options(&[]);
         assert_eq!(
-            decide("n", &ours(), &owner(), Some("us-east-1"), &o).unwrap(),
+            decide("n", &ours(), &owner(), Some("us-east-1"), &o, false).unwrap(),
             Changes::default()
         );
         assert!(conflict(&SecretState::default()).contains("no managed-by"));
@@ -223,7 +232,7 @@ mod tests {
         let mut scheduled = ours();
         scheduled.scheduled_for_deletion = true;
         assert_eq!(
-            decide("n", &scheduled, &owner(), Some("us-east-1"), &o)
+            decide("n", &scheduled, &owner(), Some("us-east-1"), &o, false)
                 .unwrap_err()
                 .error_type(),
             "SecretScheduledForDeletion"
@@ -242,8 +251,8 @@ mod tests {
             ("REPLICA_REGIONS", "us-west-2,eu-west-1"),
             ("EXISTING_SECRET", "update"),
             (
-                "ROTATION_LAMBDA_ARN",
-                "arn:aws:lambda:us-east-1:123456789012:function:r",
+                "ROTATION_LAMBDA_ARNS",
+                "mysql=arn:aws:lambda:us-east-1:123456789012:function:r",
             ),
             ("ROTATION_SCHEDULE", "rate(30 days)"),
             ("RESOURCE_POLICY", r#"{"Statement":[]}"#),
@@ -254,7 +263,7 @@ mod tests {
             status: "InSync".into(),
             message: None,
         });
-        let c = decide("n", &s, &owner(), Some("us-east-1"), &o).unwrap();
+        let c = decide("n", &s, &owner(), Some("us-east-1"), &o, true).unwrap();
         assert_eq!(
             c.missing_replicas
                 .iter()

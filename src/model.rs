@@ -201,6 +201,8 @@ pub struct Database {
     pub cluster: Option<String>,
     /// ARN of the service-managed master secret, when the master password is managed.
     pub managed_secret_arn: Option<String>,
+    /// The source this database is a read replica of (an identifier or ARN), if it is one.
+    pub replica_source: Option<String>,
 }
 
 impl Database {

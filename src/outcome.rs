@@ -55,11 +55,22 @@ pub struct SweepFailure {
     pub message: String,
 }
 
+/// A listing the sweep could not make (`rds-instances`, `rds-clusters`, `redshift-clusters`,
+/// `redshift-serverless-workgroups`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailedListing {
+    pub listing: String,
+    pub error_type: String,
+    pub message: String,
+}
+
 /// What a reconcile sweep found and did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SweepReport {
-    /// Databases listed (RDS instances and clusters, DocumentDB clusters, Redshift clusters).
+    /// Databases listed (RDS instances and clusters, DocumentDB clusters, Redshift clusters,
+    /// Redshift Serverless workgroups).
     pub databases: usize,
     /// Secrets this sweep created (their events were missed).
     pub created: Vec<String>,
@@ -71,6 +82,8 @@ pub struct SweepReport {
     pub failed: Vec<SweepFailure>,
     /// Databases not looked at before the invocation's deadline.
     pub left: Vec<String>,
+    /// Listings that failed; the databases of the others were swept.
+    pub failed_listings: Vec<FailedListing>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

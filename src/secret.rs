@@ -129,6 +129,7 @@ mod tests {
             master_username: Some("admin".into()),
             cluster: None,
             managed_secret_arn: None,
+            replica_source: None,
         }
     }
 

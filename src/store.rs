@@ -162,12 +162,21 @@ pub async fn put_value(
         .map_err(|e| Error::aws_on("Secrets Manager", "PutSecretValue", arn, &e))
 }
 
-/// Resource policy and rotation, after CreateSecret: independent, so concurrent.
-pub async fn configure_new(secrets: &Client, options: &SecretOptions, arn: &str) -> Result<()> {
-    let (policy, rotation) = tokio::join!(
-        put_policy(secrets, options, arn),
-        start_rotation(secrets, options, arn)
-    );
+/// Resource policy and rotation (with `rotator`, when the secret gets one), after CreateSecret:
+/// independent, so concurrent.
+pub async fn configure_new(
+    secrets: &Client,
+    options: &SecretOptions,
+    arn: &str,
+    rotator: Option<&str>,
+) -> Result<()> {
+    let rotation = async {
+        match (rotator, &options.rotation) {
+            (Some(lambda), Some(r)) => start_rotation(secrets, lambda, &r.schedule, arn).await,
+            _ => Ok(()),
+        }
+    };
+    let (policy, rotation) = tokio::join!(put_policy(secrets, options, arn), rotation);
     policy.and(rotation)
 }
 
@@ -186,17 +195,20 @@ pub async fn put_policy(secrets: &Client, options: &SecretOptions, arn: &str) ->
         .map_err(|e| Error::aws("Secrets Manager", "PutResourcePolicy", &e))
 }
 
-pub async fn start_rotation(secrets: &Client, options: &SecretOptions, arn: &str) -> Result<()> {
-    let Some(rotation) = &options.rotation else {
-        return Ok(());
-    };
+/// Turns rotation on with the rotation function `lambda` on `schedule`.
+pub async fn start_rotation(
+    secrets: &Client,
+    lambda: &str,
+    schedule: &str,
+    arn: &str,
+) -> Result<()> {
     secrets
         .rotate_secret()
         .secret_id(arn)
-        .rotation_lambda_arn(&rotation.lambda_arn)
+        .rotation_lambda_arn(lambda)
         .rotation_rules(
             RotationRulesType::builder()
-                .schedule_expression(&rotation.schedule)
+                .schedule_expression(schedule)
                 .build(),
         )
         // The first rotation follows the schedule; the initial password stays valid until then.

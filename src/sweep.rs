@@ -1,6 +1,7 @@
 //! The reconcile sweep: RDS events are delivered "on a best effort basis" and may be missing.
 //! On a schedule, list every database and provision those that have an initial-password
-//! parameter at the templated name but no secret, exactly as the event path would.
+//! parameter at the templated name but no secret, exactly as the event path would. Each listing
+//! fails on its own and is reported in `failedListings`; the others go on.
 
 use std::time::{Duration, Instant};
 
@@ -10,7 +11,7 @@ use tracing::info;
 use crate::database;
 use crate::error::{Error, Result};
 use crate::model::Location;
-use crate::outcome::{Kind, Outcome, SweepFailure, SweepReport};
+use crate::outcome::{FailedListing, Kind, Outcome, SweepFailure, SweepReport};
 use crate::provision::{Provisioner, DEADLINE_MARGIN};
 
 /// Databases provisioned at once: bounded, to stay under the API rate limits.
@@ -25,9 +26,19 @@ pub async fn run(
 ) -> Result<Outcome> {
     let started = Instant::now();
     let stop_at = remaining.map(|r| started + r.saturating_sub(DEADLINE_MARGIN));
-    let databases = database::list_all(provisioner.clients()).await?;
+    let listed = database::list_all(provisioner.clients()).await;
+    let databases = listed.databases;
     let mut report = SweepReport {
         databases: databases.len(),
+        failed_listings: listed
+            .failed
+            .iter()
+            .map(|(listing, e)| FailedListing {
+                listing: listing.as_str().to_string(),
+                error_type: e.error_type().to_string(),
+                message: e.to_string(),
+            })
+            .collect(),
         ..SweepReport::default()
     };
 
@@ -55,11 +66,9 @@ pub async fn run(
                 Kind::Updated | Kind::Unchanged => report.already_present += 1,
                 _ => report.skipped += 1,
             },
-            // No parameter: not a database this function provisions. Not ready: its own
-            // creation event (or the next sweep) takes care of it.
-            Some(Err(Error::PasswordParameterNotFound { .. } | Error::DatabaseNotReady { .. })) => {
-                report.skipped += 1
-            }
+            // Not ready: its own creation event (or the next sweep) takes care of it. (A
+            // missing parameter is `skipped` or a failure, as MISSING_PASSWORD_PARAMETER says.)
+            Some(Err(Error::DatabaseNotReady { .. })) => report.skipped += 1,
             Some(Err(e)) => report.failed.push(SweepFailure {
                 database: name,
                 error_type: e.error_type().to_string(),
@@ -75,6 +84,7 @@ pub async fn run(
         already_present = report.already_present,
         skipped = report.skipped,
         failed = report.failed.len(),
+        failed_listings = report.failed_listings.len(),
         left = report.left.len(),
         "reconcile sweep finished"
     );

@@ -38,7 +38,19 @@ pub struct Config {
     /// How long a CloudTrail-triggered invocation waits for a `creating` database
     /// (`WAIT_FOR_AVAILABLE_SECONDS`, default 600; never past the invocation's deadline).
     pub wait_for_available: Duration,
+    /// `MISSING_PASSWORD_PARAMETER`: what a database without an initial-password parameter
+    /// gets (user events always fail: they claim the parameter exists).
+    pub missing_parameter: MissingParameter,
     pub options: SecretOptions,
+}
+
+/// What to do about a database that has no initial-password parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingParameter {
+    /// Answer `skipped`: it was made by other means (the default).
+    Skip,
+    /// Fail with `PasswordParameterNotFound`, so the event is retried and kept.
+    Error,
 }
 
 pub const DEFAULT_WAIT_FOR_AVAILABLE_SECONDS: u64 = 600;
@@ -125,6 +137,16 @@ impl Config {
             .or_else(|| lookup("AWS_DEFAULT_REGION"))
             .filter(|r| !r.is_empty());
         let options = options::secret_options(&lookup, region.as_deref())?;
+        let missing_parameter = match var(&lookup, "MISSING_PASSWORD_PARAMETER").as_deref() {
+            None | Some("skip") => MissingParameter::Skip,
+            Some("error") => MissingParameter::Error,
+            Some(other) => {
+                return Err(Error::config(
+                    "MISSING_PASSWORD_PARAMETER",
+                    format!("{other:?} is not skip or error"),
+                ))
+            }
+        };
         Ok(Config {
             secret_name,
             secret_prefix,
@@ -134,6 +156,7 @@ impl Config {
             user_event_sources,
             options,
             wait_for_available: Duration::from_secs(wait_for_available),
+            missing_parameter,
             region,
         })
     }
@@ -383,9 +406,15 @@ mod tests {
             (
                 "ROTATION_LAMBDA_ARN",
                 "arn:aws:lambda:eu-west-1:123456789012:function:rotate",
+                "ROTATION_LAMBDA_ARNS",
+            ),
+            (
+                "ROTATION_LAMBDA_ARNS",
+                "postgres=arn:aws:lambda:eu-west-1:123456789012:function:rotate",
                 "ROTATION_SCHEDULE",
             ),
-            ("ROTATION_SCHEDULE", "rate(30 days)", "ROTATION_LAMBDA_ARN"),
+            ("ROTATION_SCHEDULE", "rate(30 days)", "ROTATION_LAMBDA_ARNS"),
+            ("MISSING_PASSWORD_PARAMETER", "ignore", "skip or error"),
             ("EXISTING_SECRET", "overwrite", "keep or update"),
             ("DELETE_PASSWORD_PARAMETER", "yes", "true or false"),
             ("FORCE_OVERWRITE_REPLICA_SECRET", "1", "true or false"),
@@ -401,19 +430,78 @@ mod tests {
         }
         let e = config(&[
             (
-                "ROTATION_LAMBDA_ARN",
-                "arn:aws:lambda:eu-west-1:1:function:f",
+                "ROTATION_LAMBDA_ARNS",
+                "mysql=arn:aws:lambda:eu-west-1:1:function:f",
             ),
             ("ROTATION_SCHEDULE", "every day"),
         ])
         .unwrap_err();
         assert!(e.to_string().contains("ROTATION_SCHEDULE"));
-        let e = config(&[
-            ("ROTATION_LAMBDA_ARN", "arn:aws:s3:::x"),
-            ("ROTATION_SCHEDULE", "rate(1 day)"),
+        for (list, needle) in [
+            ("mysql=arn:aws:s3:::x", "not a Lambda function ARN"),
+            ("neptune=arn:aws:lambda:eu-west-1:1:function:f", "not a secret engine"),
+            ("mysql", "not engine=arn"),
+            (
+                "mysql=arn:aws:lambda:eu-west-1:1:function:f,mysql=arn:aws:lambda:eu-west-1:1:function:g",
+                "twice",
+            ),
+        ] {
+            let e = config(&[("ROTATION_LAMBDA_ARNS", list), ("ROTATION_SCHEDULE", "rate(1 day)")])
+                .unwrap_err();
+            assert!(
+                e.to_string().contains("ROTATION_LAMBDA_ARNS") && e.to_string().contains(needle),
+                "{list}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn rotation_functions_per_engine_and_strategy() {
+        use crate::engine::engine_rule;
+        let c = config(&[
+            (
+                "ROTATION_LAMBDA_ARNS",
+                "postgres=arn:aws:lambda:eu-west-1:1:function:pg, postgres:multi=arn:aws:lambda:eu-west-1:1:function:pg-multi,mysql=arn:aws:lambda:eu-west-1:1:function:my,db2:multi=arn:aws:lambda:eu-west-1:1:function:db2",
+            ),
+            ("ROTATION_SCHEDULE", "rate(30 days)"),
         ])
-        .unwrap_err();
-        assert!(e.to_string().contains("ROTATION_LAMBDA_ARN"));
+        .unwrap();
+        let r = c.options.rotation.unwrap();
+        let pg = engine_rule("aurora-postgresql").unwrap();
+        assert_eq!(
+            r.lambda_for(pg, false),
+            Ok("arn:aws:lambda:eu-west-1:1:function:pg")
+        );
+        assert_eq!(
+            r.lambda_for(pg, true),
+            Ok("arn:aws:lambda:eu-west-1:1:function:pg-multi")
+        );
+        let mysql = engine_rule("mysql").unwrap();
+        assert!(r
+            .lambda_for(mysql, true)
+            .unwrap_err()
+            .contains("mysql:multi"));
+        let mongo = engine_rule("docdb").unwrap();
+        assert!(r
+            .lambda_for(mongo, false)
+            .unwrap_err()
+            .contains("for mongo"));
+        let db2 = engine_rule("db2-se").unwrap();
+        assert!(r.lambda_for(db2, false).unwrap_err().contains("masterarn"));
+        assert_eq!(
+            r.lambda_for(db2, true),
+            Ok("arn:aws:lambda:eu-west-1:1:function:db2")
+        );
+        assert_eq!(
+            config(&[]).unwrap().missing_parameter,
+            MissingParameter::Skip
+        );
+        assert_eq!(
+            config(&[("MISSING_PASSWORD_PARAMETER", "error")])
+                .unwrap()
+                .missing_parameter,
+            MissingParameter::Error
+        );
     }
 
     #[test]
@@ -430,8 +518,8 @@ mod tests {
                 r#"{"Version":"2012-10-17","Statement":[]}"#,
             ),
             (
-                "ROTATION_LAMBDA_ARN",
-                "arn:aws:lambda:eu-west-1:123456789012:function:rotate",
+                "ROTATION_LAMBDA_ARNS",
+                "mysql=arn:aws:lambda:eu-west-1:123456789012:function:rotate",
             ),
             ("ROTATION_SCHEDULE", "rate(30 days)"),
             ("EXISTING_SECRET", "update"),

@@ -1,8 +1,9 @@
 //! The secret options: everything the console's "Store a new secret" offers, configured once per
 //! deployment.
 
+use crate::engine::{EngineRule, ENGINE_RULES};
 use crate::error::{Error, Result};
-use crate::names::{is_kms_key_ref, is_region};
+use crate::names::{is_kms_key_ref, is_region, Arn};
 use crate::tags::{MANAGED_TAG_KEY, MAX_USER_TAGS, RESERVED_PREFIX};
 
 use super::var;
@@ -23,11 +24,37 @@ pub struct Replica {
     pub kms_key_id: Option<String>,
 }
 
-/// Rotation: the rotation function and its schedule.
+/// Rotation: AWS's rotation functions each accept one engine family and one strategy, so there
+/// is one function per (engine, strategy), and one schedule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rotation {
-    pub lambda_arn: String,
+    /// (key, function ARN). The key is a secret's `engine` value for single-user rotation, and
+    /// the same value with `:multi` for alternating users (a secret that carries `masterarn`).
+    pub lambdas: Vec<(String, String)>,
     pub schedule: String,
+}
+
+impl Rotation {
+    /// The rotation function for a secret of `rule`'s engine, alternating users when it carries
+    /// `masterarn`; or why it gets none.
+    pub fn lambda_for(&self, rule: &EngineRule, masterarn: bool) -> Result<&str, String> {
+        if rule.rotation_needs_masterarn && !masterarn {
+            return Err(format!(
+                "no rotation: AWS's {} rotation functions need masterarn, which a master secret does not carry",
+                rule.secret_engine
+            ));
+        }
+        let key = if masterarn {
+            format!("{}:multi", rule.secret_engine)
+        } else {
+            rule.secret_engine.to_string()
+        };
+        self.lambdas
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, arn)| arn.as_str())
+            .ok_or_else(|| format!("no rotation: ROTATION_LAMBDA_ARNS names no function for {key}"))
+    }
 }
 
 /// Everything the console's "Store a new secret" offers, configured once per deployment.
@@ -121,18 +148,15 @@ pub(super) fn secret_options(
         None => None,
     };
 
-    let rotation = match (get("ROTATION_LAMBDA_ARN"), get("ROTATION_SCHEDULE")) {
+    if get("ROTATION_LAMBDA_ARN").is_some() {
+        return Err(Error::config(
+            "ROTATION_LAMBDA_ARN",
+            "one rotation function cannot rotate every engine (each AWS rotation function accepts one engine family); set ROTATION_LAMBDA_ARNS=engine=arn,engine:multi=arn,... instead",
+        ));
+    }
+    let rotation = match (get("ROTATION_LAMBDA_ARNS"), get("ROTATION_SCHEDULE")) {
         (None, None) => None,
-        (Some(arn), Some(schedule)) => {
-            if !(arn.starts_with("arn:aws")
-                && arn.contains(":lambda:")
-                && arn.contains(":function:"))
-            {
-                return Err(Error::config(
-                    "ROTATION_LAMBDA_ARN",
-                    format!("{arn:?} is not a Lambda function ARN"),
-                ));
-            }
+        (Some(list), Some(schedule)) => {
             if !is_schedule(&schedule) {
                 return Err(Error::config(
                     "ROTATION_SCHEDULE",
@@ -140,19 +164,20 @@ pub(super) fn secret_options(
                 ));
             }
             Some(Rotation {
-                lambda_arn: arn,
+                lambdas: rotation_lambdas(&list)
+                    .map_err(|e| Error::config("ROTATION_LAMBDA_ARNS", e))?,
                 schedule,
             })
         }
         (Some(_), None) => {
             return Err(Error::config(
                 "ROTATION_SCHEDULE",
-                "must be set with ROTATION_LAMBDA_ARN",
+                "must be set with ROTATION_LAMBDA_ARNS",
             ))
         }
         (None, Some(_)) => {
             return Err(Error::config(
-                "ROTATION_LAMBDA_ARN",
+                "ROTATION_LAMBDA_ARNS",
                 "must be set with ROTATION_SCHEDULE",
             ))
         }
@@ -234,6 +259,41 @@ fn parse_tags(text: &str) -> std::result::Result<Vec<(String, String)>, String> 
         ));
     }
     Ok(tags)
+}
+
+/// `engine=arn,engine:multi=arn,...`: each key a secret `engine` value of the engine table,
+/// optionally with `:multi`; each value a Lambda function ARN; no key twice.
+fn rotation_lambdas(text: &str) -> std::result::Result<Vec<(String, String)>, String> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let (key, arn) = item
+            .split_once('=')
+            .map(|(k, a)| (k.trim(), a.trim()))
+            .ok_or_else(|| format!("{item:?} is not engine=arn"))?;
+        let engine = key.strip_suffix(":multi").unwrap_or(key);
+        if !ENGINE_RULES.iter().any(|r| r.secret_engine == engine) {
+            let mut known: Vec<&str> = ENGINE_RULES.iter().map(|r| r.secret_engine).collect();
+            known.sort();
+            known.dedup();
+            return Err(format!(
+                "{key:?} is not a secret engine (one of {}, optionally with :multi)",
+                known.join(", ")
+            ));
+        }
+        let valid =
+            Arn::parse(arn).is_ok_and(|a| a.service == "lambda" && a.resource_type == "function");
+        if !valid {
+            return Err(format!("{arn:?} (for {key}) is not a Lambda function ARN"));
+        }
+        if out.iter().any(|(k, _)| k == key) {
+            return Err(format!("{key} is given twice"));
+        }
+        out.push((key.to_string(), arn.to_string()));
+    }
+    if out.is_empty() {
+        return Err("names no rotation function".into());
+    }
+    Ok(out)
 }
 
 /// `rate(N days)`, `rate(N hours)` or `cron(…)`, the forms RotationRules.ScheduleExpression takes.

@@ -139,6 +139,11 @@ fn from_instance(i: &DbInstance, id: &str) -> Database {
             .master_user_secret()
             .and_then(|s| s.secret_arn())
             .map(str::to_string),
+        replica_source: i
+            .read_replica_source_db_instance_identifier()
+            .or(i.read_replica_source_db_cluster_identifier())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
     }
 }
 
@@ -160,6 +165,10 @@ fn from_cluster(c: &DbCluster, id: &str) -> Database {
         managed_secret_arn: c
             .master_user_secret()
             .and_then(|s| s.secret_arn())
+            .map(str::to_string),
+        replica_source: c
+            .replication_source_identifier()
+            .filter(|s| !s.is_empty())
             .map(str::to_string),
     }
 }

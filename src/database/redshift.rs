@@ -82,5 +82,6 @@ fn from_cluster(c: &Cluster, id: &str) -> Database {
         master_username: c.master_username().map(str::to_string),
         cluster: None,
         managed_secret_arn: c.master_password_secret_arn().map(str::to_string),
+        replica_source: None,
     }
 }

@@ -14,7 +14,9 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::assess::{assess, is_admin, Assessment};
 use crate::aws::Clients;
 use crate::config::Config;
+use crate::config::MissingParameter;
 use crate::database;
+use crate::engine::EngineRule;
 use crate::error::{Error, Result};
 use crate::event::{Request, UserSpec};
 use crate::model::{Database, Location};
@@ -37,6 +39,13 @@ pub struct Provisioner {
 
 use names::Names;
 
+/// The rotation function a secret gets, or why it gets none.
+#[derive(Debug, Default)]
+struct Rotator {
+    lambda: Option<String>,
+    note: Option<String>,
+}
+
 impl Provisioner {
     pub fn new(config: Arc<Config>, clients: Clients) -> Self {
         Provisioner { config, clients }
@@ -52,7 +61,9 @@ impl Provisioner {
 
     /// An event's job: Describe and the password read run concurrently whenever the
     /// parameter's name (or, for a template ending in `/{username}`, its parent path) can be
-    /// rendered from the event alone. `remaining` bounds the wait for a `creating` database.
+    /// rendered from the event alone. The first Describe decides: a database that gets no
+    /// secret is skipped at once; only one that will get a secret but has no endpoint yet is
+    /// waited on (CloudTrail create calls), within `remaining`.
     pub async fn run(&self, request: &Request, remaining: Option<Duration>) -> Result<Outcome> {
         let user = request.user.as_deref();
         let location = self.location(&request.location);
@@ -75,7 +86,7 @@ impl Provisioner {
             None,
             &location,
         );
-        let lookup = database::describe_available(&self.clients, &request.target, max_wait);
+        let lookup = database::describe(&self.clients, &request.target);
         let plan = self.early_plan(&facts);
         let early = async {
             match plan {
@@ -84,7 +95,11 @@ impl Provisioner {
             }
         };
         let (db, early) = tokio::join!(lookup, early);
-        self.provision(db?, user, &location, early).await
+        let mut db = db?;
+        if matches!(assess(&db, user), Err(Error::DatabaseNotReady { .. })) {
+            db = database::wait_available(&self.clients, &request.target, &db, max_wait).await?;
+        }
+        self.provision(db, user, &location, early).await
     }
 
     /// The event's location, with the function's own region where the event names none.
@@ -146,14 +161,38 @@ impl Provisioner {
         };
         let password = match self.password(&db, &names, early).await {
             Ok(p) => p,
-            Err(e) => return self.password_missing(&db, &names, location, e).await,
+            Err(e) => return self.password_missing(&db, &names, location, user, e).await,
         };
         if let Some(dbname) = user.and_then(|u| u.dbname.clone()) {
             db.dbname = Some(dbname);
         }
         let value = secret::shape(&db, rule, &host, &username, &password, masterarn.as_deref())?;
-        let stored = self.store(&names, &value, location).await?;
-        self.after_effects(&db, &names, stored).await
+        let rotation = self.rotation(rule, masterarn.is_some());
+        let stored = self.store(&names, &value, location, &rotation).await?;
+        self.after_effects(&db, &names, stored, rotation.note).await
+    }
+
+    /// The rotation function the secret gets: AWS's rotation functions each accept one engine
+    /// family and one strategy (alternating users for a secret with `masterarn`). When rotation
+    /// is configured but none applies, the outcome's reason says why.
+    fn rotation(&self, rule: &EngineRule, masterarn: bool) -> Rotator {
+        match self
+            .config
+            .options
+            .rotation
+            .as_ref()
+            .map(|r| r.lambda_for(rule, masterarn))
+        {
+            None => Rotator::default(),
+            Some(Ok(lambda)) => Rotator {
+                lambda: Some(lambda.to_string()),
+                note: None,
+            },
+            Some(Err(note)) => Rotator {
+                lambda: None,
+                note: Some(note),
+            },
+        }
     }
 
     /// The initial password: from the early read when it covers this name, else GetParameter.
@@ -199,33 +238,41 @@ impl Provisioner {
         Ok(password)
     }
 
-    /// With `DELETE_PASSWORD_PARAMETER`, a replay finds the parameter gone once the secret was
-    /// stored: that is success (when the secret is ours for this database and user), not a
-    /// missing password.
+    /// No initial-password parameter. If the function's own secret for this database and user
+    /// exists, that wins: `unchanged` (a replay after `DELETE_PASSWORD_PARAMETER`, or a secret
+    /// made before). Otherwise a user event fails (it claims the parameter exists), and any other
+    /// trigger answers as `MISSING_PASSWORD_PARAMETER` says: `skipped` (the database was made by
+    /// other means) or the error.
     async fn password_missing(
         &self,
         db: &Database,
         names: &Names,
         location: &Location,
+        user: Option<&UserSpec>,
         err: Error,
     ) -> Result<Outcome> {
-        if matches!(err, Error::PasswordParameterNotFound { .. })
-            && self.config.options.delete_password_parameter
-        {
-            if let Some(state) =
-                store::describe(&self.clients.secrets, names.secret.as_str()).await?
+        if !matches!(err, Error::PasswordParameterNotFound { .. }) {
+            return Err(err);
+        }
+        if let Some(state) = store::describe(&self.clients.secrets, names.secret.as_str()).await? {
+            if state.is_owned_by(&names.owner, location.region.as_deref())
+                && !state.scheduled_for_deletion
             {
-                if state.is_owned_by(&names.owner, location.region.as_deref())
-                    && !state.scheduled_for_deletion
-                {
-                    return Ok(Outcome::about(Kind::Unchanged, db)
-                        .with_secret(names.secret.as_str(), Some(state.arn))
-                        .with_reason(
-                            "the secret already exists and its initial-password parameter was deleted",
-                        ));
-                }
+                return Ok(Outcome::about(Kind::Unchanged, db)
+                    .with_secret(names.secret.as_str(), Some(state.arn))
+                    .with_reason(
+                        "the secret already exists; its initial-password parameter is gone",
+                    ));
             }
         }
-        Err(err)
+        match (user, self.config.missing_parameter) {
+            (None, MissingParameter::Skip) => Ok(Outcome::about(Kind::Skipped, db).with_reason(
+                format!(
+                    "no initial-password parameter {}: {db} was not made for this function (MISSING_PASSWORD_PARAMETER=skip)",
+                    names.parameter
+                ),
+            )),
+            _ => Err(err),
+        }
     }
 }

@@ -4,7 +4,7 @@
 use secrecy::SecretString;
 use tracing::warn;
 
-use super::{Names, Provisioner};
+use super::{Names, Provisioner, Rotator};
 use crate::error::{Error, Result};
 use crate::existing::{self, Changes};
 use crate::model::{Database, Location};
@@ -12,6 +12,14 @@ use crate::outcome::{Kind, Outcome, ReplicaStatus};
 use crate::password;
 use crate::secret::SecretValue;
 use crate::store::{self, Created};
+
+/// `reason; note`, or `reason` alone.
+fn joined(reason: String, note: Option<String>) -> String {
+    match note {
+        Some(note) => format!("{reason}; {note}"),
+        None => reason,
+    }
+}
 
 /// What storing did.
 #[derive(Debug)]
@@ -43,6 +51,7 @@ impl Provisioner {
         names: &Names,
         value: &SecretValue,
         location: &Location,
+        rotation: &Rotator,
     ) -> Result<Stored> {
         let secrets = &self.clients.secrets;
         let options = &self.config.options;
@@ -63,7 +72,7 @@ impl Provisioner {
                 name,
                 replicas,
             } => {
-                store::configure_new(secrets, options, &arn).await?;
+                store::configure_new(secrets, options, &arn, rotation.lambda.as_deref()).await?;
                 Ok(Stored::Created {
                     arn,
                     name,
@@ -88,8 +97,10 @@ impl Provisioner {
                     &names.owner,
                     location.region.as_deref(),
                     options,
+                    rotation.lambda.is_some(),
                 )?;
-                self.change(state.arn, state.replicas, changes, value).await
+                self.change(state.arn, state.replicas, changes, value, rotation)
+                    .await
             }
         }
     }
@@ -101,6 +112,7 @@ impl Provisioner {
         mut replicas: Vec<ReplicaStatus>,
         changes: Changes,
         value: &SecretValue,
+        rotation: &Rotator,
     ) -> Result<Stored> {
         let secrets = &self.clients.secrets;
         let options = &self.config.options;
@@ -128,8 +140,12 @@ impl Provisioner {
                 what.push("connection details refreshed (username and password kept)".into());
             }
         }
-        if changes.turn_on_rotation {
-            store::start_rotation(secrets, options, &arn).await?;
+        if let (true, Some(lambda), Some(r)) = (
+            changes.turn_on_rotation,
+            rotation.lambda.as_deref(),
+            &options.rotation,
+        ) {
+            store::start_rotation(secrets, lambda, &r.schedule, &arn).await?;
             what.push("rotation turned on".into());
         }
         if changes.put_policy {
@@ -151,12 +167,14 @@ impl Provisioner {
 
     /// After storing: delete the templated initial-password parameter when configured, only
     /// right after this invocation created the secret from it (never on a replay, an update or
-    /// an error); warn about failed replicas; answer.
+    /// an error); warn about failed replicas; answer, with `note` (why the secret gets no
+    /// rotation) in the reason.
     pub(super) async fn after_effects(
         &self,
         db: &Database,
         names: &Names,
         stored: Stored,
+        note: Option<String>,
     ) -> Result<Outcome> {
         if self.config.options.delete_password_parameter && matches!(stored, Stored::Created { .. })
         {
@@ -168,9 +186,15 @@ impl Provisioner {
                 arn,
                 name,
                 replicas,
-            } => Outcome::about(Kind::Created, db)
-                .with_secret(&name, Some(arn))
-                .with_replicas(replicas),
+            } => {
+                let o = Outcome::about(Kind::Created, db)
+                    .with_secret(&name, Some(arn))
+                    .with_replicas(replicas);
+                match note {
+                    Some(note) => o.with_reason(note),
+                    None => o,
+                }
+            }
             Stored::Updated {
                 arn,
                 replicas,
@@ -178,10 +202,10 @@ impl Provisioner {
             } => Outcome::about(Kind::Updated, db)
                 .with_secret(name, Some(arn))
                 .with_replicas(replicas)
-                .with_reason(what),
+                .with_reason(joined(what, note)),
             Stored::Unchanged { arn, reason } => Outcome::about(Kind::Unchanged, db)
                 .with_secret(name, Some(arn))
-                .with_reason(reason),
+                .with_reason(joined(reason, note)),
         };
         for r in outcome
             .replicas

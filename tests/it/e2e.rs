@@ -99,7 +99,7 @@ async fn failures_are_lambda_errors_with_a_stable_error_type_and_no_password() {
     let c = clients().await;
     let db = fixtures::instance(&c, "e2e-err", "mysql", "admin", None).await;
     let id = db.id.clone();
-    let function = Function::start_default(&[]);
+    let function = Function::start_default(&[("MISSING_PASSWORD_PARAMETER", "error")]);
 
     let missing = function.invoke(&db.event());
     assert_eq!(missing.error_type(), "PasswordParameterNotFound");

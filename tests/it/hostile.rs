@@ -275,9 +275,9 @@ fn event_cases() -> Vec<(&'static str, Value, Expect)> {
         ),
         // Parameters.
         (
-            "parameter missing",
+            "parameter missing (MISSING_PASSWORD_PARAMETER=skip, the default)",
             instance_event("noparam-db"),
-            Fails("PasswordParameterNotFound"),
+            Answers("skipped"),
         ),
         (
             "String parameter",
@@ -441,7 +441,12 @@ const CONFIG_CASES: &[(&str, &str)] = &[
         "ROTATION_LAMBDA_ARN",
         "arn:aws:lambda:us-east-1:123456789012:function:rotate",
     ),
+    (
+        "ROTATION_LAMBDA_ARNS",
+        "postgres=arn:aws:lambda:us-east-1:123456789012:function:rotate",
+    ),
     ("ROTATION_SCHEDULE", "rate(1 day)"),
+    ("MISSING_PASSWORD_PARAMETER", "ignore"),
     ("EXISTING_SECRET", "replace"),
     ("DELETE_PASSWORD_PARAMETER", "yes"),
     ("LOG_SENSITIVE_BODIES", "true"),

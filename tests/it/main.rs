@@ -7,8 +7,10 @@
 //! | `triggers` | DocumentDB, Redshift, CloudTrail, restores and user events, against moto |
 //! | `options` | secret options, replication, concurrency, `update`, parameter deletion, the sweep |
 //! | `mocked` | what moto cannot do, with aws-smithy-mocks |
+//! | `real_account` | rotation per engine, decisions before waits, replicas, Serverless polling, missing parameters, a sweep whose listings fail one by one |
 //! | `faults` | throttling, 5xx, a hung endpoint, moto gone, concurrency across databases |
 //! | `hostile` | the hostile-input table through the built binary |
+//! | `databases` | the stored secrets open a real PostgreSQL and MariaDB (Debian's packages) |
 //! | `e2e` | the built binary through the Lambda Runtime API |
 //! | `samples` | every file in `events/` is recognised as named |
 //! | `security` | the eight attacks of the trust review, each refused and leaving the account as it was |
@@ -16,6 +18,7 @@
 
 mod support;
 
+mod databases;
 mod e2e;
 mod faults;
 mod hostile;
@@ -23,6 +26,7 @@ mod house;
 mod mocked;
 mod options;
 mod rds;
+mod real_account;
 mod samples;
 mod security;
 mod triggers;

@@ -343,8 +343,8 @@ async fn rotation_is_turned_on_right_after_create() {
         clients,
         &[
             (
-                "ROTATION_LAMBDA_ARN",
-                "arn:aws:lambda:us-east-1:123456789012:function:rotate-postgres",
+                "ROTATION_LAMBDA_ARNS",
+                "postgres=arn:aws:lambda:us-east-1:123456789012:function:rotate-postgres",
             ),
             ("ROTATION_SCHEDULE", "rate(30 days)"),
         ],

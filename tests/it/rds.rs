@@ -176,9 +176,11 @@ async fn unsupported_engines_are_skipped() {
 
 #[tokio::test]
 async fn missing_or_plain_parameters_fail_and_create_nothing() {
+    // With MISSING_PASSWORD_PARAMETER=error; the default (skip) is in `real_account.rs`.
     let c = clients().await;
     let db = fixtures::instance(&c, "noparam", "mysql", "admin", None).await;
     let (id, event, name) = (db.id.clone(), db.event(), db.secret_name());
+    let handler = || handler_with(&moto().endpoint, &[("MISSING_PASSWORD_PARAMETER", "error")]);
 
     let e = handler().await.handle(&event, &here()).await.unwrap_err();
     assert_eq!(e.error_type(), "PasswordParameterNotFound");
@@ -390,6 +392,7 @@ async fn store_adapter_creates_once_and_tags_the_secret_as_ours() {
         master_username: Some("admin".into()),
         cluster: None,
         managed_secret_arn: None,
+        replica_source: None,
     };
     let value = secret::shape(
         &db,

@@ -15,6 +15,7 @@ pub mod logs;
 pub mod mocks;
 pub mod proxy;
 pub mod runtime_api;
+pub mod servers;
 pub mod snapshot;
 
 use std::io::{BufRead, BufReader, Read};

@@ -3,19 +3,39 @@
 Prints `MOTO_PORT=<port>` once the server listens on 127.0.0.1, then serves until its standard
 input closes (the Rust test process holds the other end, so moto never outlives the tests).
 
+The extensions, each said where it is used:
+- DocumentDB clusters (moto rejects engine `docdb`);
+- an atomic CreateSecret (moto's check-then-insert races under concurrent calls);
+- Redshift Serverless namespaces and workgroups (moto has no Redshift Serverless at all): a small
+  emulation of the calls the function makes, per account and region;
+- DB instance endpoints from tags: an instance tagged `moto:endpoint-address` reports that
+  address (the real-database tests point an instance at a local PostgreSQL or MariaDB).
+
 Usage: python moto_launcher.py [--port N]   (default: a free port)
 """
 
 import argparse
 import functools
+import io
+import json
 import logging
+import re
 import sys
 import threading
+import uuid
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
 from moto.rds import utils as rds_utils
-from moto.rds.models import DBCluster
+from moto.rds.models import DBCluster, DBInstance
 from moto.secretsmanager.models import SecretsManagerBackend
+from werkzeug.serving import make_server
+
+ENDPOINT_TAG = "moto:endpoint-address"
 
 
 def allow_documentdb_clusters() -> None:
@@ -49,6 +69,142 @@ def make_create_secret_atomic() -> None:
     SecretsManagerBackend.create_secret = locked
 
 
+def endpoints_from_tags() -> None:
+    """An instance's endpoint address is computed from its identifier in moto; an instance
+    tagged `moto:endpoint-address` reports that address instead (its port is CreateDBInstance's
+    `Port`), so a test can point it at a real database server on loopback."""
+    computed = DBInstance.address
+
+    def address(self):
+        for tag in self.tags or []:
+            if tag.get("Key") == ENDPOINT_TAG:
+                return tag["Value"]
+        return computed.fget(self)
+
+    DBInstance.address = property(address)
+
+
+def caller(environ):
+    """(account, region) of a signed request: the access key's account as moto maps it
+    (assumed-role keys act in the role's account), the region of the signing scope."""
+    from moto.iam.models import get_account_id_from
+
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    m = re.search(r"Credential=([^/]+)/[^/]+/([^/]+)/", auth)
+    if not m:
+        return "123456789012", "us-east-1"
+    return get_account_id_from(m.group(1)), m.group(2)
+
+
+class ServerlessEmulation:
+    """Redshift Serverless namespaces and workgroups: CreateNamespace, CreateWorkgroup,
+    GetNamespace, GetWorkgroup, ListNamespaces, ListWorkgroups, UpdateWorkgroup (port),
+    DeleteWorkgroup, DeleteNamespace. Workgroups are AVAILABLE at once, like everything in
+    moto; a `manageAdminPassword` namespace reports an `adminPasswordSecretArn`."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.namespaces = {}  # (account, region) -> {name: namespace}
+        self.workgroups = {}
+
+    @staticmethod
+    def error(kind, message, status=400):
+        return status, {"__type": kind, "message": message}
+
+    def handle(self, account, region, action, body):
+        key = (account, region)
+        with self.lock:
+            namespaces = self.namespaces.setdefault(key, {})
+            workgroups = self.workgroups.setdefault(key, {})
+            arn = lambda kind, id_: f"arn:aws:redshift-serverless:{region}:{account}:{kind}/{id_}"
+            if action == "CreateNamespace":
+                name = body["namespaceName"]
+                if name in namespaces:
+                    return self.error("ConflictException", f"namespace {name} exists")
+                ns_id = str(uuid.uuid4())
+                ns = {"namespaceName": name, "namespaceId": ns_id, "namespaceArn": arn("namespace", ns_id),
+                      "adminUsername": body.get("adminUsername", "admin"), "dbName": body.get("dbName", "dev"),
+                      "status": "AVAILABLE"}
+                if body.get("manageAdminPassword"):
+                    ns["adminPasswordSecretArn"] = (
+                        f"arn:aws:secretsmanager:{region}:{account}:secret:redshift!{name}-admin-AbCdEf")
+                namespaces[name] = ns
+                return 200, {"namespace": ns}
+            if action == "CreateWorkgroup":
+                name = body["workgroupName"]
+                if name in workgroups:
+                    return self.error("ConflictException", f"workgroup {name} exists")
+                if body.get("namespaceName") not in namespaces:
+                    return self.error("ResourceNotFoundException", "namespace not found")
+                wg_id = str(uuid.uuid4())
+                port = int(body.get("port", 5439))
+                wg = {"workgroupName": name, "workgroupId": wg_id, "workgroupArn": arn("workgroup", wg_id),
+                      "namespaceName": body["namespaceName"], "status": "AVAILABLE", "port": port,
+                      "endpoint": {"address": f"{name}.{account}.{region}.redshift-serverless.amazonaws.com",
+                                   "port": port}}
+                workgroups[name] = wg
+                return 200, {"workgroup": wg}
+            if action in ("GetWorkgroup", "UpdateWorkgroup", "DeleteWorkgroup"):
+                wg = workgroups.get(body.get("workgroupName"))
+                if wg is None:
+                    return self.error("ResourceNotFoundException", "workgroup not found")
+                if action == "UpdateWorkgroup" and "port" in body:
+                    wg["port"] = int(body["port"])
+                    wg["endpoint"]["port"] = wg["port"]
+                if action == "DeleteWorkgroup":
+                    del workgroups[wg["workgroupName"]]
+                    wg = dict(wg, status="DELETING")
+                return 200, {"workgroup": wg}
+            if action in ("GetNamespace", "DeleteNamespace"):
+                ns = namespaces.get(body.get("namespaceName"))
+                if ns is None:
+                    return self.error("ResourceNotFoundException", "namespace not found")
+                if action == "DeleteNamespace":
+                    del namespaces[ns["namespaceName"]]
+                    ns = dict(ns, status="DELETING")
+                return 200, {"namespace": ns}
+            if action == "ListWorkgroups":
+                return 200, {"workgroups": list(workgroups.values())}
+            if action == "ListNamespaces":
+                return 200, {"namespaces": list(namespaces.values())}
+        return self.error("UnknownOperationException", f"{action} is not emulated", 400)
+
+
+class Extensions:
+    """WSGI middleware in front of moto: answers what the emulations cover, passes the rest."""
+
+    def __init__(self, app):
+        self.app = app
+        self.serverless = ServerlessEmulation()
+
+    def __call__(self, environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.startswith("RedshiftServerless."):
+            account, region = caller(environ)
+            status, payload = self.serverless.handle(
+                account, region, target.split(".", 1)[1], json.loads(body or b"{}"))
+            headers = [("Content-Type", "application/x-amz-json-1.1")]
+            if status != 200:
+                headers.append(("x-amzn-ErrorType", payload["__type"]))
+            start_response(f"{status} {'OK' if status == 200 else 'Bad Request'}", headers)
+            return [json.dumps(payload).encode()]
+        return self.app(environ, start_response)
+
+
+class ExtendedMotoServer(ThreadedMotoServer):
+    """moto's threaded server with the extensions in front."""
+
+    def _server_entry(self) -> None:
+        app = Extensions(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(
+            self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
@@ -58,7 +214,8 @@ def main() -> None:
 
     allow_documentdb_clusters()
     make_create_secret_atomic()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
+    endpoints_from_tags()
+    server = ExtendedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
     _, port = server.get_host_and_port()
     print(f"MOTO_PORT={port}", flush=True)

@@ -20,6 +20,8 @@ pub enum Mode {
     BlackHole,
     /// Forward this many more requests, then refuse (close) every connection.
     DownAfter(usize),
+    /// Answer requests of this operation with 400 AccessDenied; forward the rest.
+    Deny(&'static str),
 }
 
 struct State {
@@ -108,6 +110,10 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Re
             (current, s.delay)
         };
         thread::sleep(delay);
+        let mode = match mode {
+            Mode::Deny(op) if op != operation(&req) => Mode::Forward,
+            other => other,
+        };
         match mode {
             Mode::BlackHole => {
                 thread::sleep(Duration::from_secs(300));
@@ -116,6 +122,14 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Re
             Mode::DownAfter(0) => {
                 let _ = writer.shutdown(Shutdown::Both);
                 return Ok(());
+            }
+            Mode::Deny(_) => {
+                let body = r#"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>denied by the test proxy</Message></Error><RequestId>r</RequestId></ErrorResponse>"#;
+                write!(
+                    writer,
+                    "HTTP/1.1 403 Forbidden\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                )?;
             }
             Mode::Status(code) => {
                 let body =
