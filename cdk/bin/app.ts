@@ -1,41 +1,53 @@
 #!/usr/bin/env node
 // Deploys db-secret-provisioner. Configuration comes from CDK context, e.g.
-//   npx cdk deploy -c replicaRegions=us-west-2,eu-west-1 -c kmsKeyId=alias/db-secrets
-import { App, CfnOutput, Stack } from "aws-cdk-lib";
-import { DbSecretProvisioner } from "../lib/provisioner";
+//   npx cdk deploy -c replicaRegions=us-west-2,eu-west-1 -c kmsKeyArn=arn:aws:kms:...:key/...
+// cdk-nag's AwsSolutions pack runs on every synth: an unsuppressed finding fails it.
+import { App, Aspects, CfnOutput, Stack } from "aws-cdk-lib";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { DbSecretProvisioner, RotationKey } from "../lib/provisioner";
 
 const app = new App();
 const ctx = (key: string): string | undefined => app.node.tryGetContext(key) || undefined;
+const list = (key: string): string[] | undefined => ctx(key)?.split(",").filter((s) => s);
+/** `a=b,c=d` as a map. */
+const pairs = (key: string): Record<string, string> | undefined => {
+  const v = list(key);
+  return v ? Object.fromEntries(v.map((kv) => kv.split("=", 2) as [string, string])) : undefined;
+};
 
 const stack = new Stack(app, ctx("stackName") ?? "DbSecretProvisioner", {
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
-const tags = ctx("secretTags");
-const rotationArn = ctx("rotationLambdaArn");
+const rotationFunctions = pairs("rotationLambdaArns") as Partial<Record<RotationKey, string>> | undefined;
+const resourcePolicy = ctx("resourcePolicy");
 const provisioner = new DbSecretProvisioner(stack, "Provisioner", {
   codePath: ctx("codePath") ?? "../target/lambda/db-secret-provisioner",
   secretNameTemplate: ctx("secretNameTemplate"),
   passwordParameterTemplate: ctx("passwordParameterTemplate"),
-  kmsKeyId: ctx("kmsKeyId"),
   kmsKeyArn: ctx("kmsKeyArn"),
-  secretTags: tags ? Object.fromEntries(tags.split(",").map((kv) => kv.split("=", 2) as [string, string])) : undefined,
-  replicaRegions: ctx("replicaRegions")
-    ?.split(",")
-    .map((r) => {
-      const [region, kmsKeyId] = r.split("=", 2);
-      return { region, kmsKeyId };
-    }),
-  rotation: rotationArn ? { lambdaArn: rotationArn, schedule: ctx("rotationSchedule") ?? "rate(30 days)" } : undefined,
+  parameterKmsKeyArn: ctx("parameterKmsKeyArn"),
+  secretTags: pairs("secretTags"),
+  replicaRegions: list("replicaRegions"),
+  replicaKmsKeyArns: list("replicaKmsKeyArns"),
+  resourcePolicy: resourcePolicy ? JSON.parse(resourcePolicy) : undefined,
+  rotation: rotationFunctions
+    ? { functions: rotationFunctions, schedule: ctx("rotationSchedule") ?? "rate(30 days)" }
+    : undefined,
   existingSecret: ctx("existingSecret") === "update" ? "update" : "keep",
   deletePasswordParameter: ctx("deletePasswordParameter") === "true",
+  missingPasswordParameter: ctx("missingPasswordParameter") === "error" ? "error" : "skip",
   secretNamePrefix: ctx("secretNamePrefix"),
   parameterPrefix: ctx("parameterPrefix"),
-  userEventSources: ctx("userEventSources")?.split(","),
-  userEventSenders: ctx("userEventSenders")?.split(","),
+  userEventSources: list("userEventSources"),
+  userEventSenders: list("userEventSenders"),
+  cloudTrailTriggers: ctx("cloudTrailTriggers") !== "false",
   reservedConcurrency: ctx("reservedConcurrency") ? Number(ctx("reservedConcurrency")) : undefined,
   reconcileSchedule: ctx("reconcileSchedule") === "off" ? null : ctx("reconcileSchedule"),
+  alarmTopicArn: ctx("alarmTopicArn"),
 });
 new CfnOutput(stack, "FunctionArn", { value: provisioner.function.functionArn });
+new CfnOutput(stack, "UserEventBusName", { value: provisioner.userEventBus.eventBusName });
 new CfnOutput(stack, "EventDeliveryDLQUrl", { value: provisioner.eventDeliveryDlq.queueUrl });
 new CfnOutput(stack, "FailedInvocationQueueUrl", { value: provisioner.failedInvocationQueue.queueUrl });
 provisioner.rules.forEach((r, i) => new CfnOutput(stack, `Rule${i}`, { value: r.ruleName }));
+Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));

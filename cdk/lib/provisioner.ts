@@ -1,13 +1,23 @@
 import { Duration, Stack } from "aws-cdk-lib";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as cwActions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
-import * as destinations from "aws-cdk-lib/aws-lambda-destinations";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
+import { NagSuppressions } from "cdk-nag";
 import { Construct } from "constructs";
 
-/** The function's configuration, as construct props (see the README's configuration table). */
+/** Engine keys of ROTATION_LAMBDA_ARNS: `engine` (single user) or `engine:multi` (alternating users). */
+export type RotationKey =
+  | "mysql" | "mysql:multi" | "postgres" | "postgres:multi" | "mariadb" | "mariadb:multi"
+  | "oracle" | "oracle:multi" | "sqlserver" | "sqlserver:multi" | "db2:multi"
+  | "mongo" | "mongo:multi" | "redshift" | "redshift:multi";
+
+/** The function's configuration, as construct props (see docs/configuration.md). */
 export interface DbSecretProvisionerProps {
   /** Directory holding the arm64 `bootstrap` (`cargo lambda build --release --arm64` output). */
   readonly codePath: string;
@@ -18,19 +28,24 @@ export interface DbSecretProvisionerProps {
   readonly parameterPrefix?: string;
   readonly passwordParameterTemplate?: string;
   readonly secretDescriptionTemplate?: string;
-  /** KMS key for the secrets (id, ARN or alias). Default: the AWS managed key. */
-  readonly kmsKeyId?: string;
-  /** Key ARN the function may use; without it KMS use is limited to SSM and Secrets Manager. */
+  /** Key ARN of the secrets in this region (KMS_KEY_ID). Default: the AWS managed key, which needs no grant. */
   readonly kmsKeyArn?: string;
+  /** Key ARN of the SecureString initial-password parameters. Default: the AWS managed key aws/ssm. */
+  readonly parameterKmsKeyArn?: string;
   readonly secretTags?: Record<string, string>;
-  /** Replica regions, each with an optional KMS key. */
-  readonly replicaRegions?: { region: string; kmsKeyId?: string }[];
+  /** Replica regions (REPLICA_REGIONS). */
+  readonly replicaRegions?: string[];
+  /** Key ARNs for replica regions that use a customer managed key, one per region (REPLICA_KMS_KEY_ARNS). */
+  readonly replicaKmsKeyArns?: string[];
   readonly forceOverwriteReplicaSecret?: boolean;
   /** A resource policy document attached with BlockPublicPolicy. */
   readonly resourcePolicy?: object;
-  readonly rotation?: { lambdaArn: string; schedule: string };
+  /** Rotation: the schedule and one function per engine family and strategy (ROTATION_LAMBDA_ARNS). */
+  readonly rotation?: { schedule: string; functions: Partial<Record<RotationKey, string>> };
   readonly existingSecret?: "keep" | "update";
   readonly deletePasswordParameter?: boolean;
+  /** A database without an initial-password parameter: skipped (default) or an error. */
+  readonly missingPasswordParameter?: "skip" | "error";
   readonly waitForAvailableSeconds?: number;
   /** Sources of your "Database User Created" events (USER_EVENT_SOURCE). Default: com.example.provisioning. */
   readonly userEventSources?: string[];
@@ -39,13 +54,21 @@ export interface DbSecretProvisionerProps {
    * policy denies events:PutEvents to every other principal.
    */
   readonly userEventSenders?: string[];
+  /**
+   * Act on CloudTrail's "AWS API Call via CloudTrail" events (default true). EventBridge
+   * delivers them only where a CloudTrail trail logs management events in the region.
+   */
+  readonly cloudTrailTriggers?: boolean;
   /** Reserved concurrent executions; none by default (a reservation can fail to deploy). */
   readonly reservedConcurrency?: number;
   /** Reconcile sweep schedule; `null` turns the sweep off. Default: rate(1 day). */
   readonly reconcileSchedule?: string | null;
+  /** Retention of the function's log group. Default: three months. */
+  readonly logRetention?: logs.RetentionDays;
+  /** An SNS topic the alarms notify. Default: alarms without actions. */
+  readonly alarmTopicArn?: string;
 }
 
-/** The provisioner function, one EventBridge rule per trigger family, DLQs and least-privilege IAM. */
 /** A prefix IAM is scoped to: at least 2 characters other than `/`. */
 function checkPrefix(name: string, prefix: string): string {
   if (prefix.replace(/\//g, "").length < 2) {
@@ -54,12 +77,22 @@ function checkPrefix(name: string, prefix: string): string {
   return prefix;
 }
 
+/** The error types whose log line raises an alarm: an attack or a misconfiguration. */
+export const ALARMING_ERROR_TYPES = ["UntrustedEvent", "SecretConflict", "ConfigurationError"];
+
+/**
+ * The provisioner function with its own role (each statement proven necessary and sufficient by
+ * tests/deploy/iam_contract.py), one EventBridge rule per trigger family, encrypted TLS-only
+ * dead-letter queues, and alarms.
+ */
 export class DbSecretProvisioner extends Construct {
   readonly function: lambda.Function;
+  readonly role: iam.Role;
   readonly userEventBus: events.EventBus;
   readonly eventDeliveryDlq: sqs.Queue;
   readonly failedInvocationQueue: sqs.Queue;
   readonly rules: events.Rule[] = [];
+  readonly alarms: cloudwatch.Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: DbSecretProvisionerProps) {
     super(scope, id);
@@ -67,14 +100,25 @@ export class DbSecretProvisioner extends Construct {
     const secretPrefix = checkPrefix("secretNamePrefix", props.secretNamePrefix ?? "db-secrets/");
     const parameterPrefix = checkPrefix("parameterPrefix", props.parameterPrefix ?? "/db-secrets/");
     const userEventSources = props.userEventSources ?? ["com.example.provisioning"];
+    const rotationFunctions = Object.entries(props.rotation?.functions ?? {}).filter(([, arn]) => arn);
 
-    this.eventDeliveryDlq = new sqs.Queue(this, "EventDeliveryDLQ", {
-      retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-    });
-    this.failedInvocationQueue = new sqs.Queue(this, "FailedInvocationQueue", {
-      retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
+    const queue = (name: string) =>
+      new sqs.Queue(this, name, {
+        retentionPeriod: Duration.days(14),
+        // SSE-SQS: EventBridge cannot deliver to a queue under the AWS managed key aws/sqs.
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+      });
+    this.eventDeliveryDlq = queue("EventDeliveryDLQ");
+    this.failedInvocationQueue = queue("FailedInvocationQueue");
+    for (const q of [this.eventDeliveryDlq, this.failedInvocationQueue]) {
+      NagSuppressions.addResourceSuppressions(q, [
+        { id: "AwsSolutions-SQS3", reason: "This queue is itself a dead-letter queue (EventBridge's, or Lambda's on-failure destination); an alarm watches its depth." },
+      ]);
+    }
+
+    const logGroup = new logs.LogGroup(this, "LogGroup", {
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
     });
 
     const env: Record<string, string> = {
@@ -85,80 +129,133 @@ export class DbSecretProvisioner extends Construct {
       USER_EVENT_SOURCE: userEventSources.join(","),
       EXISTING_SECRET: props.existingSecret ?? "keep",
       DELETE_PASSWORD_PARAMETER: String(props.deletePasswordParameter ?? false),
+      MISSING_PASSWORD_PARAMETER: props.missingPasswordParameter ?? "skip",
       FORCE_OVERWRITE_REPLICA_SECRET: String(props.forceOverwriteReplicaSecret ?? false),
       WAIT_FOR_AVAILABLE_SECONDS: String(props.waitForAvailableSeconds ?? 600),
     };
     if (props.secretDescriptionTemplate) env.SECRET_DESCRIPTION_TEMPLATE = props.secretDescriptionTemplate;
-    if (props.kmsKeyId) env.KMS_KEY_ID = props.kmsKeyId;
+    if (props.kmsKeyArn) env.KMS_KEY_ID = props.kmsKeyArn;
     if (props.secretTags) {
       env.SECRET_TAGS = Object.entries(props.secretTags).map(([k, v]) => `${k}=${v}`).join(",");
     }
-    if (props.replicaRegions?.length) {
-      env.REPLICA_REGIONS = props.replicaRegions
-        .map((r) => (r.kmsKeyId ? `${r.region}=${r.kmsKeyId}` : r.region))
-        .join(",");
-    }
+    if (props.replicaRegions?.length) env.REPLICA_REGIONS = props.replicaRegions.join(",");
+    if (props.replicaKmsKeyArns?.length) env.REPLICA_KMS_KEY_ARNS = props.replicaKmsKeyArns.join(",");
     if (props.resourcePolicy) env.RESOURCE_POLICY = JSON.stringify(props.resourcePolicy);
-    if (props.rotation) {
-      env.ROTATION_LAMBDA_ARN = props.rotation.lambdaArn;
-      env.ROTATION_SCHEDULE = props.rotation.schedule;
+    if (rotationFunctions.length) {
+      env.ROTATION_LAMBDA_ARNS = rotationFunctions.map(([k, arn]) => `${k}=${arn}`).join(",");
+      env.ROTATION_SCHEDULE = props.rotation!.schedule;
     }
 
+    // The function's own role, without managed policies: what Lambda and the function do, no more.
+    this.role = new iam.Role(this, "Role", {
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      description: "db-secret-provisioner function role",
+    });
     this.function = new lambda.Function(this, "Function", {
       runtime: lambda.Runtime.PROVIDED_AL2023,
       architecture: lambda.Architecture.ARM_64,
       handler: "bootstrap",
       code: lambda.Code.fromAsset(props.codePath),
+      role: this.role,
       memorySize: 128,
       timeout: Duration.seconds(900),
       reservedConcurrentExecutions: props.reservedConcurrency,
+      logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
       environment: env,
+    });
+    // The on-failure destination without the grant SqsDestination adds (it also grants
+    // GetQueueAttributes and GetQueueUrl, which Lambda does not use): SendMessage below.
+    const failedQueueArn = this.failedInvocationQueue.queueArn;
+    this.function.configureAsyncInvoke({
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
-      onFailure: new destinations.SqsDestination(this.failedInvocationQueue),
+      onFailure: { bind: () => ({ destination: failedQueueArn }) },
     });
 
     const arn = (service: string, resource: string, region = stack.region) =>
       `arn:${stack.partition}:${service}:${region}:${stack.account}:${resource}`;
-    const allow = (actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
-      this.function.addToRolePolicy(new iam.PolicyStatement({ actions, resources, conditions }));
-    allow(["rds:DescribeDBInstances", "rds:DescribeDBClusters"], [arn("rds", "db:*"), arn("rds", "cluster:*")]);
-    allow(["redshift:DescribeClusters"], [arn("redshift", "cluster:*")]);
-    allow(
-      ["redshift-serverless:GetWorkgroup", "redshift-serverless:GetNamespace"],
-      [arn("redshift-serverless", "workgroup/*"), arn("redshift-serverless", "namespace/*")],
-    );
-    allow(["redshift-serverless:ListWorkgroups"], ["*"]);
-    const parameters = [arn("ssm", `parameter${parameterPrefix}*`)];
-    allow(["ssm:GetParameter", "ssm:GetParametersByPath"], parameters);
-    if (props.deletePasswordParameter) allow(["ssm:DeleteParameter"], parameters);
+    const allow = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
+      this.role.addToPolicy(new iam.PolicyStatement({ sid, actions, resources, conditions }));
     const secrets = [arn("secretsmanager", `secret:${secretPrefix}*`)];
-    // Any secret in the prefix may be described (a foreign one answers SecretConflict); replicas
-    // live in other regions under the same name.
-    allow(["secretsmanager:DescribeSecret"], [arn("secretsmanager", `secret:${secretPrefix}*`, "*")]);
-    // New secrets only with the managed-by tag (CreateSecret with Tags implies TagResource).
-    allow(["secretsmanager:CreateSecret", "secretsmanager:TagResource"], secrets, {
-      StringEquals: { "aws:RequestTag/managed-by": "db-secret-provisioner" },
-    });
-    // Changes only to secrets that carry the managed-by tag, and only those an option needs.
+    const parameters = [arn("ssm", `parameter${parameterPrefix}*`)];
+    const tagged = { StringEquals: { "aws:RequestTag/managed-by": "db-secret-provisioner" } };
     const own = { StringEquals: { "secretsmanager:ResourceTag/managed-by": "db-secret-provisioner" } };
-    if (props.rotation) allow(["secretsmanager:RotateSecret"], secrets, own);
-    if (props.replicaRegions?.length) allow(["secretsmanager:ReplicateSecretToRegions"], secrets, own);
-    if (props.resourcePolicy) allow(["secretsmanager:PutResourcePolicy"], secrets, own);
-    if (props.existingSecret === "update") {
-      allow(["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"], secrets, own);
+
+    allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [`${logGroup.logGroupArn}`]);
+    allow("SendFailedInvocations", ["sqs:SendMessage"], [failedQueueArn]);
+    // Describe calls name one database; the sweep's listings need "*".
+    allow("DescribeAndListDatabases", [
+      "rds:DescribeDBInstances", "rds:DescribeDBClusters", "redshift:DescribeClusters",
+      "redshift-serverless:ListWorkgroups", "redshift-serverless:ListNamespaces",
+    ], ["*"]);
+    allow("DescribeServerlessWorkgroups", ["redshift-serverless:GetWorkgroup", "redshift-serverless:GetNamespace"],
+      [arn("redshift-serverless", "workgroup/*"), arn("redshift-serverless", "namespace/*")]);
+    allow("ReadInitialPasswords", ["ssm:GetParameter", "ssm:GetParametersByPath"], parameters);
+    if (props.deletePasswordParameter) allow("DeleteInitialPasswords", ["ssm:DeleteParameter"], parameters);
+    // Any secret in the prefix may be described (a foreign one answers SecretConflict).
+    allow("DescribeSecretsInPrefix", ["secretsmanager:DescribeSecret"], secrets);
+    // New secrets only with the managed-by tag (CreateSecret with Tags needs TagResource).
+    allow("CreateTaggedSecrets", ["secretsmanager:CreateSecret", "secretsmanager:TagResource"], secrets, tagged);
+    // Changes only to secrets that carry the managed-by tag, and only those an option needs.
+    if (rotationFunctions.length) allow("RotateOwnSecrets", ["secretsmanager:RotateSecret"], secrets, own);
+    if (props.replicaRegions?.length) {
+      // Checked as part of CreateSecret with AddReplicaRegions (the request's tags), and on its
+      // own for an existing secret (the secret's tag).
+      allow("ReplicateNewSecrets", ["secretsmanager:ReplicateSecretToRegions"], secrets, tagged);
+      allow("ReplicateOwnSecrets", ["secretsmanager:ReplicateSecretToRegions"], secrets, own);
     }
+    if (props.resourcePolicy) allow("PutPolicyOnOwnSecrets", ["secretsmanager:PutResourcePolicy"], secrets, own);
+    if (props.existingSecret === "update") {
+      allow("UpdateOwnSecrets", ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"], secrets, own);
+    }
+    // KMS exactly where the API reference names it, through the service only.
     if (props.kmsKeyArn) {
-      allow(["kms:Decrypt", "kms:GenerateDataKey"], [props.kmsKeyArn]);
-    } else {
-      allow(["kms:Decrypt", "kms:GenerateDataKey"], [arn("kms", "key/*", "*")], {
-        StringLike: { "kms:ViaService": [`ssm.${stack.region}.amazonaws.com`, "secretsmanager.*.amazonaws.com"] },
+      allow("UseSecretsKey", ["kms:GenerateDataKey", "kms:Decrypt"], [props.kmsKeyArn], {
+        StringEquals: { "kms:ViaService": `secretsmanager.${stack.region}.amazonaws.com` },
       });
     }
-    if (props.rotation) allow(["lambda:InvokeFunction"], [props.rotation.lambdaArn]);
+    if (props.replicaKmsKeyArns?.length) {
+      allow("UseReplicaKeys", ["kms:GenerateDataKey", "kms:Encrypt"], props.replicaKmsKeyArns, {
+        StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" },
+      });
+    }
+    if (props.parameterKmsKeyArn) {
+      allow("UseParameterKey", ["kms:Decrypt"], [props.parameterKmsKeyArn], {
+        StringEquals: { "kms:ViaService": `ssm.${stack.region}.amazonaws.com` },
+      });
+    }
+    if (rotationFunctions.length) {
+      allow("UseRotationFunctions", ["lambda:InvokeFunction"], rotationFunctions.map(([, a]) => a));
+    }
+    // Each wildcard cdk-nag finds, named: the narrowest AWS allows.
+    const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+    const wildcard = (service: string, resource: string) => ({
+      regex: `/^Resource::arn:<AWS::Partition>:${service}:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|[0-9]{12}):${escape(resource)}\\*$/g`,
+    });
+    NagSuppressions.addResourceSuppressions(this.role, [
+      {
+        id: "AwsSolutions-IAM5",
+        reason:
+          "Listings (DescribeDBInstances, DescribeDBClusters, DescribeClusters, ListWorkgroups, ListNamespaces) name no single resource and authorize on '*'; " +
+          "tests/deploy/iam_contract.py proves the statement necessary.",
+        appliesTo: ["Resource::*"],
+      },
+      {
+        id: "AwsSolutions-IAM5",
+        reason: "Workgroups and namespaces are named in IAM by IDs AWS assigns at creation; the function knows their names only.",
+        appliesTo: [wildcard("redshift-serverless", "workgroup/"), wildcard("redshift-serverless", "namespace/")],
+      },
+      {
+        id: "AwsSolutions-IAM5",
+        reason:
+          "Secret and parameter names derive from each database and user through the operator's templates; IAM is scoped to their fixed prefixes, " +
+          "and Secrets Manager writes are further conditioned on the managed-by tag.",
+        appliesTo: [wildcard("secretsmanager", `secret:${secretPrefix}`), wildcard("ssm", `parameter${parameterPrefix}`)],
+      },
+    ], true);
 
     const target = () =>
       new targets.LambdaFunction(this.function, {
@@ -166,14 +263,15 @@ export class DbSecretProvisioner extends Construct {
         retryAttempts: 185,
         maxEventAge: Duration.hours(24),
       });
-    const rule = (id: string, eventPattern: events.EventPattern) =>
-      this.rules.push(new events.Rule(this, id, { eventPattern, targets: [target()] }));
+    const rule = (id: string, eventPattern: events.EventPattern, enabled = true) =>
+      this.rules.push(new events.Rule(this, id, { eventPattern, enabled, targets: [target()] }));
 
     rule("RdsCreated", {
       source: ["aws.rds"],
       detailType: ["RDS DB Instance Event", "RDS DB Cluster Event"],
       detail: { EventID: ["RDS-EVENT-0005", "RDS-EVENT-0043", "RDS-EVENT-0019", "RDS-EVENT-0170"] },
     });
+    // EventBridge delivers CloudTrail events only where a trail logs management events.
     rule("CloudTrailCreateCalls", {
       source: ["aws.rds", "aws.redshift", "aws.redshift-serverless"],
       detailType: ["AWS API Call via CloudTrail"],
@@ -181,10 +279,11 @@ export class DbSecretProvisioner extends Construct {
         eventSource: ["rds.amazonaws.com", "redshift.amazonaws.com", "redshift-serverless.amazonaws.com"],
         eventName: ["CreateDBInstance", "CreateDBCluster", "CreateCluster", "CreateWorkgroup"],
       },
-    });
+    }, props.cloudTrailTriggers ?? true);
+    // REDSHIFT-SERVERLESS-EVENT-1008 is in the Management category.
     rule("ServerlessWorkgroupCreated", {
       source: ["aws.redshift-serverless"],
-      detailType: events.Match.anythingBut("AWS API Call via CloudTrail"),
+      detailType: ["Redshift Serverless Management"],
     });
     // "Database User Created" on its own bus: permission to put events on the default bus is
     // not enough to send one, and userEventSenders can restrict who may.
@@ -225,6 +324,39 @@ export class DbSecretProvisioner extends Construct {
           targets: [target()],
         }),
       );
+    }
+
+    // Alarms: a message waiting in either queue, and an error type that means an attack or a
+    // misconfiguration in the function's JSON log line.
+    const topic = props.alarmTopicArn ? sns.Topic.fromTopicArn(this, "AlarmTopic", props.alarmTopicArn) : undefined;
+    const alarm = (id: string, metric: cloudwatch.IMetric, description: string) => {
+      const a = new cloudwatch.Alarm(this, id, {
+        metric,
+        alarmDescription: description,
+        threshold: 0,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      if (topic) a.addAlarmAction(new cwActions.SnsAction(topic));
+      this.alarms.push(a);
+    };
+    for (const [id, q] of [["EventDeliveryDLQ", this.eventDeliveryDlq], ["FailedInvocationQueue", this.failedInvocationQueue]] as const) {
+      alarm(`${id}NotEmptyAlarm`,
+        q.metricApproximateNumberOfMessagesVisible({ statistic: "Maximum", period: Duration.minutes(5) }),
+        `Events wait in ${id}: fix the cause their errorType names, then redrive them (scripts/redrive.sh).`);
+    }
+    for (const errorType of ALARMING_ERROR_TYPES) {
+      const filter = new logs.MetricFilter(this, `${errorType}Metric`, {
+        logGroup,
+        filterPattern: logs.FilterPattern.stringValue("$.fields.error_type", "=", errorType),
+        metricNamespace: "db-secret-provisioner",
+        metricName: errorType,
+        metricValue: "1",
+        unit: cloudwatch.Unit.COUNT,
+      });
+      alarm(`${errorType}Alarm`, filter.metric({ statistic: "Sum", period: Duration.minutes(5) }),
+        `${errorType}: see the function's log line with this error_type (docs/operations.md).`);
     }
   }
 }

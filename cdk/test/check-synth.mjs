@@ -57,8 +57,43 @@ const userRules = rules.filter(([, r]) => JSON.stringify(r.Properties.EventPatte
 check(userRules.length === 1 && userRules[0][1].Properties.EventBusName && userRules[0][1].Properties.EventPattern.account,
   "the user rule must be on the user-event bus and match the stack's account");
 
+// No KMS grant without a key given; the role has no managed policies (the IAM contract proves
+// its inline statements minimal).
+for (const [id, p] of of("AWS::IAM::Policy")) {
+  for (const st of p.Properties.PolicyDocument.Statement) {
+    check(![st.Action].flat().some((a) => a.startsWith("kms:")), `${id}: KMS granted although no key is given`);
+  }
+}
+const roles = of("AWS::IAM::Role").filter(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes("lambda.amazonaws.com"));
+check(roles.length === 1 && !roles[0][1].Properties.ManagedPolicyArns, "the function's role must have no managed policies");
+
+// The Serverless rule matches only its creation event's detail-type; the CloudTrail rule exists
+// (it needs a trail: cloudTrailTriggers switches it).
+const pattern = (r) => r.Properties.EventPattern ?? {};
+const serverless = rules.filter(([, r]) => JSON.stringify(pattern(r).source) === '["aws.redshift-serverless"]');
+check(serverless.length === 1 && JSON.stringify(pattern(serverless[0][1])["detail-type"]) === '["Redshift Serverless Management"]',
+  "the Serverless rule must match detail-type Redshift Serverless Management only");
+
+// Queues encrypted and TLS-only; alarms on each queue's depth and on the alarming error types.
+const queues = of("AWS::SQS::Queue");
+for (const [id, q] of queues) {
+  check(q.Properties.SqsManagedSseEnabled === true || q.Properties.KmsMasterKeyId, `${id} is not encrypted`);
+  const policies = of("AWS::SQS::QueuePolicy").filter(([, p]) => JSON.stringify(p.Properties.Queues).includes(id));
+  check(policies.some(([, p]) => JSON.stringify(p).includes("aws:SecureTransport")), `${id} accepts non-TLS requests`);
+}
+const alarms = of("AWS::CloudWatch::Alarm").map(([, a]) => a.Properties);
+for (const [id] of queues) {
+  check(alarms.some((a) => a.MetricName === "ApproximateNumberOfMessagesVisible" && JSON.stringify(a.Dimensions).includes(id)),
+    `no depth alarm on ${id}`);
+}
+const filters = of("AWS::Logs::MetricFilter").map(([, f]) => f.Properties);
+for (const errorType of ["UntrustedEvent", "SecretConflict", "ConfigurationError"]) {
+  check(filters.some((f) => f.FilterPattern === `{ $.fields.error_type = "${errorType}" }`), `no metric filter on ${errorType}`);
+  check(alarms.some((a) => a.MetricName === errorType), `no alarm on ${errorType}`);
+}
+
 if (failures.length) {
   failures.forEach((f) => console.log(`FAIL ${f}`));
   process.exit(1);
 }
-console.log(`cdk synth ok: 1 function, ${rules.length} rules with retry policy and DLQ, ${statements} IAM statements, no wildcard action, writes conditioned on managed-by, user events on their own bus`);
+console.log(`cdk synth ok: 1 function, ${rules.length} rules with retry policy and DLQ, ${statements} IAM statements, no wildcard action, writes conditioned on managed-by, user events on their own bus, ${queues.length} encrypted TLS-only queues, ${alarms.length} alarms`);

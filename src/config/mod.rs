@@ -397,6 +397,12 @@ mod tests {
             ("REPLICA_REGIONS", "us-west-2,us-west-2", "twice"),
             ("REPLICA_REGIONS", "eu-west-1", "own region"),
             ("REPLICA_REGIONS", "us-west-2=not a key", "KMS key"),
+            ("REPLICA_KMS_KEY_ARNS", "alias/x", "not a KMS key ARN"),
+            (
+                "REPLICA_KMS_KEY_ARNS",
+                "arn:aws:kms:ap-south-1:123456789012:key/k1",
+                "does not list",
+            ),
             ("RESOURCE_POLICY", "{not json", "not JSON"),
             (
                 "RESOURCE_POLICY",
@@ -554,6 +560,30 @@ mod tests {
             ]
         );
         assert_eq!(o.rotation.unwrap().schedule, "rate(30 days)");
+        let keyed = config(&[
+            ("REPLICA_REGIONS", "us-west-2,eu-central-1"),
+            (
+                "REPLICA_KMS_KEY_ARNS",
+                "arn:aws:kms:eu-central-1:123456789012:key/k2",
+            ),
+        ])
+        .unwrap()
+        .options
+        .replicas;
+        assert_eq!(keyed[0].kms_key_id, None);
+        assert_eq!(
+            keyed[1].kms_key_id.as_deref(),
+            Some("arn:aws:kms:eu-central-1:123456789012:key/k2")
+        );
+        let twice = config(&[
+            ("REPLICA_REGIONS", "eu-central-1=alias/k"),
+            (
+                "REPLICA_KMS_KEY_ARNS",
+                "arn:aws:kms:eu-central-1:123456789012:key/k2",
+            ),
+        ])
+        .unwrap_err();
+        assert!(twice.to_string().contains("second key"), "{twice}");
         assert_eq!(o.existing, ExistingSecret::Update);
         assert!(o.delete_password_parameter);
         assert!(!o.force_overwrite_replica);

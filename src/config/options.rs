@@ -126,6 +126,38 @@ pub(super) fn secret_options(
             kms_key_id: key,
         });
     }
+    // Keys per replica region as key ARNs, each naming its region (what a template can pass
+    // from a list parameter, and what IAM is scoped to).
+    for arn in get("REPLICA_KMS_KEY_ARNS")
+        .iter()
+        .flat_map(|v| v.split(','))
+    {
+        let arn = arn.trim();
+        if arn.is_empty() {
+            continue;
+        }
+        let bad = |why: String| Error::config("REPLICA_KMS_KEY_ARNS", why);
+        let parsed = Arn::parse(arn)
+            .ok()
+            .filter(|a| a.service == "kms" && a.resource_type == "key")
+            .ok_or_else(|| bad(format!("{arn:?} is not a KMS key ARN")))?;
+        let replica = replicas
+            .iter_mut()
+            .find(|r| r.region == parsed.region)
+            .ok_or_else(|| {
+                bad(format!(
+                    "{arn:?} is in {}, which REPLICA_REGIONS does not list",
+                    parsed.region
+                ))
+            })?;
+        if replica.kms_key_id.is_some() {
+            return Err(bad(format!(
+                "{} is given a second key ({arn:?})",
+                parsed.region
+            )));
+        }
+        replica.kms_key_id = Some(arn.to_string());
+    }
 
     let resource_policy = match get("RESOURCE_POLICY") {
         Some(text) => {

@@ -9,6 +9,7 @@ Usage: python tests/deploy/check_template.py [template.yaml] [trigger-table.json
 
 import json
 import os
+import re
 import sys
 
 import triggers
@@ -19,9 +20,9 @@ from samtranslator.yaml_helper import yaml_parse
 CONFIG_VARIABLES = {
     "SECRET_NAME_TEMPLATE", "SECRET_NAME_PREFIX", "PASSWORD_PARAMETER_TEMPLATE", "PASSWORD_PARAMETER_PREFIX",
     "USER_EVENT_SOURCE", "SECRET_DESCRIPTION_TEMPLATE", "KMS_KEY_ID",
-    "SECRET_TAGS", "REPLICA_REGIONS", "FORCE_OVERWRITE_REPLICA_SECRET", "RESOURCE_POLICY",
-    "ROTATION_LAMBDA_ARN", "ROTATION_SCHEDULE", "EXISTING_SECRET", "DELETE_PASSWORD_PARAMETER",
-    "WAIT_FOR_AVAILABLE_SECONDS",
+    "SECRET_TAGS", "REPLICA_REGIONS", "REPLICA_KMS_KEY_ARNS", "FORCE_OVERWRITE_REPLICA_SECRET",
+    "RESOURCE_POLICY", "ROTATION_LAMBDA_ARNS", "ROTATION_SCHEDULE", "EXISTING_SECRET",
+    "DELETE_PASSWORD_PARAMETER", "MISSING_PASSWORD_PARAMETER", "WAIT_FOR_AVAILABLE_SECONDS",
 }
 
 
@@ -55,7 +56,22 @@ OPTION_ACTIONS = {
     "secretsmanager:PutResourcePolicy": "HasResourcePolicy",
     "secretsmanager:ReplicateSecretToRegions": "HasReplicas",
     "lambda:InvokeFunction": "HasRotation",
+    "kms:Encrypt": "HasReplicaKmsKeys",
 }
+
+
+def yaml_anchors(text):
+    """Lines with a YAML anchor (&name) or alias (*name): the CloudFormation service rejects them
+    (only the SAM CLI expands them)."""
+    found = []
+    for n, line in enumerate(text.splitlines(), 1):
+        code = line.split(" #", 1)[0]
+        if code.lstrip().startswith("#"):
+            continue
+        code = re.sub(r'"[^"]*"|\'[^\']*\'', "", code)
+        if re.search(r"(^|[\s\[,:-])[&*][A-Za-z_]", code):
+            found.append(f"{n}: {line.strip()}")
+    return found
 
 
 def main() -> int:
@@ -63,7 +79,13 @@ def main() -> int:
     table_path = sys.argv[2] if len(sys.argv) > 2 else "target/trigger-table.json"
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     with open(path) as f:
-        template = yaml_parse(f.read())
+        text = f.read()
+    anchors = yaml_anchors(text)
+    if anchors:
+        for line in anchors:
+            print(f"FAIL YAML anchor or alias (CloudFormation rejects them): {line}")
+        return 1
+    template = yaml_parse(text)
     template["Resources"]["ProvisionerFunction"]["Properties"]["CodeUri"] = "s3://bucket/code.zip"
     out = transform(template, {}, NoManagedPolicies())
     resources = out["Resources"]
@@ -126,11 +148,19 @@ def main() -> int:
                       f"{actions} not conditioned on the managed-by tag: {conditions}")
             if "secretsmanager:CreateSecret" in actions:
                 check("aws:RequestTag/managed-by" in conditions, "CreateSecret without aws:RequestTag/managed-by")
+            elif st.get("Sid") == "ReplicateNewSecrets":
+                # Part of CreateSecret with AddReplicaRegions: the request's tags.
+                check(actions == ["secretsmanager:ReplicateSecretToRegions"] and
+                      "aws:RequestTag/managed-by" in conditions, "ReplicateNewSecrets: only replication, on the request's tag")
             elif actions != ["secretsmanager:DescribeSecret"]:
                 check("secretsmanager:ResourceTag/managed-by" in conditions,
                       f"{actions} not conditioned on secretsmanager:ResourceTag/managed-by")
-        if any(a.startswith("kms:") for a in actions) and "KmsKeyArn" not in resource:
-            check("kms:ViaService" in conditions, "KMS use without kms:ViaService")
+        if any(a.startswith("kms:") for a in actions):
+            check("kms:ViaService" in conditions, f"KMS use without kms:ViaService: {actions}")
+            check(condition in ("HasKmsKeyArn", "HasReplicaKmsKeys", "HasParameterKmsKeyArn"),
+                  f"KMS granted without a key parameter: {actions} under {condition}")
+        if actions in (["redshift:DescribeClusters"],) or "redshift-serverless:ListWorkgroups" in actions:
+            check(st.get("Resource") == "*", f"listing calls need Resource '*': {actions}")
 
     # "Database User Created" only on its own bus, from this account, with an optional Deny.
     buses = [k for k, v in resources.items() if v["Type"] == "AWS::Events::EventBus"]
@@ -147,6 +177,37 @@ def main() -> int:
     fn_props = next(iter(functions.values()))["Properties"]
     check("Fn::If" in json.dumps(fn_props.get("ReservedConcurrentExecutions")),
           "reserved concurrency must come from the optional ReservedConcurrency parameter")
+
+    # CloudTrail rules are switchable (they need a trail); the Serverless rule matches only the
+    # documented detail-type of its creation event.
+    cloudtrail_rules = [r for r in rules.values() if "AWS API Call via CloudTrail" in json.dumps(r.get("EventPattern"))]
+    check(cloudtrail_rules and all("Fn::If" in json.dumps(r.get("State")) for r in cloudtrail_rules),
+          "the CloudTrail rule must follow the CloudTrailTriggers parameter")
+    serverless_rules = [r for r in rules.values()
+                        if r.get("EventPattern", {}).get("source") == ["aws.redshift-serverless"]]
+    check(len(serverless_rules) == 1 and
+          serverless_rules[0]["EventPattern"].get("detail-type") == ["Redshift Serverless Management"],
+          "the Serverless rule must match detail-type Redshift Serverless Management only")
+
+    # Queues encrypted and TLS-only; alarms on each queue and on the alarming error types.
+    queues = [k for k, v in resources.items() if v["Type"] == "AWS::SQS::Queue"]
+    for q in queues:
+        props = resources[q]["Properties"]
+        check(props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props, f"{q} is not encrypted")
+        policies_of_q = [v for v in resources.values() if v["Type"] == "AWS::SQS::QueuePolicy"
+                         and {"Ref": q} in v["Properties"]["Queues"]]
+        check(any("aws:SecureTransport" in json.dumps(p) for p in policies_of_q), f"{q} accepts non-TLS requests")
+    alarms = [v["Properties"] for v in resources.values() if v["Type"] == "AWS::CloudWatch::Alarm"]
+    for q in queues:
+        check(any(a.get("MetricName") == "ApproximateNumberOfMessagesVisible" and
+                  json.dumps(a.get("Dimensions")).find(q) >= 0 for a in alarms), f"no depth alarm on {q}")
+    filters = [v["Properties"] for v in resources.values() if v["Type"] == "AWS::Logs::MetricFilter"]
+    for error_type in ["UntrustedEvent", "SecretConflict", "ConfigurationError"]:
+        check(any(error_type in f["FilterPattern"] and "$.fields.error_type" in f["FilterPattern"] for f in filters),
+              f"no metric filter on error_type {error_type}")
+        check(any(a.get("MetricName") == error_type for a in alarms), f"no alarm on {error_type}")
+    check(all("AlarmTopicArn" in json.dumps(a.get("AlarmActions")) for a in alarms),
+          "every alarm must notify the optional AlarmTopicArn")
 
     if failures:
         for f in failures:

@@ -230,3 +230,66 @@ async fn a_new_secret_takes_three_requests_in_two_sequential_steps() {
     );
     assert!(!function.logs().contains("other-user-pw"));
 }
+
+/// The CloudWatch Logs metric filters of template.yaml, `{ $.a.b = "value" }`, as (path, value).
+fn metric_filters() -> Vec<(Vec<String>, String)> {
+    let template = std::fs::read_to_string(project_dir().join("template.yaml")).unwrap();
+    template
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("FilterPattern: '{ $."))
+        .map(|rest| {
+            let (path, value) = rest
+                .split_once(" = ")
+                .expect("a `$.path = \"value\"` filter");
+            let value = value.trim_end_matches(" }'").trim_matches('"');
+            (
+                path.split('.').map(str::to_string).collect(),
+                value.to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn each_alarming_error_type_writes_a_log_line_its_metric_filter_matches() {
+    let c = clients().await;
+    let db = fixtures::instance(&c, "alarm", "mysql", "admin", Some(PASSWORD)).await;
+    // A secret at the rendered name that is not the function's.
+    c.secrets
+        .create_secret()
+        .name(db.secret_name())
+        .secret_string("{}")
+        .send()
+        .await
+        .unwrap();
+    let function = Function::start_default(&[]);
+    let mut foreign = db.event();
+    foreign["account"] = json!("210987654321");
+    assert_eq!(function.invoke(&foreign).error_type(), "UntrustedEvent");
+    assert_eq!(function.invoke(&db.event()).error_type(), "SecretConflict");
+    let mut misconfigured = Function::start_default(&[("SECRET_NAME_TEMPLATE", "db/{hostname}")]);
+    misconfigured
+        .api
+        .wait_init_error(Duration::from_secs(30))
+        .expect("an /init/error call");
+    misconfigured.wait_exit(Duration::from_secs(10));
+
+    let logs = format!("{}\n{}", function.logs(), misconfigured.logs());
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let filters = metric_filters();
+    let alarmed: Vec<&str> = filters.iter().map(|(_, v)| v.as_str()).collect();
+    assert_eq!(
+        alarmed,
+        ["UntrustedEvent", "SecretConflict", "ConfigurationError"]
+    );
+    for (path, value) in &filters {
+        let matching = lines
+            .iter()
+            .filter(|l| path.iter().fold(*l, |v, k| &v[k.as_str()]) == value.as_str())
+            .count();
+        assert_eq!(matching, 1, "{path:?} = {value}: {logs}");
+    }
+}

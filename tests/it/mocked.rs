@@ -416,3 +416,41 @@ async fn redshift_managed_admin_password_is_skipped() {
         .contains("redshift!wh-awsuser"));
     assert_eq!(create.num_calls(), 0);
 }
+
+#[tokio::test]
+async fn each_replica_is_reported_as_aws_reports_it() {
+    use aws_sdk_secretsmanager::operation::create_secret::CreateSecretOutput;
+    use aws_sdk_secretsmanager::types::{ReplicationStatusType, StatusType};
+    let (describe, ssm) = available_instance_rules();
+    let create = mock!(aws_sdk_secretsmanager::Client::create_secret).then_output(|| {
+        CreateSecretOutput::builder()
+            .arn("arn:aws:secretsmanager:us-east-1:123456789012:secret:db-secrets/rds/rot/admin-AbCdEf")
+            .name("db-secrets/rds/rot/admin")
+            .replication_status(
+                ReplicationStatusType::builder()
+                    .region("us-west-2")
+                    .status(StatusType::InProgress)
+                    .build(),
+            )
+            .replication_status(
+                ReplicationStatusType::builder()
+                    .region("eu-west-1")
+                    .status(StatusType::Failed)
+                    .status_message("Access denied to the KMS key")
+                    .build(),
+            )
+            .build()
+    });
+    let clients = mocks::rds_clients(&describe, &ssm, &create);
+    let h = mocks::handler_with(clients, &[("REPLICA_REGIONS", "us-west-2,eu-west-1")]);
+    let o = serde_json::to_value(h.handle(&event("rot"), &here()).await.unwrap()).unwrap();
+    assert_eq!(o["outcome"], "created");
+    assert_eq!(
+        o["replicas"],
+        json!([
+            {"region": "us-west-2", "status": "InProgress"},
+            {"region": "eu-west-1", "status": "Failed", "message": "Access denied to the KMS key"}
+        ]),
+        "InProgress is reported as InProgress, not as InSync"
+    );
+}

@@ -9,6 +9,10 @@ use serde_json::{json, Value};
 use crate::support::*;
 
 const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+/// The customer managed key of the initial-password parameters (the template's
+/// ParameterKmsKeyArn in the IAM contract).
+const PARAMETER_KEY: &str =
+    "arn:aws:kms:us-east-1:123456789012:key/0c0d0e0f-0000-4000-8000-00000000a55a";
 
 async fn run(vars: &[(&str, &str)], event: &Value) -> Value {
     let h = handler_with(&moto().endpoint, vars).await;
@@ -468,4 +472,87 @@ async fn the_sweep_heals_missed_events_and_leaves_the_rest_untouched() {
     )
     .unwrap();
     assert_eq!(late["sweep"]["left"].as_array().unwrap().len(), 6, "{late}");
+}
+
+#[tokio::test]
+async fn rotation_is_turned_on_with_the_function_of_the_secrets_engine() {
+    // moto's RotateSecret would invoke the function in Docker: the launcher emulates the
+    // rotation function's test step passing (RotateImmediately=false).
+    let c = clients().await;
+    let (id, name) = database("rot", "rot-pw").await;
+    let pg = "arn:aws:lambda:us-east-1:123456789012:function:rotate-mysql";
+    let o = run(
+        &[
+            ("ROTATION_LAMBDA_ARNS", &format!("mysql={pg}")),
+            ("ROTATION_SCHEDULE", "rate(30 days)"),
+        ],
+        &events::instance_created(&id),
+    )
+    .await;
+    assert_eq!(o["outcome"], "created", "{o}");
+    let d = c
+        .secrets
+        .describe_secret()
+        .secret_id(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.rotation_enabled(), Some(true));
+    assert_eq!(d.rotation_lambda_arn(), Some(pg));
+    assert_eq!(version_count(&c, &name).await, 1, "no version is added");
+}
+
+#[tokio::test]
+async fn each_replica_region_gets_its_own_kms_key() {
+    let c = clients().await;
+    let (id, name) = database("rkey", "rkey-pw").await;
+    let eu_key = "arn:aws:kms:eu-west-1:123456789012:key/5e6f7a8b-0000-4000-8000-00000000e001";
+    let o = run(
+        &[
+            ("KMS_KEY_ID", KEY),
+            ("REPLICA_REGIONS", "us-west-2,eu-west-1"),
+            ("REPLICA_KMS_KEY_ARNS", eu_key),
+        ],
+        &events::instance_created(&id),
+    )
+    .await;
+    assert_eq!(o["outcome"], "created", "{o}");
+    let d = c
+        .secrets
+        .describe_secret()
+        .secret_id(&name)
+        .send()
+        .await
+        .unwrap();
+    let eu = d
+        .replication_status()
+        .iter()
+        .find(|r| r.region() == Some("eu-west-1"))
+        .unwrap();
+    assert_eq!(eu.kms_key_id(), Some(eu_key));
+    let west = d
+        .replication_status()
+        .iter()
+        .find(|r| r.region() == Some("us-west-2"))
+        .unwrap();
+    assert_ne!(west.kms_key_id(), Some(eu_key));
+}
+
+#[tokio::test]
+async fn a_parameter_under_a_customer_managed_key_is_read_with_decryption() {
+    // The IAM contract sees this read and requires kms:Decrypt on PARAMETER_KEY through SSM.
+    let c = clients().await;
+    let db = fixtures::instance(&c, "pkey", "mysql", "admin", None).await;
+    c.ssm
+        .put_parameter()
+        .name(db.parameter())
+        .value("pkey-pw")
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .key_id(PARAMETER_KEY)
+        .send()
+        .await
+        .unwrap();
+    let o = run(&[], &events::instance_created(&db.id)).await;
+    assert_eq!(o["outcome"], "created", "{o}");
+    assert_eq!(db.secret(&c).await.unwrap()["password"], "pkey-pw");
 }

@@ -289,7 +289,7 @@ async fn custom_templates_with_account_region_and_engine_apply() {
     create_instance(&c, &id, "mariadb", "root").await;
     put_password(
         &c,
-        &format!("/pw/{ACCOUNT}/{REGION}/{id}/root"),
+        &format!("/db-secrets/{ACCOUNT}/{REGION}/{id}/root"),
         "custom-pw",
     )
     .await;
@@ -298,11 +298,11 @@ async fn custom_templates_with_account_region_and_engine_apply() {
         &[
             (
                 "PASSWORD_PARAMETER_TEMPLATE",
-                "/pw/{account}/{region}/{identifier}/{username}",
+                "/db-secrets/{account}/{region}/{identifier}/{username}",
             ),
             (
                 "SECRET_NAME_TEMPLATE",
-                "apps/{engine}/{identifier}/{username}",
+                "db-secrets/{engine}/{identifier}/{username}",
             ),
             ("SECRET_DESCRIPTION_TEMPLATE", "custom {identifier}"),
         ],
@@ -315,7 +315,7 @@ async fn custom_templates_with_account_region_and_engine_apply() {
     )
     .unwrap();
     assert_eq!(v["outcome"], "created");
-    let name = format!("apps/mariadb/{id}/root");
+    let name = format!("db-secrets/mariadb/{id}/root");
     assert_eq!(
         secret_json(&c, &name).await.unwrap()["password"],
         "custom-pw"

@@ -461,3 +461,45 @@ async fn a_failed_listing_is_reported_and_the_others_are_swept() {
     );
     assert_eq!(o["sweep"]["failedListings"], json!([]));
 }
+
+#[tokio::test]
+async fn a_serverless_workgroup_event_reads_workgroup_and_namespace_from_aws() {
+    // Against moto (Redshift Serverless emulated in the launcher), so that the recorded
+    // GetWorkgroup and GetNamespace reach the IAM contract.
+    let c = clients().await;
+    let (ns, wg) = (unique("ev-ns"), unique("ev-wg"));
+    c.serverless
+        .create_namespace()
+        .namespace_name(&ns)
+        .admin_username("admin")
+        .db_name("analytics")
+        .send()
+        .await
+        .unwrap();
+    c.serverless
+        .create_workgroup()
+        .workgroup_name(&wg)
+        .namespace_name(&ns)
+        .port(5440)
+        .send()
+        .await
+        .unwrap();
+    let name = format!("db-secrets/redshift-serverless/{wg}/admin");
+    put_password(&c, &format!("/{name}"), "pw-serverless").await;
+    let event = events::serverless(
+        json!({"eventId": "REDSHIFT-SERVERLESS-EVENT-1008", "workgroupName": wg}),
+        json!([]),
+    );
+    let h = handler_with(&moto().endpoint, &[]).await;
+    let o = serde_json::to_value(h.handle(&event, &here()).await.unwrap()).unwrap();
+    assert_eq!(o["outcome"], "created", "{o}");
+    let secret = secret_json(&c, &name).await.unwrap();
+    assert_eq!(secret["engine"], "redshift");
+    assert_eq!(secret["namespaceName"], ns.as_str());
+    assert_eq!(secret["dbname"], "analytics");
+    assert_eq!(secret["port"], 5440);
+    assert_eq!(
+        secret["host"],
+        format!("{wg}.123456789012.us-east-1.redshift-serverless.amazonaws.com")
+    );
+}

@@ -44,7 +44,7 @@ pub struct Moto {
     _child: Mutex<Child>,
 }
 
-fn project_dir() -> PathBuf {
+pub fn project_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -67,12 +67,36 @@ pub fn moto() -> &'static Moto {
     MOTO.get_or_init(|| start_moto(None))
 }
 
+/// Where moto records the function's AWS operations during a test run (for the IAM contract,
+/// `tests/deploy/iam_contract.py`): emptied once per run. Examples (demo, bench) record nothing.
+fn record_dir() -> Option<PathBuf> {
+    if !cfg!(test) {
+        return None;
+    }
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    Some(
+        DIR.get_or_init(|| {
+            let dir = project_dir().join("target/aws-operations");
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            dir
+        })
+        .clone(),
+    )
+}
+
+/// The access key the function under test signs with; moto records only its requests.
+pub const FUNCTION_KEY: &str = "function";
+
 /// Starts a separate moto server (e.g. one a test may stop).
 pub fn start_moto(port: Option<u16>) -> Moto {
     let mut cmd = Command::new(moto_python());
     cmd.arg(project_dir().join("tests/it/support/moto_launcher.py"));
     if let Some(p) = port {
         cmd.args(["--port", &p.to_string()]);
+    }
+    if let Some(dir) = record_dir() {
+        cmd.arg("--record").arg(dir);
     }
     let mut child = cmd
         .stdin(Stdio::piped())
@@ -101,14 +125,20 @@ pub fn start_moto(port: Option<u16>) -> Moto {
     }
 }
 
-/// SDK configuration for moto in `region`, as the function builds it from its environment.
+/// SDK configuration for moto in `region`, as the function builds it from its environment,
+/// signing as the tests themselves (seeding, reading back): not recorded.
 pub async fn sdk_config(endpoint: &str, region: &str) -> SdkConfig {
+    sdk_config_as(endpoint, region, "testing").await
+}
+
+/// SDK configuration signing with `access_key` (`FUNCTION_KEY` for the function under test).
+pub async fn sdk_config_as(endpoint: &str, region: &str, access_key: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .retry_config(db_secret_provisioner::aws::retry_config())
         .timeout_config(db_secret_provisioner::aws::timeout_config())
         .endpoint_url(endpoint)
         .region(Region::new(region.to_string()))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .credentials_provider(Credentials::new(access_key, "testing", None, None, "tests"))
         .load()
         .await
 }
@@ -131,7 +161,7 @@ pub async fn handler_with(
         .or_insert_with(|| REGION.into());
     db_secret_provisioner::handler::Handler::new(
         db_secret_provisioner::config::Config::from_lookup(|k| map.get(k).cloned()).unwrap(),
-        Clients::new(&sdk_config(endpoint, REGION).await),
+        Clients::new(&sdk_config_as(endpoint, REGION, FUNCTION_KEY).await),
     )
 }
 
@@ -339,7 +369,7 @@ impl Function {
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
             .env("AWS_ENDPOINT_URL", endpoint)
-            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_ACCESS_KEY_ID", FUNCTION_KEY)
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", REGION)
             .env("AWS_EC2_METADATA_DISABLED", "true")

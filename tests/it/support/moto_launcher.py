@@ -9,9 +9,17 @@ The extensions, each said where it is used:
 - Redshift Serverless namespaces and workgroups (moto has no Redshift Serverless at all): a small
   emulation of the calls the function makes, per account and region;
 - DB instance endpoints from tags: an instance tagged `moto:endpoint-address` reports that
-  address (the real-database tests point an instance at a local PostgreSQL or MariaDB).
+  address (the real-database tests point an instance at a local PostgreSQL or MariaDB);
+- replica KMS keys: a replica region's `KmsKeyId` is kept (moto reports the default key);
+- rotation without a Lambda to invoke: RotateSecret naming a function moto does not have turns
+  rotation on as Secrets Manager does once the rotation function's test step passed (moto would
+  need Docker to run one);
+- with `--record DIR`: every request signed with the access key `function` (the function under
+  test) is written to DIR/<pid>.jsonl with the parameters that decide the IAM permissions it
+  needs (tests/deploy/iam_contract.py checks the templates' policies against them). Secret
+  values and passwords are never recorded.
 
-Usage: python moto_launcher.py [--port N]   (default: a free port)
+Usage: python moto_launcher.py [--port N] [--record DIR]   (default: a free port, no recording)
 """
 
 import argparse
@@ -21,7 +29,9 @@ import json
 import logging
 import re
 import sys
+import os
 import threading
+import urllib.parse
 import uuid
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
@@ -82,6 +92,140 @@ def endpoints_from_tags() -> None:
         return computed.fget(self)
 
     DBInstance.address = property(address)
+
+
+def replica_kms_keys() -> None:
+    """moto reports every replica as encrypted with the default key; keep the `KmsKeyId` given
+    for its region, as Secrets Manager does."""
+    from moto.secretsmanager.models import FakeSecret
+
+    create = FakeSecret.create_replicas
+
+    @functools.wraps(create)
+    def with_keys(self, replica_regions, *args, **kwargs):
+        replicas = create(self, replica_regions, *args, **kwargs)
+        keys = {r["Region"]: r.get("KmsKeyId") for r in replica_regions or []}
+        for replica in replicas:
+            if keys.get(replica.region):
+                replica.config["KmsKeyId"] = keys[replica.region]
+        return replicas
+
+    FakeSecret.create_replicas = with_keys
+
+
+def rotation_without_lambda() -> None:
+    """RotateSecret with a RotationLambdaARN that moto has no function for: turn rotation on
+    and keep the versions as they are, as Secrets Manager does after the rotation function's
+    testSecret step passed (RotateImmediately=false). moto itself would fail, or invoke the
+    function in Docker."""
+    rotate = SecretsManagerBackend.rotate_secret
+
+    @functools.wraps(rotate)
+    def emulated(self, *args, **kwargs):
+        from moto.awslambda.utils import get_backend
+
+        lambda_arn = kwargs.get("rotation_lambda_arn")
+        secret_id = kwargs.get("secret_id", args[0] if args else None)
+        if lambda_arn and secret_id in self.secrets:
+            try:
+                get_backend(self.account_id, self.region_name).get_function(lambda_arn)
+            except Exception:
+                secret = self.secrets[secret_id]
+                secret.rotation_lambda_arn = lambda_arn
+                secret.rotation_enabled = True
+                secret.rotation_requested = True
+                return secret.to_short_dict()
+        return rotate(self, *args, **kwargs)
+
+    SecretsManagerBackend.rotate_secret = emulated
+
+
+# The parameters that decide the IAM permissions a call needs. Nothing else is recorded (never
+# SecretString, a password, or a resource policy document).
+RECORDED = {
+    "Name", "SecretId", "Tags", "AddReplicaRegions", "KmsKeyId", "ForceOverwriteReplicaSecret",
+    "RotationLambdaARN", "RotateImmediately", "RemoveReplicaRegions", "RecoveryWindowInDays",
+    "ForceDeleteWithoutRecovery", "Filters", "IncludePlannedDeletion", "Path", "Recursive",
+    "WithDecryption", "DBInstanceIdentifier", "DBClusterIdentifier", "ClusterIdentifier",
+    "workgroupName", "namespaceName", "RoleArn", "RoleSessionName", "TagKeys", "VersionStage",
+    "MaxResults", "NextToken", "Marker",
+}
+
+
+def secret_state(account, region, secret_id):
+    """The ARN, tags and KMS key of an existing secret, as moto holds it before the call."""
+    from moto.secretsmanager.models import secretsmanager_backends
+
+    try:
+        secret = secretsmanager_backends[account][region].secrets[secret_id]
+    except Exception:
+        return None
+    return {"arn": secret.arn, "tags": {t["Key"]: t["Value"] for t in (secret.tags or [])},
+            "kms_key_id": getattr(secret, "kms_key_id", None) or None}
+
+
+def parameter_keys(account, region, params):
+    """The KMS keys of the SecureString parameters a GetParameter or GetParametersByPath with
+    decryption reads (the key decides the kms:Decrypt it needs)."""
+    from moto.ssm.models import ssm_backends
+
+    # A plain dict view: indexing moto's ParameterDict (a defaultdict) would create the name.
+    parameters = dict(ssm_backends[account][region]._parameters)
+    if "Name" in params:
+        names = [params["Name"]]
+    else:
+        path = params.get("Path", "").rstrip("/") + "/"
+        names = [n for n in parameters if n.startswith(path) and "/" not in n[len(path):]]
+    keys = set()
+    for name in names:
+        versions = parameters.get(name) or []
+        if versions and versions[-1].parameter_type == "SecureString":
+            keys.add(versions[-1].keyid or "alias/aws/ssm")
+    return sorted(keys)
+
+
+class Recorder:
+    """Writes one JSON line per request of the function under test."""
+
+    def __init__(self, directory):
+        os.makedirs(directory, exist_ok=True)
+        self.path = os.path.join(directory, f"{os.getpid()}.jsonl")
+        self.lock = threading.Lock()
+
+    def record(self, environ, body):
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        m = re.search(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/", auth)
+        if not m or m.group(1) != "function":
+            return
+        account, region = caller(environ)
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target:
+            operation = target.split(".", 1)[1]
+            try:
+                params = json.loads(body or b"{}")
+            except ValueError:
+                params = {}
+        else:
+            form = urllib.parse.parse_qs(body.decode(errors="replace"))
+            params = {k: v[0] for k, v in form.items()}
+            operation = params.pop("Action", "")
+            # Query lists (Tags.member.1.Key, ...) are not needed for the services that use it.
+        entry = {"service": m.group(3), "operation": operation, "account": account, "region": region,
+                 "params": {k: v for k, v in params.items() if k in RECORDED}}
+        if m.group(3) == "secretsmanager" and "SecretId" in params:
+            entry["secret"] = secret_state(account, region, params["SecretId"])
+        if m.group(3) == "ssm" and params.get("WithDecryption") in (True, "true"):
+            entry["parameter_keys"] = parameter_keys(account, region, params)
+        self.write(entry)
+
+    def failed(self, environ, error):
+        self.write({"recorder_error": f"{type(error).__name__}: {error}",
+                    "target": environ.get("HTTP_X_AMZ_TARGET", ""), "path": environ.get("PATH_INFO", "")})
+
+    def write(self, entry):
+        line = json.dumps(entry, sort_keys=True)
+        with self.lock, open(self.path, "a") as f:
+            f.write(line + "\n")
 
 
 def caller(environ):
@@ -173,14 +317,20 @@ class ServerlessEmulation:
 class Extensions:
     """WSGI middleware in front of moto: answers what the emulations cover, passes the rest."""
 
-    def __init__(self, app):
+    def __init__(self, app, recorder=None):
         self.app = app
         self.serverless = ServerlessEmulation()
+        self.recorder = recorder
 
     def __call__(self, environ, start_response):
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
+        if self.recorder:
+            try:
+                self.recorder.record(environ, body)
+            except Exception as e:  # the IAM contract fails on this line; the call goes on
+                self.recorder.failed(environ, e)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target.startswith("RedshiftServerless."):
             account, region = caller(environ)
@@ -197,8 +347,10 @@ class Extensions:
 class ExtendedMotoServer(ThreadedMotoServer):
     """moto's threaded server with the extensions in front."""
 
+    recorder = None
+
     def _server_entry(self) -> None:
-        app = Extensions(DomainDispatcherApplication(create_backend_app))
+        app = Extensions(DomainDispatcherApplication(create_backend_app), self.recorder)
         self._server = make_server(
             self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()
@@ -208,6 +360,7 @@ class ExtendedMotoServer(ThreadedMotoServer):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--record", default=None)
     args = parser.parse_args()
     # No access log per request: the test output stays readable.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -215,7 +368,11 @@ def main() -> None:
     allow_documentdb_clusters()
     make_create_secret_atomic()
     endpoints_from_tags()
+    rotation_without_lambda()
+    replica_kms_keys()
     server = ExtendedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
+    if args.record:
+        server.recorder = Recorder(args.record)
     server.start()
     _, port = server.get_host_and_port()
     print(f"MOTO_PORT={port}", flush=True)

