@@ -1,5 +1,7 @@
 //! AWS SDK clients, built once per execution environment from one `SdkConfig`.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -14,7 +16,14 @@ pub struct Clients {
     pub secrets: aws_sdk_secretsmanager::Client,
     pub redshift: aws_sdk_redshift::Client,
     pub serverless: aws_sdk_redshiftserverless::Client,
+    /// Secrets Manager clients for other regions (replica regions), built on first use from
+    /// `secrets`' configuration and kept.
+    pub regional: RegionalSecrets,
 }
+
+/// Secrets Manager clients by region, shared by every clone of [`Clients`].
+#[derive(Debug, Clone, Default)]
+pub struct RegionalSecrets(Arc<Mutex<HashMap<String, aws_sdk_secretsmanager::Client>>>);
 
 impl Clients {
     /// Builds every client from one shared configuration (region, credentials, endpoint,
@@ -26,7 +35,26 @@ impl Clients {
             secrets: aws_sdk_secretsmanager::Client::new(config),
             redshift: aws_sdk_redshift::Client::new(config),
             serverless: aws_sdk_redshiftserverless::Client::new(config),
+            regional: RegionalSecrets::default(),
         }
+    }
+
+    /// The Secrets Manager client for `region`: the same configuration (credentials, endpoint,
+    /// retries, timeouts) with the region replaced. Built once per region.
+    pub fn secrets_in(&self, region: &str) -> aws_sdk_secretsmanager::Client {
+        let mut cache = self.regional.0.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let conf = self
+                    .secrets
+                    .config()
+                    .to_builder()
+                    .region(aws_config::Region::new(region.to_string()))
+                    .build();
+                aws_sdk_secretsmanager::Client::from_conf(conf)
+            })
+            .clone()
     }
 }
 

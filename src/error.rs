@@ -66,6 +66,11 @@ pub enum Error {
     #[error("secret {name:?} is scheduled for deletion; restore it or wait until it is deleted")]
     SecretScheduledForDeletion { name: String },
 
+    /// A rotation is in progress on the secret (a version labelled `AWSPENDING` that is not
+    /// `AWSCURRENT`): nothing is written until it ends. A retry is expected to succeed.
+    #[error("secret {name:?} is being rotated (an AWSPENDING version exists); nothing was written, retry after the rotation")]
+    RotationInProgress { name: String },
+
     #[error("configuration error in {variable}: {reason}")]
     Configuration { variable: String, reason: String },
 
@@ -93,6 +98,7 @@ impl Error {
             Error::InvalidSecretName { .. } => "InvalidSecretName",
             Error::SecretConflict { .. } => "SecretConflict",
             Error::SecretScheduledForDeletion { .. } => "SecretScheduledForDeletion",
+            Error::RotationInProgress { .. } => "RotationInProgress",
             Error::Configuration { .. } => "ConfigurationError",
             Error::AwsService { .. } => "AwsServiceError",
         }

@@ -15,6 +15,7 @@ use crate::tags::{self, Owner};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SecretState {
     pub arn: String,
+    pub name: String,
     pub tags: Vec<(String, String)>,
     /// Scheduled for deletion (`DeletedDate` is set).
     pub scheduled_for_deletion: bool,
@@ -22,6 +23,8 @@ pub struct SecretState {
     pub replicas: Vec<ReplicaStatus>,
     /// The region of the primary secret, when AWS reports one (a replica names another).
     pub primary_region: Option<String>,
+    /// A rotation is in progress: a version is labelled `AWSPENDING` and not `AWSCURRENT`.
+    pub rotation_pending: bool,
 }
 
 impl SecretState {
@@ -33,6 +36,34 @@ impl SecretState {
     pub fn is_owned_by(&self, owner: &Owner, region: Option<&str>) -> bool {
         ownership(self, owner, region).is_none()
     }
+
+    /// The date its database was found deleted, when the secret is retired.
+    pub fn retired_on(&self) -> Option<&str> {
+        tags::value(&self.tags, tags::DELETED_TAG_KEY)
+    }
+
+    /// Retired: tagged deleted, or scheduled for deletion.
+    pub fn is_retired(&self) -> bool {
+        self.retired_on().is_some() || self.scheduled_for_deletion
+    }
+
+    /// `RotationInProgress` when a rotation is under way: nothing may be written then.
+    pub fn check_writable(&self) -> Result<()> {
+        if self.rotation_pending {
+            return Err(Error::RotationInProgress {
+                name: self.name.clone(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Whether `AWSPENDING` labels a version that is not `AWSCURRENT` (a rotation in progress),
+/// from DescribeSecret's `VersionIdsToStages` or ListSecrets' `SecretVersionsToStages`.
+pub fn rotation_pending<'a>(versions: impl IntoIterator<Item = &'a [String]>) -> bool {
+    versions.into_iter().any(|stages| {
+        stages.iter().any(|s| s == "AWSPENDING") && !stages.iter().any(|s| s == "AWSCURRENT")
+    })
 }
 
 /// Why `state` is not the function's secret for `owner` in `region` (`None` when it is).
@@ -63,6 +94,10 @@ fn ownership(state: &SecretState, owner: &Owner, region: Option<&str>) -> Option
 /// The changes an existing secret of ours needs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Changes {
+    /// The database was created again under the same name and its secret is retired: restore
+    /// it if scheduled for deletion, drop the deleted tag, and store a fresh version with the new
+    /// initial password (the only path that writes a password to an existing secret).
+    pub recreate: bool,
     /// Configured replica regions the secret lacks.
     pub missing_replicas: Vec<Replica>,
     /// `EXISTING_SECRET=update`: refresh the connection keys (if any differ).
@@ -91,12 +126,15 @@ pub fn decide(
             reason,
         });
     }
-    if state.scheduled_for_deletion {
+    // Scheduled for deletion by someone else (no deleted tag): an operator's decision, never
+    // reversed silently.
+    if state.scheduled_for_deletion && state.retired_on().is_none() {
         return Err(Error::SecretScheduledForDeletion {
             name: name.to_string(),
         });
     }
     Ok(Changes {
+        recreate: state.is_retired(),
         missing_replicas: options
             .replicas
             .iter()
@@ -125,12 +163,13 @@ fn connection(fields: &SecretFields) -> Map<String, Value> {
     m
 }
 
-/// A refreshed version: the merged JSON, and a `ClientRequestToken` derived from the current
-/// version id and the new connection keys (never the password), so concurrent invocations
-/// making the same change create one version.
+/// A refreshed version: the merged JSON, the keys that changed, and a `ClientRequestToken`
+/// derived from the current version id and the new keys (never the password), so concurrent
+/// invocations making the same change create one version.
 #[derive(Debug)]
 pub struct Refresh {
     pub merged: Map<String, Value>,
+    pub changed: Vec<String>,
     pub token: String,
 }
 
@@ -138,11 +177,25 @@ pub struct Refresh {
 pub fn refresh(
     arn: &str,
     version_id: &str,
-    mut current: Map<String, Value>,
+    current: Map<String, Value>,
     fields: &SecretFields,
 ) -> Option<Refresh> {
-    let new = connection(fields);
-    if new.iter().all(|(k, v)| current.get(k) == Some(v)) {
+    merge(arn, version_id, current, connection(fields))
+}
+
+/// Merges `new` keys into the current value, every other key kept. `None` when nothing differs.
+pub fn merge(
+    arn: &str,
+    version_id: &str,
+    mut current: Map<String, Value>,
+    new: Map<String, Value>,
+) -> Option<Refresh> {
+    let changed: Vec<String> = new
+        .iter()
+        .filter(|(k, v)| current.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    if changed.is_empty() {
         return None;
     }
     let mut hasher = Sha256::new();
@@ -157,6 +210,7 @@ pub fn refresh(
     current.extend(new);
     Some(Refresh {
         merged: current,
+        changed,
         token,
     })
 }

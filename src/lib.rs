@@ -6,7 +6,8 @@
 //!    (AWS naming rules as newtypes), [`template`], [`tags`].
 //! 2. **Rules** (pure): [`engine`] (the engine table), [`config`], [`event`] (recognising
 //!    triggers), [`trust`] (who may ask), [`assess`] (does a database get a secret),
-//!    [`secret`] (shaping), [`existing`] (what to do with an existing secret), [`outcome`].
+//!    [`secret`] (shaping), [`existing`] (what to do with an existing secret), [`lifecycle`]
+//!    (connection drift, the sweep's join of databases and secrets), [`outcome`].
 //! 3. **Adapters** (AWS only): [`aws`] (clients), [`database`] (Describe), [`password`] (SSM),
 //!    [`store`] (Secrets Manager).
 //! 4. **Pipeline**: [`provision`] runs one job: describe ∥ password → assess → names → shape →
@@ -24,6 +25,7 @@ pub mod event;
 pub mod existing;
 pub mod handler;
 pub mod init;
+pub mod lifecycle;
 pub mod logging;
 pub mod model;
 pub mod names;

@@ -20,6 +20,8 @@ pub enum Kind {
     Ignored,
     /// A scheduled reconcile sweep ran (`sweep` has the counts).
     Reconciled,
+    /// The database is gone: its secrets were tagged, or scheduled for deletion (`secrets`).
+    Retired,
 }
 
 impl Kind {
@@ -32,6 +34,7 @@ impl Kind {
             Kind::Skipped => "skipped",
             Kind::Ignored => "ignored",
             Kind::Reconciled => "reconciled",
+            Kind::Retired => "retired",
         }
     }
 }
@@ -84,12 +87,22 @@ pub struct SweepReport {
     pub left: Vec<String>,
     /// Listings that failed; the databases of the others were swept.
     pub failed_listings: Vec<FailedListing>,
+    /// Secrets whose connection keys drifted from their database and were repaired.
+    pub repaired: Vec<String>,
+    /// Secrets of databases that no longer exist, retired as `ON_DATABASE_DELETED` says.
+    pub retired: Vec<String>,
+    /// Orphaned secrets left for the next sweep: over `MAX_RETIRE_PER_RUN`.
+    pub retire_deferred: Vec<String>,
+    /// Replicas re-created, as `name:region`.
+    pub replicas_repaired: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DatabaseRef {
     pub service: String,
     pub identifier: String,
+    /// Empty (omitted) when the database is gone and only its tags name it.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub engine: String,
 }
 
@@ -107,6 +120,9 @@ pub struct Outcome {
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub replicas: Vec<ReplicaStatus>,
+    /// Every secret an `updated` (connection change) or `retired` outcome changed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sweep: Option<SweepReport>,
 }
@@ -120,6 +136,7 @@ impl Outcome {
             database: None,
             reason: None,
             replicas: Vec::new(),
+            secrets: Vec::new(),
             sweep: None,
         }
     }
@@ -138,6 +155,23 @@ impl Outcome {
             }),
             ..Outcome::new(kind)
         }
+    }
+
+    /// An outcome about a database known only by its service and identifier (it is gone).
+    pub fn about_named(kind: Kind, service: &str, identifier: &str) -> Self {
+        Outcome {
+            database: Some(DatabaseRef {
+                service: service.into(),
+                identifier: identifier.into(),
+                engine: String::new(),
+            }),
+            ..Outcome::new(kind)
+        }
+    }
+
+    pub fn with_secrets(mut self, names: Vec<String>) -> Self {
+        self.secrets = names;
+        self
     }
 
     pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
@@ -170,6 +204,7 @@ mod tests {
             Kind::Skipped,
             Kind::Ignored,
             Kind::Reconciled,
+            Kind::Retired,
         ] {
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
         }

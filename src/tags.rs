@@ -16,6 +16,11 @@ pub const RESERVED_PREFIX: &str = "db-secret-provisioner:";
 pub const DATABASE_TAG_KEY: &str = "db-secret-provisioner:database";
 /// The database user the secret is for.
 pub const USERNAME_TAG_KEY: &str = "db-secret-provisioner:username";
+/// `host:port` the secret's connection keys name: set at creation and kept current, so that the
+/// sweep finds drift without reading any secret value.
+pub const ENDPOINT_TAG_KEY: &str = "db-secret-provisioner:endpoint";
+/// The date (`YYYY-MM-DD`) the secret's database was found deleted: the secret is retired.
+pub const DELETED_TAG_KEY: &str = "db-secret-provisioner:database-deleted";
 /// AWS allows 50 tags per secret; the function keeps 5 for its own.
 pub const MAX_USER_TAGS: usize = 45;
 
@@ -51,7 +56,13 @@ impl fmt::Display for Owner {
     }
 }
 
-fn value<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a str> {
+/// The endpoint tag's value for a host and port.
+pub fn endpoint(host: &str, port: i32) -> String {
+    format!("{host}:{port}")
+}
+
+/// The value of tag `key`.
+pub fn value<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a str> {
     tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 

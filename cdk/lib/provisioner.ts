@@ -46,6 +46,14 @@ export interface DbSecretProvisionerProps {
   readonly deletePasswordParameter?: boolean;
   /** A database without an initial-password parameter: skipped (default) or an error. */
   readonly missingPasswordParameter?: "skip" | "error";
+  /** Port changes and the sweep's drift check update the database's secrets (default true). */
+  readonly followConnectionChanges?: boolean;
+  /** What a database's deletion does to its secrets (default `tag`). */
+  readonly onDatabaseDeleted?: "tag" | "schedule-deletion" | "ignore";
+  /** Recovery window of a scheduled deletion, 7–30 days (default 30). */
+  readonly recoveryWindowDays?: number;
+  /** The most secrets one sweep retires (default 10). */
+  readonly maxRetirePerRun?: number;
   readonly waitForAvailableSeconds?: number;
   /** Sources of your "Database User Created" events (USER_EVENT_SOURCE). Default: com.example.provisioning. */
   readonly userEventSources?: string[];
@@ -132,6 +140,10 @@ export class DbSecretProvisioner extends Construct {
       MISSING_PASSWORD_PARAMETER: props.missingPasswordParameter ?? "skip",
       FORCE_OVERWRITE_REPLICA_SECRET: String(props.forceOverwriteReplicaSecret ?? false),
       WAIT_FOR_AVAILABLE_SECONDS: String(props.waitForAvailableSeconds ?? 600),
+      FOLLOW_CONNECTION_CHANGES: String(props.followConnectionChanges ?? true),
+      ON_DATABASE_DELETED: props.onDatabaseDeleted ?? "tag",
+      RECOVERY_WINDOW_DAYS: String(props.recoveryWindowDays ?? 30),
+      MAX_RETIRE_PER_RUN: String(props.maxRetirePerRun ?? 10),
     };
     if (props.secretDescriptionTemplate) env.SECRET_DESCRIPTION_TEMPLATE = props.secretDescriptionTemplate;
     if (props.kmsKeyArn) env.KMS_KEY_ID = props.kmsKeyArn;
@@ -208,9 +220,40 @@ export class DbSecretProvisioner extends Construct {
       allow("ReplicateOwnSecrets", ["secretsmanager:ReplicateSecretToRegions"], secrets, own);
     }
     if (props.resourcePolicy) allow("PutPolicyOnOwnSecrets", ["secretsmanager:PutResourcePolicy"], secrets, own);
-    if (props.existingSecret === "update") {
-      allow("UpdateOwnSecrets", ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"], secrets, own);
+    const update = props.existingSecret === "update";
+    const follow = props.followConnectionChanges ?? true;
+    const onDeleted = props.onDatabaseDeleted ?? "tag";
+    // Connection changes and EXISTING_SECRET=update read the current version; they and a
+    // recreated database's retired secret write a new one.
+    if (update || follow) allow("ReadOwnSecretValues", ["secretsmanager:GetSecretValue"], secrets, own);
+    if (update || follow || onDeleted !== "ignore") {
+      allow("WriteOwnSecretValues", ["secretsmanager:PutSecretValue"], secrets, own);
     }
+    // The sweep lists the function's secrets (AWS authorizes ListSecrets on "*" only).
+    allow("ListSecrets", ["secretsmanager:ListSecrets"], ["*"]);
+    // The function's own tag keys only, on its own secrets.
+    allow("TagOwnSecrets", ["secretsmanager:TagResource", "secretsmanager:UntagResource"], secrets, {
+      ...own,
+      "ForAllValues:StringEquals": {
+        "aws:TagKeys": ["db-secret-provisioner:endpoint", "db-secret-provisioner:database-deleted"],
+      },
+    });
+    // A failed replica is removed before it is replicated again; schedule-deletion removes the
+    // replicas first (DeleteSecret refuses a secret that has any).
+    if (props.replicaRegions?.length) {
+      allow("RepairOwnReplicas", ["secretsmanager:RemoveRegionsFromReplication"], secrets, own);
+    }
+    if (onDeleted === "schedule-deletion") {
+      allow("ScheduleDeletionOfOwnSecrets", ["secretsmanager:DeleteSecret", "secretsmanager:RestoreSecret"], secrets, own);
+    }
+    // Never a deletion without a recovery window.
+    this.role.addToPolicy(new iam.PolicyStatement({
+      sid: "NeverForceDelete",
+      effect: iam.Effect.DENY,
+      actions: ["secretsmanager:DeleteSecret"],
+      resources: ["*"],
+      conditions: { Bool: { "secretsmanager:ForceDeleteWithoutRecovery": "true" } },
+    }));
     // KMS exactly where the API reference names it, through the service only.
     if (props.kmsKeyArn) {
       allow("UseSecretsKey", ["kms:GenerateDataKey", "kms:Decrypt"], [props.kmsKeyArn], {
@@ -266,22 +309,31 @@ export class DbSecretProvisioner extends Construct {
     const rule = (id: string, eventPattern: events.EventPattern, enabled = true) =>
       this.rules.push(new events.Rule(this, id, { eventPattern, enabled, targets: [target()] }));
 
-    rule("RdsCreated", {
+    // Created (0005, 0043, 0019, 0170) and deleted (0003, 0171); renames and Blue/Green events
+    // are not triggers.
+    rule("RdsEvents", {
       source: ["aws.rds"],
       detailType: ["RDS DB Instance Event", "RDS DB Cluster Event"],
-      detail: { EventID: ["RDS-EVENT-0005", "RDS-EVENT-0043", "RDS-EVENT-0019", "RDS-EVENT-0170"] },
+      detail: {
+        EventID: ["RDS-EVENT-0005", "RDS-EVENT-0043", "RDS-EVENT-0019", "RDS-EVENT-0170", "RDS-EVENT-0003", "RDS-EVENT-0171"],
+      },
     });
     // EventBridge delivers CloudTrail events only where a trail logs management events.
-    rule("CloudTrailCreateCalls", {
+    rule("CloudTrailCalls", {
       source: ["aws.rds", "aws.redshift", "aws.redshift-serverless"],
       detailType: ["AWS API Call via CloudTrail"],
       detail: {
         eventSource: ["rds.amazonaws.com", "redshift.amazonaws.com", "redshift-serverless.amazonaws.com"],
-        eventName: ["CreateDBInstance", "CreateDBCluster", "CreateCluster", "CreateWorkgroup"],
+        // Modify/Update calls without a port change answer ignored.
+        eventName: [
+          "CreateDBInstance", "CreateDBCluster", "CreateCluster", "CreateWorkgroup",
+          "ModifyDBInstance", "ModifyDBCluster", "ModifyCluster", "UpdateWorkgroup",
+          "DeleteDBInstance", "DeleteDBCluster", "DeleteCluster", "DeleteWorkgroup",
+        ],
       },
     }, props.cloudTrailTriggers ?? true);
-    // REDSHIFT-SERVERLESS-EVENT-1008 is in the Management category.
-    rule("ServerlessWorkgroupCreated", {
+    // REDSHIFT-SERVERLESS-EVENT-1008 (created) and 1009 (deleted) are in the Management category.
+    rule("ServerlessEvents", {
       source: ["aws.redshift-serverless"],
       detailType: ["Redshift Serverless Management"],
     });

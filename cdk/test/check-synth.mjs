@@ -39,12 +39,21 @@ for (const [id, p] of of("AWS::IAM::Policy")) {
     }
     const conditions = JSON.stringify(st.Condition ?? {});
     const sm = actions.filter((a) => a.startsWith("secretsmanager:"));
-    if (sm.length && !(sm.length === 1 && sm[0] === "secretsmanager:DescribeSecret")) {
+    const unconditioned = ["secretsmanager:DescribeSecret", "secretsmanager:ListSecrets"];
+    if (st.Effect === "Deny") {
+      check(actions.join() === "secretsmanager:DeleteSecret" && conditions.includes("ForceDeleteWithoutRecovery"),
+        `${id}: the only Deny is of DeleteSecret without a recovery window`);
+    } else if (sm.length && !sm.every((a) => unconditioned.includes(a))) {
       const key = sm.includes("secretsmanager:CreateSecret") ? "aws:RequestTag/managed-by" : "secretsmanager:ResourceTag/managed-by";
       check(conditions.includes(key), `${id}: ${sm} not conditioned on ${key}`);
     }
-    for (const optional of ["ssm:DeleteParameter", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "lambda:InvokeFunction"]) {
+    // Off by default: parameter deletion, rotation, replicas, schedule-deletion.
+    for (const optional of ["ssm:DeleteParameter", "lambda:InvokeFunction", "secretsmanager:RemoveRegionsFromReplication",
+      "secretsmanager:RestoreSecret", "secretsmanager:RotateSecret"]) {
       check(!actions.includes(optional), `${id}: ${optional} granted although its option is off`);
+    }
+    if (st.Effect !== "Deny") {
+      check(!actions.includes("secretsmanager:DeleteSecret"), `${id}: DeleteSecret granted although schedule-deletion is off`);
     }
   }
 }

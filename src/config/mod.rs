@@ -1,10 +1,12 @@
 //! Configuration from environment variables, validated once at init: names and waits here,
 //! the secret options in [`options`].
 
+mod lifecycle;
 mod options;
 
 use std::time::Duration;
 
+pub use lifecycle::{Lifecycle, OnDeleted};
 pub use options::{ExistingSecret, Replica, Rotation, SecretOptions};
 
 use crate::error::{Error, Result};
@@ -42,6 +44,8 @@ pub struct Config {
     /// gets (user events always fail: they claim the parameter exists).
     pub missing_parameter: MissingParameter,
     pub options: SecretOptions,
+    /// Following connection changes, and what a database's deletion does.
+    pub lifecycle: Lifecycle,
 }
 
 /// What to do about a database that has no initial-password parameter.
@@ -147,7 +151,9 @@ impl Config {
                 ))
             }
         };
+        let lifecycle = lifecycle::lifecycle(&|name: &str| var(&lookup, name))?;
         Ok(Config {
+            lifecycle,
             secret_name,
             secret_prefix,
             password_parameter,

@@ -1,11 +1,12 @@
-//! API calls recorded by CloudTrail (`detail-type: AWS API Call via CloudTrail`), table-driven.
-//! The resource is `creating` when a create call is recorded, so the request asks the lookup to
-//! wait. A failed call (`errorCode`) created nothing.
+//! API calls recorded by CloudTrail (`detail-type: AWS API Call via CloudTrail`), table-driven:
+//! create calls (the resource is `creating` when the call is recorded, so the request asks the
+//! lookup to wait), port changes (Modify/Update calls with a port; the database restarts, so
+//! the lookup waits too) and delete calls. A failed call (`errorCode`) changed nothing.
 
 use serde_json::{Map, Value};
 
 use super::fields::{optional_object, Envelope};
-use super::{Recognised, Request, Trigger, TriggerRow, CLOUDTRAIL_DETAIL_TYPE};
+use super::{Action, Recognised, Request, Trigger, TriggerRow, CLOUDTRAIL_DETAIL_TYPE};
 use crate::error::{Error, Result};
 use crate::model::{Resource, Target};
 use crate::names::{check_rds_identifier, check_workgroup_name, clip, Username};
@@ -21,7 +22,58 @@ struct Call {
     /// of `requestParameters`.
     response_path: &'static [&'static str],
     param: &'static str,
+    /// Modify calls: the request parameter that changes the port.
+    port: Option<&'static str>,
+    /// Modify calls: the request parameter that renames the database (never followed).
+    rename: Option<&'static str>,
+    /// Modify calls whose port change waits for the maintenance window unless applied
+    /// immediately (ModifyDBCluster).
+    needs_apply_immediately: bool,
 }
+
+const fn call(
+    source: &'static str,
+    event_source: &'static str,
+    event_name: &'static str,
+    trigger: Trigger,
+    resource: Resource,
+    response_path: &'static [&'static str],
+    param: &'static str,
+) -> Call {
+    Call {
+        source,
+        event_source,
+        event_name,
+        trigger,
+        resource,
+        response_path,
+        param,
+        port: None,
+        rename: None,
+        needs_apply_immediately: false,
+    }
+}
+
+const fn modify(
+    c: Call,
+    port: &'static str,
+    rename: Option<&'static str>,
+    needs_apply_immediately: bool,
+) -> Call {
+    Call {
+        port: Some(port),
+        rename,
+        needs_apply_immediately,
+        ..c
+    }
+}
+
+const RDS: (&str, &str) = ("aws.rds", "rds.amazonaws.com");
+const REDSHIFT: (&str, &str) = ("aws.redshift", "redshift.amazonaws.com");
+const SERVERLESS: (&str, &str) = (
+    "aws.redshift-serverless",
+    "redshift-serverless.amazonaws.com",
+);
 
 const CALLS: &[Call] = &[
     Call {
@@ -32,34 +84,131 @@ const CALLS: &[Call] = &[
         resource: Resource::DbInstance,
         response_path: &["dBInstanceIdentifier"],
         param: "dBInstanceIdentifier",
+        port: None,
+        rename: None,
+        needs_apply_immediately: false,
     },
-    Call {
-        source: "aws.rds",
-        event_source: "rds.amazonaws.com",
-        event_name: "CreateDBCluster",
-        trigger: Trigger::CloudTrailCreateDbCluster,
-        resource: Resource::DbCluster,
-        response_path: &["dBClusterIdentifier"],
-        param: "dBClusterIdentifier",
-    },
-    Call {
-        source: "aws.redshift",
-        event_source: "redshift.amazonaws.com",
-        event_name: "CreateCluster",
-        trigger: Trigger::CloudTrailCreateRedshiftCluster,
-        resource: Resource::RedshiftCluster,
-        response_path: &["clusterIdentifier"],
-        param: "clusterIdentifier",
-    },
-    Call {
-        source: "aws.redshift-serverless",
-        event_source: "redshift-serverless.amazonaws.com",
-        event_name: "CreateWorkgroup",
-        trigger: Trigger::CloudTrailCreateWorkgroup,
-        resource: Resource::Workgroup,
-        response_path: &["workgroup", "workgroupName"],
-        param: "workgroupName",
-    },
+    call(
+        RDS.0,
+        RDS.1,
+        "CreateDBCluster",
+        Trigger::CloudTrailCreateDbCluster,
+        Resource::DbCluster,
+        &["dBClusterIdentifier"],
+        "dBClusterIdentifier",
+    ),
+    call(
+        REDSHIFT.0,
+        REDSHIFT.1,
+        "CreateCluster",
+        Trigger::CloudTrailCreateRedshiftCluster,
+        Resource::RedshiftCluster,
+        &["clusterIdentifier"],
+        "clusterIdentifier",
+    ),
+    call(
+        SERVERLESS.0,
+        SERVERLESS.1,
+        "CreateWorkgroup",
+        Trigger::CloudTrailCreateWorkgroup,
+        Resource::Workgroup,
+        &["workgroup", "workgroupName"],
+        "workgroupName",
+    ),
+    // A changed DBPortNumber restarts the instance whatever ApplyImmediately says (ModifyDBInstance
+    // API reference); a cluster's port waits for the maintenance window unless applied at once.
+    modify(
+        call(
+            RDS.0,
+            RDS.1,
+            "ModifyDBInstance",
+            Trigger::CloudTrailModifyDbInstance,
+            Resource::DbInstance,
+            &["dBInstanceIdentifier"],
+            "dBInstanceIdentifier",
+        ),
+        "dBPortNumber",
+        Some("newDBInstanceIdentifier"),
+        false,
+    ),
+    modify(
+        call(
+            RDS.0,
+            RDS.1,
+            "ModifyDBCluster",
+            Trigger::CloudTrailModifyDbCluster,
+            Resource::DbCluster,
+            &["dBClusterIdentifier"],
+            "dBClusterIdentifier",
+        ),
+        "port",
+        Some("newDBClusterIdentifier"),
+        true,
+    ),
+    modify(
+        call(
+            REDSHIFT.0,
+            REDSHIFT.1,
+            "ModifyCluster",
+            Trigger::CloudTrailModifyRedshiftCluster,
+            Resource::RedshiftCluster,
+            &["clusterIdentifier"],
+            "clusterIdentifier",
+        ),
+        "port",
+        Some("newClusterIdentifier"),
+        false,
+    ),
+    modify(
+        call(
+            SERVERLESS.0,
+            SERVERLESS.1,
+            "UpdateWorkgroup",
+            Trigger::CloudTrailUpdateWorkgroup,
+            Resource::Workgroup,
+            &["workgroup", "workgroupName"],
+            "workgroupName",
+        ),
+        "port",
+        None,
+        false,
+    ),
+    call(
+        RDS.0,
+        RDS.1,
+        "DeleteDBInstance",
+        Trigger::CloudTrailDeleteDbInstance,
+        Resource::DbInstance,
+        &["dBInstanceIdentifier"],
+        "dBInstanceIdentifier",
+    ),
+    call(
+        RDS.0,
+        RDS.1,
+        "DeleteDBCluster",
+        Trigger::CloudTrailDeleteDbCluster,
+        Resource::DbCluster,
+        &["dBClusterIdentifier"],
+        "dBClusterIdentifier",
+    ),
+    call(
+        REDSHIFT.0,
+        REDSHIFT.1,
+        "DeleteCluster",
+        Trigger::CloudTrailDeleteRedshiftCluster,
+        Resource::RedshiftCluster,
+        &["clusterIdentifier"],
+        "clusterIdentifier",
+    ),
+    call(
+        SERVERLESS.0,
+        SERVERLESS.1,
+        "DeleteWorkgroup",
+        Trigger::CloudTrailDeleteWorkgroup,
+        Resource::Workgroup,
+        &["workgroup", "workgroupName"],
+        "workgroupName",
+    ),
 ];
 
 pub(super) fn rows() -> Vec<TriggerRow> {
@@ -118,6 +267,40 @@ impl<'a> Record<'a> {
     }
 }
 
+/// Why a Modify/Update call is not a port change to follow (`None` when it is one, or is not a
+/// Modify call).
+fn not_a_port_change(call: &Call, record: &Record<'_>) -> Option<String> {
+    let port = call.port?;
+    let param = |key: &str| {
+        record
+            .params
+            .and_then(|p| p.get(key))
+            .filter(|v| !v.is_null())
+    };
+    if let Some(new) = call.rename.and_then(param) {
+        return Some(format!(
+            "{} renames the database (to {:?}): renames are not followed, a renamed database is a new identifier",
+            call.event_name,
+            clip(new.as_str().unwrap_or(""))
+        ));
+    }
+    if param(port).is_none() {
+        return Some(format!(
+            "{} does not change the port ({port}); nothing to follow",
+            call.event_name
+        ));
+    }
+    if call.needs_apply_immediately
+        && param("applyImmediately").and_then(Value::as_bool) != Some(true)
+    {
+        return Some(format!(
+            "{} changes the port in the next maintenance window; the reconcile sweep follows it then",
+            call.event_name
+        ));
+    }
+    None
+}
+
 pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
     let record = Record::read(envelope.detail_object()?)?;
     let Some(call) = CALLS.iter().find(|c| {
@@ -133,10 +316,13 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
     };
     if let Some(code) = record.error_code {
         return Ok(Recognised::Ignored(format!(
-            "the {} call failed ({}): nothing was created",
+            "the {} call failed ({}): nothing changed",
             call.event_name,
             clip(code.as_str().unwrap_or("error"))
         )));
+    }
+    if let Some(reason) = not_a_port_change(call, &record) {
+        return Ok(Recognised::Ignored(reason));
     }
     let id = record.identifier(call).ok_or_else(|| {
         Error::InvalidEvent(format!(
@@ -162,7 +348,8 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
     let mut request = Request::new(call.trigger, target, envelope);
     request.claim("detail.awsRegion", None, record.aws_region)?;
     request.claim("detail.recipientAccountId", record.recipient_account, None)?;
-    request.wait = true;
+    // A create call's database is `creating`, a modified one restarts; a deleted one is gone.
+    request.wait = request.action != Action::Retire;
     request.master_username_hint = record
         .params
         .and_then(|p| p.get("masterUsername"))
@@ -277,7 +464,7 @@ mod tests {
             cloudtrail(
                 "aws.rds",
                 "rds.amazonaws.com",
-                "DeleteDBInstance",
+                "RebootDBInstance",
                 json!({"dBInstanceIdentifier": "x"}),
             ),
             cloudtrail("aws.s3", "s3.amazonaws.com", "CreateBucket", json!({})),
@@ -302,5 +489,116 @@ mod tests {
         ))
         .unwrap_err();
         assert!(e.to_string().contains("dBInstanceIdentifier"));
+    }
+
+    #[test]
+    fn port_changes_and_deletions() {
+        use super::super::{Action, Trigger};
+        let follow = [
+            (
+                "aws.rds",
+                "rds.amazonaws.com",
+                "ModifyDBInstance",
+                json!({"dBInstanceIdentifier": "Orders", "dBPortNumber": 6000}),
+                Trigger::CloudTrailModifyDbInstance,
+            ),
+            (
+                "aws.rds",
+                "rds.amazonaws.com",
+                "ModifyDBCluster",
+                json!({"dBClusterIdentifier": "c", "port": 6000, "applyImmediately": true}),
+                Trigger::CloudTrailModifyDbCluster,
+            ),
+            (
+                "aws.redshift",
+                "redshift.amazonaws.com",
+                "ModifyCluster",
+                json!({"clusterIdentifier": "w", "port": 5440}),
+                Trigger::CloudTrailModifyRedshiftCluster,
+            ),
+            (
+                "aws.redshift-serverless",
+                "redshift-serverless.amazonaws.com",
+                "UpdateWorkgroup",
+                json!({"workgroupName": "bi-wg", "port": 5440}),
+                Trigger::CloudTrailUpdateWorkgroup,
+            ),
+        ];
+        for (source, es, name, params, trigger) in follow {
+            let r = provision(&cloudtrail(source, es, name, params));
+            assert_eq!(
+                (r.trigger, r.action, r.wait),
+                (trigger, Action::FollowConnection, true),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            provision(&cloudtrail(
+                "aws.rds",
+                "rds.amazonaws.com",
+                "ModifyDBInstance",
+                json!({"dBInstanceIdentifier": "Orders", "dBPortNumber": 6000})
+            ))
+            .target,
+            Target::DbInstance("orders".into())
+        );
+        let delete = [
+            (
+                "aws.rds",
+                "rds.amazonaws.com",
+                "DeleteDBInstance",
+                json!({"dBInstanceIdentifier": "x"}),
+            ),
+            (
+                "aws.rds",
+                "rds.amazonaws.com",
+                "DeleteDBCluster",
+                json!({"dBClusterIdentifier": "x"}),
+            ),
+            (
+                "aws.redshift",
+                "redshift.amazonaws.com",
+                "DeleteCluster",
+                json!({"clusterIdentifier": "x"}),
+            ),
+            (
+                "aws.redshift-serverless",
+                "redshift-serverless.amazonaws.com",
+                "DeleteWorkgroup",
+                json!({"workgroupName": "bi-wg"}),
+            ),
+        ];
+        for (source, es, name, params) in delete {
+            let r = provision(&cloudtrail(source, es, name, params));
+            assert_eq!((r.action, r.wait), (Action::Retire, false), "{name}");
+        }
+        let ignored = [
+            (
+                "ModifyDBInstance",
+                json!({"dBInstanceIdentifier": "x", "dBInstanceClass": "db.r6g.large"}),
+                "does not change the port",
+            ),
+            (
+                "ModifyDBInstance",
+                json!({"dBInstanceIdentifier": "x", "dBPortNumber": 6000, "newDBInstanceIdentifier": "y"}),
+                "renames are not followed",
+            ),
+            (
+                "ModifyDBInstance",
+                json!({"dBInstanceIdentifier": "x", "newDBInstanceIdentifier": "x-old1"}),
+                "renames are not followed",
+            ),
+            (
+                "ModifyDBCluster",
+                json!({"dBClusterIdentifier": "c", "port": 6000}),
+                "maintenance window",
+            ),
+        ];
+        for (name, params, why) in ignored {
+            match recognise(&cloudtrail("aws.rds", "rds.amazonaws.com", name, params)).unwrap() {
+                Recognised::Ignored(reason) => assert!(reason.contains(why), "{reason}"),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
     }
 }

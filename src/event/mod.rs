@@ -28,6 +28,18 @@ pub const CLOUDTRAIL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
 pub const USER_CREATED_DETAIL_TYPE: &str = "Database User Created";
 pub const SCHEDULED_DETAIL_TYPE: &str = "Scheduled Event";
 pub const SERVERLESS_WORKGROUP_CREATED: &str = "REDSHIFT-SERVERLESS-EVENT-1008";
+pub const SERVERLESS_WORKGROUP_DELETED: &str = "REDSHIFT-SERVERLESS-EVENT-1009";
+
+/// What a recognised event asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// A new database or user: store its secret.
+    Provision,
+    /// The database's port (or endpoint) may have changed: bring its secrets up to date.
+    FollowConnection,
+    /// The database was deleted: retire its secrets as `ON_DATABASE_DELETED` says.
+    Retire,
+}
 
 /// The trigger an event belongs to (logged and reported).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +53,17 @@ pub enum Trigger {
     CloudTrailCreateWorkgroup,
     ServerlessWorkgroupCreated,
     DatabaseUserCreated,
+    RdsInstanceDeleted,
+    RdsClusterDeleted,
+    ServerlessWorkgroupDeleted,
+    CloudTrailModifyDbInstance,
+    CloudTrailModifyDbCluster,
+    CloudTrailModifyRedshiftCluster,
+    CloudTrailUpdateWorkgroup,
+    CloudTrailDeleteDbInstance,
+    CloudTrailDeleteDbCluster,
+    CloudTrailDeleteRedshiftCluster,
+    CloudTrailDeleteWorkgroup,
 }
 
 impl Trigger {
@@ -55,6 +78,35 @@ impl Trigger {
             Trigger::CloudTrailCreateWorkgroup => "cloudtrail-create-workgroup",
             Trigger::ServerlessWorkgroupCreated => "redshift-serverless-workgroup-created",
             Trigger::DatabaseUserCreated => "database-user-created",
+            Trigger::RdsInstanceDeleted => "rds-instance-deleted",
+            Trigger::RdsClusterDeleted => "rds-cluster-deleted",
+            Trigger::ServerlessWorkgroupDeleted => "redshift-serverless-workgroup-deleted",
+            Trigger::CloudTrailModifyDbInstance => "cloudtrail-modify-db-instance",
+            Trigger::CloudTrailModifyDbCluster => "cloudtrail-modify-db-cluster",
+            Trigger::CloudTrailModifyRedshiftCluster => "cloudtrail-modify-redshift-cluster",
+            Trigger::CloudTrailUpdateWorkgroup => "cloudtrail-update-workgroup",
+            Trigger::CloudTrailDeleteDbInstance => "cloudtrail-delete-db-instance",
+            Trigger::CloudTrailDeleteDbCluster => "cloudtrail-delete-db-cluster",
+            Trigger::CloudTrailDeleteRedshiftCluster => "cloudtrail-delete-redshift-cluster",
+            Trigger::CloudTrailDeleteWorkgroup => "cloudtrail-delete-workgroup",
+        }
+    }
+
+    /// What the trigger's events ask for.
+    pub fn action(self) -> Action {
+        match self {
+            Trigger::CloudTrailModifyDbInstance
+            | Trigger::CloudTrailModifyDbCluster
+            | Trigger::CloudTrailModifyRedshiftCluster
+            | Trigger::CloudTrailUpdateWorkgroup => Action::FollowConnection,
+            Trigger::RdsInstanceDeleted
+            | Trigger::RdsClusterDeleted
+            | Trigger::ServerlessWorkgroupDeleted
+            | Trigger::CloudTrailDeleteDbInstance
+            | Trigger::CloudTrailDeleteDbCluster
+            | Trigger::CloudTrailDeleteRedshiftCluster
+            | Trigger::CloudTrailDeleteWorkgroup => Action::Retire,
+            _ => Action::Provision,
         }
     }
 }
@@ -63,6 +115,8 @@ impl Trigger {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     pub trigger: Trigger,
+    /// What the event asks for (the trigger's action).
+    pub action: Action,
     pub target: Target,
     /// The EventBridge event id, for logs.
     pub event_id: Option<String>,
@@ -83,6 +137,7 @@ impl Request {
     fn new(trigger: Trigger, target: Target, envelope: &Envelope<'_>) -> Self {
         Request {
             trigger,
+            action: trigger.action(),
             target,
             event_id: envelope.id.map(str::to_string),
             source: envelope.source.to_string(),
@@ -262,9 +317,73 @@ mod tests {
             Trigger::CloudTrailCreateWorkgroup,
             Trigger::ServerlessWorkgroupCreated,
             Trigger::DatabaseUserCreated,
+            Trigger::RdsInstanceDeleted,
+            Trigger::RdsClusterDeleted,
+            Trigger::ServerlessWorkgroupDeleted,
+            Trigger::CloudTrailModifyDbInstance,
+            Trigger::CloudTrailModifyDbCluster,
+            Trigger::CloudTrailModifyRedshiftCluster,
+            Trigger::CloudTrailUpdateWorkgroup,
+            Trigger::CloudTrailDeleteDbInstance,
+            Trigger::CloudTrailDeleteDbCluster,
+            Trigger::CloudTrailDeleteRedshiftCluster,
+            Trigger::CloudTrailDeleteWorkgroup,
         ] {
             assert!(rows.iter().any(|r| r.name == t.as_str()), "{t:?}");
         }
         assert!(rows.iter().any(|r| r.name == "reconcile-sweep"));
+    }
+
+    #[test]
+    fn deletion_events_ask_for_retirement() {
+        let instance = rds_event(
+            "RDS DB Instance Event",
+            json!({"EventID": "RDS-EVENT-0003", "SourceArn": "arn:aws:rds:us-east-1:123456789012:db:orders"}),
+        );
+        let cluster = rds_event(
+            "RDS DB Cluster Event",
+            json!({"EventID": "RDS-EVENT-0171", "SourceArn": "arn:aws:rds:us-east-1:123456789012:cluster:orders"}),
+        );
+        let workgroup = json!({"id": "e", "source": "aws.redshift-serverless",
+            "detail-type": "Redshift Serverless Management", "account": "123456789012",
+            "region": "us-east-1", "resources": [],
+            "detail": {"eventId": "REDSHIFT-SERVERLESS-EVENT-1009", "workgroupName": "bi-wg"}});
+        for (e, trigger, target) in [
+            (
+                instance,
+                Trigger::RdsInstanceDeleted,
+                Target::DbInstance("orders".into()),
+            ),
+            (
+                cluster,
+                Trigger::RdsClusterDeleted,
+                Target::DbCluster("orders".into()),
+            ),
+            (
+                workgroup,
+                Trigger::ServerlessWorkgroupDeleted,
+                Target::Workgroup("bi-wg".into()),
+            ),
+        ] {
+            match recognise(&e).unwrap() {
+                Recognised::Provision(r) => {
+                    assert_eq!(
+                        (r.trigger, r.action, r.target),
+                        (trigger, Action::Retire, target)
+                    );
+                    assert!(!r.wait);
+                }
+                other => panic!("{e}: {other:?}"),
+            }
+        }
+        let by_arn_only = json!({"id": "e", "source": "aws.redshift-serverless",
+            "detail-type": "Redshift Serverless Management", "account": "123456789012",
+            "region": "us-east-1",
+            "resources": ["arn:aws:redshift-serverless:us-east-1:123456789012:workgroup/0f8c2b1e"],
+            "detail": {"eventId": "REDSHIFT-SERVERLESS-EVENT-1009"}});
+        assert!(matches!(
+            recognise(&by_arn_only).unwrap(),
+            Recognised::Ignored(_)
+        ));
     }
 }

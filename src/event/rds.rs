@@ -12,7 +12,11 @@ use crate::names::{check_rds_identifier, clip, Arn};
 const INSTANCE_EVENT: &str = "RDS DB Instance Event";
 const CLUSTER_EVENT: &str = "RDS DB Cluster Event";
 
-/// The native RDS events that announce a new database: (detail-type, EventID, trigger).
+/// The native RDS events that announce a new or a deleted database: (detail-type, EventID,
+/// trigger). AWS's "event categories and event messages" tables: 0005 "DB instance created",
+/// 0043 / 0019 restored, 0170 "DB cluster created", 0003 "DB instance deleted", 0171 "DB
+/// cluster deleted". Renames (0172 cluster renamed) and Blue/Green events (0244–0261, e.g.
+/// 0247/0248 switchover) are not triggers: a renamed database is a new identifier.
 const TRIGGERS: &[(&str, &str, Trigger)] = &[
     (
         INSTANCE_EVENT,
@@ -30,6 +34,12 @@ const TRIGGERS: &[(&str, &str, Trigger)] = &[
         Trigger::RdsInstanceRestored,
     ),
     (CLUSTER_EVENT, "RDS-EVENT-0170", Trigger::RdsClusterCreated),
+    (
+        INSTANCE_EVENT,
+        "RDS-EVENT-0003",
+        Trigger::RdsInstanceDeleted,
+    ),
+    (CLUSTER_EVENT, "RDS-EVENT-0171", Trigger::RdsClusterDeleted),
 ];
 
 pub(super) fn rows() -> Vec<TriggerRow> {
@@ -85,7 +95,7 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
         .find(|(dt, id, _)| *dt == detail_type && *id == typed.event_id)
     else {
         return Ok(Recognised::Ignored(format!(
-            "{detail_type} {:?} does not announce a new database",
+            "{detail_type} {:?} announces neither a new nor a deleted database",
             clip(typed.event_id)
         )));
     };

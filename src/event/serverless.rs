@@ -1,5 +1,6 @@
-//! Redshift Serverless native events. Only REDSHIFT-SERVERLESS-EVENT-1008 ("workgroup … has been
-//! created and is ready for use") is a trigger. Its `detail` is not publicly documented, so the
+//! Redshift Serverless native events. REDSHIFT-SERVERLESS-EVENT-1008 ("workgroup … has been
+//! created and is ready for use") and REDSHIFT-SERVERLESS-EVENT-1009 (workgroup deleted) are
+//! triggers. Their `detail` is not publicly documented, so the
 //! event id is looked for in any top-level detail value, and the workgroup is taken from (in
 //! order) `detail.workgroupName` / `WorkgroupName` / `workgroup-name`, then a
 //! `…:workgroup/<name or id>` ARN in `resources` or `detail.SourceArn`/`resourceArn`.
@@ -7,7 +8,10 @@
 use serde_json::Value;
 
 use super::fields::Envelope;
-use super::{Recognised, Request, Trigger, TriggerRow, SERVERLESS_WORKGROUP_CREATED};
+use super::{
+    Recognised, Request, Trigger, TriggerRow, SERVERLESS_WORKGROUP_CREATED,
+    SERVERLESS_WORKGROUP_DELETED,
+};
 use crate::error::{Error, Result};
 use crate::model::Target;
 use crate::names::{check_workgroup_name, clip, Arn};
@@ -15,26 +19,41 @@ use crate::names::{check_workgroup_name, clip, Arn};
 /// The detail-type EventBridge gives the service's own events.
 pub const SERVERLESS_DETAIL_TYPE: &str = "Redshift Serverless Management";
 
+/// (event id, trigger).
+const EVENTS: [(&str, Trigger); 2] = [
+    (
+        SERVERLESS_WORKGROUP_CREATED,
+        Trigger::ServerlessWorkgroupCreated,
+    ),
+    (
+        SERVERLESS_WORKGROUP_DELETED,
+        Trigger::ServerlessWorkgroupDeleted,
+    ),
+];
+
 pub(super) fn rows() -> Vec<TriggerRow> {
-    vec![TriggerRow {
-        name: Trigger::ServerlessWorkgroupCreated.as_str(),
-        source: Some("aws.redshift-serverless"),
-        detail_type: SERVERLESS_DETAIL_TYPE,
-        detail: vec![("eventId", SERVERLESS_WORKGROUP_CREATED)],
-    }]
+    EVENTS
+        .iter()
+        .map(|(id, trigger)| TriggerRow {
+            name: trigger.as_str(),
+            source: Some("aws.redshift-serverless"),
+            detail_type: SERVERLESS_DETAIL_TYPE,
+            detail: vec![("eventId", id)],
+        })
+        .collect()
 }
 
 pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
     let detail = envelope.detail_object()?;
-    let is_created = detail
-        .values()
-        .any(|v| v.as_str() == Some(SERVERLESS_WORKGROUP_CREATED));
-    if !is_created {
+    let Some(&(event_id, trigger)) = EVENTS
+        .iter()
+        .find(|(id, _)| detail.values().any(|v| v.as_str() == Some(id)))
+    else {
         return Ok(Recognised::Ignored(format!(
-            "aws.redshift-serverless {:?} is not {SERVERLESS_WORKGROUP_CREATED} (workgroup created)",
+            "aws.redshift-serverless {:?} is neither {SERVERLESS_WORKGROUP_CREATED} (workgroup created) nor {SERVERLESS_WORKGROUP_DELETED} (deleted)",
             clip(envelope.detail_type)
         )));
-    }
+    };
     let by_name = ["workgroupName", "WorkgroupName", "workgroup-name"]
         .iter()
         .find_map(|k| detail.get(*k).and_then(Value::as_str))
@@ -57,7 +76,7 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
                 .find(|a| a.contains(":workgroup/"))
                 .ok_or_else(|| {
                     Error::InvalidEvent(format!(
-                        "{SERVERLESS_WORKGROUP_CREATED} event names no workgroup (no detail.workgroupName, no workgroup ARN in resources)"
+                        "{event_id} event names no workgroup (no detail.workgroupName, no workgroup ARN in resources)"
                     ))
                 })?;
             let parsed = Arn::parse(arn)?;
@@ -68,10 +87,17 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
                 )));
             }
             claimed = (Some(parsed.account), Some(parsed.region));
+            if trigger == Trigger::ServerlessWorkgroupDeleted {
+                // The ARN carries the workgroup's id, and a deleted workgroup can no longer be
+                // looked up by it: its secrets (tagged by name) are left to the sweep.
+                return Ok(Recognised::Ignored(format!(
+                    "{event_id} names the workgroup only by its ARN; the reconcile sweep retires its secrets"
+                )));
+            }
             Target::WorkgroupArn(arn.to_string())
         }
     };
-    let request = Request::new(Trigger::ServerlessWorkgroupCreated, target, envelope);
+    let request = Request::new(trigger, target, envelope);
     request.claim("the workgroup ARN", claimed.0, claimed.1)?;
     Ok(Recognised::Provision(request))
 }

@@ -1,8 +1,9 @@
 //! The pipeline of one provisioning job, step by step: describe (∥ early password read) →
 //! assess → names → password → shape → store → after-effects. Shared by the event path and the
 //! reconcile sweep; each step is a named function: the names in [`names`], the storing steps
-//! in [`storing`].
+//! in [`storing`]. Port changes and deletions of a database reach its secrets in [`follow`].
 
+mod follow;
 mod names;
 mod storing;
 
@@ -18,7 +19,7 @@ use crate::config::MissingParameter;
 use crate::database;
 use crate::engine::EngineRule;
 use crate::error::{Error, Result};
-use crate::event::{Request, UserSpec};
+use crate::event::{Action, Request, UserSpec};
 use crate::model::{Database, Location};
 use crate::outcome::{Kind, Outcome};
 use crate::password::{self, Early, Plan};
@@ -75,6 +76,11 @@ impl Provisioner {
         } else {
             Duration::ZERO
         };
+        match request.action {
+            Action::Provision => {}
+            Action::FollowConnection => return self.follow(request, max_wait).await,
+            Action::Retire => return self.retire_database(request).await,
+        }
         // DocumentDB arrives on the same RDS events: a guess that Describe corrects.
         let username = user
             .map(|u| u.username.as_str())
@@ -255,9 +261,7 @@ impl Provisioner {
             return Err(err);
         }
         if let Some(state) = store::describe(&self.clients.secrets, names.secret.as_str()).await? {
-            if state.is_owned_by(&names.owner, location.region.as_deref())
-                && !state.scheduled_for_deletion
-            {
+            if state.is_owned_by(&names.owner, location.region.as_deref()) && !state.is_retired() {
                 return Ok(Outcome::about(Kind::Unchanged, db)
                     .with_secret(names.secret.as_str(), Some(state.arn))
                     .with_reason(

@@ -6,12 +6,14 @@ use tracing::warn;
 
 use super::{Names, Provisioner, Rotator};
 use crate::error::{Error, Result};
+use crate::existing::SecretState;
 use crate::existing::{self, Changes};
 use crate::model::{Database, Location};
 use crate::outcome::{Kind, Outcome, ReplicaStatus};
 use crate::password;
 use crate::secret::SecretValue;
 use crate::store::{self, Created};
+use crate::tags;
 
 /// `reason; note`, or `reason` alone.
 fn joined(reason: String, note: Option<String>) -> String {
@@ -28,6 +30,8 @@ pub(super) enum Stored {
         arn: String,
         name: String,
         replicas: Vec<ReplicaStatus>,
+        /// The database was created again: its retired secret was restored (why, in words).
+        recreated: Option<String>,
     },
     Updated {
         arn: String,
@@ -57,6 +61,10 @@ impl Provisioner {
         let options = &self.config.options;
         let mut tags = options.tags.clone();
         tags.extend(names.owner.tags());
+        tags.push((
+            tags::ENDPOINT_TAG_KEY.into(),
+            tags::endpoint(&value.fields.host, value.fields.port),
+        ));
         let created = store::create(
             secrets,
             options,
@@ -77,9 +85,10 @@ impl Provisioner {
                     arn,
                     name,
                     replicas,
+                    recreated: None,
                 })
             }
-            Created::Exists => {
+            Created::Exists | Created::ScheduledForDeletion => {
                 let name = names.secret.as_str();
                 let state =
                     store::describe(secrets, name)
@@ -99,8 +108,7 @@ impl Provisioner {
                     options,
                     rotation.lambda.is_some(),
                 )?;
-                self.change(state.arn, state.replicas, changes, value, rotation)
-                    .await
+                self.change(state, changes, value, rotation).await
             }
         }
     }
@@ -108,15 +116,34 @@ impl Provisioner {
     /// Applies the changes an existing secret of ours needs.
     async fn change(
         &self,
-        arn: String,
-        mut replicas: Vec<ReplicaStatus>,
+        state: SecretState,
         changes: Changes,
         value: &SecretValue,
         rotation: &Rotator,
     ) -> Result<Stored> {
         let secrets = &self.clients.secrets;
         let options = &self.config.options;
+        let arn = state.arn.clone();
+        let mut replicas = state.replicas.clone();
         let mut what: Vec<String> = Vec::new();
+        let endpoint = tags::endpoint(&value.fields.host, value.fields.port);
+        let recreated = if changes.recreate {
+            // The only path that writes a password to an existing secret: the database was
+            // created again under the same name, with a new initial password.
+            if state.scheduled_for_deletion {
+                store::restore(secrets, &arn).await?;
+            }
+            state.check_writable()?;
+            store::put_value(secrets, &arn, None, value.json()).await?;
+            store::untag(secrets, &arn, &[tags::DELETED_TAG_KEY]).await?;
+            store::tag(secrets, &arn, &[(tags::ENDPOINT_TAG_KEY, &endpoint)]).await?;
+            Some(format!(
+                "the database was created again: its retired secret{} got a new version with the new initial password",
+                if state.scheduled_for_deletion { " was restored and" } else { "" }
+            ))
+        } else {
+            None
+        };
         if !changes.missing_replicas.is_empty() {
             replicas = store::replicate(
                 secrets,
@@ -132,12 +159,16 @@ impl Provisioner {
                 .collect();
             what.push(format!("replicated to {}", regions.join(", ")));
         }
-        if changes.refresh_connection {
+        if changes.refresh_connection && !changes.recreate {
             let (version, current) = store::current_value(secrets, &arn).await?;
             if let Some(r) = existing::refresh(&arn, &version, current, &value.fields) {
+                state.check_writable()?;
                 let merged = SecretString::from(serde_json::Value::Object(r.merged).to_string());
-                store::put_value(secrets, &arn, &r.token, &merged).await?;
+                store::put_value(secrets, &arn, Some(&r.token), &merged).await?;
                 what.push("connection details refreshed (username and password kept)".into());
+            }
+            if tags::value(&state.tags, tags::ENDPOINT_TAG_KEY) != Some(endpoint.as_str()) {
+                store::tag(secrets, &arn, &[(tags::ENDPOINT_TAG_KEY, &endpoint)]).await?;
             }
         }
         if let (true, Some(lambda), Some(r)) = (
@@ -150,6 +181,17 @@ impl Provisioner {
         }
         if changes.put_policy {
             store::put_policy(secrets, options, &arn).await?;
+        }
+        if let Some(reason) = recreated {
+            return Ok(Stored::Created {
+                arn,
+                name: state.name,
+                replicas,
+                recreated: Some(match what.is_empty() {
+                    true => reason,
+                    false => format!("{reason}; {}", what.join("; ")),
+                }),
+            });
         }
         Ok(if what.is_empty() {
             Stored::Unchanged {
@@ -186,13 +228,15 @@ impl Provisioner {
                 arn,
                 name,
                 replicas,
+                recreated,
             } => {
                 let o = Outcome::about(Kind::Created, db)
                     .with_secret(&name, Some(arn))
                     .with_replicas(replicas);
-                match note {
-                    Some(note) => o.with_reason(note),
-                    None => o,
+                match (recreated, note) {
+                    (Some(r), note) => o.with_reason(joined(r, note)),
+                    (None, Some(note)) => o.with_reason(note),
+                    (None, None) => o,
                 }
             }
             Stored::Updated {

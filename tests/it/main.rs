@@ -6,6 +6,7 @@
 //! | `rds` | RDS/Aurora through the handler and each adapter, against moto |
 //! | `triggers` | DocumentDB, Redshift, CloudTrail, restores and user events, against moto |
 //! | `options` | secret options, replication, concurrency, `update`, parameter deletion, the sweep |
+//! | `lifecycle` | secrets follow port changes, retire with their database, come back with it; the sweep repairs, retires and re-replicates from bulk listings |
 //! | `mocked` | what moto cannot do, with aws-smithy-mocks |
 //! | `real_account` | rotation per engine, decisions before waits, replicas, Serverless polling, missing parameters, a sweep whose listings fail one by one |
 //! | `faults` | throttling, 5xx, a hung endpoint, moto gone, concurrency across databases |
@@ -23,6 +24,7 @@ mod e2e;
 mod faults;
 mod hostile;
 mod house;
+mod lifecycle;
 mod mocked;
 mod options;
 mod rds;

@@ -356,23 +356,112 @@ async fn rotation_is_turned_on_right_after_create() {
 
 #[tokio::test]
 async fn create_secret_answering_scheduled_for_deletion_is_a_clear_error() {
-    use aws_sdk_secretsmanager::operation::create_secret::CreateSecretError;
-    use aws_sdk_secretsmanager::types::error::InvalidRequestException;
+    // AWS answers InvalidRequestException for a name scheduled for deletion (moto answers
+    // ResourceExistsException). Scheduled by someone else than the function (no deleted tag):
+    // an operator's decision, never reversed silently.
     let (describe, ssm) = available_instance_rules();
-    let create = mock!(aws_sdk_secretsmanager::Client::create_secret).then_error(|| {
-        CreateSecretError::InvalidRequestException(
-            InvalidRequestException::builder()
-                .message("You can't create this secret because a secret with this name is already scheduled for deletion.")
-                .build(),
-        )
+    let create = scheduled_create();
+    let describe_secret = scheduled_secret(false);
+    let clients = mocks::clients(&mocks::Rules {
+        rds: vec![&describe],
+        ssm: vec![&ssm],
+        secrets: vec![&create, &describe_secret],
+        ..Default::default()
     });
-    let clients = mocks::rds_clients(&describe, &ssm, &create);
     let e = handler(clients)
         .handle(&event("rot"), &here())
         .await
         .unwrap_err();
     assert_eq!(e.error_type(), "SecretScheduledForDeletion");
     assert!(e.to_string().contains("db-secrets/rds/rot/admin"));
+}
+
+fn scheduled_create() -> aws_smithy_mocks::Rule {
+    use aws_sdk_secretsmanager::operation::create_secret::CreateSecretError;
+    use aws_sdk_secretsmanager::types::error::InvalidRequestException;
+    mock!(aws_sdk_secretsmanager::Client::create_secret).then_error(|| {
+        CreateSecretError::InvalidRequestException(
+            InvalidRequestException::builder()
+                .message("You can't create this secret because a secret with this name is already scheduled for deletion.")
+                .build(),
+        )
+    })
+}
+
+/// DescribeSecret of the function's own secret for `rot`, scheduled for deletion, with the
+/// deleted tag when `retired`.
+fn scheduled_secret(retired: bool) -> aws_smithy_mocks::Rule {
+    use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
+    use aws_sdk_secretsmanager::types::Tag;
+    mock!(aws_sdk_secretsmanager::Client::describe_secret).then_output(move || {
+        let mut tags = vec![
+            ("managed-by", "db-secret-provisioner"),
+            ("db-secret-provisioner:database", "rds/instance/rot"),
+            ("db-secret-provisioner:username", "admin"),
+        ];
+        if retired {
+            tags.push(("db-secret-provisioner:database-deleted", "2026-11-01"));
+        }
+        DescribeSecretOutput::builder()
+            .arn("arn:aws:secretsmanager:us-east-1:123456789012:secret:db-secrets/rds/rot/admin-AbCdEf")
+            .name("db-secrets/rds/rot/admin")
+            .deleted_date(aws_smithy_types::DateTime::from_secs(1_795_000_000))
+            .set_tags(Some(tags.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+            .build()
+    })
+}
+
+#[tokio::test]
+async fn a_recreated_database_restores_its_retired_secret_with_the_new_password() {
+    // The real-AWS path of recreation: CreateSecret answers "scheduled for deletion", the secret
+    // is the function's and carries the deleted tag: RestoreSecret, a new version with the new
+    // initial password, the deleted tag removed, the endpoint tag set.
+    use aws_sdk_secretsmanager::operation::put_secret_value::PutSecretValueOutput;
+    use aws_sdk_secretsmanager::operation::restore_secret::RestoreSecretOutput;
+    use aws_sdk_secretsmanager::operation::tag_resource::TagResourceOutput;
+    use aws_sdk_secretsmanager::operation::untag_resource::UntagResourceOutput;
+    use std::sync::{Arc, Mutex};
+    let (describe, ssm) = available_instance_rules();
+    let create = scheduled_create();
+    let describe_secret = scheduled_secret(true);
+    let restore = mock!(aws_sdk_secretsmanager::Client::restore_secret)
+        .then_output(|| RestoreSecretOutput::builder().build());
+    let written: Arc<Mutex<Option<String>>> = Arc::default();
+    let w = written.clone();
+    let put = mock!(aws_sdk_secretsmanager::Client::put_secret_value)
+        .match_requests(move |r| {
+            *w.lock().unwrap() = r.secret_string().map(str::to_string);
+            true
+        })
+        .then_output(|| PutSecretValueOutput::builder().build());
+    let untag = mock!(aws_sdk_secretsmanager::Client::untag_resource)
+        .match_requests(|r| r.tag_keys() == ["db-secret-provisioner:database-deleted"])
+        .then_output(|| UntagResourceOutput::builder().build());
+    let tag = mock!(aws_sdk_secretsmanager::Client::tag_resource)
+        .match_requests(|r| r.tags()[0].key() == Some("db-secret-provisioner:endpoint"))
+        .then_output(|| TagResourceOutput::builder().build());
+    let clients = mocks::clients(&mocks::Rules {
+        rds: vec![&describe],
+        ssm: vec![&ssm],
+        secrets: vec![&create, &describe_secret, &restore, &put, &untag, &tag],
+        ..Default::default()
+    });
+    let o = serde_json::to_value(
+        handler(clients)
+            .handle(&event("rot"), &here())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(o["outcome"], "created", "{o}");
+    assert!(o["reason"].as_str().unwrap().contains("restored"), "{o}");
+    assert_eq!(
+        (restore.num_calls(), untag.num_calls(), tag.num_calls()),
+        (1, 1, 1)
+    );
+    let stored: Value = serde_json::from_str(written.lock().unwrap().as_deref().unwrap()).unwrap();
+    assert_eq!(stored["username"], "admin");
+    assert!(stored["password"].is_string());
 }
 
 #[tokio::test]

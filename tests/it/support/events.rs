@@ -72,6 +72,26 @@ pub fn create_db_instance_call(id: &str) -> Value {
     )
 }
 
+/// CloudTrail `ModifyDBInstance` changing `id`'s port.
+pub fn modify_port_call(id: &str, port: i32) -> Value {
+    cloudtrail(
+        "aws.rds",
+        "rds.amazonaws.com",
+        "ModifyDBInstance",
+        json!({"dBInstanceIdentifier": id, "dBPortNumber": port, "applyImmediately": true}),
+    )
+}
+
+/// CloudTrail `DeleteDBInstance` of `id`.
+pub fn delete_instance_call(id: &str) -> Value {
+    cloudtrail(
+        "aws.rds",
+        "rds.amazonaws.com",
+        "DeleteDBInstance",
+        json!({"dBInstanceIdentifier": id, "skipFinalSnapshot": true}),
+    )
+}
+
 /// A "Database User Created" event from the default user-event source.
 pub fn user(detail: Value) -> Value {
     envelope("com.example.provisioning", "Database User Created", detail)

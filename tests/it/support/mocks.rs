@@ -56,6 +56,7 @@ pub fn clients(rules: &Rules<'_>) -> Clients {
         secrets: mocked!(aws_sdk_secretsmanager, &rules.secrets),
         redshift: mocked!(aws_sdk_redshift, &rules.redshift),
         serverless: mocked!(aws_sdk_redshiftserverless, &rules.serverless),
+        regional: Default::default(),
     }
 }
 

@@ -94,6 +94,23 @@ def endpoints_from_tags() -> None:
     DBInstance.address = property(address)
 
 
+def ports_follow_modify() -> None:
+    """ModifyDBInstance with DBPortNumber changes the instance's port (moto stores the parameter
+    and keeps the old port), as RDS does once the instance has restarted."""
+    from moto.rds.models import DBInstance
+
+    update = DBInstance.update
+
+    @functools.wraps(update)
+    def with_port(self, *args, **kwargs):
+        port = kwargs.get("db_port_number") or kwargs.get("DBPortNumber")
+        update(self, *args, **kwargs)
+        if port:
+            self.port = int(port)
+
+    DBInstance.update = with_port
+
+
 def replica_kms_keys() -> None:
     """moto reports every replica as encrypted with the default key; keep the `KmsKeyId` given
     for its region, as Secrets Manager does."""
@@ -368,6 +385,7 @@ def main() -> None:
     allow_documentdb_clusters()
     make_create_secret_atomic()
     endpoints_from_tags()
+    ports_follow_modify()
     rotation_without_lambda()
     replica_kms_keys()
     server = ExtendedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)

@@ -1,6 +1,12 @@
 //! The Secrets Manager adapter: one CreateSecret carrying the KMS key, tags and replica
-//! regions; DescribeSecret; and the calls that change an existing secret. It only talks to
-//! AWS: what to change is decided in [`crate::existing`].
+//! regions; DescribeSecret; and the calls that change an existing secret. The lifecycle calls
+//! (listing the function's secrets, tags, restore, deletion, replica repair) are in
+//! [`lifecycle`]. It only talks to AWS: what to change is decided in [`crate::existing`] and
+//! [`crate::lifecycle`].
+
+mod lifecycle;
+
+pub use lifecycle::*;
 
 use aws_sdk_secretsmanager::operation::create_secret::CreateSecretError;
 use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretError;
@@ -30,6 +36,8 @@ pub enum Created {
     /// A secret of that name exists (a replay, a duplicate, a concurrent invocation that won,
     /// or someone else's secret).
     Exists,
+    /// A secret of that name is scheduled for deletion (DescribeSecret tells whose, and why).
+    ScheduledForDeletion,
 }
 
 /// Creates the secret with `tags` (the operator's and the ownership tags). The SDK fills
@@ -70,9 +78,7 @@ pub async fn create(
                 if e.message()
                     .is_some_and(|m| m.contains("scheduled for deletion")) =>
             {
-                Err(Error::SecretScheduledForDeletion {
-                    name: name.to_string(),
-                })
+                Ok(Created::ScheduledForDeletion)
             }
             _ => Err(Error::aws_on(
                 "Secrets Manager",
@@ -89,6 +95,12 @@ pub async fn describe(secrets: &Client, name: &str) -> Result<Option<SecretState
     match secrets.describe_secret().secret_id(name).send().await {
         Ok(d) => Ok(Some(SecretState {
             arn: d.arn().unwrap_or_default().to_string(),
+            name: d.name().unwrap_or(name).to_string(),
+            rotation_pending: crate::existing::rotation_pending(
+                d.version_ids_to_stages()
+                    .into_iter()
+                    .flat_map(|m| m.values().map(Vec::as_slice)),
+            ),
             tags: d
                 .tags()
                 .iter()
@@ -144,17 +156,18 @@ pub async fn current_value(secrets: &Client, arn: &str) -> Result<(String, Map<S
     Ok((current.version_id().unwrap_or_default().to_string(), value))
 }
 
-/// Puts a new `AWSCURRENT` version.
+/// Puts a new `AWSCURRENT` version. `token` (`ClientRequestToken`) makes it idempotent; without
+/// one the SDK makes one and keeps it across its own retries.
 pub async fn put_value(
     secrets: &Client,
     arn: &str,
-    token: &str,
+    token: Option<&str>,
     value: &SecretString,
 ) -> Result<()> {
     secrets
         .put_secret_value()
         .secret_id(arn)
-        .client_request_token(token)
+        .set_client_request_token(token.map(str::to_string))
         .secret_string(value.expose_secret())
         .send()
         .await
