@@ -58,16 +58,20 @@ test: venv databases
 target/trigger-table.json: $(wildcard src/event/*.rs) examples/trigger_table.rs
 	mkdir -p target && cargo run --quiet --example trigger_table > $@
 
-# The SAM template, offline: cfn-lint, sam validate --lint, checkov (each suppression in the
-# template with its reason), the transformed template's function, rules (against the trigger
-# table), queues, alarms and IAM (tests/deploy/check_template.py), and the IAM contract against
-# the operations `cargo test` recorded (tests/deploy/iam_contract.py).
+# The SAM template and the member stack, offline: cfn-lint, sam validate --lint, checkov (each
+# suppression in the template with its reason), the transformed template's function, rules
+# (against the trigger table), queues, alarms and IAM (tests/deploy/check_template.py), the
+# member stack's role and forwarding rules (tests/deploy/check_member.py), and the IAM contract
+# of both against the operations `cargo test` recorded (tests/deploy/iam_contract.py).
 deploy-check: venv $(CHECKOV_STAMP) target/trigger-table.json
-	cfn-lint template.yaml
+	cfn-lint template.yaml deploy/member.yaml
 	sam validate --lint --template-file template.yaml
 	.venv-checkov/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
+	.venv-checkov/bin/checkov -f deploy/member.yaml --framework cloudformation --compact --quiet --skip-download
 	python tests/deploy/check_template.py template.yaml target/trigger-table.json
+	python tests/deploy/check_member.py deploy/member.yaml target/trigger-table.json
 	python tests/deploy/iam_contract.py sam template.yaml target/aws-operations
+	python tests/deploy/iam_contract.py member deploy/member.yaml target/aws-operations
 
 # The Lambda artifact: target/lambda/db-secret-provisioner/bootstrap (arm64, release profile).
 lambda-arm64: venv
@@ -81,11 +85,12 @@ sam-build: lambda-arm64
 
 # The CDK app, synthesised offline from the arm64 artifact with cdk-nag's AwsSolutions pack
 # (a finding fails the synth), then checked; the IAM contract synthesises it again with every
-# option on.
+# option on, and the member app (cdk/bin/member.ts, cdk-nag too).
 cdk-check: venv lambda-arm64 target/trigger-table.json
 	cd cdk && npm ci --no-audit --no-fund && npx tsc && npx cdk synth --quiet --no-notices && node test/check-synth.mjs
 	python tests/deploy/triggers.py target/trigger-table.json $$(ls cdk/cdk.out/*.template.json)
 	python tests/deploy/iam_contract.py cdk cdk target/aws-operations
+	python tests/deploy/iam_contract.py member-cdk cdk target/aws-operations
 
 # Both fuzz targets for a bounded time (FUZZ_SECONDS each) with the image's nightly toolchain.
 # No sanitizer: the code is safe Rust, the targets look for panics; it also halves the build.

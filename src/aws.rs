@@ -19,6 +19,9 @@ pub struct Clients {
     /// Secrets Manager clients for other regions (replica regions), built on first use from
     /// `secrets`' configuration and kept.
     pub regional: RegionalSecrets,
+    /// The configuration the clients were built from (`None` for mocked clients): the base of
+    /// the clients for other accounts and regions.
+    pub sdk: Option<SdkConfig>,
 }
 
 /// Secrets Manager clients by region, shared by every clone of [`Clients`].
@@ -36,6 +39,7 @@ impl Clients {
             redshift: aws_sdk_redshift::Client::new(config),
             serverless: aws_sdk_redshiftserverless::Client::new(config),
             regional: RegionalSecrets::default(),
+            sdk: Some(config.clone()),
         }
     }
 

@@ -71,6 +71,15 @@ pub enum Error {
     #[error("secret {name:?} is being rotated (an AWSPENDING version exists); nothing was written, retry after the rotation")]
     RotationInProgress { name: String },
 
+    /// The member account's role could not be assumed (missing, or it does not trust the hub's
+    /// role). Nothing was done in that account.
+    #[error("the hub cannot assume role {role} in member account {account}: {message}; deploy the member stack there, or check its trust policy")]
+    MemberAccessDenied {
+        account: String,
+        role: String,
+        message: String,
+    },
+
     #[error("configuration error in {variable}: {reason}")]
     Configuration { variable: String, reason: String },
 
@@ -99,6 +108,7 @@ impl Error {
             Error::SecretConflict { .. } => "SecretConflict",
             Error::SecretScheduledForDeletion { .. } => "SecretScheduledForDeletion",
             Error::RotationInProgress { .. } => "RotationInProgress",
+            Error::MemberAccessDenied { .. } => "MemberAccessDenied",
             Error::Configuration { .. } => "ConfigurationError",
             Error::AwsService { .. } => "AwsServiceError",
         }

@@ -14,8 +14,9 @@ use crate::error::Result;
 use crate::event::{self, Recognised};
 use crate::outcome::Outcome;
 use crate::provision::Provisioner;
+use crate::reach::Reacher;
 use crate::sweep;
-use crate::trust::{self, Identity};
+use crate::trust::{self, Identity, Place};
 
 /// What the runtime says about one invocation: the function's own account and region (from the
 /// invoked function ARN) and the time left.
@@ -54,17 +55,26 @@ impl Invocation {
 #[derive(Debug, Clone)]
 pub struct Handler {
     provisioner: Provisioner,
+    reacher: Reacher,
 }
 
 impl Handler {
     pub fn new(config: Config, clients: Clients) -> Self {
+        let reacher = Reacher::new(clients.clone(), &config.organization.member_role_name);
         Handler {
             provisioner: Provisioner::new(Arc::new(config), clients),
+            reacher,
         }
     }
 
     pub fn clients(&self) -> &Clients {
         self.provisioner.clients()
+    }
+
+    /// The provisioner for jobs at `place`, with its clients.
+    async fn at(&self, place: &Place) -> Result<Provisioner> {
+        let clients = self.reacher.clients_for(place).await?;
+        Ok(self.provisioner.at(clients, &place.region))
     }
 
     /// The Lambda entry point: runs [`Handler::handle`] and writes one log line about it.
@@ -104,8 +114,15 @@ impl Handler {
                     .iter()
                     .map(|r| format!("{}:{}", r.region, r.status))
                     .collect();
+                let (account, region) = o
+                    .database
+                    .as_ref()
+                    .map(|d| (d.account.as_deref(), d.region.as_deref()))
+                    .unwrap_or_default();
                 info!(
                     outcome = o.outcome.as_str(),
+                    account = account.unwrap_or(""),
+                    region = region.unwrap_or(""),
                     secret_name = o.secret_name.as_deref().unwrap_or(""),
                     secret_arn = o.secret_arn.as_deref().unwrap_or(""),
                     replicas = replicas.join(","),
@@ -136,14 +153,25 @@ impl Handler {
             Recognised::Sweep(location) => {
                 span.record("trigger", "reconcile-sweep");
                 trust::admit_location(&location, &invocation.identity)?;
+                if config.organization.sweeps_organization() {
+                    return sweep::organization::run(
+                        &self.provisioner,
+                        &self.reacher,
+                        &invocation.identity,
+                        remaining,
+                    )
+                    .await;
+                }
                 let location = self.provisioner.location(&location);
                 sweep::run(&self.provisioner, &location, remaining).await
             }
             Recognised::Provision(request) => {
                 span.record("trigger", request.trigger.as_str());
                 span.record("database", request.target.to_string());
-                trust::admit(&request, &invocation.identity, config)?;
-                self.provisioner.run(&request, remaining).await
+                let place = trust::admit(&request, &invocation.identity, config)?;
+                let provisioner = self.at(&place).await?;
+                let outcome = provisioner.run(&request, remaining).await?;
+                Ok(outcome.located(&place.account, &place.region))
             }
         }
     }

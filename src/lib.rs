@@ -8,8 +8,9 @@
 //!    triggers), [`trust`] (who may ask), [`assess`] (does a database get a secret),
 //!    [`secret`] (shaping), [`existing`] (what to do with an existing secret), [`lifecycle`]
 //!    (connection drift, the sweep's join of databases and secrets), [`outcome`].
-//! 3. **Adapters** (AWS only): [`aws`] (clients), [`database`] (Describe), [`password`] (SSM),
-//!    [`store`] (Secrets Manager).
+//! 3. **Adapters** (AWS only): [`aws`] (clients), [`reach`] (clients for other accounts and
+//!    regions, member credentials), [`database`] (Describe), [`password`] (SSM), [`store`]
+//!    (Secrets Manager).
 //! 4. **Pipeline**: [`provision`] runs one job: describe ∥ password → assess → names → shape →
 //!    store → after-effects; [`sweep`] runs it for every database.
 //! 5. **Entry**: [`handler`] (the Lambda entry and dispatch by trigger), [`init`], [`logging`];
@@ -32,6 +33,7 @@ pub mod names;
 pub mod outcome;
 pub mod password;
 pub mod provision;
+pub mod reach;
 pub mod secret;
 pub mod store;
 pub mod sweep;

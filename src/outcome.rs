@@ -101,6 +101,11 @@ pub struct SweepReport {
 pub struct DatabaseRef {
     pub service: String,
     pub identifier: String,
+    /// The database's account and region (set once the job's place is known).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     /// Empty (omitted) when the database is gone and only its tags name it.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub engine: String,
@@ -124,7 +129,54 @@ pub struct Outcome {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sweep: Option<SweepReport>,
+    pub sweep: Option<Sweep>,
+}
+
+/// What a sweep did: in one account and region, or (hub mode) in each it covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Sweep {
+    Single(SweepReport),
+    Organization(OrganizationSweep),
+}
+
+/// The organization sweep: totals, and each account's report per region.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationSweep {
+    /// Databases listed, secrets created, present, repaired, retired and replicas repaired,
+    /// and database failures, over every account and region.
+    pub databases: usize,
+    pub created: usize,
+    pub already_present: usize,
+    pub repaired: usize,
+    pub retired: usize,
+    pub replicas_repaired: usize,
+    pub failed: usize,
+    /// Account-regions that could not be swept (e.g. `MemberAccessDenied`).
+    pub failed_places: usize,
+    /// `account/region` not started before the deadline.
+    pub left: Vec<String>,
+    pub accounts: std::collections::BTreeMap<String, AccountSweep>,
+}
+
+/// One account of the organization sweep.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountSweep {
+    pub regions: std::collections::BTreeMap<String, SweepReport>,
+    /// Regions that could not be swept, with the error.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<FailedRegion>,
+}
+
+/// A region of an account the organization sweep could not sweep.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailedRegion {
+    pub region: String,
+    pub error_type: String,
+    pub message: String,
 }
 
 impl Outcome {
@@ -151,6 +203,8 @@ impl Outcome {
             database: Some(DatabaseRef {
                 service: db.service.as_str().into(),
                 identifier: db.identifier.clone(),
+                account: None,
+                region: None,
                 engine: db.engine.clone(),
             }),
             ..Outcome::new(kind)
@@ -163,10 +217,21 @@ impl Outcome {
             database: Some(DatabaseRef {
                 service: service.into(),
                 identifier: identifier.into(),
+                account: None,
+                region: None,
                 engine: String::new(),
             }),
             ..Outcome::new(kind)
         }
+    }
+
+    /// Names the account and region of the outcome's database.
+    pub fn located(mut self, account: &str, region: &str) -> Self {
+        if let Some(d) = self.database.as_mut() {
+            d.account = Some(account.to_string());
+            d.region = Some(region.to_string());
+        }
+        self
     }
 
     pub fn with_secrets(mut self, names: Vec<String>) -> Self {
@@ -223,6 +288,8 @@ mod tests {
             database: Some(DatabaseRef {
                 service: "rds".into(),
                 identifier: "db".into(),
+                account: None,
+                region: None,
                 engine: "mysql".into(),
             }),
             ..Outcome::new(Kind::Created)

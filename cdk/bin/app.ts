@@ -48,7 +48,18 @@ const provisioner = new DbSecretProvisioner(stack, "Provisioner", {
   reservedConcurrency: ctx("reservedConcurrency") ? Number(ctx("reservedConcurrency")) : undefined,
   reconcileSchedule: ctx("reconcileSchedule") === "off" ? null : ctx("reconcileSchedule"),
   alarmTopicArn: ctx("alarmTopicArn"),
+  hub: ctx("hubMode") === "true"
+    ? {
+      organizationId: ctx("organizationId") ?? "",
+      memberAccounts: ctx("memberAccounts") === "organization" ? "organization" : (list("memberAccounts") ?? []),
+      memberRoleName: ctx("memberRoleName"),
+      roleName: ctx("hubRoleName"),
+      sweepAccounts: ctx("sweepAccounts") === "organization" ? "organization" : list("sweepAccounts"),
+      sweepRegions: list("sweepRegions"),
+    }
+    : undefined,
 });
+if (provisioner.hubEventBus) new CfnOutput(stack, "HubEventBusArn", { value: provisioner.hubEventBus.eventBusArn });
 new CfnOutput(stack, "FunctionArn", { value: provisioner.function.functionArn });
 new CfnOutput(stack, "UserEventBusName", { value: provisioner.userEventBus.eventBusName });
 new CfnOutput(stack, "EventDeliveryDLQUrl", { value: provisioner.eventDeliveryDlq.queueUrl });

@@ -75,6 +75,27 @@ export interface DbSecretProvisionerProps {
   readonly logRetention?: logs.RetentionDays;
   /** An SNS topic the alarms notify. Default: alarms without actions. */
   readonly alarmTopicArn?: string;
+  /**
+   * Hub mode: serve the member accounts of an organization (deploy/member.yaml or
+   * `DbSecretProvisionerMember` in each) from this stack.
+   */
+  readonly hub?: HubProps;
+}
+
+/** Hub mode (see docs/organization.md). */
+export interface HubProps {
+  /** The organization whose accounts may put events on the hub bus (aws:PrincipalOrgID). */
+  readonly organizationId: string;
+  /** MEMBER_ACCOUNTS: account ids, or "organization" (any account the bus lets in). */
+  readonly memberAccounts: string[] | "organization";
+  /** MEMBER_ROLE_NAME (default db-secret-provisioner-member). */
+  readonly memberRoleName?: string;
+  /** The fixed name of the function's role, which member roles trust (default db-secret-provisioner-hub). */
+  readonly roleName?: string;
+  /** SWEEP_ACCOUNTS: account ids, or "organization" (organizations:ListAccounts). Default: memberAccounts when a list. */
+  readonly sweepAccounts?: string[] | "organization";
+  /** SWEEP_REGIONS. Default: the stack's region. */
+  readonly sweepRegions?: string[];
 }
 
 /** A prefix IAM is scoped to: at least 2 characters other than `/`. */
@@ -97,6 +118,8 @@ export class DbSecretProvisioner extends Construct {
   readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly userEventBus: events.EventBus;
+  /** Hub mode: the bus member stacks forward to. */
+  readonly hubEventBus?: events.EventBus;
   readonly eventDeliveryDlq: sqs.Queue;
   readonly failedInvocationQueue: sqs.Queue;
   readonly rules: events.Rule[] = [];
@@ -145,6 +168,15 @@ export class DbSecretProvisioner extends Construct {
       RECOVERY_WINDOW_DAYS: String(props.recoveryWindowDays ?? 30),
       MAX_RETIRE_PER_RUN: String(props.maxRetirePerRun ?? 10),
     };
+    const hub = props.hub;
+    const memberRoleName = hub?.memberRoleName ?? "db-secret-provisioner-member";
+    const listOf = (v: string[] | "organization") => (v === "organization" ? v : v.join(","));
+    if (hub) {
+      env.MEMBER_ACCOUNTS = listOf(hub.memberAccounts);
+      env.MEMBER_ROLE_NAME = memberRoleName;
+      if (hub.sweepAccounts) env.SWEEP_ACCOUNTS = listOf(hub.sweepAccounts);
+      if (hub.sweepRegions?.length) env.SWEEP_REGIONS = hub.sweepRegions.join(",");
+    }
     if (props.secretDescriptionTemplate) env.SECRET_DESCRIPTION_TEMPLATE = props.secretDescriptionTemplate;
     if (props.kmsKeyArn) env.KMS_KEY_ID = props.kmsKeyArn;
     if (props.secretTags) {
@@ -160,6 +192,8 @@ export class DbSecretProvisioner extends Construct {
 
     // The function's own role, without managed policies: what Lambda and the function do, no more.
     this.role = new iam.Role(this, "Role", {
+      // A fixed name in hub mode: the member roles trust it by name (aws:PrincipalArn).
+      roleName: hub ? (hub.roleName ?? "db-secret-provisioner-hub") : undefined,
       assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
       description: "db-secret-provisioner function role",
     });
@@ -187,7 +221,8 @@ export class DbSecretProvisioner extends Construct {
       onFailure: { bind: () => ({ destination: failedQueueArn }) },
     });
 
-    const arn = (service: string, resource: string, region = stack.region) =>
+    // In hub mode the function works in every region of its own account too.
+    const arn = (service: string, resource: string, region = hub ? "*" : stack.region) =>
       `arn:${stack.partition}:${service}:${region}:${stack.account}:${resource}`;
     const allow = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
       this.role.addToPolicy(new iam.PolicyStatement({ sid, actions, resources, conditions }));
@@ -273,10 +308,17 @@ export class DbSecretProvisioner extends Construct {
     if (rotationFunctions.length) {
       allow("UseRotationFunctions", ["lambda:InvokeFunction"], rotationFunctions.map(([, a]) => a));
     }
+    if (hub) {
+      // The member role in each member account, nothing else.
+      allow("AssumeMemberRoles", ["sts:AssumeRole"], [`arn:${stack.partition}:iam::*:role/${memberRoleName}`]);
+      if (hub.sweepAccounts === "organization") {
+        allow("ListOrganizationAccounts", ["organizations:ListAccounts"], ["*"]);
+      }
+    }
     // Each wildcard cdk-nag finds, named: the narrowest AWS allows.
     const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
     const wildcard = (service: string, resource: string) => ({
-      regex: `/^Resource::arn:<AWS::Partition>:${service}:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|[0-9]{12}):${escape(resource)}\\*$/g`,
+      regex: `/^Resource::arn:<AWS::Partition>:${service}:(<AWS::Region>|[a-z0-9-]+|\\*):(<AWS::AccountId>|[0-9]{12}):${escape(resource)}\\*$/g`,
     });
     NagSuppressions.addResourceSuppressions(this.role, [
       {
@@ -298,6 +340,13 @@ export class DbSecretProvisioner extends Construct {
           "and Secrets Manager writes are further conditioned on the managed-by tag.",
         appliesTo: [wildcard("secretsmanager", `secret:${secretPrefix}`), wildcard("ssm", `parameter${parameterPrefix}`)],
       },
+      ...(hub
+        ? [{
+          id: "AwsSolutions-IAM5",
+          reason: "Hub mode: the member role has one fixed name in every member account; the account is the event's, which the function checks against MEMBER_ACCOUNTS.",
+          appliesTo: [`Resource::arn:<AWS::Partition>:iam::*:role/${memberRoleName}`],
+        }]
+        : []),
     ], true);
 
     const target = () =>
@@ -306,8 +355,31 @@ export class DbSecretProvisioner extends Construct {
         retryAttempts: 185,
         maxEventAge: Duration.hours(24),
       });
-    const rule = (id: string, eventPattern: events.EventPattern, enabled = true) =>
+    // In hub mode each rule of the account has a twin on the hub bus, for the members' events.
+    this.hubEventBus = hub
+      ? new events.EventBus(this, "HubEventBus", { eventBusName: `${stack.stackName}-hub` })
+      : undefined;
+    if (this.hubEventBus && hub) {
+      new events.CfnEventBusPolicy(this, "HubEventBusPolicy", {
+        eventBusName: this.hubEventBus.eventBusName,
+        statementId: "OrganizationMembers",
+        statement: {
+          Effect: "Allow",
+          Principal: "*",
+          Action: "events:PutEvents",
+          Resource: this.hubEventBus.eventBusArn,
+          Condition: { StringEquals: { "aws:PrincipalOrgID": hub.organizationId } },
+        },
+      });
+    }
+    const rule = (id: string, eventPattern: events.EventPattern, enabled = true) => {
       this.rules.push(new events.Rule(this, id, { eventPattern, enabled, targets: [target()] }));
+      if (this.hubEventBus) {
+        this.rules.push(new events.Rule(this, `Hub${id}`, {
+          eventBus: this.hubEventBus, eventPattern, enabled, targets: [target()],
+        }));
+      }
+    };
 
     // Created (0005, 0043, 0019, 0170) and deleted (0003, 0171); renames and Blue/Green events
     // are not triggers.
@@ -367,6 +439,16 @@ export class DbSecretProvisioner extends Construct {
         targets: [target()],
       }),
     );
+    if (this.hubEventBus) {
+      // Members' user events: from any member account (the function checks MEMBER_ACCOUNTS).
+      this.rules.push(
+        new events.Rule(this, "HubDatabaseUserCreated", {
+          eventBus: this.hubEventBus,
+          eventPattern: { source: userEventSources, detailType: ["Database User Created"] },
+          targets: [target()],
+        }),
+      );
+    }
     const schedule = props.reconcileSchedule === undefined ? "rate(1 day)" : props.reconcileSchedule;
     if (schedule !== null) {
       this.rules.push(

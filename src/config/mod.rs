@@ -3,11 +3,13 @@
 
 mod lifecycle;
 mod options;
+mod organization;
 
 use std::time::Duration;
 
 pub use lifecycle::{Lifecycle, OnDeleted};
 pub use options::{ExistingSecret, Replica, Rotation, SecretOptions};
+pub use organization::{Members, Organization, SweepAccounts, DEFAULT_MEMBER_ROLE_NAME};
 
 use crate::error::{Error, Result};
 use crate::model::{Location, Service};
@@ -46,6 +48,8 @@ pub struct Config {
     pub options: SecretOptions,
     /// Following connection changes, and what a database's deletion does.
     pub lifecycle: Lifecycle,
+    /// Hub mode: member accounts, other regions, the organization sweep.
+    pub organization: Organization,
 }
 
 /// What to do about a database that has no initial-password parameter.
@@ -152,8 +156,13 @@ impl Config {
             }
         };
         let lifecycle = lifecycle::lifecycle(&|name: &str| var(&lookup, name))?;
+        let organization = organization::organization(&|name: &str| var(&lookup, name))?;
+        if organization.is_hub() {
+            check_hub_options(&options)?;
+        }
         Ok(Config {
             lifecycle,
+            organization,
             secret_name,
             secret_prefix,
             password_parameter,
@@ -166,6 +175,32 @@ impl Config {
             region,
         })
     }
+}
+
+/// In hub mode a job runs in many accounts and regions: a KMS key or rotation function named by
+/// id or ARN exists in one of them only. Keys are given as aliases (`alias/NAME`), which each
+/// account and region resolves to its own key; rotation stays per account.
+fn check_hub_options(options: &SecretOptions) -> Result<()> {
+    let alias = |k: &Option<String>| k.as_deref().is_none_or(|k| k.starts_with("alias/"));
+    if !alias(&options.kms_key_id) {
+        return Err(Error::config(
+            "KMS_KEY_ID",
+            "in hub mode (MEMBER_ACCOUNTS) the key must be an alias (alias/NAME) that exists in every member account and region: a key id or ARN names one account's key",
+        ));
+    }
+    if let Some(r) = options.replicas.iter().find(|r| !alias(&r.kms_key_id)) {
+        return Err(Error::config(
+            if r.kms_key_id.as_deref().is_some_and(|k| k.starts_with("arn:")) { "REPLICA_KMS_KEY_ARNS" } else { "REPLICA_REGIONS" },
+            format!("in hub mode (MEMBER_ACCOUNTS) the key of replica region {} must be an alias (REPLICA_REGIONS={}=alias/NAME)", r.region, r.region),
+        ));
+    }
+    if options.rotation.is_some() {
+        return Err(Error::config(
+            "ROTATION_LAMBDA_ARNS",
+            "rotation functions live in one account and region; in hub mode (MEMBER_ACCOUNTS) turn rotation on per account",
+        ));
+    }
+    Ok(())
 }
 
 /// A secret-name or parameter-name template must name the database and the user, each as a
@@ -611,6 +646,53 @@ mod tests {
         }
         for s in ["rate(0 days)", "rate(3 weeks)", "cron()", "daily"] {
             assert!(!is_schedule(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn hub_mode_takes_keys_by_alias_and_no_rotation_function() {
+        let hub = |extra: &[(&str, &str)]| {
+            let mut vars = vec![
+                ("MEMBER_ACCOUNTS", "111111111111"),
+                ("AWS_REGION", "us-east-1"),
+            ];
+            vars.extend_from_slice(extra);
+            config(&vars)
+        };
+        hub(&[
+            ("KMS_KEY_ID", "alias/db-secrets"),
+            ("REPLICA_REGIONS", "eu-west-1=alias/db-secrets"),
+        ])
+        .unwrap();
+        for (extra, variable) in [
+            (
+                vec![("KMS_KEY_ID", "arn:aws:kms:us-east-1:123456789012:key/k1")],
+                "KMS_KEY_ID",
+            ),
+            (
+                vec![
+                    ("REPLICA_REGIONS", "eu-west-1"),
+                    (
+                        "REPLICA_KMS_KEY_ARNS",
+                        "arn:aws:kms:eu-west-1:123456789012:key/k2",
+                    ),
+                ],
+                "REPLICA_KMS_KEY_ARNS",
+            ),
+            (
+                vec![
+                    (
+                        "ROTATION_LAMBDA_ARNS",
+                        "mysql=arn:aws:lambda:us-east-1:123456789012:function:r",
+                    ),
+                    ("ROTATION_SCHEDULE", "rate(30 days)"),
+                ],
+                "ROTATION_LAMBDA_ARNS",
+            ),
+        ] {
+            let e = hub(&extra).unwrap_err();
+            assert_eq!(e.error_type(), "ConfigurationError");
+            assert!(e.to_string().contains(variable), "{e}");
         }
     }
 }

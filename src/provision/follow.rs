@@ -22,7 +22,7 @@ impl Provisioner {
     /// The function's live secrets for the database tagged `database` (`{service}/{kind}/{id}`):
     /// primary in this region, inside the secret name prefix, not retired.
     pub(crate) async fn secrets_of(&self, database: &str) -> Result<Vec<SecretState>> {
-        let region = self.config.region.as_deref();
+        let region = self.region.as_deref();
         Ok(store::list_owned(&self.clients.secrets, Some(database))
             .await?
             .into_iter()

@@ -36,6 +36,8 @@ pub const DEADLINE_MARGIN: Duration = Duration::from_secs(15);
 pub struct Provisioner {
     config: Arc<Config>,
     clients: Clients,
+    /// The region the jobs run in: the function's own, or (hub mode) the database's.
+    region: Option<String>,
 }
 
 use names::Names;
@@ -49,7 +51,41 @@ struct Rotator {
 
 impl Provisioner {
     pub fn new(config: Arc<Config>, clients: Clients) -> Self {
-        Provisioner { config, clients }
+        let region = config.region.clone();
+        Provisioner {
+            config,
+            clients,
+            region,
+        }
+    }
+
+    /// The same provisioner for jobs in `region` with `clients` (hub mode: another account or
+    /// region). A replica region equal to `region` is left out there (a secret cannot have a
+    /// replica in its own region).
+    pub fn at(&self, clients: Clients, region: &str) -> Provisioner {
+        let config = if self
+            .config
+            .options
+            .replicas
+            .iter()
+            .any(|r| r.region == region)
+        {
+            let mut c = (*self.config).clone();
+            c.options.replicas.retain(|r| r.region != region);
+            Arc::new(c)
+        } else {
+            self.config.clone()
+        };
+        Provisioner {
+            config,
+            clients,
+            region: Some(region.to_string()),
+        }
+    }
+
+    /// The region the jobs run in.
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
     }
 
     pub fn config(&self) -> &Config {
@@ -112,10 +148,7 @@ impl Provisioner {
     pub fn location(&self, location: &Location) -> Location {
         Location {
             account: location.account.clone(),
-            region: location
-                .region
-                .clone()
-                .or_else(|| self.config.region.clone()),
+            region: location.region.clone().or_else(|| self.region.clone()),
         }
     }
 

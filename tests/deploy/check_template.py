@@ -55,6 +55,8 @@ OPTION_ACTIONS = {
     "secretsmanager:PutSecretValue": "WritesSecretValues",
     "secretsmanager:RemoveRegionsFromReplication": "HasReplicas",
     "secretsmanager:RestoreSecret": "SchedulesDeletion",
+    "sts:AssumeRole": "IsHub",
+    "organizations:ListAccounts": "SweepsOrganizationAccounts",
     "secretsmanager:RotateSecret": "HasRotation",
     "secretsmanager:PutResourcePolicy": "HasResourcePolicy",
     "secretsmanager:ReplicateSecretToRegions": "HasReplicas",
@@ -109,7 +111,10 @@ def main() -> int:
     env = set(fn.get("Environment", {}).get("Variables", {}))
     check(CONFIG_VARIABLES <= env, f"environment lacks {sorted(CONFIG_VARIABLES - env)}")
 
-    rules = {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::Events::Rule"}
+    rules = {k: v["Properties"] for k, v in resources.items()
+             if v["Type"] == "AWS::Events::Rule" and "Condition" not in v}
+    hub_rules = {k: v["Properties"] for k, v in resources.items()
+                 if v["Type"] == "AWS::Events::Rule" and v.get("Condition") == "IsHub"}
     check(len(rules) == 5, f"expected 5 rules (RDS, CloudTrail, Serverless, users, reconcile), found {sorted(rules)}")
     for name, rule in rules.items():
         for target in rule.get("Targets", []):
@@ -118,7 +123,8 @@ def main() -> int:
     with open(table_path) as f:
         table = json.load(f)
     parameters = {k: v.get("Default") for k, v in template.get("Parameters", {}).items()}
-    for failure in triggers.check(triggers.rules_of(out, parameters), table,
+    base = {"Resources": {k: v for k, v in resources.items() if "Condition" not in v}}
+    for failure in triggers.check(triggers.rules_of(base, parameters), table,
                                   parameters.get("UserEventSource")):
         check(False, failure)
     check(any("ScheduleExpression" in r for r in rules.values()), "no reconcile schedule")
@@ -175,13 +181,14 @@ def main() -> int:
             check(st.get("Resource") == "*", f"listing calls need Resource '*': {actions}")
 
     # "Database User Created" only on its own bus, from this account, with an optional Deny.
-    buses = [k for k, v in resources.items() if v["Type"] == "AWS::Events::EventBus"]
+    buses = [k for k, v in resources.items() if v["Type"] == "AWS::Events::EventBus" and "Condition" not in v]
     check(len(buses) == 1, f"expected the user-event bus, found {buses}")
     user_rules = [r for r in rules.values() if "Database User Created" in json.dumps(r.get("EventPattern"))]
     check(len(user_rules) == 1 and user_rules[0].get("EventBusName") == {"Ref": buses[0]} and
           "account" in user_rules[0]["EventPattern"],
           "the user rule must be on the user-event bus and match the stack's account")
-    policies_on_bus = [v for v in resources.values() if v["Type"] == "AWS::Events::EventBusPolicy"]
+    policies_on_bus = [v for v in resources.values() if v["Type"] == "AWS::Events::EventBusPolicy"
+                       and v.get("Condition") != "IsHub"]
     check(len(policies_on_bus) == 1 and policies_on_bus[0].get("Condition") == "HasUserEventSenders" and
           policies_on_bus[0]["Properties"]["Statement"]["Effect"] == "Deny" and
           "ArnNotLike" in policies_on_bus[0]["Properties"]["Statement"]["Condition"],
@@ -220,6 +227,24 @@ def main() -> int:
         check(any(a.get("MetricName") == error_type for a in alarms), f"no alarm on {error_type}")
     check(all("AlarmTopicArn" in json.dumps(a.get("AlarmActions")) for a in alarms),
           "every alarm must notify the optional AlarmTopicArn")
+
+    # Hub mode: a bus the organization may put events on, the same rules on it (without the
+    # account match: members' events), each with its retry policy, DLQ and invoke permission.
+    hub_buses = [k for k, v in resources.items() if v["Type"] == "AWS::Events::EventBus" and v.get("Condition") == "IsHub"]
+    check(len(hub_buses) == 1, f"expected one hub bus under IsHub, found {hub_buses}")
+    hub_policies = [v for v in resources.values() if v["Type"] == "AWS::Events::EventBusPolicy" and v.get("Condition") == "IsHub"]
+    check(len(hub_policies) == 1 and "aws:PrincipalOrgID" in json.dumps(hub_policies[0]["Properties"]),
+          "the hub bus must let in the organization only (aws:PrincipalOrgID)")
+    check(len(hub_rules) == 4, f"expected 4 hub rules, found {sorted(hub_rules)}")
+    base_patterns = [json.dumps({k: v for k, v in r.get("EventPattern", {}).items() if k != "account"}, sort_keys=True)
+                     for r in rules.values()]
+    for name, rule in hub_rules.items():
+        check(rule.get("EventBusName") == {"Ref": hub_buses[0] if hub_buses else ""}, f"{name} is not on the hub bus")
+        check(json.dumps(rule.get("EventPattern"), sort_keys=True) in base_patterns, f"{name} differs from its rule in the account")
+        for target in rule.get("Targets", []):
+            check("RetryPolicy" in target and "Arn" in target.get("DeadLetterConfig", {}), f"{name}: no retry policy or DLQ")
+        check(any(v["Type"] == "AWS::Lambda::Permission" and v["Properties"].get("SourceArn") == {"Fn::GetAtt": [name, "Arn"]}
+                  for v in resources.values()), f"{name}: no permission to invoke the function")
 
     if failures:
         for f in failures:

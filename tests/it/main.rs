@@ -8,6 +8,7 @@
 //! | `options` | secret options, replication, concurrency, `update`, parameter deletion, the sweep |
 //! | `lifecycle` | secrets follow port changes, retire with their database, come back with it; the sweep repairs, retires and re-replicates from bulk listings |
 //! | `mocked` | what moto cannot do, with aws-smithy-mocks |
+//! | `organization` | a hub serving member accounts and regions through their role, and the organization sweep, through the built binary |
 //! | `real_account` | rotation per engine, decisions before waits, replicas, Serverless polling, missing parameters, a sweep whose listings fail one by one |
 //! | `faults` | throttling, 5xx, a hung endpoint, moto gone, concurrency across databases |
 //! | `hostile` | the hostile-input table through the built binary |
@@ -27,6 +28,7 @@ mod house;
 mod lifecycle;
 mod mocked;
 mod options;
+mod organization;
 mod rds;
 mod real_account;
 mod samples;

@@ -165,7 +165,8 @@ async fn serverless_workgroup_gets_a_redshift_secret_with_the_namespace() {
         assert_eq!(outcome["outcome"], "created", "{event}: {outcome}");
         assert_eq!(
             outcome["database"],
-            json!({"service": "redshift-serverless", "identifier": "bi-workgroup", "engine": "redshift"})
+            json!({"service": "redshift-serverless", "identifier": "bi-workgroup", "engine": "redshift",
+                   "account": "123456789012", "region": "us-east-1"})
         );
         let (name, value) = stored.lock().unwrap().clone().unwrap();
         assert_eq!(name, "db-secrets/redshift-serverless/bi-workgroup/admin");

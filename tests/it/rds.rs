@@ -53,7 +53,8 @@ async fn instances_of_every_moto_engine_get_a_correctly_shaped_secret() {
             .starts_with("arn:aws:secretsmanager:"));
         assert_eq!(
             outcome["database"],
-            json!({"service": "rds", "identifier": id, "engine": engine})
+            json!({"service": "rds", "identifier": id, "engine": engine,
+                   "account": ACCOUNT, "region": REGION})
         );
         assert!(outcome.get("password").is_none());
 

@@ -122,3 +122,22 @@ pub fn sample(file: &str) -> Value {
     let path = format!("{}/events/{file}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
+
+/// A native RDS "DB instance created" event from `account` and `region`.
+pub fn instance_created_in(id: &str, account: &str, region: &str) -> Value {
+    let mut e = instance_created(id);
+    let arn = format!("arn:aws:rds:{region}:{account}:db:{id}");
+    e["account"] = json!(account);
+    e["region"] = json!(region);
+    e["detail"]["SourceArn"] = json!(arn);
+    e["resources"] = json!([arn]);
+    e
+}
+
+/// A Redshift Serverless service event from `account` and `region`.
+pub fn serverless_in(detail: Value, account: &str, region: &str) -> Value {
+    let mut e = serverless(detail, json!([]));
+    e["account"] = json!(account);
+    e["region"] = json!(region);
+    e
+}

@@ -57,6 +57,7 @@ pub fn clients(rules: &Rules<'_>) -> Clients {
         redshift: mocked!(aws_sdk_redshift, &rules.redshift),
         serverless: mocked!(aws_sdk_redshiftserverless, &rules.serverless),
         regional: Default::default(),
+        sdk: None,
     }
 }
 

@@ -8,6 +8,7 @@
 //! hostile table) starts a moto of its own.
 #![allow(dead_code)]
 
+pub mod accounts;
 pub mod events;
 pub mod fixtures;
 pub mod http;

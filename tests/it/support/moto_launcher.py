@@ -201,6 +201,55 @@ def parameter_keys(account, region, params):
     return sorted(keys)
 
 
+# The function under test signs with this access key; in a member account it signs with the
+# credentials of the member role it assumed with this session name.
+FUNCTION_KEY = "function"
+FUNCTION_SESSION = "db-secret-provisioner"
+
+
+def function_principal(access_key):
+    """`function` for the function's own key, `role/<name>` for a member-role session of the
+    function's, `None` for anyone else (the tests seeding and reading back)."""
+    if access_key == FUNCTION_KEY:
+        return "function"
+    from moto.iam.models import get_account_id_from
+    from moto.sts.models import sts_backends
+
+    account = get_account_id_from(access_key)
+    for backend in list(sts_backends[account].values()):
+        role = backend.get_assumed_role_from_access_key(access_key)
+        if role is not None and role.session_name == FUNCTION_SESSION:
+            return "role/" + role.role_arn.split("/")[-1]
+    return None
+
+
+def assume_role_refused(environ, body):
+    """AssumeRole by the function into an account where the role does not exist: AccessDenied,
+    as IAM answers (moto lets anyone assume any role, existing or not). The tests seed with
+    other credentials, which stay unrestricted."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    m = re.search(r"Credential=([^/]+)/", auth)
+    if not m or m.group(1) != FUNCTION_KEY or environ.get("HTTP_X_AMZ_TARGET"):
+        return None
+    form = urllib.parse.parse_qs(body.decode(errors="replace"))
+    if form.get("Action", [""])[0] != "AssumeRole":
+        return None
+    arn = form.get("RoleArn", [""])[0]
+    parts = arn.split(":")
+    if len(parts) < 6 or not parts[5].startswith("role/"):
+        return None
+    account, name = parts[4], parts[5].split("/")[-1]
+    from moto.iam.models import iam_backends
+
+    roles = [r for p in list(iam_backends[account].values()) for r in list(p.roles.values())]
+    if any(r.name == name for r in roles):
+        return None
+    return ("<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>"
+            "<Code>AccessDenied</Code><Message>User: arn:aws:sts::123456789012:assumed-role/provisioner "
+            f"is not authorized to perform: sts:AssumeRole on resource: {arn}</Message></Error>"
+            "<RequestId>denied</RequestId></ErrorResponse>")
+
+
 class Recorder:
     """Writes one JSON line per request of the function under test."""
 
@@ -212,7 +261,10 @@ class Recorder:
     def record(self, environ, body):
         auth = environ.get("HTTP_AUTHORIZATION", "")
         m = re.search(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/", auth)
-        if not m or m.group(1) != "function":
+        if not m:
+            return
+        principal = function_principal(m.group(1))
+        if principal is None:
             return
         account, region = caller(environ)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
@@ -228,7 +280,7 @@ class Recorder:
             operation = params.pop("Action", "")
             # Query lists (Tags.member.1.Key, ...) are not needed for the services that use it.
         entry = {"service": m.group(3), "operation": operation, "account": account, "region": region,
-                 "params": {k: v for k, v in params.items() if k in RECORDED}}
+                 "principal": principal, "params": {k: v for k, v in params.items() if k in RECORDED}}
         if m.group(3) == "secretsmanager" and "SecretId" in params:
             entry["secret"] = secret_state(account, region, params["SecretId"])
         if m.group(3) == "ssm" and params.get("WithDecryption") in (True, "true"):
@@ -348,6 +400,10 @@ class Extensions:
                 self.recorder.record(environ, body)
             except Exception as e:  # the IAM contract fails on this line; the call goes on
                 self.recorder.failed(environ, e)
+        refused = assume_role_refused(environ, body)
+        if refused is not None:
+            start_response("403 Forbidden", [("Content-Type", "text/xml")])
+            return [refused.encode()]
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target.startswith("RedshiftServerless."):
             account, region = caller(environ)

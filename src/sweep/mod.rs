@@ -5,7 +5,10 @@
 //! only acts where something is wrong: it provisions databases without a secret (the only
 //! initial-password reads), repairs drifted connection keys, retires orphans and re-creates
 //! missing replicas. Each listing fails on its own and is reported in `failedListings`; a
-//! secret is never retired on the word of a failed listing.
+//! secret is never retired on the word of a failed listing. In hub mode [`organization`] runs
+//! this sweep in every account and region it covers.
+
+pub mod organization;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -19,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::existing::SecretState;
 use crate::lifecycle::{plan_sweep, Connection};
 use crate::model::{Database, Kind as DbKind, Location, Service};
-use crate::outcome::{FailedListing, Kind, Outcome, SweepFailure, SweepReport};
+use crate::outcome::{FailedListing, Kind, Outcome, Sweep, SweepFailure, SweepReport};
 use crate::provision::{Provisioner, DEADLINE_MARGIN};
 use crate::store;
 
@@ -58,7 +61,7 @@ pub async fn run(
     let stop_at = remaining.map(|r| started + r.saturating_sub(DEADLINE_MARGIN));
     let clients = provisioner.clients();
     let config = provisioner.config();
-    let region = location.region.as_deref().or(config.region.as_deref());
+    let region = location.region.as_deref().or(provisioner.region());
     let replica_regions: Vec<String> = config
         .options
         .replicas
@@ -225,7 +228,7 @@ async fn finish(
         "reconcile sweep finished"
     );
     Ok(Outcome {
-        sweep: Some(report),
+        sweep: Some(Sweep::Single(report)),
         ..Outcome::new(Kind::Reconciled)
     })
 }

@@ -1,0 +1,208 @@
+//! Hub mode: one deployment serving member accounts (through an assumed role) and other regions,
+//! and the organization sweep.
+
+use crate::error::{Error, Result};
+use crate::names::{is_account_id, is_region};
+
+pub const DEFAULT_MEMBER_ROLE_NAME: &str = "db-secret-provisioner-member";
+
+/// Which accounts besides its own the function acts for (`MEMBER_ACCOUNTS`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Members {
+    /// Unset: the function's own account and region only.
+    None,
+    /// `organization`: any account; the hub bus's policy (`aws:PrincipalOrgID`) is what keeps
+    /// other organizations' events out.
+    Organization,
+    /// These account ids only: an event from any other account is `UntrustedEvent`.
+    Accounts(Vec<String>),
+}
+
+/// Which accounts the sweep covers (`SWEEP_ACCOUNTS`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SweepAccounts {
+    /// The function's own account only (the default without a member list).
+    Own,
+    /// The organization's active accounts, from `organizations:ListAccounts` (a delegated
+    /// administrator or the management account).
+    Organization,
+    /// These accounts; the function's own account only if listed.
+    List(Vec<String>),
+}
+
+/// The hub options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    pub members: Members,
+    /// `MEMBER_ROLE_NAME`: the role the function assumes in a member account.
+    pub member_role_name: String,
+    pub sweep_accounts: SweepAccounts,
+    /// `SWEEP_REGIONS`: the regions the sweep covers in each account; empty means the function's
+    /// own region.
+    pub sweep_regions: Vec<String>,
+}
+
+impl Default for Organization {
+    fn default() -> Self {
+        Organization {
+            members: Members::None,
+            member_role_name: DEFAULT_MEMBER_ROLE_NAME.into(),
+            sweep_accounts: SweepAccounts::Own,
+            sweep_regions: Vec::new(),
+        }
+    }
+}
+
+impl Organization {
+    /// Hub mode: events of other accounts (members) and regions are served.
+    pub fn is_hub(&self) -> bool {
+        self.members != Members::None
+    }
+
+    /// Whether `account` is a member (the function's own account is not asked about here).
+    pub fn is_member(&self, account: &str) -> bool {
+        match &self.members {
+            Members::None => false,
+            Members::Organization => is_account_id(account),
+            Members::Accounts(list) => list.iter().any(|a| a == account),
+        }
+    }
+
+    /// Whether the sweep covers more than the function's own account and region.
+    pub fn sweeps_organization(&self) -> bool {
+        self.sweep_accounts != SweepAccounts::Own || !self.sweep_regions.is_empty()
+    }
+}
+
+fn accounts(variable: &str, value: &str) -> Result<Vec<String>> {
+    let mut list: Vec<String> = Vec::new();
+    for a in value.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+        if !is_account_id(a) {
+            return Err(Error::config(
+                variable,
+                format!("{a:?} is not a 12-digit account id (or use `organization`)"),
+            ));
+        }
+        if !list.iter().any(|x| x == a) {
+            list.push(a.to_string());
+        }
+    }
+    if list.is_empty() {
+        return Err(Error::config(variable, "lists no account"));
+    }
+    Ok(list)
+}
+
+/// An IAM role name: 1–64 of letters, digits and `+=,.@_-`.
+fn is_role_name(n: &str) -> bool {
+    (1..=64).contains(&n.len())
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+}
+
+pub(super) fn organization(get: &impl Fn(&str) -> Option<String>) -> Result<Organization> {
+    let members = match get("MEMBER_ACCOUNTS").as_deref() {
+        None => Members::None,
+        Some("organization") => Members::Organization,
+        Some(list) => Members::Accounts(accounts("MEMBER_ACCOUNTS", list)?),
+    };
+    let member_role_name = match get("MEMBER_ROLE_NAME") {
+        None => DEFAULT_MEMBER_ROLE_NAME.to_string(),
+        Some(n) if is_role_name(&n) => n,
+        Some(n) => {
+            return Err(Error::config(
+                "MEMBER_ROLE_NAME",
+                format!("{n:?} is not an IAM role name (1-64 of letters, digits and +=,.@_-)"),
+            ))
+        }
+    };
+    let sweep_accounts = match (get("SWEEP_ACCOUNTS").as_deref(), &members) {
+        (Some("organization"), _) => SweepAccounts::Organization,
+        (Some(list), _) => SweepAccounts::List(accounts("SWEEP_ACCOUNTS", list)?),
+        (None, Members::Accounts(list)) => SweepAccounts::List(list.clone()),
+        (None, _) => SweepAccounts::Own,
+    };
+    let mut sweep_regions: Vec<String> = Vec::new();
+    for r in get("SWEEP_REGIONS")
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        if !is_region(r) {
+            return Err(Error::config(
+                "SWEEP_REGIONS",
+                format!("{r:?} is not an AWS region name"),
+            ));
+        }
+        if !sweep_regions.iter().any(|x| x == r) {
+            sweep_regions.push(r.to_string());
+        }
+    }
+    if members == Members::None && sweep_accounts != SweepAccounts::Own {
+        return Err(Error::config(
+            "SWEEP_ACCOUNTS",
+            "sweeping other accounts needs hub mode: set MEMBER_ACCOUNTS",
+        ));
+    }
+    Ok(Organization {
+        members,
+        member_role_name,
+        sweep_accounts,
+        sweep_regions,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn read(vars: &[(&str, &str)]) -> Result<Organization> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        organization(&|k: &str| map.get(k).cloned())
+    }
+
+    #[test]
+    fn single_account_by_default_and_members_as_configured() {
+        let o = read(&[]).unwrap();
+        assert!(!o.is_hub() && !o.sweeps_organization());
+        assert!(!o.is_member("111111111111"));
+        let o = read(&[("MEMBER_ACCOUNTS", "111111111111, 222222222222")]).unwrap();
+        assert!(o.is_hub() && o.is_member("222222222222") && !o.is_member("333333333333"));
+        assert_eq!(
+            o.sweep_accounts,
+            SweepAccounts::List(vec!["111111111111".into(), "222222222222".into()]),
+            "the sweep defaults to the member list"
+        );
+        let o = read(&[
+            ("MEMBER_ACCOUNTS", "organization"),
+            ("SWEEP_ACCOUNTS", "organization"),
+            ("SWEEP_REGIONS", "us-east-1,eu-west-1"),
+            ("MEMBER_ROLE_NAME", "dsp-member"),
+        ])
+        .unwrap();
+        assert!(o.is_member("333333333333") && !o.is_member("not-an-id"));
+        assert_eq!(o.sweep_accounts, SweepAccounts::Organization);
+        assert_eq!(o.sweep_regions, ["us-east-1", "eu-west-1"]);
+        assert_eq!(o.member_role_name, "dsp-member");
+    }
+
+    #[test]
+    fn invalid_values_name_their_variable() {
+        for (vars, variable) in [
+            (vec![("MEMBER_ACCOUNTS", "12345")], "MEMBER_ACCOUNTS"),
+            (vec![("MEMBER_ACCOUNTS", ",")], "MEMBER_ACCOUNTS"),
+            (vec![("MEMBER_ROLE_NAME", "no spaces")], "MEMBER_ROLE_NAME"),
+            (vec![("SWEEP_REGIONS", "mars-1")], "SWEEP_REGIONS"),
+            (vec![("SWEEP_ACCOUNTS", "111111111111")], "SWEEP_ACCOUNTS"),
+        ] {
+            let e = read(&vars).unwrap_err();
+            assert_eq!(e.error_type(), "ConfigurationError");
+            assert!(e.to_string().contains(variable), "{e}");
+        }
+    }
+}

@@ -1,0 +1,360 @@
+//! Organization scale: the built function as a hub, through the Runtime API, against one moto
+//! running several accounts (credentials from AssumeRole act in the role's account). Three
+//! member accounts × two regions, an account that is not a member, and a member without the
+//! member role (the test launcher makes the function's AssumeRole fail where the role does not
+//! exist, as IAM would; moto alone lets anyone assume anything).
+
+use serde_json::{json, Value};
+
+use crate::support::accounts::{clients_in, create_role};
+use crate::support::events::{self, instance_created_in};
+use crate::support::proxy::Proxy;
+use crate::support::*;
+
+const MEMBERS: [&str; 3] = ["111111111111", "222222222222", "333333333333"];
+const NO_ROLE: &str = "444444444444";
+const OUTSIDER: &str = "999999999999";
+const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
+const ROLE: &str = "db-secret-provisioner-member";
+
+fn id_of(account: &str, region: &str) -> String {
+    format!("db-{}-{region}", &account[..3])
+}
+
+async fn seed(endpoint: &str, account: &str, region: &str, id: &str) -> Clients {
+    let c = clients_in(endpoint, account, region).await;
+    create_instance(&c, id, "postgres", "admin").await;
+    put_password(
+        &c,
+        &format!("/db-secrets/rds/{id}/admin"),
+        &format!("pw-{account}"),
+    )
+    .await;
+    c
+}
+
+#[tokio::test]
+async fn a_hub_serves_member_accounts_and_regions_through_their_role() {
+    let moto = start_moto(None);
+    let m = &moto.endpoint;
+    for account in MEMBERS {
+        create_role(m, account, ROLE).await;
+    }
+    let mut seeded = Vec::new();
+    for account in MEMBERS.iter().chain([NO_ROLE].iter()) {
+        for region in REGIONS {
+            let id = id_of(account, region);
+            seeded.push((
+                account.to_string(),
+                region,
+                id.clone(),
+                seed(m, account, region, &id).await,
+            ));
+        }
+    }
+    let proxy = Proxy::start(m);
+    let members = format!("{},{NO_ROLE}", MEMBERS.join(","));
+    let env = [
+        ("MEMBER_ACCOUNTS", members.as_str()),
+        ("SWEEP_REGIONS", "us-east-1,eu-west-1"),
+    ];
+    let function = Function::start(&built_binary(), &proxy.endpoint(), &env);
+
+    // Events from each member account and region: the secret lands there, and only there.
+    for (account, region, id, c) in seeded.iter().filter(|s| s.0 != NO_ROLE) {
+        proxy.clear_operations();
+        let answer = function.invoke(&instance_created_in(id, account, region));
+        let o = answer.response();
+        assert_eq!(o["outcome"], "created", "{account}/{region}: {o}");
+        assert_eq!(
+            (
+                o["database"]["account"].clone(),
+                o["database"]["region"].clone()
+            ),
+            (json!(account), json!(region))
+        );
+        let name = format!("db-secrets/rds/{id}/admin");
+        let secret = secret_json(c, &name)
+            .await
+            .expect("in the member account and region");
+        assert_eq!(secret["password"], format!("pw-{account}"));
+        // One AssumeRole per account: the second region of an account reuses the credentials.
+        let assumed = proxy
+            .operations()
+            .iter()
+            .filter(|o| *o == "AssumeRole")
+            .count();
+        assert_eq!(
+            assumed,
+            usize::from(*region == REGIONS[0]),
+            "{account}/{region}"
+        );
+    }
+    let hub = Clients::new(&sdk_config(m, REGION).await);
+    for (account, region, id, _) in &seeded {
+        let name = format!("db-secrets/rds/{id}/admin");
+        assert!(
+            secret_json(&hub, &name).await.is_none(),
+            "nothing in the hub account"
+        );
+        let other = REGIONS.iter().find(|r| *r != region).unwrap();
+        let elsewhere = clients_in(m, account, other).await;
+        assert!(
+            secret_json(&elsewhere, &name).await.is_none(),
+            "nothing in {account}/{other}"
+        );
+    }
+
+    // Not a member: refused before any AWS call.
+    let outsider = function.invoke(&instance_created_in("db-999", OUTSIDER, "us-east-1"));
+    assert_eq!(outsider.error_type(), "UntrustedEvent");
+    // A member without the role: MemberAccessDenied, nothing written anywhere.
+    let (_, _, id, c) = seeded.iter().find(|s| s.0 == NO_ROLE).unwrap();
+    let denied = function.invoke(&instance_created_in(id, NO_ROLE, "us-east-1"));
+    assert_eq!(denied.error_type(), "MemberAccessDenied");
+    let crate::support::runtime_api::Answer::Error(body) = &denied else {
+        unreachable!()
+    };
+    let message = body["errorMessage"].as_str().unwrap();
+    assert!(
+        message.contains(NO_ROLE) && message.contains(ROLE),
+        "{message}"
+    );
+    assert!(secret_json(c, &format!("db-secrets/rds/{id}/admin"))
+        .await
+        .is_none());
+
+    // The organization sweep: a database each member region got without its event.
+    for account in MEMBERS {
+        for region in REGIONS {
+            seed(
+                m,
+                account,
+                region,
+                &format!("late-{}-{region}", &account[..3]),
+            )
+            .await;
+        }
+    }
+    let answer = function.invoke(&events::scheduled());
+    let sweep = answer.response();
+    assert_eq!(sweep["outcome"], "reconciled", "{sweep}");
+    let s = &sweep["sweep"];
+    assert_eq!(s["created"], 6, "{s}");
+    assert_eq!(s["alreadyPresent"], 6, "{s}");
+    assert_eq!(
+        s["failedPlaces"], 2,
+        "the member without the role, in each region: {s}"
+    );
+    assert_eq!(s["left"], json!([]), "{s}");
+    let accounts = s["accounts"].as_object().unwrap();
+    let mut listed: Vec<&str> = accounts.keys().map(String::as_str).collect();
+    listed.sort();
+    assert_eq!(
+        listed,
+        [MEMBERS[0], MEMBERS[1], MEMBERS[2], NO_ROLE],
+        "the hub account is not listed, so not swept"
+    );
+    for account in MEMBERS {
+        for region in REGIONS {
+            let r: &Value = &accounts[account]["regions"][region];
+            assert_eq!(
+                r["created"],
+                json!([format!(
+                    "db-secrets/rds/late-{}-{region}/admin",
+                    &account[..3]
+                )]),
+                "{account}/{region}: {r}"
+            );
+            assert_eq!(r["databases"], 2);
+        }
+    }
+    let failed = accounts[NO_ROLE]["failed"].as_array().unwrap();
+    assert!(
+        failed
+            .iter()
+            .all(|f| f["errorType"] == "MemberAccessDenied"),
+        "{s}"
+    );
+
+    // The invocation log line names the account and region.
+    let logs = function.logs();
+    assert!(
+        logs.lines().any(|l| l.contains("invocation finished")
+            && l.contains(r#""account":"222222222222""#)
+            && l.contains(r#""region":"eu-west-1""#)),
+        "{logs}"
+    );
+}
+
+/// `event` as sent from `account` and `region`.
+fn from(mut event: Value, account: &str, region: &str) -> Value {
+    event["account"] = json!(account);
+    event["region"] = json!(region);
+    if let Some(detail) = event["detail"].as_object_mut() {
+        if detail.contains_key("awsRegion") {
+            detail.insert("awsRegion".into(), json!(region));
+        }
+    }
+    event
+}
+
+#[tokio::test]
+async fn every_job_runs_in_a_member_account_with_the_member_role() {
+    // Every kind of job, with every option the member stack can grant on, in one member account:
+    // the IAM contract checks deploy/member.yaml's role against what this records.
+    let moto = start_moto(None);
+    let m = &moto.endpoint;
+    let (account, region) = (MEMBERS[0], "us-east-1");
+    create_role(m, account, ROLE).await;
+    let c = seed(m, account, region, "life-db").await;
+    let env = [
+        ("MEMBER_ACCOUNTS", account),
+        ("SWEEP_REGIONS", region),
+        ("EXISTING_SECRET", "update"),
+        ("DELETE_PASSWORD_PARAMETER", "true"),
+        ("ON_DATABASE_DELETED", "schedule-deletion"),
+        ("REPLICA_REGIONS", "us-west-2"),
+        (
+            "RESOURCE_POLICY",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"secretsmanager:DeleteResourcePolicy","Resource":"*"}]}"#,
+        ),
+    ];
+    let f = Function::start(&built_binary(), m, &env);
+    let name = "db-secrets/rds/life-db/admin";
+    let created = f.invoke(&instance_created_in("life-db", account, region));
+    assert_eq!(created.response()["outcome"], "created", "{created:?}");
+    let replay = f.invoke(&instance_created_in("life-db", account, region));
+    assert_eq!(replay.response()["outcome"], "unchanged", "{replay:?}");
+
+    // A port change.
+    c.rds
+        .modify_db_instance()
+        .db_instance_identifier("life-db")
+        .db_port_number(6543)
+        .apply_immediately(true)
+        .send()
+        .await
+        .unwrap();
+    let moved = f.invoke(&from(
+        events::modify_port_call("life-db", 6543),
+        account,
+        region,
+    ));
+    assert_eq!(moved.response()["outcome"], "updated", "{moved:?}");
+    assert_eq!(secret_json(&c, name).await.unwrap()["port"], 6543);
+
+    // A replica gone: the organization sweep re-creates it.
+    c.secrets
+        .remove_regions_from_replication()
+        .secret_id(name)
+        .remove_replica_regions("us-west-2")
+        .send()
+        .await
+        .unwrap();
+    let answer = f.invoke(&events::scheduled());
+    let swept = answer.response();
+    assert_eq!(
+        swept["sweep"]["accounts"][account]["regions"][region]["replicasRepaired"],
+        json!([format!("{name}:us-west-2")]),
+        "{swept}"
+    );
+
+    // Deleted: retired and scheduled for deletion, replicas removed first.
+    c.rds
+        .delete_db_instance()
+        .db_instance_identifier("life-db")
+        .skip_final_snapshot(true)
+        .send()
+        .await
+        .unwrap();
+    let retired = f.invoke(&from(
+        events::delete_instance_call("life-db"),
+        account,
+        region,
+    ));
+    assert_eq!(retired.response()["outcome"], "retired", "{retired:?}");
+
+    // Created again (CloudTrail, which names the master user): the secret comes back.
+    create_instance(&c, "life-db", "postgres", "admin").await;
+    put_password(&c, "/db-secrets/rds/life-db/admin", "second-pw").await;
+    let again = f.invoke(&from(
+        events::create_db_instance_call("life-db"),
+        account,
+        region,
+    ));
+    assert_eq!(again.response()["outcome"], "created", "{again:?}");
+    assert_eq!(
+        secret_json(&c, name).await.unwrap()["password"],
+        "second-pw"
+    );
+
+    // A Redshift Serverless workgroup in the member account.
+    c.serverless
+        .create_namespace()
+        .namespace_name("life-ns")
+        .admin_username("admin")
+        .db_name("dev")
+        .send()
+        .await
+        .unwrap();
+    c.serverless
+        .create_workgroup()
+        .workgroup_name("life-wg")
+        .namespace_name("life-ns")
+        .send()
+        .await
+        .unwrap();
+    put_password(&c, "/db-secrets/redshift-serverless/life-wg/admin", "wg-pw").await;
+    let wg = f.invoke(&events::serverless_in(
+        json!({"eventId": "REDSHIFT-SERVERLESS-EVENT-1008", "workgroupName": "life-wg"}),
+        account,
+        region,
+    ));
+    assert_eq!(wg.response()["outcome"], "created", "{wg:?}");
+}
+
+#[tokio::test]
+async fn the_organization_sweep_can_take_its_accounts_from_organizations() {
+    // SWEEP_ACCOUNTS=organization: organizations:ListAccounts (the hub account manages the
+    // organization here). The new accounts have no member role: each is reported, the hub's own
+    // account is swept.
+    let moto = start_moto(None);
+    let m = &moto.endpoint;
+    let conf = sdk_config(m, REGION).await;
+    let org = aws_sdk_organizations::Client::new(&conf);
+    org.create_organization().send().await.unwrap();
+    for n in ["alpha", "beta"] {
+        org.create_account()
+            .account_name(n)
+            .email(format!("{n}@example.com"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let listed: Vec<String> = org
+        .list_accounts()
+        .send()
+        .await
+        .unwrap()
+        .accounts()
+        .iter()
+        .map(|a| a.id().unwrap().to_string())
+        .collect();
+    assert_eq!(listed.len(), 3);
+    let env = [
+        ("MEMBER_ACCOUNTS", "organization"),
+        ("SWEEP_ACCOUNTS", "organization"),
+    ];
+    let f = Function::start(&built_binary(), m, &env);
+    let answer = f.invoke(&events::scheduled());
+    let o = answer.response();
+    let accounts = o["sweep"]["accounts"].as_object().unwrap();
+    let mut keys: Vec<&String> = accounts.keys().collect();
+    keys.sort();
+    let mut expected: Vec<&String> = listed.iter().collect();
+    expected.sort();
+    assert_eq!(keys, expected, "{o}");
+    assert!(accounts[ACCOUNT]["regions"][REGION].is_object(), "{o}");
+    assert_eq!(o["sweep"]["failedPlaces"], 2, "{o}");
+}
