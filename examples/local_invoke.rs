@@ -25,8 +25,33 @@ async fn seed(clients: &Clients, request: &Request) -> bool {
         Target::DbInstance(_) => ("mysql", "admin"),
         Target::DbCluster(_) => ("aurora-postgresql", "postgres"),
         Target::RedshiftCluster(_) => ("redshift", "awsuser"),
-        Target::Workgroup(_) | Target::WorkgroupArn(_) => {
-            println!("moto has no Redshift Serverless: this event is covered by tests/mocked.rs");
+        Target::Workgroup(name) => {
+            // Redshift Serverless: emulated by the test launcher.
+            let namespace = format!("{name}-ns");
+            let created = clients
+                .serverless
+                .create_namespace()
+                .namespace_name(&namespace)
+                .admin_username("admin")
+                .db_name("dev")
+                .send()
+                .await
+                .is_ok()
+                && clients
+                    .serverless
+                    .create_workgroup()
+                    .workgroup_name(name)
+                    .namespace_name(&namespace)
+                    .send()
+                    .await
+                    .is_ok();
+            let parameter = format!("/db-secrets/redshift-serverless/{name}/admin");
+            put_password(clients, &parameter, "demo-Initial-Passw0rd").await;
+            println!("seeded: Redshift Serverless workgroup {name:?} (namespace {namespace:?}, created: {created}); SecureString {parameter} for admin");
+            return true;
+        }
+        Target::WorkgroupArn(_) => {
+            println!("this event names the workgroup only by its ARN (an id moto cannot know): see tests/it/mocked.rs");
             return false;
         }
     };

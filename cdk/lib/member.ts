@@ -6,6 +6,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { NagSuppressions } from "cdk-nag";
 import { Construct } from "constructs";
+import { jobStatements } from "./permissions";
 
 /** A member account of a hub (deploy/member.yaml as a construct; see docs/organization.md). */
 export interface DbSecretProvisionerMemberProps {
@@ -46,56 +47,22 @@ export class DbSecretProvisionerMember extends Construct {
     const stack = Stack.of(this);
     const secretPrefix = props.secretNamePrefix ?? "db-secrets/";
     const parameterPrefix = props.parameterPrefix ?? "/db-secrets/";
-    const update = props.existingSecret === "update";
-    const follow = props.followConnectionChanges ?? true;
-    const onDeleted = props.onDatabaseDeleted ?? "tag";
 
     if (props.createRole) {
-      const arn = (service: string, resource: string) =>
-        `arn:${stack.partition}:${service}:*:${stack.account}:${resource}`;
-      const secrets = [arn("secretsmanager", `secret:${secretPrefix}*`)];
-      const parameters = [arn("ssm", `parameter${parameterPrefix}*`)];
-      const tagged = { StringEquals: { "aws:RequestTag/managed-by": "db-secret-provisioner" } };
-      const own = { StringEquals: { "secretsmanager:ResourceTag/managed-by": "db-secret-provisioner" } };
-      const statements: iam.PolicyStatement[] = [];
-      const allow = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
-        statements.push(new iam.PolicyStatement({ sid, actions, resources, conditions }));
-      allow("DescribeAndListDatabases", [
-        "rds:DescribeDBInstances", "rds:DescribeDBClusters", "redshift:DescribeClusters",
-        "redshift-serverless:ListWorkgroups", "redshift-serverless:ListNamespaces",
-      ], ["*"]);
-      allow("DescribeServerlessWorkgroups", ["redshift-serverless:GetWorkgroup", "redshift-serverless:GetNamespace"],
-        [arn("redshift-serverless", "workgroup/*"), arn("redshift-serverless", "namespace/*")]);
-      allow("ReadInitialPasswords", ["ssm:GetParameter", "ssm:GetParametersByPath"], parameters);
-      if (props.deletePasswordParameter) allow("DeleteInitialPasswords", ["ssm:DeleteParameter"], parameters);
-      allow("DescribeSecretsInPrefix", ["secretsmanager:DescribeSecret"], secrets);
-      allow("CreateTaggedSecrets", ["secretsmanager:CreateSecret", "secretsmanager:TagResource"], secrets, tagged);
-      if (props.replicas) {
-        allow("ReplicateNewSecrets", ["secretsmanager:ReplicateSecretToRegions"], secrets, tagged);
-        allow("ReplicateOwnSecrets", ["secretsmanager:ReplicateSecretToRegions", "secretsmanager:RemoveRegionsFromReplication"], secrets, own);
-      }
-      if (props.resourcePolicy) allow("PutPolicyOnOwnSecrets", ["secretsmanager:PutResourcePolicy"], secrets, own);
-      if (update || follow) allow("ReadOwnSecretValues", ["secretsmanager:GetSecretValue"], secrets, own);
-      if (update || follow || onDeleted !== "ignore") {
-        allow("WriteOwnSecretValues", ["secretsmanager:PutSecretValue"], secrets, own);
-      }
-      allow("ListSecrets", ["secretsmanager:ListSecrets"], ["*"]);
-      allow("TagOwnSecrets", ["secretsmanager:TagResource", "secretsmanager:UntagResource"], secrets, {
-        ...own,
-        "ForAllValues:StringEquals": {
-          "aws:TagKeys": ["db-secret-provisioner:endpoint", "db-secret-provisioner:database-deleted"],
-        },
+      // The function's own permissions, in this account, in every region.
+      const statements = jobStatements({
+        partition: stack.partition,
+        account: stack.account,
+        region: "*",
+        secretNamePrefix: secretPrefix,
+        parameterPrefix,
+        deletePasswordParameter: props.deletePasswordParameter,
+        replicas: props.replicas,
+        resourcePolicy: props.resourcePolicy,
+        existingSecret: props.existingSecret,
+        followConnectionChanges: props.followConnectionChanges,
+        onDatabaseDeleted: props.onDatabaseDeleted,
       });
-      if (onDeleted === "schedule-deletion") {
-        allow("ScheduleDeletionOfOwnSecrets", ["secretsmanager:DeleteSecret", "secretsmanager:RestoreSecret"], secrets, own);
-      }
-      statements.push(new iam.PolicyStatement({
-        sid: "NeverForceDelete",
-        effect: iam.Effect.DENY,
-        actions: ["secretsmanager:DeleteSecret"],
-        resources: ["*"],
-        conditions: { Bool: { "secretsmanager:ForceDeleteWithoutRecovery": "true" } },
-      }));
       const hubRole = `arn:${stack.partition}:iam::${props.hubAccountId}:role/${props.hubRoleName ?? "db-secret-provisioner-hub"}`;
       this.role = new iam.Role(this, "MemberRole", {
         roleName: props.memberRoleName ?? "db-secret-provisioner-member",

@@ -10,6 +10,7 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { NagSuppressions } from "cdk-nag";
 import { Construct } from "constructs";
+import { jobStatements } from "./permissions";
 
 /** Engine keys of ROTATION_LAMBDA_ARNS: `engine` (single user) or `engine:multi` (alternating users). */
 export type RotationKey =
@@ -222,73 +223,29 @@ export class DbSecretProvisioner extends Construct {
     });
 
     // In hub mode the function works in every region of its own account too.
-    const arn = (service: string, resource: string, region = hub ? "*" : stack.region) =>
-      `arn:${stack.partition}:${service}:${region}:${stack.account}:${resource}`;
     const allow = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
       this.role.addToPolicy(new iam.PolicyStatement({ sid, actions, resources, conditions }));
-    const secrets = [arn("secretsmanager", `secret:${secretPrefix}*`)];
-    const parameters = [arn("ssm", `parameter${parameterPrefix}*`)];
-    const tagged = { StringEquals: { "aws:RequestTag/managed-by": "db-secret-provisioner" } };
+    const secrets = [`arn:${stack.partition}:secretsmanager:${hub ? "*" : stack.region}:${stack.account}:secret:${secretPrefix}*`];
     const own = { StringEquals: { "secretsmanager:ResourceTag/managed-by": "db-secret-provisioner" } };
 
     allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [`${logGroup.logGroupArn}`]);
     allow("SendFailedInvocations", ["sqs:SendMessage"], [failedQueueArn]);
-    // Describe calls name one database; the sweep's listings need "*".
-    allow("DescribeAndListDatabases", [
-      "rds:DescribeDBInstances", "rds:DescribeDBClusters", "redshift:DescribeClusters",
-      "redshift-serverless:ListWorkgroups", "redshift-serverless:ListNamespaces",
-    ], ["*"]);
-    allow("DescribeServerlessWorkgroups", ["redshift-serverless:GetWorkgroup", "redshift-serverless:GetNamespace"],
-      [arn("redshift-serverless", "workgroup/*"), arn("redshift-serverless", "namespace/*")]);
-    allow("ReadInitialPasswords", ["ssm:GetParameter", "ssm:GetParametersByPath"], parameters);
-    if (props.deletePasswordParameter) allow("DeleteInitialPasswords", ["ssm:DeleteParameter"], parameters);
-    // Any secret in the prefix may be described (a foreign one answers SecretConflict).
-    allow("DescribeSecretsInPrefix", ["secretsmanager:DescribeSecret"], secrets);
-    // New secrets only with the managed-by tag (CreateSecret with Tags needs TagResource).
-    allow("CreateTaggedSecrets", ["secretsmanager:CreateSecret", "secretsmanager:TagResource"], secrets, tagged);
-    // Changes only to secrets that carry the managed-by tag, and only those an option needs.
+    for (const st of jobStatements({
+      partition: stack.partition,
+      account: stack.account,
+      region: hub ? "*" : stack.region,
+      secretNamePrefix: secretPrefix,
+      parameterPrefix,
+      deletePasswordParameter: props.deletePasswordParameter,
+      replicas: !!props.replicaRegions?.length,
+      resourcePolicy: !!props.resourcePolicy,
+      existingSecret: props.existingSecret,
+      followConnectionChanges: props.followConnectionChanges,
+      onDatabaseDeleted: props.onDatabaseDeleted,
+    })) {
+      this.role.addToPolicy(st);
+    }
     if (rotationFunctions.length) allow("RotateOwnSecrets", ["secretsmanager:RotateSecret"], secrets, own);
-    if (props.replicaRegions?.length) {
-      // Checked as part of CreateSecret with AddReplicaRegions (the request's tags), and on its
-      // own for an existing secret (the secret's tag).
-      allow("ReplicateNewSecrets", ["secretsmanager:ReplicateSecretToRegions"], secrets, tagged);
-      allow("ReplicateOwnSecrets", ["secretsmanager:ReplicateSecretToRegions"], secrets, own);
-    }
-    if (props.resourcePolicy) allow("PutPolicyOnOwnSecrets", ["secretsmanager:PutResourcePolicy"], secrets, own);
-    const update = props.existingSecret === "update";
-    const follow = props.followConnectionChanges ?? true;
-    const onDeleted = props.onDatabaseDeleted ?? "tag";
-    // Connection changes and EXISTING_SECRET=update read the current version; they and a
-    // recreated database's retired secret write a new one.
-    if (update || follow) allow("ReadOwnSecretValues", ["secretsmanager:GetSecretValue"], secrets, own);
-    if (update || follow || onDeleted !== "ignore") {
-      allow("WriteOwnSecretValues", ["secretsmanager:PutSecretValue"], secrets, own);
-    }
-    // The sweep lists the function's secrets (AWS authorizes ListSecrets on "*" only).
-    allow("ListSecrets", ["secretsmanager:ListSecrets"], ["*"]);
-    // The function's own tag keys only, on its own secrets.
-    allow("TagOwnSecrets", ["secretsmanager:TagResource", "secretsmanager:UntagResource"], secrets, {
-      ...own,
-      "ForAllValues:StringEquals": {
-        "aws:TagKeys": ["db-secret-provisioner:endpoint", "db-secret-provisioner:database-deleted"],
-      },
-    });
-    // A failed replica is removed before it is replicated again; schedule-deletion removes the
-    // replicas first (DeleteSecret refuses a secret that has any).
-    if (props.replicaRegions?.length) {
-      allow("RepairOwnReplicas", ["secretsmanager:RemoveRegionsFromReplication"], secrets, own);
-    }
-    if (onDeleted === "schedule-deletion") {
-      allow("ScheduleDeletionOfOwnSecrets", ["secretsmanager:DeleteSecret", "secretsmanager:RestoreSecret"], secrets, own);
-    }
-    // Never a deletion without a recovery window.
-    this.role.addToPolicy(new iam.PolicyStatement({
-      sid: "NeverForceDelete",
-      effect: iam.Effect.DENY,
-      actions: ["secretsmanager:DeleteSecret"],
-      resources: ["*"],
-      conditions: { Bool: { "secretsmanager:ForceDeleteWithoutRecovery": "true" } },
-    }));
     // KMS exactly where the API reference names it, through the service only.
     if (props.kmsKeyArn) {
       allow("UseSecretsKey", ["kms:GenerateDataKey", "kms:Decrypt"], [props.kmsKeyArn], {

@@ -1,0 +1,89 @@
+import * as iam from "aws-cdk-lib/aws-iam";
+
+/** What the function does to databases, parameters and secrets: the options that decide it. */
+export interface JobPermissionsProps {
+  readonly partition: string;
+  readonly account: string;
+  /** The region in the ARNs: the stack's, or "*" where the function works in every region. */
+  readonly region: string;
+  readonly secretNamePrefix: string;
+  readonly parameterPrefix: string;
+  readonly deletePasswordParameter?: boolean;
+  readonly replicas?: boolean;
+  readonly resourcePolicy?: boolean;
+  readonly existingSecret?: "keep" | "update";
+  readonly followConnectionChanges?: boolean;
+  readonly onDatabaseDeleted?: "tag" | "schedule-deletion" | "ignore";
+}
+
+/**
+ * The statements of a job, shared by the function's own role and the member role (the same as
+ * template.yaml and deploy/member.yaml; tests/deploy/iam_contract.py proves each necessary):
+ * listings on "*", names under the operator's prefixes, every Secrets Manager write conditioned
+ * on the managed-by tag, each option's permissions only when the option is on.
+ */
+export function jobStatements(p: JobPermissionsProps): iam.PolicyStatement[] {
+  const out: iam.PolicyStatement[] = [];
+  const arn = (service: string, resource: string) =>
+    `arn:${p.partition}:${service}:${p.region}:${p.account}:${resource}`;
+  const allow = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
+    out.push(new iam.PolicyStatement({ sid, actions, resources, conditions }));
+  const secrets = [arn("secretsmanager", `secret:${p.secretNamePrefix}*`)];
+  const parameters = [arn("ssm", `parameter${p.parameterPrefix}*`)];
+  const tagged = { StringEquals: { "aws:RequestTag/managed-by": "db-secret-provisioner" } };
+  const own = { StringEquals: { "secretsmanager:ResourceTag/managed-by": "db-secret-provisioner" } };
+  const update = p.existingSecret === "update";
+  const follow = p.followConnectionChanges ?? true;
+  const onDeleted = p.onDatabaseDeleted ?? "tag";
+
+  // Describe calls name one database; the sweep's listings need "*".
+  allow("DescribeAndListDatabases", [
+    "rds:DescribeDBInstances", "rds:DescribeDBClusters", "redshift:DescribeClusters",
+    "redshift-serverless:ListWorkgroups", "redshift-serverless:ListNamespaces",
+  ], ["*"]);
+  allow("DescribeServerlessWorkgroups", ["redshift-serverless:GetWorkgroup", "redshift-serverless:GetNamespace"],
+    [arn("redshift-serverless", "workgroup/*"), arn("redshift-serverless", "namespace/*")]);
+  allow("ReadInitialPasswords", ["ssm:GetParameter", "ssm:GetParametersByPath"], parameters);
+  if (p.deletePasswordParameter) allow("DeleteInitialPasswords", ["ssm:DeleteParameter"], parameters);
+  // Any secret in the prefix may be described (a foreign one answers SecretConflict).
+  allow("DescribeSecretsInPrefix", ["secretsmanager:DescribeSecret"], secrets);
+  // New secrets only with the managed-by tag (CreateSecret with Tags needs TagResource).
+  allow("CreateTaggedSecrets", ["secretsmanager:CreateSecret", "secretsmanager:TagResource"], secrets, tagged);
+  if (p.replicas) {
+    // Checked as part of CreateSecret with AddReplicaRegions (the request's tags), and on its
+    // own for an existing secret (the secret's tag).
+    allow("ReplicateNewSecrets", ["secretsmanager:ReplicateSecretToRegions"], secrets, tagged);
+    allow("ReplicateOwnSecrets", ["secretsmanager:ReplicateSecretToRegions"], secrets, own);
+    // A failed replica is removed before it is replicated again; schedule-deletion removes the
+    // replicas first (DeleteSecret refuses a secret that has any).
+    allow("RepairOwnReplicas", ["secretsmanager:RemoveRegionsFromReplication"], secrets, own);
+  }
+  if (p.resourcePolicy) allow("PutPolicyOnOwnSecrets", ["secretsmanager:PutResourcePolicy"], secrets, own);
+  // Connection changes and EXISTING_SECRET=update read the current version; they and a
+  // recreated database's retired secret write a new one.
+  if (update || follow) allow("ReadOwnSecretValues", ["secretsmanager:GetSecretValue"], secrets, own);
+  if (update || follow || onDeleted !== "ignore") {
+    allow("WriteOwnSecretValues", ["secretsmanager:PutSecretValue"], secrets, own);
+  }
+  // The sweep lists the function's secrets (AWS authorizes ListSecrets on "*" only).
+  allow("ListSecrets", ["secretsmanager:ListSecrets"], ["*"]);
+  // The function's own tag keys only, on its own secrets.
+  allow("TagOwnSecrets", ["secretsmanager:TagResource", "secretsmanager:UntagResource"], secrets, {
+    ...own,
+    "ForAllValues:StringEquals": {
+      "aws:TagKeys": ["db-secret-provisioner:endpoint", "db-secret-provisioner:database-deleted"],
+    },
+  });
+  if (onDeleted === "schedule-deletion") {
+    allow("ScheduleDeletionOfOwnSecrets", ["secretsmanager:DeleteSecret", "secretsmanager:RestoreSecret"], secrets, own);
+  }
+  // Never a deletion without a recovery window.
+  out.push(new iam.PolicyStatement({
+    sid: "NeverForceDelete",
+    effect: iam.Effect.DENY,
+    actions: ["secretsmanager:DeleteSecret"],
+    resources: ["*"],
+    conditions: { Bool: { "secretsmanager:ForceDeleteWithoutRecovery": "true" } },
+  }));
+  return out;
+}
