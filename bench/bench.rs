@@ -139,7 +139,9 @@ async fn org_bench(binary: &Path) -> OrgFigures {
     let moto = start_moto(None);
     let proxy = Proxy::start(&moto.endpoint);
     let m = moto.endpoint.as_str();
-    let accounts: Vec<String> = (0..ORG_ACCOUNTS).map(|i| format!("{:012}", 100_000_000_000u64 + i as u64)).collect();
+    let accounts: Vec<String> = (0..ORG_ACCOUNTS)
+        .map(|i| format!("{:012}", 100_000_000_000u64 + i as u64))
+        .collect();
     for a in &accounts {
         create_role(m, a, "db-secret-provisioner-member").await;
     }
@@ -171,7 +173,11 @@ async fn org_bench(binary: &Path) -> OrgFigures {
     let with_extra = format!("{members},{extra}");
     let mut latencies = Vec::new(); // [(first, next)] without, then with the delay
     for (round, delay) in [(0, Duration::ZERO), (1, DELAY)] {
-        let f = Function::start(binary, &proxy.endpoint(), &[("MEMBER_ACCOUNTS", with_extra.as_str())]);
+        let f = Function::start(
+            binary,
+            &proxy.endpoint(),
+            &[("MEMBER_ACCOUNTS", with_extra.as_str())],
+        );
         let mut pair = Vec::new();
         for n in 0..2 {
             let id = format!("trip-{round}-{n}");
@@ -191,7 +197,10 @@ async fn org_bench(binary: &Path) -> OrgFigures {
         latencies.push(pair);
     }
     let trips = |i: usize| {
-        latencies[1][i].saturating_sub(latencies[0][i]).as_secs_f64() / DELAY.as_secs_f64()
+        latencies[1][i]
+            .saturating_sub(latencies[0][i])
+            .as_secs_f64()
+            / DELAY.as_secs_f64()
     };
     let trips = [trips(0), trips(1)];
 
@@ -199,7 +208,10 @@ async fn org_bench(binary: &Path) -> OrgFigures {
     let f = Function::start(binary, &proxy.endpoint(), &env);
     for _ in 0..10 {
         let answer = f.api.invoke(&events::scheduled(), Duration::from_secs(300));
-        if answer.response()["sweep"]["left"].as_array().is_none_or(|l| l.is_empty()) {
+        if answer.response()["sweep"]["left"]
+            .as_array()
+            .is_none_or(|l| l.is_empty())
+        {
             break;
         }
     }
@@ -214,7 +226,11 @@ async fn org_bench(binary: &Path) -> OrgFigures {
     proxy.set_delay(Duration::ZERO);
     let report = answer.response()["sweep"].clone();
     assert_eq!(report["created"], 0, "{report}");
-    assert_eq!(report["alreadyPresent"], (places.len() * ORG_DATABASES) as u64, "{report}");
+    assert_eq!(
+        report["alreadyPresent"],
+        (places.len() * ORG_DATABASES) as u64,
+        "{report}"
+    );
     let operations = proxy.operations();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for op in &operations {
