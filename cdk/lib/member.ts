@@ -7,6 +7,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { NagSuppressions } from "cdk-nag";
 import { Construct } from "constructs";
 import { jobStatements } from "./permissions";
+import { serviceTriggers } from "./triggers";
 
 /** A member account of a hub (deploy/member.yaml as a construct; see docs/organization.md). */
 export interface DbSecretProvisionerMemberProps {
@@ -127,29 +128,9 @@ export class DbSecretProvisionerMember extends Construct {
       });
       this.rules.push(rule);
     };
-    forward("RdsEvents", {
-      source: ["aws.rds"],
-      detailType: ["RDS DB Instance Event", "RDS DB Cluster Event"],
-      detail: {
-        EventID: ["RDS-EVENT-0005", "RDS-EVENT-0043", "RDS-EVENT-0019", "RDS-EVENT-0170", "RDS-EVENT-0003", "RDS-EVENT-0171"],
-      },
-    });
-    forward("CloudTrailCalls", {
-      source: ["aws.rds", "aws.redshift", "aws.redshift-serverless"],
-      detailType: ["AWS API Call via CloudTrail"],
-      detail: {
-        eventSource: ["rds.amazonaws.com", "redshift.amazonaws.com", "redshift-serverless.amazonaws.com"],
-        eventName: [
-          "CreateDBInstance", "CreateDBCluster", "CreateCluster", "CreateWorkgroup",
-          "ModifyDBInstance", "ModifyDBCluster", "ModifyCluster", "UpdateWorkgroup",
-          "DeleteDBInstance", "DeleteDBCluster", "DeleteCluster", "DeleteWorkgroup",
-        ],
-      },
-    }, props.cloudTrailTriggers ?? true);
-    forward("ServerlessEvents", {
-      source: ["aws.redshift-serverless"],
-      detailType: ["Redshift Serverless Management"],
-    });
+    for (const t of serviceTriggers) {
+      forward(t.id, t.pattern, t.cloudTrail ? props.cloudTrailTriggers ?? true : true);
+    }
     // This account's pipelines put "Database User Created" here; they are forwarded to the hub.
     this.userEventBus = new events.EventBus(this, "UserEventBus", {
       eventBusName: `${stack.stackName}-user-events`,

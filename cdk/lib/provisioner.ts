@@ -11,6 +11,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { NagSuppressions } from "cdk-nag";
 import { Construct } from "constructs";
 import { jobStatements } from "./permissions";
+import { serviceTriggers } from "./triggers";
 
 /** Engine keys of ROTATION_LAMBDA_ARNS: `engine` (single user) or `engine:multi` (alternating users). */
 export type RotationKey =
@@ -338,34 +339,9 @@ export class DbSecretProvisioner extends Construct {
       }
     };
 
-    // Created (0005, 0043, 0019, 0170) and deleted (0003, 0171); renames and Blue/Green events
-    // are not triggers.
-    rule("RdsEvents", {
-      source: ["aws.rds"],
-      detailType: ["RDS DB Instance Event", "RDS DB Cluster Event"],
-      detail: {
-        EventID: ["RDS-EVENT-0005", "RDS-EVENT-0043", "RDS-EVENT-0019", "RDS-EVENT-0170", "RDS-EVENT-0003", "RDS-EVENT-0171"],
-      },
-    });
-    // EventBridge delivers CloudTrail events only where a trail logs management events.
-    rule("CloudTrailCalls", {
-      source: ["aws.rds", "aws.redshift", "aws.redshift-serverless"],
-      detailType: ["AWS API Call via CloudTrail"],
-      detail: {
-        eventSource: ["rds.amazonaws.com", "redshift.amazonaws.com", "redshift-serverless.amazonaws.com"],
-        // Modify/Update calls without a port change answer ignored.
-        eventName: [
-          "CreateDBInstance", "CreateDBCluster", "CreateCluster", "CreateWorkgroup",
-          "ModifyDBInstance", "ModifyDBCluster", "ModifyCluster", "UpdateWorkgroup",
-          "DeleteDBInstance", "DeleteDBCluster", "DeleteCluster", "DeleteWorkgroup",
-        ],
-      },
-    }, props.cloudTrailTriggers ?? true);
-    // REDSHIFT-SERVERLESS-EVENT-1008 (created) and 1009 (deleted) are in the Management category.
-    rule("ServerlessEvents", {
-      source: ["aws.redshift-serverless"],
-      detailType: ["Redshift Serverless Management"],
-    });
+    for (const t of serviceTriggers) {
+      rule(t.id, t.pattern, t.cloudTrail ? props.cloudTrailTriggers ?? true : true);
+    }
     // "Database User Created" on its own bus: permission to put events on the default bus is
     // not enough to send one, and userEventSenders can restrict who may.
     this.userEventBus = new events.EventBus(this, "UserEventBus", {

@@ -1,5 +1,6 @@
-//! Event recognition: any bytes → an outcome or an error, never a panic; and whatever is
-//! recognised as a request names an identifier that can be rendered into valid names.
+//! Event recognition: any bytes → an outcome or a refusal (`InvalidEvent`, `UntrustedEvent`),
+//! never a panic; and whatever is recognised as a request names an identifier that can be
+//! rendered into valid names.
 #![no_main]
 
 use db_secret_provisioner::config::Config;
@@ -41,6 +42,12 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Ok(Recognised::Sweep(_)) | Ok(Recognised::Ignored(_)) => {}
-        Err(e) => assert_eq!(e.error_type(), "InvalidEvent"),
+        // Refusals only: a malformed event, or one whose ARN or field speaks for another
+        // account or region than its envelope.
+        Err(e) => assert!(
+            matches!(e.error_type(), "InvalidEvent" | "UntrustedEvent"),
+            "{}",
+            e.error_type()
+        ),
     }
 });
