@@ -61,16 +61,7 @@ fn state_of(e: &SecretListEntry) -> SecretState {
     SecretState {
         arn: e.arn().unwrap_or_default().to_string(),
         name: e.name().unwrap_or_default().to_string(),
-        tags: e
-            .tags()
-            .iter()
-            .map(|t| {
-                (
-                    t.key().unwrap_or_default().to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                )
-            })
-            .collect(),
+        tags: super::tag_pairs(e.tags()),
         scheduled_for_deletion: e.deleted_date().is_some(),
         rotation_enabled: e.rotation_enabled() == Some(true),
         replicas: Vec::new(),

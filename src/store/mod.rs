@@ -101,16 +101,7 @@ pub async fn describe(secrets: &Client, name: &str) -> Result<Option<SecretState
                     .into_iter()
                     .flat_map(|m| m.values().map(Vec::as_slice)),
             ),
-            tags: d
-                .tags()
-                .iter()
-                .map(|t| {
-                    (
-                        t.key().unwrap_or_default().to_string(),
-                        t.value().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect(),
+            tags: tag_pairs(d.tags()),
             scheduled_for_deletion: d.deleted_date().is_some(),
             rotation_enabled: d.rotation_enabled() == Some(true),
             replicas: replica_statuses(d.replication_status()),
@@ -230,6 +221,18 @@ pub async fn start_rotation(
         .await
         .map(drop)
         .map_err(|e| Error::aws_on("Secrets Manager", "RotateSecret", arn, &e))
+}
+
+/// A secret's tags as Secrets Manager returns them, as (key, value) pairs.
+pub(super) fn tag_pairs(tags: &[Tag]) -> Vec<(String, String)> {
+    tags.iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
 }
 
 fn replica_regions(replicas: &[Replica]) -> Option<Vec<ReplicaRegionType>> {
