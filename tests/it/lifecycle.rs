@@ -38,13 +38,7 @@ async fn sweep(endpoint: &str, vars: &[(&str, &str)]) -> Value {
 
 /// The value of tag `key` on secret `name`, and whether it is scheduled for deletion.
 async fn tag_of(c: &Clients, name: &str, key: &str) -> (Option<String>, bool) {
-    let d = c
-        .secrets
-        .describe_secret()
-        .secret_id(name)
-        .send()
-        .await
-        .unwrap();
+    let d = describe_secret(c, name).await;
     let value = d
         .tags()
         .iter()
@@ -317,13 +311,7 @@ async fn a_deleted_database_retires_its_secrets_as_configured() {
     assert!(o["reason"].as_str().unwrap().contains("7 days"), "{o}");
     let (tag, scheduled) = tag_of(&c, &db.secret_name(), DELETED_TAG).await;
     assert_eq!((tag, scheduled), (Some(today.clone()), true));
-    let d = c
-        .secrets
-        .describe_secret()
-        .secret_id(db.secret_name())
-        .send()
-        .await
-        .unwrap();
+    let d = describe_secret(&c, &db.secret_name()).await;
     assert!(d.replication_status().is_empty(), "replicas removed");
 
     // ignore: the event is ignored, the secret left as it is.

@@ -21,13 +21,7 @@ async fn run(vars: &[(&str, &str)], event: &Value) -> Value {
 
 /// (region, status) of each replica DescribeSecret reports, sorted.
 async fn replica_regions(c: &Clients, name: &str) -> Vec<(String, String)> {
-    let d = c
-        .secrets
-        .describe_secret()
-        .secret_id(name)
-        .send()
-        .await
-        .unwrap();
+    let d = describe_secret(c, name).await;
     let mut regions: Vec<(String, String)> = d
         .replication_status()
         .iter()
@@ -83,13 +77,7 @@ async fn kms_key_tags_and_replicas_go_into_one_create_secret() {
         "{replicas:?}"
     );
 
-    let d = c
-        .secrets
-        .describe_secret()
-        .secret_id(&name)
-        .send()
-        .await
-        .unwrap();
+    let d = describe_secret(&c, &name).await;
     assert_eq!(d.kms_key_id(), Some(KEY));
     let tags: HashMap<&str, &str> = d
         .tags()
@@ -324,13 +312,7 @@ async fn a_secret_scheduled_for_deletion_is_a_clear_error_never_a_silent_restore
     let e = h.handle(&event, &here()).await.unwrap_err();
     assert_eq!(e.error_type(), "SecretScheduledForDeletion");
     assert!(e.to_string().contains(&name));
-    let d = c
-        .secrets
-        .describe_secret()
-        .secret_id(&name)
-        .send()
-        .await
-        .unwrap();
+    let d = describe_secret(&c, &name).await;
     assert!(d.deleted_date().is_some(), "still scheduled for deletion");
 }
 
@@ -493,13 +475,7 @@ async fn rotation_is_turned_on_with_the_function_of_the_secrets_engine() {
     )
     .await;
     assert_eq!(o["outcome"], "created", "{o}");
-    let d = c
-        .secrets
-        .describe_secret()
-        .secret_id(&name)
-        .send()
-        .await
-        .unwrap();
+    let d = describe_secret(&c, &name).await;
     assert_eq!(d.rotation_enabled(), Some(true));
     assert_eq!(d.rotation_lambda_arn(), Some(pg));
     assert_eq!(version_count(&c, &name).await, 1, "no version is added");
@@ -520,13 +496,7 @@ async fn each_replica_region_gets_its_own_kms_key() {
     )
     .await;
     assert_eq!(o["outcome"], "created", "{o}");
-    let d = c
-        .secrets
-        .describe_secret()
-        .secret_id(&name)
-        .send()
-        .await
-        .unwrap();
+    let d = describe_secret(&c, &name).await;
     let eu = d
         .replication_status()
         .iter()

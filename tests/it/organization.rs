@@ -290,21 +290,7 @@ async fn every_job_runs_in_a_member_account_with_the_member_role() {
     );
 
     // A Redshift Serverless workgroup in the member account.
-    c.serverless
-        .create_namespace()
-        .namespace_name("life-ns")
-        .admin_username("admin")
-        .db_name("dev")
-        .send()
-        .await
-        .unwrap();
-    c.serverless
-        .create_workgroup()
-        .workgroup_name("life-wg")
-        .namespace_name("life-ns")
-        .send()
-        .await
-        .unwrap();
+    create_workgroup(&c, "life-ns", "life-wg", "dev", None).await;
     put_password(&c, "/db-secrets/redshift-serverless/life-wg/admin", "wg-pw").await;
     let wg = f.invoke(&events::serverless_in(
         json!({"eventId": "REDSHIFT-SERVERLESS-EVENT-1008", "workgroupName": "life-wg"}),

@@ -321,13 +321,7 @@ async fn custom_templates_with_account_region_and_engine_apply() {
         secret_json(&c, &name).await.unwrap()["password"],
         "custom-pw"
     );
-    let d = c
-        .secrets
-        .describe_secret()
-        .secret_id(&name)
-        .send()
-        .await
-        .unwrap();
+    let d = describe_secret(&c, &name).await;
     assert_eq!(d.description(), Some(format!("custom {id}").as_str()));
 }
 

@@ -384,21 +384,7 @@ async fn a_failed_listing_is_reported_and_the_others_are_swept() {
     put_password(&c, "/db-secrets/rds/sweep-rds/admin", "pw-sweep").await;
     create_redshift_cluster(&c, "sweep-wh", "awsuser").await;
     put_password(&c, "/db-secrets/redshift/sweep-wh/awsuser", "pw-sweep").await;
-    c.serverless
-        .create_namespace()
-        .namespace_name("sweep-ns")
-        .admin_username("admin")
-        .db_name("dev")
-        .send()
-        .await
-        .unwrap();
-    c.serverless
-        .create_workgroup()
-        .workgroup_name("sweep-wg")
-        .namespace_name("sweep-ns")
-        .send()
-        .await
-        .unwrap();
+    create_workgroup(&c, "sweep-ns", "sweep-wg", "dev", None).await;
     put_password(
         &c,
         "/db-secrets/redshift-serverless/sweep-wg/admin",
@@ -468,22 +454,7 @@ async fn a_serverless_workgroup_event_reads_workgroup_and_namespace_from_aws() {
     // GetWorkgroup and GetNamespace reach the IAM contract.
     let c = clients().await;
     let (ns, wg) = (unique("ev-ns"), unique("ev-wg"));
-    c.serverless
-        .create_namespace()
-        .namespace_name(&ns)
-        .admin_username("admin")
-        .db_name("analytics")
-        .send()
-        .await
-        .unwrap();
-    c.serverless
-        .create_workgroup()
-        .workgroup_name(&wg)
-        .namespace_name(&ns)
-        .port(5440)
-        .send()
-        .await
-        .unwrap();
+    create_workgroup(&c, &ns, &wg, "analytics", Some(5440)).await;
     let name = format!("db-secrets/redshift-serverless/{wg}/admin");
     put_password(&c, &format!("/{name}"), "pw-serverless").await;
     let event = events::serverless(

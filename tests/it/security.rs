@@ -208,13 +208,8 @@ async fn attack_4_foreign_deletion_of_a_pending_databases_parameter() {
 #[tokio::test]
 async fn attack_5_master_secret_arn_from_anywhere() {
     let c = seeded().await;
-    let other_db = c
-        .secrets
-        .describe_secret()
-        .secret_id("db-secrets/rds/orders/admin")
-        .send()
+    let other_db = describe_secret(&c, "db-secrets/rds/orders/admin")
         .await
-        .unwrap()
         .arn()
         .unwrap()
         .to_string();
@@ -388,13 +383,8 @@ async fn legitimate_events_still_work_inside_the_boundary() {
     // The application user of app-db, with the master secret this function made for it.
     let c = seeded().await;
     let _turn = TURN.lock().await;
-    let master = c
-        .secrets
-        .describe_secret()
-        .secret_id("db-secrets/rds/app-db/admin")
-        .send()
+    let master = describe_secret(&c, "db-secrets/rds/app-db/admin")
         .await
-        .unwrap()
         .arn()
         .unwrap()
         .to_string();

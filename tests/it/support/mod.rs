@@ -272,6 +272,33 @@ pub async fn create_redshift_cluster(c: &Clients, id: &str, username: &str) {
         .unwrap_or_else(|e| panic!("create Redshift cluster {id}: {e:?}"));
 }
 
+/// A Redshift Serverless namespace (admin user `admin`, database `db_name`) and its workgroup, in
+/// the launcher's emulation; `port` as given, else the service's default.
+pub async fn create_workgroup(
+    c: &Clients,
+    namespace: &str,
+    workgroup: &str,
+    db_name: &str,
+    port: Option<i32>,
+) {
+    c.serverless
+        .create_namespace()
+        .namespace_name(namespace)
+        .admin_username("admin")
+        .db_name(db_name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create namespace {namespace}: {e:?}"));
+    c.serverless
+        .create_workgroup()
+        .workgroup_name(workgroup)
+        .namespace_name(namespace)
+        .set_port(port)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create workgroup {workgroup}: {e:?}"));
+}
+
 pub async fn put_parameter(
     c: &Clients,
     name: &str,
@@ -297,6 +324,17 @@ pub async fn put_password(c: &Clients, name: &str, value: &str) {
         aws_sdk_ssm::types::ParameterType::SecureString,
     )
     .await
+}
+
+/// DescribeSecret of a secret the test expects to exist.
+pub async fn describe_secret(
+    c: &Clients,
+    name: &str,
+) -> aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput {
+    match c.secrets.describe_secret().secret_id(name).send().await {
+        Ok(d) => d,
+        Err(e) => panic!("DescribeSecret {name}: {e:?}"),
+    }
 }
 
 /// The stored secret's JSON, or `None` if there is no such secret.
