@@ -1,6 +1,7 @@
 //! The lifecycle options: following a database's connection changes, and what its deletion does
 //! to its secrets.
 
+use super::{boolean, var, whole_number};
 use crate::error::{Error, Result};
 
 /// What a database's deletion does to the function's secrets for it (`ON_DATABASE_DELETED`).
@@ -53,30 +54,15 @@ const RECOVERY_WINDOW: std::ops::RangeInclusive<i64> = 7..=30;
 const MAX_RETIRE_LIMIT: usize = 1000;
 
 pub(super) fn lifecycle(get: &impl Fn(&str) -> Option<String>) -> Result<Lifecycle> {
-    let follow_connection_changes = match get("FOLLOW_CONNECTION_CHANGES").as_deref() {
-        None | Some("true") => true,
-        Some("false") => false,
-        Some(other) => {
-            return Err(Error::config(
-                "FOLLOW_CONNECTION_CHANGES",
-                format!("{other:?} is not true or false"),
-            ))
-        }
-    };
-    let recovery_window_days = match get("RECOVERY_WINDOW_DAYS") {
-        None => DEFAULT_RECOVERY_WINDOW_DAYS,
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|d| RECOVERY_WINDOW.contains(d))
-            .ok_or_else(|| {
-                Error::config(
-                    "RECOVERY_WINDOW_DAYS",
-                    format!("{v:?} is not a whole number of days from 7 to 30 (what Secrets Manager accepts)"),
-                )
-            })?,
-    };
-    let on_deleted = match get("ON_DATABASE_DELETED").as_deref() {
+    let follow_connection_changes = boolean(get, "FOLLOW_CONNECTION_CHANGES", true)?;
+    let recovery_window_days = whole_number(
+        get,
+        "RECOVERY_WINDOW_DAYS",
+        DEFAULT_RECOVERY_WINDOW_DAYS,
+        RECOVERY_WINDOW,
+        "of days ",
+    )?;
+    let on_deleted = match var(get, "ON_DATABASE_DELETED").as_deref() {
         None | Some("tag") => OnDeleted::Tag,
         Some("schedule-deletion") => OnDeleted::ScheduleDeletion {
             recovery_window_days,
@@ -89,19 +75,13 @@ pub(super) fn lifecycle(get: &impl Fn(&str) -> Option<String>) -> Result<Lifecyc
             ))
         }
     };
-    let max_retire_per_run = match get("MAX_RETIRE_PER_RUN") {
-        None => DEFAULT_MAX_RETIRE_PER_RUN,
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n <= MAX_RETIRE_LIMIT)
-            .ok_or_else(|| {
-                Error::config(
-                    "MAX_RETIRE_PER_RUN",
-                    format!("{v:?} is not a whole number from 0 to {MAX_RETIRE_LIMIT}"),
-                )
-            })?,
-    };
+    let max_retire_per_run = whole_number(
+        get,
+        "MAX_RETIRE_PER_RUN",
+        DEFAULT_MAX_RETIRE_PER_RUN,
+        0..=MAX_RETIRE_LIMIT,
+        "",
+    )?;
     Ok(Lifecycle {
         follow_connection_changes,
         on_deleted,
@@ -146,6 +126,21 @@ mod tests {
                 .on_deleted,
             OnDeleted::Ignore
         );
+    }
+
+    #[test]
+    fn blank_is_the_default_and_booleans_ignore_case() {
+        assert_eq!(
+            read(&[
+                ("FOLLOW_CONNECTION_CHANGES", " "),
+                ("ON_DATABASE_DELETED", ""),
+                ("MAX_RETIRE_PER_RUN", ""),
+            ])
+            .unwrap(),
+            Lifecycle::default()
+        );
+        let l = read(&[("FOLLOW_CONNECTION_CHANGES", "FALSE")]).unwrap();
+        assert!(!l.follow_connection_changes);
     }
 
     #[test]

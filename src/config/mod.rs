@@ -72,6 +72,53 @@ pub(crate) fn var(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Optio
         .filter(|v| !v.is_empty())
 }
 
+/// A `true` or `false` variable (any case); unset or blank is `default`.
+pub(crate) fn boolean(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: bool,
+) -> Result<bool> {
+    match var(lookup, name).map(|v| v.to_ascii_lowercase()).as_deref() {
+        None => Ok(default),
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(other) => Err(Error::config(
+            name,
+            format!("{other:?} is not true or false"),
+        )),
+    }
+}
+
+/// A whole number within `range`; unset or blank is `default`. `unit` (e.g. "of seconds ")
+/// completes the error's "is not a whole number …from A to B".
+pub(crate) fn whole_number<T>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+    unit: &str,
+) -> Result<T>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display,
+{
+    let Some(v) = var(lookup, name) else {
+        return Ok(default);
+    };
+    v.parse::<T>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            Error::config(
+                name,
+                format!(
+                    "{v:?} is not a whole number {unit}from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )
+        })
+}
+
 impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self> {
@@ -128,19 +175,13 @@ impl Config {
                 "it makes the AWS SDK log request and response bodies, which carry the password; unset it",
             ));
         }
-        let wait_for_available = match var(&lookup, "WAIT_FOR_AVAILABLE_SECONDS") {
-            None => DEFAULT_WAIT_FOR_AVAILABLE_SECONDS,
-            Some(v) => v
-                .parse::<u64>()
-                .ok()
-                .filter(|n| *n <= MAX_WAIT_FOR_AVAILABLE_SECONDS)
-                .ok_or_else(|| {
-                    Error::config(
-                        "WAIT_FOR_AVAILABLE_SECONDS",
-                        format!("{v:?} is not a whole number of seconds from 0 to {MAX_WAIT_FOR_AVAILABLE_SECONDS}"),
-                    )
-                })?,
-        };
+        let wait_for_available = whole_number(
+            &lookup,
+            "WAIT_FOR_AVAILABLE_SECONDS",
+            DEFAULT_WAIT_FOR_AVAILABLE_SECONDS,
+            0..=MAX_WAIT_FOR_AVAILABLE_SECONDS,
+            "of seconds ",
+        )?;
         let region = lookup("AWS_REGION")
             .or_else(|| lookup("AWS_DEFAULT_REGION"))
             .filter(|r| !r.is_empty());

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::names::{is_kms_key_ref, is_region, Arn};
 use crate::tags::{MANAGED_TAG_KEY, MAX_USER_TAGS, RESERVED_PREFIX};
 
-use super::var;
+use super::{boolean, var};
 
 /// What to do when the secret already exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,26 +229,12 @@ pub(super) fn secret_options(
         kms_key_id,
         tags,
         replicas,
-        force_overwrite_replica: boolean(lookup, "FORCE_OVERWRITE_REPLICA_SECRET")?,
+        force_overwrite_replica: boolean(lookup, "FORCE_OVERWRITE_REPLICA_SECRET", false)?,
         resource_policy,
         rotation,
         existing,
-        delete_password_parameter: boolean(lookup, "DELETE_PASSWORD_PARAMETER")?,
+        delete_password_parameter: boolean(lookup, "DELETE_PASSWORD_PARAMETER", false)?,
     })
-}
-
-fn boolean(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Result<bool> {
-    match lookup(name)
-        .map(|v| v.trim().to_ascii_lowercase())
-        .as_deref()
-    {
-        None | Some("") | Some("false") => Ok(false),
-        Some("true") => Ok(true),
-        Some(other) => Err(Error::config(
-            name,
-            format!("{other:?} is not true or false"),
-        )),
-    }
 }
 
 /// `key=value,key=value` within the Secrets Manager tag limits (key 1–128, value ≤ 256, letters,
