@@ -100,9 +100,28 @@ async fn a_port_change_reaches_the_admin_and_every_user_secret_with_the_password
         .await
         .unwrap();
 
+    // A database whose identifier starts with this one's: ListSecrets matches tag values as
+    // prefixes, so only the exact ownership tags keep its secret out of the change.
+    let sibling = format!("{}-2", db.id);
+    create_instance(&c, &sibling, "postgres", "admin").await;
+    put_password(
+        &c,
+        &format!("/db-secrets/rds/{sibling}/admin"),
+        "sibling-pw",
+    )
+    .await;
+    let made = run(m, &[], &events::instance_created(&sibling)).await;
+    assert_eq!(made["outcome"], "created", "{made}");
+    let sibling_secret = secret_json(&c, &format!("db-secrets/rds/{sibling}/admin")).await;
+
     set_port(&c, &db.id, 6000).await;
     let o = run(m, &[], &modify_port_call(&db.id, 6000)).await;
     assert_eq!(o["outcome"], "updated", "{o}");
+    assert_eq!(
+        secret_json(&c, &format!("db-secrets/rds/{sibling}/admin")).await,
+        sibling_secret,
+        "the sibling's secret is not touched"
+    );
     let mut changed: Vec<&str> = o["secrets"]
         .as_array()
         .unwrap()
