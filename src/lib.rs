@@ -1,44 +1,25 @@
 //! db-secret-provisioner: stores database credentials in AWS Secrets Manager when a database or
-//! database user is created.
+//! database user is created, and keeps them true while the database changes.
 //!
-//! The floors, bottom to top; a module imports only from its own floor or below:
-//! 1. **Vocabulary** (pure): [`error`], [`model`] (targets, databases, locations), [`names`]
-//!    (AWS naming rules as newtypes), [`template`], [`tags`].
-//! 2. **Rules** (pure): [`engine`] (the engine table), [`config`], [`event`] (recognising
-//!    triggers), [`trust`] (who may ask), [`assess`] (does a database get a secret),
-//!    [`secret`] (shaping), [`existing`] (what to do with an existing secret), [`lifecycle`]
-//!    (connection drift, the sweep's join of databases and secrets), [`outcome`].
-//! 3. **Adapters** (AWS only): [`aws`] (clients), [`reach`] (clients for other accounts and
-//!    regions, member credentials), [`database`] (Describe), [`password`] (SSM), [`store`]
-//!    (Secrets Manager).
-//! 4. **Pipeline**: [`provision`] runs one job: describe ∥ password → assess → names → shape →
-//!    store → after-effects; [`sweep`] runs it for every database.
-//! 5. **Entry**: [`handler`] (the Lambda entry and dispatch by trigger), [`init`], [`logging`];
-//!    `main.rs` wires them.
+//! The folders are the floors, top to bottom (`tests/it/house.rs` enforces who may import
+//! whom):
+//! - `main.rs`: wiring only.
+//! - [`lambda`] (ENTRY): the handler, the dispatch on the trigger's action, the init-error
+//!   report, logging.
+//! - [`jobs`] (ORCHESTRATION): one file per thing the function does: create, follow, retire,
+//!   sweep, organization.
+//! - [`rules`] (DECISIONS): pure and unit-tested, one question per file.
+//! - [`event`] and [`config`] (INPUT): triggers recognised from the payload; the environment
+//!   read once at init.
+//! - [`aws`] (ADAPTERS): AWS calls only, model types in and out.
+//! - [`model`] (VOCABULARY): the types every floor speaks; imports nothing above it.
 
-pub mod assess;
 pub mod aws;
 pub mod config;
-pub mod database;
-pub mod engine;
-pub mod error;
 pub mod event;
-pub mod existing;
-pub mod handler;
-pub mod init;
-pub mod lifecycle;
-pub mod logging;
+pub mod jobs;
+pub mod lambda;
 pub mod model;
-pub mod names;
-pub mod outcome;
-pub mod password;
-pub mod provision;
-pub mod reach;
-pub mod secret;
-pub mod store;
-pub mod sweep;
-pub mod tags;
-pub mod template;
-pub mod trust;
+pub mod rules;
 
-pub use error::{Error, Result};
+pub use model::error::{Error, Result};

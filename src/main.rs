@@ -1,22 +1,22 @@
 //! Wiring only: logging, configuration, SDK clients (built once), the Lambda runtime loop.
 
-use db_secret_provisioner::{aws, config::Config, handler::Handler, init, logging};
+use db_secret_provisioner::{aws, config::Config, lambda};
 use lambda_runtime::{service_fn, Error};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    logging::init();
+    lambda::logging::init();
 
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => {
             tracing::error!(error_type = err.error_type(), error = %err, "invalid configuration");
-            init::report_init_error(&err).await;
+            lambda::init_error::report_init_error(&err).await;
             return Err(err.into());
         }
     };
     let sdk_config = aws::load_sdk_config().await;
-    let handler = Handler::new(config, aws::Clients::new(&sdk_config));
+    let handler = lambda::Handler::new(config, aws::Clients::new(&sdk_config));
     let handler = &handler;
 
     lambda_runtime::run(service_fn(move |event| async move {

@@ -6,8 +6,8 @@
 use db_secret_provisioner::config::Config;
 use db_secret_provisioner::event::{recognise, Recognised};
 use db_secret_provisioner::model::Target;
-use db_secret_provisioner::names::SecretName;
-use db_secret_provisioner::template::Facts;
+use db_secret_provisioner::model::identifiers::SecretName;
+use db_secret_provisioner::model::template::Facts;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,8 +3,8 @@
 #![no_main]
 
 use db_secret_provisioner::config::Config;
-use db_secret_provisioner::names::SecretName;
-use db_secret_provisioner::template::{Facts, Template};
+use db_secret_provisioner::model::identifiers::SecretName;
+use db_secret_provisioner::model::template::{Facts, Template};
 use libfuzzer_sys::fuzz_target;
 
 const VARIABLES: [&str; 11] = [

@@ -1,20 +1,20 @@
 //! Configuration from environment variables, validated once at init: names and waits here,
 //! the secret options in [`options`].
 
-mod lifecycle;
+mod database_changes;
 mod options;
 mod organization;
 
 use std::time::Duration;
 
-pub use lifecycle::{Lifecycle, OnDeleted};
+pub use database_changes::{Lifecycle, OnDeleted};
 pub use options::{ExistingSecret, Replica, Rotation, SecretOptions};
 pub use organization::{Members, Organization, SweepAccounts, DEFAULT_MEMBER_ROLE_NAME};
 
-use crate::error::{Error, Result};
+use crate::model::error::{Error, Result};
+use crate::model::identifiers::{is_parameter_name_char, is_secret_name_char};
+use crate::model::template::{Facts, Field, Template};
 use crate::model::{Location, Service};
-use crate::names::{is_parameter_name_char, is_secret_name_char};
-use crate::template::{Facts, Field, Template};
 
 pub const DEFAULT_SECRET_NAME_TEMPLATE: &str = "db-secrets/{service}/{identifier}/{username}";
 pub const DEFAULT_PASSWORD_PARAMETER_TEMPLATE: &str =
@@ -196,7 +196,7 @@ impl Config {
                 ))
             }
         };
-        let lifecycle = lifecycle::lifecycle(&|name: &str| var(&lookup, name))?;
+        let lifecycle = database_changes::lifecycle(&|name: &str| var(&lookup, name))?;
         let organization = organization::organization(&|name: &str| var(&lookup, name))?;
         if organization.is_hub() {
             check_hub_options(&options)?;
@@ -359,7 +359,7 @@ fn check_literal_chars(
 mod tests {
     use super::options::is_schedule;
     use super::*;
-    use crate::names::is_kms_key_ref;
+    use crate::model::identifiers::is_kms_key_ref;
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config> {
@@ -545,7 +545,7 @@ mod tests {
 
     #[test]
     fn rotation_functions_per_engine_and_strategy() {
-        use crate::engine::engine_rule;
+        use crate::model::engine::engine_rule;
         let c = config(&[
             (
                 "ROTATION_LAMBDA_ARNS",

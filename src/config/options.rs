@@ -1,10 +1,10 @@
 //! The secret options: everything the console's "Store a new secret" offers, configured once per
 //! deployment.
 
-use crate::engine::{EngineRule, ENGINE_RULES};
-use crate::error::{Error, Result};
-use crate::names::{is_kms_key_ref, is_region, Arn};
-use crate::tags::{MANAGED_TAG_KEY, MAX_USER_TAGS, RESERVED_PREFIX};
+use crate::model::engine::{EngineRule, ENGINE_RULES};
+use crate::model::error::{Error, Result};
+use crate::model::identifiers::{is_kms_key_ref, is_region, Arn};
+use crate::model::tags::{MANAGED_TAG_KEY, MAX_USER_TAGS, RESERVED_PREFIX};
 
 use super::{boolean, var};
 

@@ -1,8 +1,8 @@
 //! Hub mode: one deployment serving member accounts (through an assumed role) and other regions,
 //! and the organization sweep.
 
-use crate::error::{Error, Result};
-use crate::names::{is_account_id, is_region};
+use crate::model::error::{Error, Result};
+use crate::model::identifiers::{is_account_id, is_region};
 
 pub const DEFAULT_MEMBER_ROLE_NAME: &str = "db-secret-provisioner-member";
 

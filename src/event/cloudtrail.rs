@@ -7,9 +7,9 @@ use serde_json::{Map, Value};
 
 use super::fields::{optional_object, Envelope};
 use super::{Action, Recognised, Request, Trigger, TriggerRow, CLOUDTRAIL_DETAIL_TYPE};
-use crate::error::{Error, Result};
+use crate::model::error::{Error, Result};
+use crate::model::identifiers::{check_rds_identifier, check_workgroup_name, clip, Username};
 use crate::model::{Resource, Target};
-use crate::names::{check_rds_identifier, check_workgroup_name, clip, Username};
 
 /// One recorded call we act on.
 struct Call {

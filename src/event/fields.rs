@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result};
+use crate::model::error::{Error, Result};
 use crate::model::Location;
 
 /// The EventBridge envelope, borrowed from the payload.

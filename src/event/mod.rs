@@ -20,9 +20,9 @@ pub use fields::json_kind;
 use fields::Envelope;
 pub use user::UserSpec;
 
-use crate::error::{Error, Result};
+use crate::model::error::{Error, Result};
+use crate::model::identifiers::clip;
 use crate::model::{Location, Target};
-use crate::names::clip;
 
 pub const CLOUDTRAIL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
 pub const USER_CREATED_DETAIL_TYPE: &str = "Database User Created";

@@ -5,9 +5,9 @@ use serde_json::{Map, Value};
 
 use super::fields::{json_kind, string_field, Envelope};
 use super::{Recognised, Request, Trigger, TriggerRow};
-use crate::error::{Error, Result};
+use crate::model::error::{Error, Result};
+use crate::model::identifiers::{check_rds_identifier, clip, Arn};
 use crate::model::Target;
-use crate::names::{check_rds_identifier, clip, Arn};
 
 const INSTANCE_EVENT: &str = "RDS DB Instance Event";
 const CLUSTER_EVENT: &str = "RDS DB Cluster Event";

@@ -12,9 +12,9 @@ use super::{
     Recognised, Request, Trigger, TriggerRow, SERVERLESS_WORKGROUP_CREATED,
     SERVERLESS_WORKGROUP_DELETED,
 };
-use crate::error::{Error, Result};
+use crate::model::error::{Error, Result};
+use crate::model::identifiers::{check_workgroup_name, clip, Arn};
 use crate::model::Target;
-use crate::names::{check_workgroup_name, clip, Arn};
 
 /// The detail-type EventBridge gives the service's own events.
 pub const SERVERLESS_DETAIL_TYPE: &str = "Redshift Serverless Management";

@@ -3,9 +3,9 @@
 
 use super::fields::{optional_string, string_field, Envelope};
 use super::{Recognised, Request, Trigger, TriggerRow, USER_CREATED_DETAIL_TYPE};
-use crate::error::{Error, Result};
+use crate::model::error::{Error, Result};
+use crate::model::identifiers::{check_rds_identifier, check_workgroup_name, clip, Arn, Username};
 use crate::model::Target;
-use crate::names::{check_rds_identifier, check_workgroup_name, clip, Arn, Username};
 
 /// An application user announced by a "Database User Created" event. The secret's and the
 /// parameter's names derive from the database and this user through the operator's templates
@@ -140,7 +140,7 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
 #[cfg(test)]
 mod tests {
     use super::super::{recognise, Recognised, USER_CREATED_DETAIL_TYPE};
-    use crate::error::Result;
+    use crate::model::error::Result;
     use crate::model::Target;
     use serde_json::{json, Value};
 

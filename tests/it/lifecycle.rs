@@ -298,7 +298,7 @@ async fn renames_and_blue_green_switchovers_are_not_followed() {
 async fn a_deleted_database_retires_its_secrets_as_configured() {
     let c = clients().await;
     let m = &moto().endpoint;
-    let today = db_secret_provisioner::lifecycle::date(std::time::SystemTime::now());
+    let today = db_secret_provisioner::rules::drift::date(std::time::SystemTime::now());
 
     // tag (the default): every secret of the database, the admin's and the user's.
     let db = with_two_secrets(&c, m, "del-tag", &[]).await;

@@ -3,7 +3,7 @@
 //! without an endpoint, and the exact AWS calls one event makes.
 
 use aws_smithy_mocks::mock;
-use db_secret_provisioner::handler::Handler;
+use db_secret_provisioner::lambda::handler::Handler;
 use serde_json::{json, Value};
 
 use crate::support::here;
@@ -284,7 +284,7 @@ async fn cloudtrail_wait_is_bounded_then_database_not_ready() {
     let started = std::time::Instant::now();
     // The invocation's own deadline is tighter than the configured wait: it wins.
     let remaining =
-        db_secret_provisioner::provision::DEADLINE_MARGIN + std::time::Duration::from_secs(2);
+        db_secret_provisioner::jobs::DEADLINE_MARGIN + std::time::Duration::from_secs(2);
     let err = handler_waiting(clients, "600")
         .handle(
             &cloudtrail_create_instance("slow"),

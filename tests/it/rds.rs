@@ -3,8 +3,12 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_ssm::types::ParameterType;
-use db_secret_provisioner::handler::Handler;
-use db_secret_provisioner::{database, model::Target, password, store, Error};
+use db_secret_provisioner::aws::database;
+use db_secret_provisioner::aws::parameters;
+use db_secret_provisioner::aws::secrets;
+use db_secret_provisioner::lambda::handler::Handler;
+use db_secret_provisioner::model::Target;
+use db_secret_provisioner::Error;
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
@@ -356,13 +360,13 @@ async fn password_adapter_accepts_only_non_empty_secure_strings() {
     let c = clients().await;
     let base = format!("/adapter/{}", unique("pw"));
     put_password(&c, &format!("{base}/secure"), "v4lue").await;
-    let pw = password::read(&c.ssm, &format!("{base}/secure"))
+    let pw = parameters::read(&c.ssm, &format!("{base}/secure"))
         .await
         .unwrap();
     assert_eq!(pw.expose_secret(), "v4lue");
     assert!(!format!("{pw:?}").contains("v4lue"));
 
-    let e = password::read(&c.ssm, &format!("{base}/missing"))
+    let e = parameters::read(&c.ssm, &format!("{base}/missing"))
         .await
         .unwrap_err();
     assert!(matches!(e, Error::PasswordParameterNotFound { .. }));
@@ -370,8 +374,10 @@ async fn password_adapter_accepts_only_non_empty_secure_strings() {
 
 #[tokio::test]
 async fn store_adapter_creates_once_and_tags_the_secret_as_ours() {
+    use db_secret_provisioner::model::engine::engine_rule;
+    use db_secret_provisioner::model::identifiers::SecretName;
     use db_secret_provisioner::model::{Database, IdentifierKey, Resource, Service};
-    use db_secret_provisioner::{engine::engine_rule, names::SecretName, secret};
+    use db_secret_provisioner::rules::secret_value;
     let c = clients().await;
     let name = SecretName::parse(&format!("adapter/{}", unique("store"))).unwrap();
     let db = Database {
@@ -389,7 +395,7 @@ async fn store_adapter_creates_once_and_tags_the_secret_as_ours() {
         managed_secret_arn: None,
         replica_source: None,
     };
-    let value = secret::shape(
+    let value = secret_value::shape(
         &db,
         engine_rule("mysql").unwrap(),
         "h",
@@ -401,32 +407,32 @@ async fn store_adapter_creates_once_and_tags_the_secret_as_ours() {
     let options = db_secret_provisioner::config::Config::from_lookup(|_| None)
         .unwrap()
         .options;
-    let owner = db_secret_provisioner::tags::Owner::new(
+    let owner = db_secret_provisioner::model::tags::Owner::new(
         Service::Rds,
         db_secret_provisioner::model::Kind::Instance,
         "adapter",
         "admin",
     );
     let tags = owner.tags();
-    let first = store::create(&c.secrets, &options, &name, "d", &value, &tags)
+    let first = secrets::create(&c.secrets, &options, &name, "d", &value, &tags)
         .await
         .unwrap();
     assert!(
-        matches!(first, store::Created::New { ref arn, .. } if arn.contains(name.as_str())),
+        matches!(first, secrets::Created::New { ref arn, .. } if arn.contains(name.as_str())),
         "{first:?}"
     );
-    let second = store::create(&c.secrets, &options, &name, "d", &value, &tags)
+    let second = secrets::create(&c.secrets, &options, &name, "d", &value, &tags)
         .await
         .unwrap();
-    assert_eq!(second, store::Created::Exists);
+    assert_eq!(second, secrets::Created::Exists);
     assert_eq!(version_count(&c, name.as_str()).await, 1);
-    let d = store::describe(&c.secrets, name.as_str())
+    let d = secrets::describe(&c.secrets, name.as_str())
         .await
         .unwrap()
         .unwrap();
     assert!(d.is_managed());
     assert!(d.is_owned_by(&owner, Some(REGION)));
-    assert!(store::describe(&c.secrets, "adapter/none")
+    assert!(secrets::describe(&c.secrets, "adapter/none")
         .await
         .unwrap()
         .is_none());

@@ -32,7 +32,7 @@ pub fn captured() -> &'static Captured {
         let logs = Captured::default();
         let writer = logs.clone();
         tracing_subscriber::fmt()
-            .with_env_filter(db_secret_provisioner::logging::filter("trace"))
+            .with_env_filter(db_secret_provisioner::lambda::logging::filter("trace"))
             .with_writer(move || writer.clone())
             .init();
         logs

@@ -13,7 +13,7 @@ use aws_smithy_async::time::SystemTimeSource;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use db_secret_provisioner::aws::{retry_config, timeout_config, Clients};
 use db_secret_provisioner::config::Config;
-use db_secret_provisioner::handler::Handler;
+use db_secret_provisioner::lambda::handler::Handler;
 
 /// A mock client of `$krate` answering with `$rules` (any order), with the production retry and
 /// timeout settings and the system clock (`mock_client!`'s test defaults stop the clock, and a

@@ -30,7 +30,7 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_secretsmanager::config::Credentials;
 pub use db_secret_provisioner::aws::Clients;
-pub use db_secret_provisioner::handler::Invocation;
+pub use db_secret_provisioner::lambda::handler::Invocation;
 use serde_json::Value;
 
 use runtime_api::{Answer, RuntimeApi};
@@ -153,14 +153,14 @@ pub async fn clients() -> Clients {
 pub async fn handler_with(
     endpoint: &str,
     vars: &[(&str, &str)],
-) -> db_secret_provisioner::handler::Handler {
+) -> db_secret_provisioner::lambda::handler::Handler {
     let mut map: std::collections::HashMap<String, String> = vars
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     map.entry("AWS_REGION".into())
         .or_insert_with(|| REGION.into());
-    db_secret_provisioner::handler::Handler::new(
+    db_secret_provisioner::lambda::handler::Handler::new(
         db_secret_provisioner::config::Config::from_lookup(|k| map.get(k).cloned()).unwrap(),
         Clients::new(&sdk_config_as(endpoint, REGION, FUNCTION_KEY).await),
     )

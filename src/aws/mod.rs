@@ -1,0 +1,11 @@
+//! ADAPTERS: AWS calls only, model types in and out. Every SDK client is built here, so every
+//! AWS call the function makes goes through this folder (the IAM contract records them).
+
+mod clients;
+
+pub mod accounts;
+pub mod database;
+pub mod parameters;
+pub mod secrets;
+
+pub use clients::*;

@@ -1,0 +1,316 @@
+//! The pipeline of one provisioning job, step by step: describe (∥ early password read) →
+//! assess → names → password → shape → store → after-effects. Shared by the event path and the
+//! reconcile sweep; each step is a named function: the names in [`names`], the storing steps
+//! in [`storing`]. Port changes and deletions of a database reach its secrets in [`follow`].
+
+mod names;
+mod store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::aws::database;
+use crate::aws::parameters::{self, Early, Plan};
+use crate::aws::secrets;
+use crate::aws::Clients;
+use crate::config::Config;
+use crate::config::MissingParameter;
+use crate::event::{Action, Request, UserSpec};
+use crate::model::engine::EngineRule;
+use crate::model::error::{Error, Result};
+use crate::model::outcome::{Kind, Outcome};
+use crate::model::template::{Facts, Field};
+use crate::model::{Database, Location};
+use crate::rules::eligibility::{assess, is_admin, Assessment};
+use crate::rules::secret_value;
+
+/// Time kept back from the invocation's deadline when waiting for a database: enough for
+/// GetParameter and CreateSecret after the wait.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(15);
+
+/// Runs provisioning jobs with one configuration and one set of clients. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Provisioner {
+    pub(super) config: Arc<Config>,
+    pub(super) clients: Clients,
+    /// The region the jobs run in: the function's own, or (hub mode) the database's.
+    pub(super) region: Option<String>,
+}
+
+use names::Names;
+
+/// The rotation function a secret gets, or why it gets none.
+#[derive(Debug, Default)]
+struct Rotator {
+    lambda: Option<String>,
+    note: Option<String>,
+}
+
+impl Provisioner {
+    pub fn new(config: Arc<Config>, clients: Clients) -> Self {
+        let region = config.region.clone();
+        Provisioner {
+            config,
+            clients,
+            region,
+        }
+    }
+
+    /// The same provisioner for jobs in `region` with `clients` (hub mode: another account or
+    /// region). A replica region equal to `region` is left out there (a secret cannot have a
+    /// replica in its own region).
+    pub fn at(&self, clients: Clients, region: &str) -> Provisioner {
+        let config = if self
+            .config
+            .options
+            .replicas
+            .iter()
+            .any(|r| r.region == region)
+        {
+            let mut c = (*self.config).clone();
+            c.options.replicas.retain(|r| r.region != region);
+            Arc::new(c)
+        } else {
+            self.config.clone()
+        };
+        Provisioner {
+            config,
+            clients,
+            region: Some(region.to_string()),
+        }
+    }
+
+    /// The region the jobs run in.
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn clients(&self) -> &Clients {
+        &self.clients
+    }
+
+    /// An event's job: Describe and the password read run concurrently whenever the
+    /// parameter's name (or, for a template ending in `/{username}`, its parent path) can be
+    /// rendered from the event alone. The first Describe decides: a database that gets no
+    /// secret is skipped at once; only one that will get a secret but has no endpoint yet is
+    /// waited on (CloudTrail create calls), within `remaining`.
+    pub async fn run(&self, request: &Request, remaining: Option<Duration>) -> Result<Outcome> {
+        let user = request.user.as_deref();
+        let location = self.location(&request.location);
+        let max_wait = if request.wait {
+            let budget = remaining.map(|r| r.saturating_sub(DEADLINE_MARGIN));
+            budget.map_or(self.config.wait_for_available, |b| {
+                b.min(self.config.wait_for_available)
+            })
+        } else {
+            Duration::ZERO
+        };
+        match request.action {
+            Action::Provision => {}
+            Action::FollowConnection => return self.follow(request, max_wait).await,
+            Action::Retire => return self.retire_database(request).await,
+        }
+        // DocumentDB arrives on the same RDS events: a guess that Describe corrects.
+        let username = user
+            .map(|u| u.username.as_str())
+            .or(request.master_username_hint.as_deref());
+        let facts = Facts::of(
+            request.target.service_guess(),
+            request.target.identifier(),
+            username,
+            None,
+            &location,
+        );
+        let lookup = database::describe(&self.clients, &request.target);
+        let plan = self.early_plan(&facts);
+        let early = async {
+            match plan {
+                Some(plan) => Some(plan.run(&self.clients.ssm).await),
+                None => None,
+            }
+        };
+        let (db, early) = tokio::join!(lookup, early);
+        let mut db = db?;
+        if matches!(assess(&db, user), Err(Error::DatabaseNotReady { .. })) {
+            db = database::wait_available(&self.clients, &request.target, &db, max_wait).await?;
+        }
+        self.provision(db, user, &location, early).await
+    }
+
+    /// The event's location, with the function's own region where the event names none.
+    pub fn location(&self, location: &Location) -> Location {
+        Location {
+            account: location.account.clone(),
+            region: location.region.clone().or_else(|| self.region.clone()),
+        }
+    }
+
+    /// What can be read before Describe: the exact parameter, or the parameters under its
+    /// parent path when only the master username (a trailing `/{username}`) is unknown. Both
+    /// are under the parameter prefix and name the event's own database.
+    fn early_plan(&self, facts: &Facts) -> Option<Plan> {
+        let within = |name: &str| name.starts_with(&self.config.parameter_prefix);
+        if let Some(name) = self.config.password_parameter.render(facts) {
+            return within(&name).then_some(Plan::Exact(name));
+        }
+        let path = self
+            .config
+            .password_parameter
+            .parent_of_last(Field::Username)?
+            .render(facts)?;
+        (path.starts_with('/') && path.len() > 1 && within(&format!("{path}/")))
+            .then_some(Plan::Listed(path))
+    }
+
+    /// Everything after Describe: assess, names, password (unless `early` already read it),
+    /// shape, store, after-effects.
+    pub async fn provision(
+        &self,
+        mut db: Database,
+        user: Option<&UserSpec>,
+        location: &Location,
+        early: Option<Early>,
+    ) -> Result<Outcome> {
+        let (rule, host, username) = match assess(&db, user)? {
+            Assessment::Skip(reason) => {
+                return Ok(Outcome::about(Kind::Skipped, &db).with_reason(reason))
+            }
+            Assessment::Provision {
+                rule,
+                host,
+                username,
+            } => (rule, host, username),
+        };
+        let names = self.names(&db, rule, &username, location)?;
+        let masterarn = match user {
+            Some(u) if u.master_secret_arn.is_some() && is_admin(&db, user) => {
+                return Err(Error::InvalidEvent(format!(
+                    "detail.masterSecretArn is for users other than the master user {username} of {db}"
+                )))
+            }
+            Some(u) => self.master_secret_arn(&db, rule, u, location).await?,
+            None => None,
+        };
+        let password = match self.password(&db, &names, early).await {
+            Ok(p) => p,
+            Err(e) => return self.password_missing(&db, &names, location, user, e).await,
+        };
+        if let Some(dbname) = user.and_then(|u| u.dbname.clone()) {
+            db.dbname = Some(dbname);
+        }
+        let value =
+            secret_value::shape(&db, rule, &host, &username, &password, masterarn.as_deref())?;
+        let rotation = self.rotation(rule, masterarn.is_some());
+        let stored = self.store(&names, &value, location, &rotation).await?;
+        self.after_effects(&db, &names, stored, rotation.note).await
+    }
+
+    /// The rotation function the secret gets: AWS's rotation functions each accept one engine
+    /// family and one strategy (alternating users for a secret with `masterarn`). When rotation
+    /// is configured but none applies, the outcome's reason says why.
+    fn rotation(&self, rule: &EngineRule, masterarn: bool) -> Rotator {
+        match self
+            .config
+            .options
+            .rotation
+            .as_ref()
+            .map(|r| r.lambda_for(rule, masterarn))
+        {
+            None => Rotator::default(),
+            Some(Ok(lambda)) => Rotator {
+                lambda: Some(lambda.to_string()),
+                note: None,
+            },
+            Some(Err(note)) => Rotator {
+                lambda: None,
+                note: Some(note),
+            },
+        }
+    }
+
+    /// The initial password: from the early read when it covers this name, else GetParameter.
+    /// A tag value equal to the password is refused (tags are not encrypted): the operator's
+    /// tags are a `ConfigurationError`, the ownership tags (a username or identifier equal to
+    /// the password) make the password unusable.
+    async fn password(
+        &self,
+        db: &Database,
+        names: &Names,
+        early: Option<Early>,
+    ) -> Result<SecretString> {
+        let ssm = &self.clients.ssm;
+        let password = match early {
+            Some(early) => early.take(ssm, names.parameter.as_str()).await?,
+            None => parameters::read(ssm, names.parameter.as_str()).await?,
+        };
+        if let Some((key, _)) = self
+            .config
+            .options
+            .tags
+            .iter()
+            .find(|(_, v)| v == password.expose_secret())
+        {
+            return Err(Error::config(
+                "SECRET_TAGS",
+                format!(
+                    "the value of tag {key:?} equals the password of {db}; tags are not encrypted"
+                ),
+            ));
+        }
+        if names
+            .owner
+            .tags()
+            .iter()
+            .any(|(_, v)| v == password.expose_secret())
+        {
+            return Err(Error::PasswordParameterInvalid {
+                name: names.parameter.to_string(),
+                reason: "the password equals the database identifier or username, which the secret's tags carry unencrypted".into(),
+            });
+        }
+        Ok(password)
+    }
+
+    /// No initial-password parameter. If the function's own secret for this database and user
+    /// exists, that wins: `unchanged` (a replay after `DELETE_PASSWORD_PARAMETER`, or a secret
+    /// made before). Otherwise a user event fails (it claims the parameter exists), and any other
+    /// trigger answers as `MISSING_PASSWORD_PARAMETER` says: `skipped` (the database was made by
+    /// other means) or the error.
+    async fn password_missing(
+        &self,
+        db: &Database,
+        names: &Names,
+        location: &Location,
+        user: Option<&UserSpec>,
+        err: Error,
+    ) -> Result<Outcome> {
+        if !matches!(err, Error::PasswordParameterNotFound { .. }) {
+            return Err(err);
+        }
+        if let Some(state) = secrets::describe(&self.clients.secrets, names.secret.as_str()).await?
+        {
+            if state.is_owned_by(&names.owner, location.region.as_deref()) && !state.is_retired() {
+                return Ok(Outcome::about(Kind::Unchanged, db)
+                    .with_secret(names.secret.as_str(), Some(state.arn))
+                    .with_reason(
+                        "the secret already exists; its initial-password parameter is gone",
+                    ));
+            }
+        }
+        match (user, self.config.missing_parameter) {
+            (None, MissingParameter::Skip) => Ok(Outcome::about(Kind::Skipped, db).with_reason(
+                format!(
+                    "no initial-password parameter {}: {db} was not made for this function (MISSING_PASSWORD_PARAMETER=skip)",
+                    names.parameter
+                ),
+            )),
+            _ => Err(err),
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! The storing steps: CreateSecret, the changes an existing secret of ours gets, and the
+//! after-effects (parameter deletion, replica warnings, the outcome).
+
+use secrecy::SecretString;
+use tracing::warn;
+
+use super::{Names, Provisioner, Rotator};
+use crate::aws::parameters;
+use crate::aws::secrets::{self, Created};
+use crate::model::error::{Error, Result};
+use crate::model::outcome::{Kind, Outcome, ReplicaStatus};
+use crate::model::tags;
+use crate::model::{Database, Location};
+use crate::rules::existing_secret::SecretState;
+use crate::rules::existing_secret::{self, Changes};
+use crate::rules::secret_value::SecretValue;
+
+/// `reason; note`, or `reason` alone.
+fn joined(reason: String, note: Option<String>) -> String {
+    match note {
+        Some(note) => format!("{reason}; {note}"),
+        None => reason,
+    }
+}
+
+/// What storing did.
+#[derive(Debug)]
+pub(super) enum Stored {
+    Created {
+        arn: String,
+        name: String,
+        replicas: Vec<ReplicaStatus>,
+        /// The database was created again: its retired secret was restored (why, in words).
+        recreated: Option<String>,
+    },
+    Updated {
+        arn: String,
+        replicas: Vec<ReplicaStatus>,
+        what: String,
+    },
+    Unchanged {
+        arn: String,
+        reason: String,
+    },
+}
+
+impl Provisioner {
+    /// CreateSecret with the operator's tags and the ownership tags; if the secret exists,
+    /// DescribeSecret decides what (if anything) changes: only the function's own secret for
+    /// the same database and user is ever changed, anything else is `SecretConflict`. An
+    /// existing secret's password is never overwritten: a replayed event must not replace a
+    /// password that was rotated since.
+    pub(super) async fn store(
+        &self,
+        names: &Names,
+        value: &SecretValue,
+        location: &Location,
+        rotation: &Rotator,
+    ) -> Result<Stored> {
+        let secrets = &self.clients.secrets;
+        let options = &self.config.options;
+        let mut tags = options.tags.clone();
+        tags.extend(names.owner.tags());
+        tags.push((
+            tags::ENDPOINT_TAG_KEY.into(),
+            tags::endpoint(&value.fields.host, value.fields.port),
+        ));
+        let created = secrets::create(
+            secrets,
+            options,
+            &names.secret,
+            &names.description,
+            value,
+            &tags,
+        )
+        .await?;
+        match created {
+            Created::New {
+                arn,
+                name,
+                replicas,
+            } => {
+                secrets::configure_new(secrets, options, &arn, rotation.lambda.as_deref()).await?;
+                Ok(Stored::Created {
+                    arn,
+                    name,
+                    replicas,
+                    recreated: None,
+                })
+            }
+            Created::Exists | Created::ScheduledForDeletion => {
+                let name = names.secret.as_str();
+                let state =
+                    secrets::describe(secrets, name)
+                        .await?
+                        .ok_or_else(|| Error::AwsService {
+                            service: "Secrets Manager",
+                            operation: "DescribeSecret",
+                            message: format!(
+                                "secret {name:?} was reported to exist but cannot be found"
+                            ),
+                        })?;
+                let changes = existing_secret::decide(
+                    name,
+                    &state,
+                    &names.owner,
+                    location.region.as_deref(),
+                    options,
+                    rotation.lambda.is_some(),
+                )?;
+                self.change(state, changes, value, rotation).await
+            }
+        }
+    }
+
+    /// Applies the changes an existing secret of ours needs.
+    async fn change(
+        &self,
+        state: SecretState,
+        changes: Changes,
+        value: &SecretValue,
+        rotation: &Rotator,
+    ) -> Result<Stored> {
+        let secrets = &self.clients.secrets;
+        let options = &self.config.options;
+        let arn = state.arn.clone();
+        let mut replicas = state.replicas.clone();
+        let mut what: Vec<String> = Vec::new();
+        let endpoint = tags::endpoint(&value.fields.host, value.fields.port);
+        let recreated = if changes.recreate {
+            // The only path that writes a password to an existing secret: the database was
+            // created again under the same name, with a new initial password.
+            if state.scheduled_for_deletion {
+                secrets::restore(secrets, &arn).await?;
+            }
+            state.check_writable()?;
+            secrets::put_value(secrets, &arn, None, value.json()).await?;
+            secrets::untag(secrets, &arn, &[tags::DELETED_TAG_KEY]).await?;
+            secrets::tag(secrets, &arn, &[(tags::ENDPOINT_TAG_KEY, &endpoint)]).await?;
+            Some(format!(
+                "the database was created again: its retired secret{} got a new version with the new initial password",
+                if state.scheduled_for_deletion { " was restored and" } else { "" }
+            ))
+        } else {
+            None
+        };
+        if !changes.missing_replicas.is_empty() {
+            replicas = secrets::replicate(
+                secrets,
+                &arn,
+                &changes.missing_replicas,
+                options.force_overwrite_replica,
+            )
+            .await?;
+            let regions: Vec<&str> = changes
+                .missing_replicas
+                .iter()
+                .map(|r| r.region.as_str())
+                .collect();
+            what.push(format!("replicated to {}", regions.join(", ")));
+        }
+        if changes.refresh_connection && !changes.recreate {
+            let (version, current) = secrets::current_value(secrets, &arn).await?;
+            if let Some(r) = existing_secret::refresh(&arn, &version, current, &value.fields) {
+                state.check_writable()?;
+                let merged = SecretString::from(serde_json::Value::Object(r.merged).to_string());
+                secrets::put_value(secrets, &arn, Some(&r.token), &merged).await?;
+                what.push("connection details refreshed (username and password kept)".into());
+            }
+            if tags::value(&state.tags, tags::ENDPOINT_TAG_KEY) != Some(endpoint.as_str()) {
+                secrets::tag(secrets, &arn, &[(tags::ENDPOINT_TAG_KEY, &endpoint)]).await?;
+            }
+        }
+        if let (true, Some(lambda), Some(r)) = (
+            changes.turn_on_rotation,
+            rotation.lambda.as_deref(),
+            &options.rotation,
+        ) {
+            secrets::start_rotation(secrets, lambda, &r.schedule, &arn).await?;
+            what.push("rotation turned on".into());
+        }
+        if changes.put_policy {
+            secrets::put_policy(secrets, options, &arn).await?;
+        }
+        if let Some(reason) = recreated {
+            return Ok(Stored::Created {
+                arn,
+                name: state.name,
+                replicas,
+                recreated: Some(match what.is_empty() {
+                    true => reason,
+                    false => format!("{reason}; {}", what.join("; ")),
+                }),
+            });
+        }
+        Ok(if what.is_empty() {
+            Stored::Unchanged {
+                arn,
+                reason: "the secret already exists; it was left as it is".into(),
+            }
+        } else {
+            Stored::Updated {
+                arn,
+                replicas,
+                what: what.join("; "),
+            }
+        })
+    }
+
+    /// After storing: delete the templated initial-password parameter when configured, only
+    /// right after this invocation created the secret from it (never on a replay, an update or
+    /// an error); warn about failed replicas; answer, with `note` (why the secret gets no
+    /// rotation) in the reason.
+    pub(super) async fn after_effects(
+        &self,
+        db: &Database,
+        names: &Names,
+        stored: Stored,
+        note: Option<String>,
+    ) -> Result<Outcome> {
+        if self.config.options.delete_password_parameter && matches!(stored, Stored::Created { .. })
+        {
+            parameters::delete(&self.clients.ssm, names.parameter.as_str()).await?;
+        }
+        let name = names.secret.as_str();
+        let outcome = match stored {
+            Stored::Created {
+                arn,
+                name,
+                replicas,
+                recreated,
+            } => {
+                let o = Outcome::about(Kind::Created, db)
+                    .with_secret(&name, Some(arn))
+                    .with_replicas(replicas);
+                match (recreated, note) {
+                    (Some(r), note) => o.with_reason(joined(r, note)),
+                    (None, Some(note)) => o.with_reason(note),
+                    (None, None) => o,
+                }
+            }
+            Stored::Updated {
+                arn,
+                replicas,
+                what,
+            } => Outcome::about(Kind::Updated, db)
+                .with_secret(name, Some(arn))
+                .with_replicas(replicas)
+                .with_reason(joined(what, note)),
+            Stored::Unchanged { arn, reason } => Outcome::about(Kind::Unchanged, db)
+                .with_secret(name, Some(arn))
+                .with_reason(joined(reason, note)),
+        };
+        for r in outcome
+            .replicas
+            .iter()
+            .filter(|r| r.status.eq_ignore_ascii_case("failed"))
+        {
+            warn!(
+                secret_name = name,
+                region = %r.region,
+                message = r.message.as_deref().unwrap_or(""),
+                "replica failed"
+            );
+        }
+        Ok(outcome)
+    }
+}

@@ -1,0 +1,9 @@
+//! ORCHESTRATION, one file per thing the function does: [`create`], [`follow`], [`retire`],
+//! [`sweep`] and [`organization`].
+
+pub mod create;
+pub mod follow;
+pub mod organization;
+pub mod sweep;
+
+pub use create::{Provisioner, DEADLINE_MARGIN};

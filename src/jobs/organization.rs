@@ -1,0 +1,145 @@
+//! The organization sweep (hub mode): the sweep of [`super::run`] in every account of
+//! `SWEEP_ACCOUNTS` (a list, or the organization's active accounts) and every region of
+//! `SWEEP_REGIONS`, through the member role. Bounded concurrency per account and overall; one
+//! account's or region's failure is reported and the rest go on; it stops starting new
+//! account-regions before the deadline and reports them as left.
+
+use std::time::{Duration, Instant};
+
+use futures_util::{stream, StreamExt as _};
+use tracing::{info, warn};
+
+use super::sweep::run as sweep_place;
+use crate::aws::accounts::Reacher;
+use crate::config::SweepAccounts;
+use crate::jobs::{Provisioner, DEADLINE_MARGIN};
+use crate::model::error::Result;
+use crate::model::outcome::{AccountSweep, FailedRegion, Kind, OrganizationSweep, Outcome, Sweep};
+use crate::rules::trust::{Identity, Place, Reach};
+
+/// Account-regions swept at once, overall and within one account.
+pub const ACCOUNTS_AT_ONCE: usize = 8;
+pub const REGIONS_PER_ACCOUNT_AT_ONCE: usize = 2;
+
+/// Runs the sweep in every account and region the configuration covers.
+pub async fn run(
+    provisioner: &Provisioner,
+    reacher: &Reacher,
+    own: &Identity,
+    remaining: Option<Duration>,
+) -> Result<Outcome> {
+    let started = Instant::now();
+    let stop_at = remaining.map(|r| started + r.saturating_sub(DEADLINE_MARGIN));
+    let organization = &provisioner.config().organization;
+    let accounts = match &organization.sweep_accounts {
+        SweepAccounts::Own => vec![own.account.clone()],
+        SweepAccounts::List(list) => list.clone(),
+        SweepAccounts::Organization => reacher.organization_accounts().await?,
+    };
+    let regions = if organization.sweep_regions.is_empty() {
+        vec![own.region.clone()]
+    } else {
+        organization.sweep_regions.clone()
+    };
+    let regions = &regions;
+    type Swept = (String, Option<Result<Outcome>>);
+    let results: Vec<(String, Vec<Swept>)> = stream::iter(accounts)
+        .map(|account| async move {
+            let swept: Vec<Swept> = stream::iter(regions.iter().cloned())
+                .map(|region| {
+                    let account = account.clone();
+                    async move {
+                        if stop_at.is_some_and(|t| Instant::now() >= t) {
+                            return (region, None);
+                        }
+                        let place = place_of(own, &account, &region);
+                        let left = remaining.map(|r| r.saturating_sub(started.elapsed()));
+                        let result = match reacher.clients_for(&place).await {
+                            Ok(clients) => {
+                                let p = provisioner.at(clients, &region);
+                                sweep_place(&p, &place.location(), left).await
+                            }
+                            Err(e) => Err(e),
+                        };
+                        (region, Some(result))
+                    }
+                })
+                .buffer_unordered(REGIONS_PER_ACCOUNT_AT_ONCE)
+                .collect()
+                .await;
+            (account, swept)
+        })
+        .buffer_unordered(ACCOUNTS_AT_ONCE / REGIONS_PER_ACCOUNT_AT_ONCE)
+        .collect()
+        .await;
+
+    let mut report = OrganizationSweep::default();
+    for (account, swept) in results {
+        let entry: &mut AccountSweep = report.accounts.entry(account.clone()).or_default();
+        for (region, result) in swept {
+            match result {
+                None => report.left.push(format!("{account}/{region}")),
+                Some(Ok(Outcome {
+                    sweep: Some(Sweep::Single(r)),
+                    ..
+                })) => {
+                    report.databases += r.databases;
+                    report.created += r.created.len();
+                    report.already_present += r.already_present;
+                    report.repaired += r.repaired.len();
+                    report.retired += r.retired.len();
+                    report.replicas_repaired += r.replicas_repaired.len();
+                    report.failed += r.failed.len();
+                    report
+                        .left
+                        .extend(r.left.iter().map(|l| format!("{account}/{region}: {l}")));
+                    entry.regions.insert(region, r);
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    warn!(
+                        account = %account,
+                        region = %region,
+                        error_type = e.error_type(),
+                        error = %e,
+                        "organization sweep: account-region failed"
+                    );
+                    report.failed_places += 1;
+                    entry.failed.push(FailedRegion {
+                        region,
+                        error_type: e.error_type().to_string(),
+                        message: e.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    report.left.sort();
+    info!(
+        accounts = report.accounts.len(),
+        databases = report.databases,
+        created = report.created,
+        already_present = report.already_present,
+        failed_places = report.failed_places,
+        left = report.left.len(),
+        "organization sweep finished"
+    );
+    Ok(Outcome {
+        sweep: Some(Sweep::Organization(report)),
+        ..Outcome::new(Kind::Reconciled)
+    })
+}
+
+/// The place of (account, region) for the function at `own`.
+fn place_of(own: &Identity, account: &str, region: &str) -> Place {
+    let reach = match (account == own.account, region == own.region) {
+        (true, true) => Reach::Own,
+        (true, false) => Reach::OwnAccount,
+        (false, _) => Reach::Member,
+    };
+    Place {
+        account: account.to_string(),
+        region: region.to_string(),
+        reach,
+    }
+}

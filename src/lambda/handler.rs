@@ -1,0 +1,178 @@
+//! The Lambda entry: one log line per invocation, the trust check, and the dispatch of a
+//! recognised event to the pipeline ([`crate::jobs`]) or the sweep ([`crate::jobs::sweep`]).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::Value;
+use tracing::{field, info, warn, Instrument};
+
+use crate::aws::accounts::Reacher;
+use crate::aws::Clients;
+use crate::config::Config;
+use crate::event::{self, Recognised};
+use crate::jobs::sweep;
+use crate::jobs::Provisioner;
+use crate::model::error::Result;
+use crate::model::outcome::Outcome;
+use crate::rules::trust::{self, Identity, Place};
+
+/// What the runtime says about one invocation: the function's own account and region (from the
+/// invoked function ARN) and the time left.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub identity: Identity,
+    pub remaining: Option<Duration>,
+}
+
+impl Invocation {
+    pub fn from_context(context: &Context) -> Result<Invocation> {
+        Ok(Invocation {
+            identity: Identity::from_function_arn(&context.invoked_function_arn)?,
+            remaining: context.deadline().duration_since(SystemTime::now()).ok(),
+        })
+    }
+
+    /// An invocation of a function in `account` and `region` with no deadline (tests, tools).
+    pub fn new(account: &str, region: &str) -> Invocation {
+        Invocation {
+            identity: Identity {
+                account: account.into(),
+                region: region.into(),
+            },
+            remaining: None,
+        }
+    }
+
+    pub fn with_remaining(mut self, remaining: Duration) -> Invocation {
+        self.remaining = Some(remaining);
+        self
+    }
+}
+
+/// Shared by every invocation of an execution environment.
+#[derive(Debug, Clone)]
+pub struct Handler {
+    provisioner: Provisioner,
+    reacher: Reacher,
+}
+
+impl Handler {
+    pub fn new(config: Config, clients: Clients) -> Self {
+        let reacher = Reacher::new(clients.clone(), &config.organization.member_role_name);
+        Handler {
+            provisioner: Provisioner::new(Arc::new(config), clients),
+            reacher,
+        }
+    }
+
+    pub fn clients(&self) -> &Clients {
+        self.provisioner.clients()
+    }
+
+    /// The provisioner for jobs at `place`, with its clients.
+    async fn at(&self, place: &Place) -> Result<Provisioner> {
+        let clients = self.reacher.clients_for(place).await?;
+        Ok(self.provisioner.at(clients, &place.region))
+    }
+
+    /// The Lambda entry point: runs [`Handler::handle`] and writes one log line about it.
+    pub async fn invoke(&self, event: LambdaEvent<Value>) -> Result<Outcome> {
+        let started = Instant::now();
+        // An event id is a UUID; a hostile one is cut short rather than logged whole.
+        let event_id: String = event
+            .payload
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .chars()
+            .take(64)
+            .collect();
+        let span = tracing::info_span!(
+            "invocation",
+            request_id = %event.context.request_id,
+            event_id = %event_id,
+            trigger = field::Empty,
+            database = field::Empty,
+        );
+        // Boxed: the flow's future (SDK calls, waiters) is too deep to nest in the runtime's.
+        let result = match Invocation::from_context(&event.context) {
+            Ok(invocation) => {
+                Box::pin(self.handle(&event.payload, &invocation))
+                    .instrument(span.clone())
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        let _entered = span.enter();
+        let duration_ms = started.elapsed().as_millis() as u64;
+        match &result {
+            Ok(o) => {
+                let replicas: Vec<String> = o
+                    .replicas
+                    .iter()
+                    .map(|r| format!("{}:{}", r.region, r.status))
+                    .collect();
+                let (account, region) = o
+                    .database
+                    .as_ref()
+                    .map(|d| (d.account.as_deref(), d.region.as_deref()))
+                    .unwrap_or_default();
+                info!(
+                    outcome = o.outcome.as_str(),
+                    account = account.unwrap_or(""),
+                    region = region.unwrap_or(""),
+                    secret_name = o.secret_name.as_deref().unwrap_or(""),
+                    secret_arn = o.secret_arn.as_deref().unwrap_or(""),
+                    replicas = replicas.join(","),
+                    reason = o.reason.as_deref().unwrap_or(""),
+                    duration_ms,
+                    "invocation finished"
+                )
+            }
+            Err(e) => warn!(
+                error_type = e.error_type(),
+                error = %e,
+                duration_ms,
+                "invocation failed"
+            ),
+        }
+        result
+    }
+
+    /// Handles one event payload: recognise, admit (source, account, region; before any AWS
+    /// call), dispatch. The invocation's time left bounds the wait for a database that is still
+    /// being created and the reconcile sweep.
+    pub async fn handle(&self, payload: &Value, invocation: &Invocation) -> Result<Outcome> {
+        let span = tracing::Span::current();
+        let config = self.provisioner.config();
+        let remaining = invocation.remaining;
+        match event::recognise(payload)? {
+            Recognised::Ignored(reason) => Ok(Outcome::ignored(reason)),
+            Recognised::Sweep(location) => {
+                span.record("trigger", "reconcile-sweep");
+                trust::admit_location(&location, &invocation.identity)?;
+                if config.organization.sweeps_organization() {
+                    return crate::jobs::organization::run(
+                        &self.provisioner,
+                        &self.reacher,
+                        &invocation.identity,
+                        remaining,
+                    )
+                    .await;
+                }
+                let location = self.provisioner.location(&location);
+                sweep::run(&self.provisioner, &location, remaining).await
+            }
+            Recognised::Provision(request) => {
+                span.record("trigger", request.trigger.as_str());
+                span.record("database", request.target.to_string());
+                let place = trust::admit(&request, &invocation.identity, config)?;
+                let provisioner = self.at(&place).await?;
+                let outcome = provisioner.run(&request, remaining).await?;
+                Ok(outcome.located(&place.account, &place.region))
+            }
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! The shared vocabulary (pure, bottom floor): which database an event points at, what Describe
+//! says about it, and where it lives. Every other module builds on these types; this one imports
+//! no stage module.
+
+use std::fmt;
+
+pub mod engine;
+pub mod error;
+pub mod identifiers;
+pub mod outcome;
+pub mod tags;
+pub mod template;
+
+/// The `{service}` placeholder's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Service {
+    Rds,
+    DocDb,
+    Redshift,
+    RedshiftServerless,
+}
+
+impl Service {
+    pub const ALL: [Service; 4] = [
+        Service::Rds,
+        Service::DocDb,
+        Service::Redshift,
+        Service::RedshiftServerless,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Service::Rds => "rds",
+            Service::DocDb => "docdb",
+            Service::Redshift => "redshift",
+            Service::RedshiftServerless => "redshift-serverless",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Service> {
+        Service::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// DocumentDB shares the RDS API; only the engine tells it apart.
+    pub fn for_rds_engine(engine: &str) -> Service {
+        if engine.eq_ignore_ascii_case("docdb") {
+            Service::DocDb
+        } else {
+            Service::Rds
+        }
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The resource an identifier names, for messages ("DB instance orders-db").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Resource {
+    DbInstance,
+    DbCluster,
+    RedshiftCluster,
+    Workgroup,
+    Namespace,
+}
+
+impl Resource {
+    /// The `kind` part of the ownership tag `{service}/{kind}/{identifier}`.
+    pub fn kind(self) -> Kind {
+        match self {
+            Resource::DbInstance => Kind::Instance,
+            Resource::DbCluster | Resource::RedshiftCluster => Kind::Cluster,
+            Resource::Workgroup | Resource::Namespace => Kind::Workgroup,
+        }
+    }
+}
+
+impl Resource {
+    /// "DB instance", "DB cluster", ...
+    pub fn label(self) -> &'static str {
+        match self {
+            Resource::DbInstance => "DB instance",
+            Resource::DbCluster => "DB cluster",
+            Resource::RedshiftCluster => "Redshift cluster",
+            Resource::Workgroup => "Redshift Serverless workgroup",
+            Resource::Namespace => "Redshift Serverless namespace",
+        }
+    }
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// `instance`, `cluster` or `workgroup`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Instance,
+    Cluster,
+    Workgroup,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Instance => "instance",
+            Kind::Cluster => "cluster",
+            Kind::Workgroup => "workgroup",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        [Kind::Instance, Kind::Cluster, Kind::Workgroup]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What kind of database an event points at, with its identifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// An RDS DB instance (RDS engines, or a DocumentDB/Aurora cluster member).
+    DbInstance(String),
+    /// An RDS DB cluster (Aurora, Multi-AZ DB cluster, DocumentDB).
+    DbCluster(String),
+    /// A Redshift provisioned cluster.
+    RedshiftCluster(String),
+    /// A Redshift Serverless workgroup, by name.
+    Workgroup(String),
+    /// A Redshift Serverless workgroup known only by its ARN (which carries the workgroup id,
+    /// not its name): resolved with ListWorkgroups.
+    WorkgroupArn(String),
+}
+
+impl Target {
+    pub fn identifier(&self) -> &str {
+        match self {
+            Target::DbInstance(id)
+            | Target::DbCluster(id)
+            | Target::RedshiftCluster(id)
+            | Target::Workgroup(id)
+            | Target::WorkgroupArn(id) => id,
+        }
+    }
+
+    pub fn resource(&self) -> Resource {
+        match self {
+            Target::DbInstance(_) => Resource::DbInstance,
+            Target::DbCluster(_) => Resource::DbCluster,
+            Target::RedshiftCluster(_) => Resource::RedshiftCluster,
+            Target::Workgroup(_) | Target::WorkgroupArn(_) => Resource::Workgroup,
+        }
+    }
+
+    /// The `{service}` value when the target alone decides it. RDS targets may turn out to be
+    /// DocumentDB (`docdb`), which only Describe tells.
+    pub fn service_guess(&self) -> Service {
+        match self {
+            Target::DbInstance(_) | Target::DbCluster(_) => Service::Rds,
+            Target::RedshiftCluster(_) => Service::Redshift,
+            Target::Workgroup(_) | Target::WorkgroupArn(_) => Service::RedshiftServerless,
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.resource(), self.identifier())
+    }
+}
+
+/// Which identifier key the secret carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentifierKey {
+    DbInstance,
+    DbCluster,
+    /// Redshift Serverless: `namespaceName` with this value.
+    Namespace(String),
+}
+
+/// A database as Describe reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Database {
+    pub service: Service,
+    pub resource: Resource,
+    pub identifier: String,
+    pub identifier_key: IdentifierKey,
+    /// The engine as AWS names it (`aurora-postgresql`, `oracle-ee`, ...).
+    pub engine: String,
+    pub status: String,
+    /// Instance endpoint address or the cluster's writer endpoint; absent while creating.
+    pub host: Option<String>,
+    pub port: Option<i32>,
+    pub dbname: Option<String>,
+    pub master_username: Option<String>,
+    /// The cluster this instance is a member of (Aurora, DocumentDB).
+    pub cluster: Option<String>,
+    /// ARN of the service-managed master secret, when the master password is managed.
+    pub managed_secret_arn: Option<String>,
+    /// The source this database is a read replica of (an identifier or ARN), if it is one.
+    pub replica_source: Option<String>,
+}
+
+impl Database {
+    /// Whether the database is going away (any service's spelling of the status).
+    pub fn is_gone(&self) -> bool {
+        matches!(
+            self.status.to_ascii_lowercase().as_str(),
+            "deleting" | "deleted"
+        )
+    }
+}
+
+impl fmt::Display for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.resource, self.identifier)
+    }
+}
+
+/// Where a database (and so its secret) lives. Either part may be unknown, e.g. an event without
+/// an account.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Location {
+    pub account: Option<String>,
+    pub region: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_for_messages_and_tags() {
+        assert_eq!(
+            Target::DbInstance("orders".into()).to_string(),
+            "DB instance orders"
+        );
+        assert_eq!(
+            Target::WorkgroupArn("arn:x".into()).resource().to_string(),
+            "Redshift Serverless workgroup"
+        );
+        assert_eq!(Resource::RedshiftCluster.kind(), Kind::Cluster);
+        for s in Service::ALL {
+            assert_eq!(Service::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(Kind::parse("workgroup"), Some(Kind::Workgroup));
+        assert_eq!(Service::for_rds_engine("DocDB"), Service::DocDb);
+        assert_eq!(Service::for_rds_engine("postgres"), Service::Rds);
+    }
+}

@@ -1,0 +1,367 @@
+//! Secrets that follow their databases (pure): the connection keys a database's secrets carry,
+//! drift, and the reconcile sweep's plan, a join in memory of the listed databases with the
+//! function's listed secrets.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value};
+
+use crate::config::{Lifecycle, OnDeleted};
+use crate::model::engine::engine_rule;
+use crate::model::tags::{self, Owner};
+use crate::model::{Database, Kind, Service};
+use crate::rules::existing_secret::SecretState;
+
+/// The connection keys of a database's secrets, as Describe reports the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    pub host: String,
+    pub port: i32,
+    /// The database name: only the master user's secret follows it.
+    pub dbname: Option<String>,
+}
+
+impl Connection {
+    /// `None` without an endpoint, or for an engine without a secret format.
+    pub fn of(db: &Database) -> Option<Connection> {
+        let rule = engine_rule(&db.engine)?;
+        Some(Connection {
+            host: db.host.clone().filter(|h| !h.is_empty())?,
+            port: db.port.unwrap_or(rule.default_port),
+            dbname: db.dbname.clone().filter(|d| !d.is_empty()),
+        })
+    }
+
+    /// The endpoint tag's value.
+    pub fn endpoint(&self) -> String {
+        tags::endpoint(&self.host, self.port)
+    }
+
+    /// The keys a secret follows: `host` and `port`, and `dbname` on the master user's secret.
+    /// Every other key (password, username, identifiers, masterarn, keys added by hand) stays.
+    pub fn keys(&self, admin: bool) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("host".into(), self.host.clone().into());
+        m.insert("port".into(), self.port.into());
+        if let (true, Some(dbname)) = (admin, &self.dbname) {
+            m.insert("dbname".into(), dbname.clone().into());
+        }
+        m
+    }
+}
+
+/// The database tag value of a database, `{service}/{kind}/{identifier}`.
+pub fn database_key(db: &Database) -> String {
+    Owner::new(db.service, db.resource.kind(), &db.identifier, "").database
+}
+
+/// Whether the secret is the master user's secret of `db`.
+pub fn is_admin_secret(db: &Database, state: &SecretState) -> bool {
+    let user = tags::value(&state.tags, tags::USERNAME_TAG_KEY);
+    user.is_some() && user == db.master_username.as_deref()
+}
+
+/// Whether a secret's endpoint tag differs from `connection` (a missing tag is drift too).
+pub fn drifted(state: &SecretState, connection: &Connection) -> bool {
+    tags::value(&state.tags, tags::ENDPOINT_TAG_KEY) != Some(connection.endpoint().as_str())
+}
+
+/// `YYYY-MM-DD` (UTC) of `t`, the value of the deleted tag.
+pub fn date(t: SystemTime) -> String {
+    let days = t
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400) as i64;
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// What one reconcile sweep does, decided from its listings alone.
+#[derive(Debug, Default)]
+pub struct SweepPlan<'a> {
+    /// Databases without a live secret for their master user: provisioned (the only ones whose
+    /// initial-password parameter is read).
+    pub provision: Vec<&'a Database>,
+    /// Secrets whose endpoint tag differs from their database: repaired.
+    pub drift: Vec<(&'a Database, &'a SecretState)>,
+    /// Databases whose master user's secret is there and current.
+    pub present: usize,
+    /// Secrets of databases that no (working) listing shows any more: retired.
+    pub retire: Vec<&'a SecretState>,
+    /// Orphans over `MAX_RETIRE_PER_RUN`, left for the next sweep.
+    pub retire_deferred: Vec<&'a SecretState>,
+    /// Live secrets missing from a replica region's listing: `(secret, region)`.
+    pub replicas_missing: Vec<(&'a SecretState, String)>,
+}
+
+/// Joins the listed databases with the function's secrets (primary in `region`).
+///
+/// `listed` says whether the listing that shows a database tag's `{service}/{kind}` worked: a
+/// secret is an orphan only if that listing worked and does not show its database.
+/// `replica_names` holds, per configured replica region, the names the replica region's listing
+/// found (`None` when that listing failed: nothing is repaired there).
+pub fn plan_sweep<'a>(
+    databases: &'a [Database],
+    secrets: &'a [SecretState],
+    region: Option<&str>,
+    replica_names: &[(String, Option<HashSet<String>>)],
+    listed: &dyn Fn(Service, Kind) -> bool,
+    lifecycle: &Lifecycle,
+) -> SweepPlan<'a> {
+    let mut by_database: BTreeMap<&str, Vec<&SecretState>> = BTreeMap::new();
+    for s in secrets {
+        let primary_here = match (s.primary_region.as_deref(), region) {
+            (Some(p), Some(r)) => p == r,
+            _ => true,
+        };
+        if let (true, Some(db)) = (primary_here, tags::value(&s.tags, tags::DATABASE_TAG_KEY)) {
+            by_database.entry(db).or_default().push(s);
+        }
+    }
+    let mut plan = SweepPlan::default();
+    let mut seen: HashSet<String> = HashSet::new();
+    for db in databases {
+        let key = database_key(db);
+        let live: Vec<&SecretState> = by_database
+            .get(key.as_str())
+            .map(|v| v.iter().copied().filter(|s| !s.is_retired()).collect())
+            .unwrap_or_default();
+        seen.insert(key);
+        let admin = live.iter().find(|s| is_admin_secret(db, s));
+        let connection = (lifecycle.follow_connection_changes
+            && db.status.eq_ignore_ascii_case("available"))
+        .then(|| Connection::of(db))
+        .flatten();
+        let drifted_here: Vec<&SecretState> = match &connection {
+            Some(c) => live.iter().copied().filter(|s| drifted(s, c)).collect(),
+            None => Vec::new(),
+        };
+        match admin {
+            None => plan.provision.push(db),
+            Some(a) if !drifted_here.iter().any(|s| s.arn == a.arn) => plan.present += 1,
+            Some(_) => {}
+        }
+        plan.drift.extend(drifted_here.into_iter().map(|s| (db, s)));
+        for s in live {
+            for (replica_region, names) in replica_names {
+                if names.as_ref().is_some_and(|n| !n.contains(&s.name)) {
+                    plan.replicas_missing.push((s, replica_region.clone()));
+                }
+            }
+        }
+    }
+    if lifecycle.on_deleted != OnDeleted::Ignore {
+        let orphans = by_database
+            .iter()
+            .filter(|(key, _)| !seen.contains(**key))
+            .filter(|(key, _)| listing_worked(key, listed))
+            .flat_map(|(_, v)| v.iter().copied().filter(|s| !s.is_retired()));
+        for s in orphans {
+            if plan.retire.len() < lifecycle.max_retire_per_run {
+                plan.retire.push(s);
+            } else {
+                plan.retire_deferred.push(s);
+            }
+        }
+    }
+    plan
+}
+
+/// Whether the listing of a database tag's `{service}/{kind}` worked; an unknown tag never
+/// counts as listed (its secrets are never retired).
+fn listing_worked(database: &str, listed: &dyn Fn(Service, Kind) -> bool) -> bool {
+    let mut parts = database.splitn(3, '/');
+    match (
+        parts.next().and_then(Service::parse),
+        parts.next().and_then(Kind::parse),
+        parts.next(),
+    ) {
+        (Some(service), Some(kind), Some(id)) if !id.is_empty() => listed(service, kind),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{IdentifierKey, Resource};
+
+    fn db(id: &str, port: i32) -> Database {
+        Database {
+            service: Service::Rds,
+            resource: Resource::DbInstance,
+            identifier: id.into(),
+            identifier_key: IdentifierKey::DbInstance,
+            engine: "postgres".into(),
+            status: "available".into(),
+            host: Some(format!("{id}.x.rds.amazonaws.com")),
+            port: Some(port),
+            dbname: Some("app".into()),
+            master_username: Some("admin".into()),
+            cluster: None,
+            managed_secret_arn: None,
+            replica_source: None,
+        }
+    }
+
+    fn secret(id: &str, user: &str, endpoint: Option<&str>) -> SecretState {
+        let mut tags = Owner::new(Service::Rds, Kind::Instance, id, user)
+            .tags()
+            .to_vec();
+        if let Some(e) = endpoint {
+            tags.push((tags::ENDPOINT_TAG_KEY.into(), e.into()));
+        }
+        SecretState {
+            arn: format!("arn:{id}:{user}"),
+            name: format!("db-secrets/rds/{id}/{user}"),
+            tags,
+            ..Default::default()
+        }
+    }
+
+    fn all_listed(_: Service, _: Kind) -> bool {
+        true
+    }
+
+    #[test]
+    fn the_join_finds_missing_drifted_present_and_orphaned_secrets() {
+        let dbs = vec![db("same", 5432), db("moved", 6000), db("new", 5432)];
+        let mut retired = secret("old", "admin", None);
+        retired
+            .tags
+            .push((tags::DELETED_TAG_KEY.into(), "2026-01-01".into()));
+        let secrets = vec![
+            secret("same", "admin", Some("same.x.rds.amazonaws.com:5432")),
+            secret("moved", "admin", Some("moved.x.rds.amazonaws.com:5432")),
+            secret("moved", "app", Some("moved.x.rds.amazonaws.com:5432")),
+            secret("gone", "admin", Some("gone.x:5432")),
+            secret("gone", "app", Some("gone.x:5432")),
+            retired,
+        ];
+        let lifecycle = Lifecycle {
+            max_retire_per_run: 1,
+            ..Lifecycle::default()
+        };
+        let replicas = vec![(
+            "eu-west-1".to_string(),
+            Some(HashSet::from(["db-secrets/rds/same/admin".to_string()])),
+        )];
+        let plan = plan_sweep(
+            &dbs,
+            &secrets,
+            Some("us-east-1"),
+            &replicas,
+            &all_listed,
+            &lifecycle,
+        );
+        let ids: Vec<&str> = plan
+            .provision
+            .iter()
+            .map(|d| d.identifier.as_str())
+            .collect();
+        assert_eq!(ids, ["new"]);
+        assert_eq!(plan.present, 1);
+        let drift: Vec<&str> = plan.drift.iter().map(|(_, s)| s.name.as_str()).collect();
+        assert_eq!(
+            drift,
+            ["db-secrets/rds/moved/admin", "db-secrets/rds/moved/app"]
+        );
+        assert_eq!(plan.retire.len(), 1);
+        assert_eq!(
+            plan.retire_deferred.len(),
+            1,
+            "MAX_RETIRE_PER_RUN bounds it"
+        );
+        let missing: Vec<String> = plan
+            .replicas_missing
+            .iter()
+            .map(|(s, r)| format!("{}:{r}", s.name))
+            .collect();
+        assert_eq!(
+            missing,
+            [
+                "db-secrets/rds/moved/admin:eu-west-1",
+                "db-secrets/rds/moved/app:eu-west-1"
+            ]
+        );
+    }
+
+    #[test]
+    fn guard_rails_failed_listings_ignore_and_foreign_regions() {
+        let secrets = vec![secret("gone", "admin", None)];
+        let none_listed = |_: Service, _: Kind| false;
+        let plan = plan_sweep(
+            &[],
+            &secrets,
+            None,
+            &[],
+            &none_listed,
+            &Lifecycle::default(),
+        );
+        assert!(plan.retire.is_empty(), "never from a failed listing");
+        let ignore = Lifecycle {
+            on_deleted: OnDeleted::Ignore,
+            ..Lifecycle::default()
+        };
+        assert!(plan_sweep(&[], &secrets, None, &[], &all_listed, &ignore)
+            .retire
+            .is_empty());
+        let mut replica = secret("gone", "admin", None);
+        replica.primary_region = Some("eu-west-1".into());
+        let replicas = [replica];
+        let plan = plan_sweep(
+            &[],
+            &replicas,
+            Some("us-east-1"),
+            &[],
+            &all_listed,
+            &Lifecycle::default(),
+        );
+        assert!(
+            plan.retire.is_empty(),
+            "another region's secret is not ours to retire"
+        );
+        let not_following = Lifecycle {
+            follow_connection_changes: false,
+            ..Lifecycle::default()
+        };
+        let dbs = [db("moved", 6000)];
+        let moved = [secret(
+            "moved",
+            "admin",
+            Some("moved.x.rds.amazonaws.com:5432"),
+        )];
+        let plan = plan_sweep(&dbs, &moved, None, &[], &all_listed, &not_following);
+        assert!(plan.drift.is_empty());
+        assert_eq!(plan.present, 1);
+    }
+
+    #[test]
+    fn connection_keys_and_dates() {
+        let c = Connection::of(&db("a", 6000)).unwrap();
+        assert_eq!(c.endpoint(), "a.x.rds.amazonaws.com:6000");
+        assert_eq!(c.keys(true).len(), 3);
+        assert_eq!(c.keys(false).len(), 2, "a user's dbname is the user's own");
+        let mut no_host = db("a", 1);
+        no_host.host = None;
+        assert_eq!(Connection::of(&no_host), None);
+        assert_eq!(date(UNIX_EPOCH), "1970-01-01");
+        assert_eq!(
+            date(UNIX_EPOCH + std::time::Duration::from_secs(1_795_651_200)),
+            "2026-11-26"
+        );
+        assert_eq!(
+            date(UNIX_EPOCH + std::time::Duration::from_secs(951_782_400)),
+            "2000-02-29"
+        );
+    }
+}

@@ -1,0 +1,369 @@
+//! What to do with a secret that already exists at the rendered name (pure): the store adapter
+//! reports what DescribeSecret says ([`SecretState`]), this module decides, the provisioner
+//! carries it out.
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::config::{ExistingSecret, Replica, SecretOptions};
+use crate::model::error::{Error, Result};
+use crate::model::outcome::ReplicaStatus;
+use crate::model::tags::{self, Owner};
+use crate::rules::secret_value::SecretFields;
+
+/// What DescribeSecret says about an existing secret.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecretState {
+    pub arn: String,
+    pub name: String,
+    pub tags: Vec<(String, String)>,
+    /// Scheduled for deletion (`DeletedDate` is set).
+    pub scheduled_for_deletion: bool,
+    pub rotation_enabled: bool,
+    pub replicas: Vec<ReplicaStatus>,
+    /// The region of the primary secret, when AWS reports one (a replica names another).
+    pub primary_region: Option<String>,
+    /// A rotation is in progress: a version is labelled `AWSPENDING` and not `AWSCURRENT`.
+    pub rotation_pending: bool,
+}
+
+impl SecretState {
+    pub fn is_managed(&self) -> bool {
+        tags::is_managed(&self.tags)
+    }
+
+    /// Whether the secret is the function's, for `owner`, and primary in `region`.
+    pub fn is_owned_by(&self, owner: &Owner, region: Option<&str>) -> bool {
+        ownership(self, owner, region).is_none()
+    }
+
+    /// The date its database was found deleted, when the secret is retired.
+    pub fn retired_on(&self) -> Option<&str> {
+        tags::value(&self.tags, tags::DELETED_TAG_KEY)
+    }
+
+    /// Retired: tagged deleted, or scheduled for deletion.
+    pub fn is_retired(&self) -> bool {
+        self.retired_on().is_some() || self.scheduled_for_deletion
+    }
+
+    /// `RotationInProgress` when a rotation is under way: nothing may be written then.
+    pub fn check_writable(&self) -> Result<()> {
+        if self.rotation_pending {
+            return Err(Error::RotationInProgress {
+                name: self.name.clone(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Whether `AWSPENDING` labels a version that is not `AWSCURRENT` (a rotation in progress),
+/// from DescribeSecret's `VersionIdsToStages` or ListSecrets' `SecretVersionsToStages`.
+pub fn rotation_pending<'a>(versions: impl IntoIterator<Item = &'a [String]>) -> bool {
+    versions.into_iter().any(|stages| {
+        stages.iter().any(|s| s == "AWSPENDING") && !stages.iter().any(|s| s == "AWSCURRENT")
+    })
+}
+
+/// Why `state` is not the function's secret for `owner` in `region` (`None` when it is).
+fn ownership(state: &SecretState, owner: &Owner, region: Option<&str>) -> Option<String> {
+    if let (Some(primary), Some(region)) = (state.primary_region.as_deref(), region) {
+        if primary != region {
+            return Some(format!(
+                "it is a replica of a secret whose primary region is {primary}; replicas are never changed"
+            ));
+        }
+    }
+    match tags::owner_of(&state.tags) {
+        None if !state.is_managed() => Some(format!(
+            "it has no {}={} tag",
+            tags::MANAGED_TAG_KEY,
+            tags::MANAGED_TAG_VALUE
+        )),
+        None => Some(format!(
+            "it lacks the {} and {} tags",
+            tags::DATABASE_TAG_KEY,
+            tags::USERNAME_TAG_KEY
+        )),
+        Some(found) if found != *owner => Some(format!("its tags name {found}")),
+        Some(_) => None,
+    }
+}
+
+/// The changes an existing secret of ours needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// The database was created again under the same name and its secret is retired: restore
+    /// it if scheduled for deletion, drop the deleted tag, and store a fresh version with the new
+    /// initial password (the only path that writes a password to an existing secret).
+    pub recreate: bool,
+    /// Configured replica regions the secret lacks.
+    pub missing_replicas: Vec<Replica>,
+    /// `EXISTING_SECRET=update`: refresh the connection keys (if any differ).
+    pub refresh_connection: bool,
+    /// A rotation function applies to the secret, and rotation is not on.
+    pub turn_on_rotation: bool,
+    /// A resource policy is configured (it cannot be compared cheaply; putting the same one
+    /// again is harmless).
+    pub put_policy: bool,
+}
+
+/// Decides from DescribeSecret alone: the changes a secret of ours needs (possibly none), or
+/// `SecretConflict` when the secret is not the function's for `owner` in `region`.
+pub fn decide(
+    name: &str,
+    state: &SecretState,
+    owner: &Owner,
+    region: Option<&str>,
+    options: &SecretOptions,
+    rotatable: bool,
+) -> Result<Changes> {
+    if let Some(reason) = ownership(state, owner, region) {
+        return Err(Error::SecretConflict {
+            name: name.to_string(),
+            expected: owner.to_string(),
+            reason,
+        });
+    }
+    // Scheduled for deletion by someone else (no deleted tag): an operator's decision, never
+    // reversed silently.
+    if state.scheduled_for_deletion && state.retired_on().is_none() {
+        return Err(Error::SecretScheduledForDeletion {
+            name: name.to_string(),
+        });
+    }
+    Ok(Changes {
+        recreate: state.is_retired(),
+        missing_replicas: options
+            .replicas
+            .iter()
+            .filter(|r| !state.replicas.iter().any(|s| s.region == r.region))
+            .cloned()
+            .collect(),
+        refresh_connection: options.existing == ExistingSecret::Update,
+        turn_on_rotation: rotatable && !state.rotation_enabled,
+        put_policy: options.resource_policy.is_some(),
+    })
+}
+
+/// The keys `EXISTING_SECRET=update` refreshes; everything else (`username`, `engine`, the
+/// identifier keys, `password`, `masterarn`, keys added by rotation functions or people) is
+/// kept.
+pub const CONNECTION_KEYS: &[&str] = &["host", "port", "dbname"];
+
+/// The connection keys of a shaped secret.
+fn connection(fields: &SecretFields) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("host".into(), fields.host.clone().into());
+    m.insert("port".into(), fields.port.into());
+    if let Some(dbname) = &fields.dbname {
+        m.insert("dbname".into(), dbname.clone().into());
+    }
+    m
+}
+
+/// A refreshed version: the merged JSON, the keys that changed, and a `ClientRequestToken`
+/// derived from the current version id and the new keys (never the password), so concurrent
+/// invocations making the same change create one version.
+#[derive(Debug)]
+pub struct Refresh {
+    pub merged: Map<String, Value>,
+    pub changed: Vec<String>,
+    pub token: String,
+}
+
+/// Merges the connection keys of `fields` into the current value. `None` when nothing differs.
+pub fn refresh(
+    arn: &str,
+    version_id: &str,
+    current: Map<String, Value>,
+    fields: &SecretFields,
+) -> Option<Refresh> {
+    merge(arn, version_id, current, connection(fields))
+}
+
+/// Merges `new` keys into the current value, every other key kept. `None` when nothing differs.
+pub fn merge(
+    arn: &str,
+    version_id: &str,
+    mut current: Map<String, Value>,
+    new: Map<String, Value>,
+) -> Option<Refresh> {
+    let changed: Vec<String> = new
+        .iter()
+        .filter(|(k, v)| current.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    if changed.is_empty() {
+        return None;
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(arn.as_bytes());
+    hasher.update(version_id.as_bytes());
+    hasher.update(Value::Object(new.clone()).to_string().as_bytes());
+    let token = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    current.extend(new);
+    Some(Refresh {
+        merged: current,
+        changed,
+        token,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::model::{Kind, Service};
+    use secrecy::SecretString;
+    use serde_json::json;
+
+    fn options(vars: &[(&str, &str)]) -> SecretOptions {
+        let map: std::collections::HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+            .unwrap()
+            .options
+    }
+
+    fn owner() -> Owner {
+        Owner::new(Service::Rds, Kind::Instance, "orders", "admin")
+    }
+
+    fn ours() -> SecretState {
+        SecretState {
+            arn: "arn:s".into(),
+            tags: owner().tags().to_vec(),
+            ..Default::default()
+        }
+    }
+
+    fn conflict(state: &SecretState) -> String {
+        let e = decide(
+            "n",
+            state,
+            &owner(),
+            Some("us-east-1"),
+            &options(&[]),
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(e.error_type(), "SecretConflict", "{e}");
+        e.to_string()
+    }
+
+    #[test]
+    fn only_our_secret_for_the_same_database_and_user_is_changed() {
+        let o = options(&[]);
+        assert_eq!(
+            decide("n", &ours(), &owner(), Some("us-east-1"), &o, false).unwrap(),
+            Changes::default()
+        );
+        assert!(conflict(&SecretState::default()).contains("no managed-by"));
+        let mut managed_only = ours();
+        managed_only.tags.truncate(1);
+        assert!(conflict(&managed_only).contains("lacks"));
+        let mut other_db = ours();
+        other_db.tags = Owner::new(Service::Rds, Kind::Cluster, "orders", "admin")
+            .tags()
+            .to_vec();
+        assert!(conflict(&other_db).contains("rds/cluster/orders"));
+        let mut other_user = ours();
+        other_user.tags = Owner::new(Service::Rds, Kind::Instance, "orders", "app")
+            .tags()
+            .to_vec();
+        assert!(conflict(&other_user).contains("user app"));
+        let mut replica = ours();
+        replica.primary_region = Some("eu-west-1".into());
+        assert!(conflict(&replica).contains("replica"));
+        let mut scheduled = ours();
+        scheduled.scheduled_for_deletion = true;
+        assert_eq!(
+            decide("n", &scheduled, &owner(), Some("us-east-1"), &o, false)
+                .unwrap_err()
+                .error_type(),
+            "SecretScheduledForDeletion"
+        );
+        let foreign_scheduled = SecretState {
+            scheduled_for_deletion: true,
+            ..Default::default()
+        };
+        assert!(conflict(&foreign_scheduled).contains("managed-by"));
+    }
+
+    #[test]
+    fn missing_replicas_rotation_update_and_policy() {
+        let o = options(&[
+            ("AWS_REGION", "us-east-1"),
+            ("REPLICA_REGIONS", "us-west-2,eu-west-1"),
+            ("EXISTING_SECRET", "update"),
+            (
+                "ROTATION_LAMBDA_ARNS",
+                "mysql=arn:aws:lambda:us-east-1:123456789012:function:r",
+            ),
+            ("ROTATION_SCHEDULE", "rate(30 days)"),
+            ("RESOURCE_POLICY", r#"{"Statement":[]}"#),
+        ]);
+        let mut s = ours();
+        s.replicas.push(ReplicaStatus {
+            region: "us-west-2".into(),
+            status: "InSync".into(),
+            message: None,
+        });
+        let c = decide("n", &s, &owner(), Some("us-east-1"), &o, true).unwrap();
+        assert_eq!(
+            c.missing_replicas
+                .iter()
+                .map(|r| r.region.as_str())
+                .collect::<Vec<_>>(),
+            ["eu-west-1"]
+        );
+        assert!(c.refresh_connection && c.turn_on_rotation && c.put_policy);
+    }
+
+    #[test]
+    fn refresh_merges_connection_keys_and_keeps_the_rest() {
+        let fields = SecretFields {
+            engine: "mysql",
+            host: "new-host".into(),
+            username: "admin".into(),
+            password: SecretString::from("initial"),
+            port: 3306,
+            dbname: None,
+            db_instance_identifier: Some("db".into()),
+            db_cluster_identifier: None,
+            namespace_name: None,
+            ssl: None,
+            masterarn: None,
+        };
+        let current = json!({"engine": "mariadb", "host": "old-host", "port": 3306, "username": "admin",
+                             "password": "rotated", "note": "by hand", "dbInstanceIdentifier": "other",
+                             "masterarn": "arn:m"});
+        let r = refresh("arn", "v1", current.as_object().unwrap().clone(), &fields).unwrap();
+        assert_eq!(r.merged["host"], "new-host");
+        assert_eq!(
+            r.merged["engine"], "mariadb",
+            "only host, port and dbname change"
+        );
+        assert_eq!(r.merged["dbInstanceIdentifier"], "other");
+        assert_eq!(r.merged["masterarn"], "arn:m");
+        assert_eq!(
+            r.merged["password"], "rotated",
+            "never the initial password"
+        );
+        assert_eq!(r.merged["note"], "by hand");
+        assert_eq!(r.token.len(), 64);
+        let again = r.merged.clone();
+        assert!(
+            refresh("arn", "v2", again, &fields).is_none(),
+            "nothing differs"
+        );
+    }
+}

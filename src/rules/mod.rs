@@ -1,0 +1,9 @@
+//! DECISIONS, pure and unit-tested, one question per file: who may ask ([`trust`]), does a
+//! database get a secret ([`eligibility`]), its value ([`secret_value`]), what an existing
+//! secret needs ([`existing_secret`]), connection drift ([`drift`]) and the sweep's plan.
+
+pub mod drift;
+pub mod eligibility;
+pub mod existing_secret;
+pub mod secret_value;
+pub mod trust;

@@ -1,0 +1,311 @@
+//! Who may ask (pure): the function acts for events from its own account and region and, in hub
+//! mode (`MEMBER_ACCOUNTS`), from its own account in other regions and from member accounts;
+//! it takes "Database User Created" events only from the configured sources. Checked before any
+//! AWS call: the answer is the [`Place`] the job runs in.
+//!
+//! Code cannot tell a forged `aws.*` event from a real one when it arrives by direct invocation
+//! in the function's own account and region: `lambda:InvokeFunction` on this function is
+//! equivalent to the right to send it any trigger (see docs/security.md).
+
+use crate::config::Config;
+use crate::event::{Request, Trigger};
+use crate::model::error::{Error, Result};
+use crate::model::identifiers::{clip, is_region, Arn};
+use crate::model::Location;
+
+/// The function's own account and region, from the invoked function ARN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub account: String,
+    pub region: String,
+}
+
+impl Identity {
+    /// Reads `arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`.
+    pub fn from_function_arn(arn: &str) -> Result<Identity> {
+        let untrusted = || {
+            Error::UntrustedEvent(format!(
+                "the invocation names no function ARN the function can read its own account and region from ({:?})",
+                clip(arn)
+            ))
+        };
+        let parsed = Arn::parse(arn).map_err(|_| untrusted())?;
+        if parsed.service != "lambda" || parsed.account.is_empty() || parsed.region.is_empty() {
+            return Err(untrusted());
+        }
+        Ok(Identity {
+            account: parsed.account.to_string(),
+            region: parsed.region.to_string(),
+        })
+    }
+
+    pub fn location(&self) -> Location {
+        Location {
+            account: Some(self.account.clone()),
+            region: Some(self.region.clone()),
+        }
+    }
+}
+
+/// How the function reaches the account and region of a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// Its own account and region: its own clients.
+    Own,
+    /// Its own account in another region (hub mode): its own credentials.
+    OwnAccount,
+    /// A member account (hub mode): the member role, assumed.
+    Member,
+}
+
+/// Where a job runs: the database's account and region, and how the function gets there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub account: String,
+    pub region: String,
+    pub reach: Reach,
+}
+
+impl Place {
+    pub fn own(identity: &Identity) -> Place {
+        Place {
+            account: identity.account.clone(),
+            region: identity.region.clone(),
+            reach: Reach::Own,
+        }
+    }
+
+    pub fn location(&self) -> Location {
+        Location {
+            account: Some(self.account.clone()),
+            region: Some(self.region.clone()),
+        }
+    }
+}
+
+/// Admits a request: its source (for user events), account and region.
+pub fn admit(request: &Request, own: &Identity, config: &Config) -> Result<Place> {
+    if request.trigger == Trigger::DatabaseUserCreated
+        && !config.user_event_sources.contains(&request.source)
+    {
+        return Err(Error::UntrustedEvent(format!(
+            "\"Database User Created\" from source {:?}, which USER_EVENT_SOURCE does not list",
+            clip(&request.source)
+        )));
+    }
+    place(&request.location, own, config)
+}
+
+/// The place of an event's account and region: the function's own; in hub mode also its own
+/// account in another region, or a member account. Anything else is `UntrustedEvent`.
+pub fn place(location: &Location, own: &Identity, config: &Config) -> Result<Place> {
+    let organization = &config.organization;
+    if !organization.is_hub() {
+        admit_location(location, own)?;
+        return Ok(Place::own(own));
+    }
+    let account = location
+        .account
+        .as_deref()
+        .ok_or_else(|| Error::UntrustedEvent("the event names no account".into()))?;
+    let region = location
+        .region
+        .as_deref()
+        .ok_or_else(|| Error::UntrustedEvent("the event names no region".into()))?;
+    if !is_region(region) {
+        return Err(Error::UntrustedEvent(format!(
+            "the event's region {:?} is not an AWS region name",
+            clip(region)
+        )));
+    }
+    let reach = if account == own.account {
+        if region == own.region {
+            Reach::Own
+        } else {
+            Reach::OwnAccount
+        }
+    } else if organization.is_member(account) {
+        Reach::Member
+    } else {
+        return Err(Error::UntrustedEvent(format!(
+            "the event comes from account {:?}, which is not a member (MEMBER_ACCOUNTS)",
+            clip(account)
+        )));
+    };
+    Ok(Place {
+        account: account.to_string(),
+        region: region.to_string(),
+        reach,
+    })
+}
+
+/// Admits an event's account and region: both must be the function's own.
+pub fn admit_location(location: &Location, own: &Identity) -> Result<()> {
+    for (what, claimed, mine) in [
+        ("account", &location.account, &own.account),
+        ("region", &location.region, &own.region),
+    ] {
+        match claimed {
+            Some(c) if c == mine => {}
+            Some(c) => {
+                return Err(Error::UntrustedEvent(format!(
+                    "the event comes from {what} {:?}; this function acts for {what} {mine} only",
+                    clip(c)
+                )))
+            }
+            None => {
+                return Err(Error::UntrustedEvent(format!(
+                    "the event names no {what}; this function acts for {what} {mine} only"
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{recognise, Recognised};
+    use serde_json::{json, Value};
+
+    fn own() -> Identity {
+        Identity::from_function_arn("arn:aws:lambda:us-east-1:123456789012:function:f:live")
+            .unwrap()
+    }
+
+    fn request(source: &str, detail_type: &str, account: Value, region: Value) -> Request {
+        let detail = if detail_type == "Database User Created" {
+            json!({"dbInstanceIdentifier": "db", "username": "app"})
+        } else {
+            json!({"EventID": "RDS-EVENT-0005", "SourceIdentifier": "db"})
+        };
+        let e = json!({"source": source, "detail-type": detail_type, "account": account,
+                       "region": region, "detail": detail});
+        match recognise(&e).unwrap() {
+            Recognised::Provision(r) => r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn own_identity_from_the_invoked_arn() {
+        assert_eq!(
+            own(),
+            Identity {
+                account: "123456789012".into(),
+                region: "us-east-1".into()
+            }
+        );
+        for bad in ["", "arn:aws:s3:::bucket", "not an arn"] {
+            assert_eq!(
+                Identity::from_function_arn(bad).unwrap_err().error_type(),
+                "UntrustedEvent"
+            );
+        }
+    }
+
+    #[test]
+    fn sources_accounts_and_regions() {
+        let config = Config::from_lookup(|_| None).unwrap();
+        let ok = request(
+            "com.example.provisioning",
+            "Database User Created",
+            json!("123456789012"),
+            json!("us-east-1"),
+        );
+        admit(&ok, &own(), &config).unwrap();
+        let native = request(
+            "aws.rds",
+            "RDS DB Instance Event",
+            json!("123456789012"),
+            json!("us-east-1"),
+        );
+        admit(&native, &own(), &config).unwrap();
+        for (r, needle) in [
+            (
+                request(
+                    "com.evil",
+                    "Database User Created",
+                    json!("123456789012"),
+                    json!("us-east-1"),
+                ),
+                "com.evil",
+            ),
+            (
+                request(
+                    "aws.rds",
+                    "RDS DB Instance Event",
+                    json!("999999999999"),
+                    json!("us-east-1"),
+                ),
+                "999999999999",
+            ),
+            (
+                request(
+                    "aws.rds",
+                    "RDS DB Instance Event",
+                    json!("123456789012"),
+                    json!("eu-west-1"),
+                ),
+                "eu-west-1",
+            ),
+            (
+                request(
+                    "aws.rds",
+                    "RDS DB Instance Event",
+                    Value::Null,
+                    json!("us-east-1"),
+                ),
+                "names no account",
+            ),
+        ] {
+            let e = admit(&r, &own(), &config).unwrap_err();
+            assert_eq!(e.error_type(), "UntrustedEvent");
+            assert!(e.to_string().contains(needle), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_hub_serves_its_members_and_its_own_account_in_every_region() {
+        let hub = Config::from_lookup(|k| {
+            (k == "MEMBER_ACCOUNTS").then(|| "111111111111,222222222222".to_string())
+        })
+        .unwrap();
+        let at = |account: &str, region: &str| {
+            request(
+                "aws.rds",
+                "RDS DB Instance Event",
+                json!(account),
+                json!(region),
+            )
+        };
+        let place = admit(&at("111111111111", "eu-west-1"), &own(), &hub).unwrap();
+        assert_eq!(
+            (place.account.as_str(), place.region.as_str(), place.reach),
+            ("111111111111", "eu-west-1", Reach::Member)
+        );
+        assert_eq!(
+            admit(&at("123456789012", "eu-west-1"), &own(), &hub)
+                .unwrap()
+                .reach,
+            Reach::OwnAccount
+        );
+        assert_eq!(
+            admit(&at("123456789012", "us-east-1"), &own(), &hub)
+                .unwrap()
+                .reach,
+            Reach::Own
+        );
+        let e = admit(&at("999999999999", "us-east-1"), &own(), &hub).unwrap_err();
+        assert_eq!(e.error_type(), "UntrustedEvent");
+        assert!(e.to_string().contains("not a member"), "{e}");
+        let single = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(
+            admit(&at("111111111111", "us-east-1"), &own(), &single)
+                .unwrap_err()
+                .error_type(),
+            "UntrustedEvent"
+        );
+    }
+}
