@@ -1,6 +1,7 @@
 # The two commands (see README.md):
 #   make demo   run the function on a sample event against local AWS (moto) and print the secret
 #   make test   every check and test; .ci/run calls exactly this
+#   make check  the fast loop: fmt, clippy, unit tests and the tests/it suites that need no moto
 SHELL := /bin/bash
 VENV := .venv
 # Python tools, pinned: moto (the local AWS), the template linters, cargo-lambda and zig, and
@@ -18,7 +19,7 @@ export CDK_DISABLE_VERSION_CHECK := true
 
 FUZZ_SECONDS ?= 20
 
-.PHONY: demo test venv databases deploy-check lambda-arm64 sam-build cdk-check fuzz-smoke bench
+.PHONY: demo test check venv databases deploy-check lambda-arm64 sam-build cdk-check fuzz-smoke bench
 
 # Python venv with the tools; re-made when the pins change.
 $(PY_STAMP):
@@ -53,6 +54,13 @@ test: venv databases
 	$(MAKE) sam-build
 	$(MAKE) fuzz-smoke
 	@awk '/^test result:/ {p += $$4; f += $$6} END {printf "tests: %d passed, %d failed\n", p, f}' target/test-output.log
+
+# The fast loop (docs/development.md): no moto, no databases, no deployment checks.
+check:
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+	cargo test --lib
+	cargo test --test it -- house:: mocked:: samples::
 
 # The code's trigger table, which the template and CDK checks compare their rules with.
 target/trigger-table.json: $(wildcard src/event/*.rs) examples/trigger_table.rs

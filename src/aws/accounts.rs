@@ -14,7 +14,7 @@ use aws_credential_types::Credentials;
 
 use crate::aws::Clients;
 use crate::model::error::{Error, Result};
-use crate::rules::trust::{Place, Reach};
+use crate::model::place::{Place, Reach};
 
 /// The session name of every member session (CloudTrail in the member account shows it).
 pub const SESSION_NAME: &str = "db-secret-provisioner";

@@ -5,21 +5,8 @@ use super::fields::{optional_string, string_field, Envelope};
 use super::{Recognised, Request, Trigger, TriggerRow, USER_CREATED_DETAIL_TYPE};
 use crate::model::error::{Error, Result};
 use crate::model::identifiers::{check_rds_identifier, check_workgroup_name, clip, Arn, Username};
+use crate::model::request::UserSpec;
 use crate::model::Target;
-
-/// An application user announced by a "Database User Created" event. The secret's and the
-/// parameter's names derive from the database and this user through the operator's templates
-/// alone: the event names neither.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct UserSpec {
-    pub username: String,
-    /// Overrides Describe's database name: 1–64 of `A-Za-z0-9_$-`.
-    pub dbname: Option<String>,
-    /// Stored as `masterarn`, for the alternating-users rotation strategy. Only the database's
-    /// AWS-managed master secret or this function's secret for its master user is accepted;
-    /// that is checked against Describe, before any secret is written.
-    pub master_secret_arn: Option<String>,
-}
 
 /// The keys naming the database, one of which a user event carries.
 const IDENTIFIER_KEYS: [&str; 4] = [

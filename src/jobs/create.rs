@@ -1,7 +1,8 @@
 //! The pipeline of one provisioning job, step by step: describe (∥ early password read) →
 //! assess → names → password → shape → store → after-effects. Shared by the event path and the
 //! reconcile sweep; each step is a named function: the names in [`names`], the storing steps
-//! in [`storing`]. Port changes and deletions of a database reach its secrets in [`follow`].
+//! in [`store`]. Port changes reach a database's secrets in [`super::follow`], deletions in
+//! [`super::retire`].
 
 mod names;
 mod store;
@@ -17,7 +18,7 @@ use crate::aws::secrets;
 use crate::aws::Clients;
 use crate::config::Config;
 use crate::config::MissingParameter;
-use crate::event::{Action, Request, UserSpec};
+use crate::event::{Request, UserSpec};
 use crate::model::engine::EngineRule;
 use crate::model::error::{Error, Result};
 use crate::model::outcome::{Kind, Outcome};
@@ -103,19 +104,7 @@ impl Provisioner {
     pub async fn run(&self, request: &Request, remaining: Option<Duration>) -> Result<Outcome> {
         let user = request.user.as_deref();
         let location = self.location(&request.location);
-        let max_wait = if request.wait {
-            let budget = remaining.map(|r| r.saturating_sub(DEADLINE_MARGIN));
-            budget.map_or(self.config.wait_for_available, |b| {
-                b.min(self.config.wait_for_available)
-            })
-        } else {
-            Duration::ZERO
-        };
-        match request.action {
-            Action::Provision => {}
-            Action::FollowConnection => return self.follow(request, max_wait).await,
-            Action::Retire => return self.retire_database(request).await,
-        }
+        let max_wait = self.max_wait(request, remaining);
         // DocumentDB arrives on the same RDS events: a guess that Describe corrects.
         let username = user
             .map(|u| u.username.as_str())
@@ -141,6 +130,19 @@ impl Provisioner {
             db = database::wait_available(&self.clients, &request.target, &db, max_wait).await?;
         }
         self.provision(db, user, &location, early).await
+    }
+
+    /// How long the job may wait for its database to become available: `WAIT_FOR_AVAILABLE`,
+    /// within the invocation's time left less [`DEADLINE_MARGIN`]; nothing for events whose
+    /// database is not expected to be changing.
+    pub fn max_wait(&self, request: &Request, remaining: Option<Duration>) -> Duration {
+        if !request.wait {
+            return Duration::ZERO;
+        }
+        let budget = remaining.map(|r| r.saturating_sub(DEADLINE_MARGIN));
+        budget.map_or(self.config.wait_for_available, |b| {
+            b.min(self.config.wait_for_available)
+        })
     }
 
     /// The event's location, with the function's own region where the event names none.

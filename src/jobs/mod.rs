@@ -4,6 +4,7 @@
 pub mod create;
 pub mod follow;
 pub mod organization;
+pub mod retire;
 pub mod sweep;
 
 pub use create::{Provisioner, DEADLINE_MARGIN};

@@ -11,7 +11,7 @@ use tracing::{field, info, warn, Instrument};
 use crate::aws::accounts::Reacher;
 use crate::aws::Clients;
 use crate::config::Config;
-use crate::event::{self, Recognised};
+use crate::event::{self, Action, Recognised};
 use crate::jobs::sweep;
 use crate::jobs::Provisioner;
 use crate::model::error::Result;
@@ -170,7 +170,15 @@ impl Handler {
                 span.record("database", request.target.to_string());
                 let place = trust::admit(&request, &invocation.identity, config)?;
                 let provisioner = self.at(&place).await?;
-                let outcome = provisioner.run(&request, remaining).await?;
+                // The one dispatch on what the trigger asks for.
+                let outcome = match request.action {
+                    Action::Provision => provisioner.run(&request, remaining).await?,
+                    Action::FollowConnection => {
+                        let max_wait = provisioner.max_wait(&request, remaining);
+                        provisioner.follow(&request, max_wait).await?
+                    }
+                    Action::Retire => provisioner.retire_database(&request).await?,
+                };
                 Ok(outcome.located(&place.account, &place.region))
             }
         }

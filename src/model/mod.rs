@@ -8,6 +8,9 @@ pub mod engine;
 pub mod error;
 pub mod identifiers;
 pub mod outcome;
+pub mod place;
+pub mod request;
+pub mod secret;
 pub mod tags;
 pub mod template;
 

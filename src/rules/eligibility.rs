@@ -1,8 +1,8 @@
 //! Whether a described database gets a secret (pure): the first decision after Describe.
 
-use crate::event::UserSpec;
 use crate::model::engine::{engine_rule, EngineRule};
 use crate::model::error::{Error, Result};
+use crate::model::request::UserSpec;
 use crate::model::Database;
 
 /// What to do with a described database.

@@ -7,89 +7,9 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{ExistingSecret, Replica, SecretOptions};
 use crate::model::error::{Error, Result};
-use crate::model::outcome::ReplicaStatus;
-use crate::model::tags::{self, Owner};
-use crate::rules::secret_value::SecretFields;
-
-/// What DescribeSecret says about an existing secret.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SecretState {
-    pub arn: String,
-    pub name: String,
-    pub tags: Vec<(String, String)>,
-    /// Scheduled for deletion (`DeletedDate` is set).
-    pub scheduled_for_deletion: bool,
-    pub rotation_enabled: bool,
-    pub replicas: Vec<ReplicaStatus>,
-    /// The region of the primary secret, when AWS reports one (a replica names another).
-    pub primary_region: Option<String>,
-    /// A rotation is in progress: a version is labelled `AWSPENDING` and not `AWSCURRENT`.
-    pub rotation_pending: bool,
-}
-
-impl SecretState {
-    pub fn is_managed(&self) -> bool {
-        tags::is_managed(&self.tags)
-    }
-
-    /// Whether the secret is the function's, for `owner`, and primary in `region`.
-    pub fn is_owned_by(&self, owner: &Owner, region: Option<&str>) -> bool {
-        ownership(self, owner, region).is_none()
-    }
-
-    /// The date its database was found deleted, when the secret is retired.
-    pub fn retired_on(&self) -> Option<&str> {
-        tags::value(&self.tags, tags::DELETED_TAG_KEY)
-    }
-
-    /// Retired: tagged deleted, or scheduled for deletion.
-    pub fn is_retired(&self) -> bool {
-        self.retired_on().is_some() || self.scheduled_for_deletion
-    }
-
-    /// `RotationInProgress` when a rotation is under way: nothing may be written then.
-    pub fn check_writable(&self) -> Result<()> {
-        if self.rotation_pending {
-            return Err(Error::RotationInProgress {
-                name: self.name.clone(),
-            });
-        }
-        Ok(())
-    }
-}
-
-/// Whether `AWSPENDING` labels a version that is not `AWSCURRENT` (a rotation in progress),
-/// from DescribeSecret's `VersionIdsToStages` or ListSecrets' `SecretVersionsToStages`.
-pub fn rotation_pending<'a>(versions: impl IntoIterator<Item = &'a [String]>) -> bool {
-    versions.into_iter().any(|stages| {
-        stages.iter().any(|s| s == "AWSPENDING") && !stages.iter().any(|s| s == "AWSCURRENT")
-    })
-}
-
-/// Why `state` is not the function's secret for `owner` in `region` (`None` when it is).
-fn ownership(state: &SecretState, owner: &Owner, region: Option<&str>) -> Option<String> {
-    if let (Some(primary), Some(region)) = (state.primary_region.as_deref(), region) {
-        if primary != region {
-            return Some(format!(
-                "it is a replica of a secret whose primary region is {primary}; replicas are never changed"
-            ));
-        }
-    }
-    match tags::owner_of(&state.tags) {
-        None if !state.is_managed() => Some(format!(
-            "it has no {}={} tag",
-            tags::MANAGED_TAG_KEY,
-            tags::MANAGED_TAG_VALUE
-        )),
-        None => Some(format!(
-            "it lacks the {} and {} tags",
-            tags::DATABASE_TAG_KEY,
-            tags::USERNAME_TAG_KEY
-        )),
-        Some(found) if found != *owner => Some(format!("its tags name {found}")),
-        Some(_) => None,
-    }
-}
+use crate::model::secret::SecretFields;
+pub use crate::model::secret::{ownership, rotation_pending, SecretState};
+use crate::model::tags::Owner;
 
 /// The changes an existing secret of ours needs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -219,6 +139,7 @@ pub fn merge(
 mod tests {
     use super::*;
     use crate::config::Config;
+    use crate::model::outcome::ReplicaStatus;
     use crate::model::{Kind, Service};
     use secrecy::SecretString;
     use serde_json::json;

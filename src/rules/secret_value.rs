@@ -1,64 +1,12 @@
 //! Secret shaping (pure): the Secrets Manager "JSON structure of database secrets", as a typed
 //! value that is serialised exactly once, here, and handed to the store as it is.
 
-use secrecy::{ExposeSecret, SecretString};
-use serde::{Serialize, Serializer};
+use secrecy::SecretString;
 
 use crate::model::engine::EngineRule;
 use crate::model::error::{Error, Result};
+pub use crate::model::secret::{SecretFields, SecretValue, MAX_SECRET_BYTES};
 use crate::model::{Database, IdentifierKey};
-
-/// Secrets Manager's limit on `SecretString`.
-pub const MAX_SECRET_BYTES: usize = 65_536;
-
-/// The keys of a database secret. `Debug` shows the password redacted (`SecretString`).
-#[derive(Debug, Clone, Serialize)]
-pub struct SecretFields {
-    pub engine: &'static str,
-    pub host: String,
-    pub username: String,
-    #[serde(serialize_with = "expose")]
-    pub password: SecretString,
-    /// A JSON number: Describe's value, else the engine's default.
-    pub port: i32,
-    /// Never `null` or empty: omitted when unknown.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dbname: Option<String>,
-    #[serde(
-        rename = "dbInstanceIdentifier",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub db_instance_identifier: Option<String>,
-    #[serde(
-        rename = "dbClusterIdentifier",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub db_cluster_identifier: Option<String>,
-    #[serde(rename = "namespaceName", skip_serializing_if = "Option::is_none")]
-    pub namespace_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ssl: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub masterarn: Option<String>,
-}
-
-fn expose<S: Serializer>(password: &SecretString, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_str(password.expose_secret())
-}
-
-/// A shaped secret: its typed fields and their JSON, made once.
-#[derive(Debug, Clone)]
-pub struct SecretValue {
-    pub fields: SecretFields,
-    json: SecretString,
-}
-
-impl SecretValue {
-    /// The `SecretString` to store.
-    pub fn json(&self) -> &SecretString {
-        &self.json
-    }
-}
 
 /// Builds the secret for `db` and the given credentials.
 ///
@@ -91,21 +39,18 @@ pub fn shape(
         ssl: rule.ssl.then_some(true),
         masterarn: masterarn.map(str::to_string),
     };
-    // Serialising a struct of strings and numbers cannot fail.
-    let text = serde_json::to_string(&fields).unwrap_or_default();
-    if text.len() > MAX_SECRET_BYTES {
+    let value = SecretValue::new(fields);
+    let len = value.len();
+    if len > MAX_SECRET_BYTES {
         return Err(Error::PasswordParameterInvalid {
             name: format!("for {db}"),
             reason: format!(
                 "the secret would be {} bytes, over the Secrets Manager limit of {MAX_SECRET_BYTES}",
-                text.len()
+                len
             ),
         });
     }
-    Ok(SecretValue {
-        fields,
-        json: SecretString::from(text),
-    })
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -113,6 +58,7 @@ mod tests {
     use super::*;
     use crate::model::engine::engine_rule;
     use crate::model::{Resource, Service};
+    use secrecy::ExposeSecret;
     use serde_json::Value;
 
     fn db(engine: &str, key: IdentifierKey) -> Database {

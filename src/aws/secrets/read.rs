@@ -6,8 +6,8 @@ use aws_sdk_secretsmanager::Client;
 
 use crate::aws::Clients;
 use crate::model::error::{Error, Result};
+use crate::model::secret::{rotation_pending, SecretState};
 use crate::model::tags;
-use crate::rules::existing_secret::{rotation_pending, SecretState};
 
 /// ListSecrets' largest page.
 const PAGE: i32 = 100;

@@ -2,7 +2,7 @@
 //! regions; DescribeSecret; and the calls that change an existing secret. The lifecycle calls
 //! (listing the function's secrets, tags, restore, deletion, replica repair) are in
 //! [`lifecycle`]. It only talks to AWS: what to change is decided in [`crate::rules::existing_secret`] and
-//! [`crate::rules::drift`].
+//! the drift rules.
 
 use aws_sdk_secretsmanager::operation::create_secret::CreateSecretError;
 use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretError;
@@ -17,8 +17,8 @@ use crate::config::{Replica, SecretOptions};
 use crate::model::error::{Error, Result};
 use crate::model::identifiers::SecretName;
 use crate::model::outcome::ReplicaStatus;
-use crate::rules::existing_secret::SecretState;
-use crate::rules::secret_value::SecretValue;
+use crate::model::secret::SecretState;
+use crate::model::secret::SecretValue;
 
 /// What CreateSecret did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +92,7 @@ pub async fn describe(secrets: &Client, name: &str) -> Result<Option<SecretState
         Ok(d) => Ok(Some(SecretState {
             arn: d.arn().unwrap_or_default().to_string(),
             name: d.name().unwrap_or(name).to_string(),
-            rotation_pending: crate::rules::existing_secret::rotation_pending(
+            rotation_pending: crate::model::secret::rotation_pending(
                 d.version_ids_to_stages()
                     .into_iter()
                     .flat_map(|m| m.values().map(Vec::as_slice)),

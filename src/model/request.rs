@@ -1,0 +1,121 @@
+//! What a recognised event asks for: the [`Trigger`] it belongs to, its [`Action`], and the
+//! [`Request`] the event and config floors hand to the jobs. The event floor builds them.
+
+use crate::model::{Location, Target};
+
+/// What a recognised event asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// A new database or user: store its secret.
+    Provision,
+    /// The database's port (or endpoint) may have changed: bring its secrets up to date.
+    FollowConnection,
+    /// The database was deleted: retire its secrets as `ON_DATABASE_DELETED` says.
+    Retire,
+}
+
+/// The trigger an event belongs to (logged and reported).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    RdsInstanceCreated,
+    RdsClusterCreated,
+    RdsInstanceRestored,
+    CloudTrailCreateDbInstance,
+    CloudTrailCreateDbCluster,
+    CloudTrailCreateRedshiftCluster,
+    CloudTrailCreateWorkgroup,
+    ServerlessWorkgroupCreated,
+    DatabaseUserCreated,
+    RdsInstanceDeleted,
+    RdsClusterDeleted,
+    ServerlessWorkgroupDeleted,
+    CloudTrailModifyDbInstance,
+    CloudTrailModifyDbCluster,
+    CloudTrailModifyRedshiftCluster,
+    CloudTrailUpdateWorkgroup,
+    CloudTrailDeleteDbInstance,
+    CloudTrailDeleteDbCluster,
+    CloudTrailDeleteRedshiftCluster,
+    CloudTrailDeleteWorkgroup,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::RdsInstanceCreated => "rds-instance-created",
+            Trigger::RdsClusterCreated => "rds-cluster-created",
+            Trigger::RdsInstanceRestored => "rds-instance-restored",
+            Trigger::CloudTrailCreateDbInstance => "cloudtrail-create-db-instance",
+            Trigger::CloudTrailCreateDbCluster => "cloudtrail-create-db-cluster",
+            Trigger::CloudTrailCreateRedshiftCluster => "cloudtrail-create-redshift-cluster",
+            Trigger::CloudTrailCreateWorkgroup => "cloudtrail-create-workgroup",
+            Trigger::ServerlessWorkgroupCreated => "redshift-serverless-workgroup-created",
+            Trigger::DatabaseUserCreated => "database-user-created",
+            Trigger::RdsInstanceDeleted => "rds-instance-deleted",
+            Trigger::RdsClusterDeleted => "rds-cluster-deleted",
+            Trigger::ServerlessWorkgroupDeleted => "redshift-serverless-workgroup-deleted",
+            Trigger::CloudTrailModifyDbInstance => "cloudtrail-modify-db-instance",
+            Trigger::CloudTrailModifyDbCluster => "cloudtrail-modify-db-cluster",
+            Trigger::CloudTrailModifyRedshiftCluster => "cloudtrail-modify-redshift-cluster",
+            Trigger::CloudTrailUpdateWorkgroup => "cloudtrail-update-workgroup",
+            Trigger::CloudTrailDeleteDbInstance => "cloudtrail-delete-db-instance",
+            Trigger::CloudTrailDeleteDbCluster => "cloudtrail-delete-db-cluster",
+            Trigger::CloudTrailDeleteRedshiftCluster => "cloudtrail-delete-redshift-cluster",
+            Trigger::CloudTrailDeleteWorkgroup => "cloudtrail-delete-workgroup",
+        }
+    }
+
+    /// What the trigger's events ask for.
+    pub fn action(self) -> Action {
+        match self {
+            Trigger::CloudTrailModifyDbInstance
+            | Trigger::CloudTrailModifyDbCluster
+            | Trigger::CloudTrailModifyRedshiftCluster
+            | Trigger::CloudTrailUpdateWorkgroup => Action::FollowConnection,
+            Trigger::RdsInstanceDeleted
+            | Trigger::RdsClusterDeleted
+            | Trigger::ServerlessWorkgroupDeleted
+            | Trigger::CloudTrailDeleteDbInstance
+            | Trigger::CloudTrailDeleteDbCluster
+            | Trigger::CloudTrailDeleteRedshiftCluster
+            | Trigger::CloudTrailDeleteWorkgroup => Action::Retire,
+            _ => Action::Provision,
+        }
+    }
+}
+
+/// A recognised request to provision a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub trigger: Trigger,
+    /// What the event asks for (the trigger's action).
+    pub action: Action,
+    pub target: Target,
+    /// The EventBridge event id, for logs.
+    pub event_id: Option<String>,
+    /// The event's `source`.
+    pub source: String,
+    /// Account and region of the database: the envelope's, which every ARN or field of the
+    /// event that names an account or region agrees with.
+    pub location: Location,
+    /// The resource may still be `creating` (CloudTrail create calls): wait until available.
+    pub wait: bool,
+    /// The master username the create call named (CloudTrail), known before Describe.
+    pub master_username_hint: Option<String>,
+    /// Set for "Database User Created": the secret is this user's, not the master user's.
+    pub user: Option<Box<UserSpec>>,
+}
+
+/// An application user announced by a "Database User Created" event. The secret's and the
+/// parameter's names derive from the database and this user through the operator's templates
+/// alone: the event names neither.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserSpec {
+    pub username: String,
+    /// Overrides Describe's database name: 1–64 of `A-Za-z0-9_$-`.
+    pub dbname: Option<String>,
+    /// Stored as `masterarn`, for the alternating-users rotation strategy. Only the database's
+    /// AWS-managed master secret or this function's secret for its master user is accepted;
+    /// that is checked against Describe, before any secret is written.
+    pub master_secret_arn: Option<String>,
+}
