@@ -10,6 +10,9 @@
 #[path = "../tests/it/support/mod.rs"]
 mod support;
 
+use std::collections::HashSet;
+use std::process::ExitCode;
+
 use db_secret_provisioner::event::{recognise, Recognised, Request};
 use db_secret_provisioner::model::Target;
 use serde_json::Value;
@@ -17,8 +20,10 @@ use support::*;
 
 /// Creates, in moto, the database a recognised event names and the initial-password
 /// parameter the function will read (default templates). `ENGINE` overrides the engine.
-/// Returns false for what moto cannot emulate (the event is then not invoked).
-async fn seed(clients: &Clients, request: &Request) -> bool {
+/// Returns false for what moto cannot emulate (the event is then not invoked). A database
+/// already in `seeded` (an earlier event of the same run named it) is not created again; only
+/// the parameter of the event's user is added.
+async fn seed(clients: &Clients, request: &Request, seeded: &mut HashSet<String>) -> bool {
     let id = request.target.identifier();
     let engine_override = std::env::var("ENGINE").ok().filter(|e| !e.is_empty());
     let (engine, master) = match &request.target {
@@ -61,10 +66,12 @@ async fn seed(clients: &Clients, request: &Request) -> bool {
         (None, "docdb") => "docadmin",
         (None, _) => master,
     };
-    match &request.target {
-        Target::DbInstance(_) => create_instance(clients, id, engine, master).await,
-        Target::DbCluster(_) => create_cluster(clients, id, engine, master, Some("app")).await,
-        _ => create_redshift_cluster(clients, id, master).await,
+    if seeded.insert(request.target.to_string()) {
+        match &request.target {
+            Target::DbInstance(_) => create_instance(clients, id, engine, master).await,
+            Target::DbCluster(_) => create_cluster(clients, id, engine, master, Some("app")).await,
+            _ => create_redshift_cluster(clients, id, master).await,
+        }
     }
     let service = if engine == "docdb" {
         "docdb"
@@ -86,8 +93,14 @@ async fn seed(clients: &Clients, request: &Request) -> bool {
     true
 }
 
+/// Reads a sample event: one clear line (never a panic) when it cannot.
+fn read_event(file: &str) -> Result<Value, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {file}: {e}"))?;
+    serde_json::from_str(&text).map_err(|e| format!("{file} is not JSON: {e}"))
+}
+
 #[tokio::main(flavor = "current_thread")]
-async fn main() {
+async fn main() -> ExitCode {
     let mut files: Vec<String> = std::env::args().skip(1).collect();
     if files.is_empty() {
         files.push("events/rds-instance-created.json".into());
@@ -106,14 +119,20 @@ async fn main() {
         .collect();
     let function = Function::start(&binary, &moto.endpoint, &env);
 
+    let mut seeded = HashSet::new();
+    let mut failed = false;
     for file in files {
-        let event: Value = serde_json::from_str(
-            &std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("read {file}: {e}")),
-        )
-        .unwrap_or_else(|e| panic!("{file} is not JSON: {e}"));
+        let event = match read_event(&file) {
+            Ok(event) => event,
+            Err(e) => {
+                eprintln!("demo: {e}");
+                failed = true;
+                continue;
+            }
+        };
         println!("== {file}");
         if let Ok(Recognised::Provision(request)) = recognise(&event) {
-            if !seed(&clients, &request).await {
+            if !seed(&clients, &request, &mut seeded).await {
                 continue;
             }
         }
@@ -124,13 +143,16 @@ async fn main() {
                     serde_json::to_string_pretty(&outcome).unwrap()
                 );
                 if let Some(name) = outcome["secretName"].as_str() {
-                    let secret = secret_json(&clients, name)
-                        .await
-                        .expect("the secret is stored");
-                    println!(
-                        "stored secret {name}:\n{}",
-                        serde_json::to_string_pretty(&secret).unwrap()
-                    );
+                    match secret_json(&clients, name).await {
+                        Some(secret) => println!(
+                            "stored secret {name}:\n{}",
+                            serde_json::to_string_pretty(&secret).unwrap()
+                        ),
+                        None => {
+                            eprintln!("demo: the outcome names {name}, which cannot be read");
+                            failed = true;
+                        }
+                    }
                 }
             }
             runtime_api::Answer::Error(error) => println!("error: {error}"),
@@ -138,5 +160,10 @@ async fn main() {
     }
     if std::env::var_os("SHOW_LOGS").is_some() {
         eprintln!("--- function logs ---\n{}", function.logs());
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }

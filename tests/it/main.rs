@@ -21,6 +21,7 @@
 mod support;
 
 mod databases;
+mod demo;
 mod e2e;
 mod faults;
 mod hostile;
