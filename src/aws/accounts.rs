@@ -24,26 +24,22 @@ const SESSION_SECONDS: i32 = 3600;
 
 /// Clients for every place the function reaches.
 #[derive(Debug, Clone)]
-pub struct Reacher {
+pub struct Accounts {
     own: Clients,
     role_name: String,
     clients: Arc<Mutex<HashMap<(String, String), Clients>>>,
     members: Arc<Mutex<HashMap<String, MemberCredentials>>>,
 }
 
-impl Reacher {
+impl Accounts {
     /// `own`: the function's own clients (their SDK configuration is the base of every other).
     pub fn new(own: Clients, role_name: &str) -> Self {
-        Reacher {
+        Accounts {
             own,
             role_name: role_name.to_string(),
             clients: Arc::default(),
             members: Arc::default(),
         }
-    }
-
-    pub fn own(&self) -> &Clients {
-        &self.own
     }
 
     /// The clients for `place`. A member account's first job assumes its role (one STS call);

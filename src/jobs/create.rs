@@ -21,7 +21,7 @@ use crate::config::MissingParameter;
 use crate::event::{Request, UserSpec};
 use crate::model::engine::EngineRule;
 use crate::model::error::{Error, Result};
-use crate::model::outcome::{Kind, Outcome};
+use crate::model::outcome::{Outcome, OutcomeKind};
 use crate::model::template::{Facts, Field};
 use crate::model::{Database, Location};
 use crate::rules::eligibility::{assess, is_admin, Assessment};
@@ -33,7 +33,7 @@ pub const DEADLINE_MARGIN: Duration = Duration::from_secs(15);
 
 /// Runs provisioning jobs with one configuration and one set of clients. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Provisioner {
+pub struct Job {
     pub(super) config: Arc<Config>,
     pub(super) clients: Clients,
     /// The region the jobs run in: the function's own, or (hub mode) the database's.
@@ -49,10 +49,10 @@ struct Rotator {
     note: Option<String>,
 }
 
-impl Provisioner {
+impl Job {
     pub fn new(config: Arc<Config>, clients: Clients) -> Self {
         let region = config.region.clone();
-        Provisioner {
+        Job {
             config,
             clients,
             region,
@@ -62,7 +62,7 @@ impl Provisioner {
     /// The same provisioner for jobs in `region` with `clients` (hub mode: another account or
     /// region). A replica region equal to `region` is left out there (a secret cannot have a
     /// replica in its own region).
-    pub fn at(&self, clients: Clients, region: &str) -> Provisioner {
+    pub fn at(&self, clients: Clients, region: &str) -> Job {
         let config = if self
             .config
             .options
@@ -76,7 +76,7 @@ impl Provisioner {
         } else {
             self.config.clone()
         };
-        Provisioner {
+        Job {
             config,
             clients,
             region: Some(region.to_string()),
@@ -181,7 +181,7 @@ impl Provisioner {
     ) -> Result<Outcome> {
         let (rule, host, username) = match assess(&db, user)? {
             Assessment::Skip(reason) => {
-                return Ok(Outcome::about(Kind::Skipped, &db).with_reason(reason))
+                return Ok(Outcome::about(OutcomeKind::Skipped, &db).with_reason(reason))
             }
             Assessment::Provision {
                 rule,
@@ -298,7 +298,7 @@ impl Provisioner {
         if let Some(state) = secrets::describe(&self.clients.secrets, names.secret.as_str()).await?
         {
             if state.is_owned_by(&names.owner, location.region.as_deref()) && !state.is_retired() {
-                return Ok(Outcome::about(Kind::Unchanged, db)
+                return Ok(Outcome::about(OutcomeKind::Unchanged, db)
                     .with_secret(names.secret.as_str(), Some(state.arn))
                     .with_reason(
                         "the secret already exists; its initial-password parameter is gone",
@@ -306,7 +306,7 @@ impl Provisioner {
             }
         }
         match (user, self.config.missing_parameter) {
-            (None, MissingParameter::Skip) => Ok(Outcome::about(Kind::Skipped, db).with_reason(
+            (None, MissingParameter::Skip) => Ok(Outcome::about(OutcomeKind::Skipped, db).with_reason(
                 format!(
                     "no initial-password parameter {}: {db} was not made for this function (MISSING_PASSWORD_PARAMETER=skip)",
                     names.parameter

@@ -6,18 +6,18 @@ use std::time::Duration;
 
 use futures_util::future::try_join_all;
 
-use super::Provisioner;
+use super::Job;
 use crate::aws::database;
 use crate::aws::secrets;
 use crate::event::Request;
 use crate::model::error::{Error, Result};
-use crate::model::outcome::{Kind, Outcome};
+use crate::model::outcome::{Outcome, OutcomeKind};
 use crate::model::tags;
 use crate::model::Database;
 use crate::rules::drift::{database_key, drifted, is_admin_secret, Connection};
 use crate::rules::existing_secret::{self, SecretState};
 
-impl Provisioner {
+impl Job {
     /// The function's live secrets for the database tagged `database` (`{service}/{kind}/{id}`):
     /// primary in this region, inside the secret name prefix, not retired.
     pub(crate) async fn secrets_of(&self, database: &str) -> Result<Vec<SecretState>> {
@@ -62,9 +62,11 @@ impl Provisioner {
             });
         }
         let Some(connection) = Connection::of(&db) else {
-            return Ok(Outcome::about(Kind::Skipped, &db).with_reason(format!(
-                "{db} has no endpoint, or an engine without a secret format"
-            )));
+            return Ok(
+                Outcome::about(OutcomeKind::Skipped, &db).with_reason(format!(
+                    "{db} has no endpoint, or an engine without a secret format"
+                )),
+            );
         };
         let secrets = self.secrets_of(&database_key(&db)).await?;
         // Nothing is written while any of them is being rotated.
@@ -84,13 +86,13 @@ impl Provisioner {
         keys.sort();
         keys.dedup();
         Ok(if names.is_empty() {
-            Outcome::about(Kind::Unchanged, &db).with_reason(format!(
+            Outcome::about(OutcomeKind::Unchanged, &db).with_reason(format!(
                 "{} secret(s) of {db} already name {}",
                 secrets.len(),
                 connection.endpoint()
             ))
         } else {
-            Outcome::about(Kind::Updated, &db)
+            Outcome::about(OutcomeKind::Updated, &db)
                 .with_reason(format!(
                     "{} changed to {} (password and every other key kept)",
                     keys.join(", "),

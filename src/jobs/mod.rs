@@ -7,4 +7,4 @@ pub mod organization;
 pub mod retire;
 pub mod sweep;
 
-pub use create::{Provisioner, DEADLINE_MARGIN};
+pub use create::{Job, DEADLINE_MARGIN};

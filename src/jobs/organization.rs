@@ -10,11 +10,13 @@ use futures_util::{stream, StreamExt as _};
 use tracing::{info, warn};
 
 use super::sweep::run as sweep_place;
-use crate::aws::accounts::Reacher;
+use crate::aws::accounts::Accounts;
 use crate::config::SweepAccounts;
-use crate::jobs::{Provisioner, DEADLINE_MARGIN};
+use crate::jobs::{Job, DEADLINE_MARGIN};
 use crate::model::error::Result;
-use crate::model::outcome::{AccountSweep, FailedRegion, Kind, OrganizationSweep, Outcome, Sweep};
+use crate::model::outcome::{
+    AccountSweep, FailedRegion, OrganizationSweep, Outcome, OutcomeKind, Sweep,
+};
 use crate::rules::trust::{Identity, Place, Reach};
 
 /// Account-regions swept at once, overall and within one account.
@@ -23,18 +25,18 @@ pub const REGIONS_PER_ACCOUNT_AT_ONCE: usize = 2;
 
 /// Runs the sweep in every account and region the configuration covers.
 pub async fn run(
-    provisioner: &Provisioner,
-    reacher: &Reacher,
+    provisioner: &Job,
+    accounts: &Accounts,
     own: &Identity,
     remaining: Option<Duration>,
 ) -> Result<Outcome> {
     let started = Instant::now();
     let stop_at = remaining.map(|r| started + r.saturating_sub(DEADLINE_MARGIN));
     let organization = &provisioner.config().organization;
-    let accounts = match &organization.sweep_accounts {
+    let listed = match &organization.sweep_accounts {
         SweepAccounts::Own => vec![own.account.clone()],
         SweepAccounts::List(list) => list.clone(),
-        SweepAccounts::Organization => reacher.organization_accounts().await?,
+        SweepAccounts::Organization => accounts.organization_accounts().await?,
     };
     let regions = if organization.sweep_regions.is_empty() {
         vec![own.region.clone()]
@@ -43,7 +45,7 @@ pub async fn run(
     };
     let regions = &regions;
     type Swept = (String, Option<Result<Outcome>>);
-    let results: Vec<(String, Vec<Swept>)> = stream::iter(accounts)
+    let results: Vec<(String, Vec<Swept>)> = stream::iter(listed)
         .map(|account| async move {
             let swept: Vec<Swept> = stream::iter(regions.iter().cloned())
                 .map(|region| {
@@ -54,7 +56,7 @@ pub async fn run(
                         }
                         let place = place_of(own, &account, &region);
                         let left = remaining.map(|r| r.saturating_sub(started.elapsed()));
-                        let result = match reacher.clients_for(&place).await {
+                        let result = match accounts.clients_for(&place).await {
                             Ok(clients) => {
                                 let p = provisioner.at(clients, &region);
                                 sweep_place(&p, &place.location(), left).await
@@ -126,7 +128,7 @@ pub async fn run(
     );
     Ok(Outcome {
         sweep: Some(Sweep::Organization(report)),
-        ..Outcome::new(Kind::Reconciled)
+        ..Outcome::new(OutcomeKind::Reconciled)
     })
 }
 

@@ -6,19 +6,19 @@ use std::time::SystemTime;
 
 use futures_util::future::try_join_all;
 
-use super::Provisioner;
+use super::Job;
 use crate::aws::database;
 use crate::aws::secrets;
 use crate::config::OnDeleted;
 use crate::event::Request;
 use crate::model::error::{Error, Result};
-use crate::model::outcome::{Kind, Outcome};
+use crate::model::outcome::{Outcome, OutcomeKind};
 use crate::model::secret::SecretState;
 use crate::model::tags;
 use crate::model::Target;
 use crate::rules::drift::{self, database_key};
 
-impl Provisioner {
+impl Job {
     /// A deletion event: act only when Describe confirms the database is gone or being
     /// deleted; then retire each of its live secrets.
     pub async fn retire_database(&self, request: &Request) -> Result<Outcome> {
@@ -32,10 +32,12 @@ impl Provisioner {
         let keys = match database::describe(&self.clients, &request.target).await {
             Ok(db) if db.is_gone() => vec![database_key(&db)],
             Ok(db) => {
-                return Ok(Outcome::about(Kind::Unchanged, &db).with_reason(format!(
-                    "{db} exists (status {:?}): nothing retired",
-                    db.status
-                )))
+                return Ok(
+                    Outcome::about(OutcomeKind::Unchanged, &db).with_reason(format!(
+                        "{db} exists (status {:?}): nothing retired",
+                        db.status
+                    )),
+                )
             }
             Err(Error::DatabaseNotFound { .. }) => keys_of(&request.target),
             Err(e) => return Err(e),
@@ -46,16 +48,20 @@ impl Provisioner {
         let identifier = request.target.identifier();
         if secrets.is_empty() {
             return Ok(
-                Outcome::about_named(Kind::Unchanged, service, identifier).with_reason(format!(
-                    "{} is gone and has no live secret of the function",
-                    request.target
-                )),
+                Outcome::about_named(OutcomeKind::Unchanged, service, identifier).with_reason(
+                    format!(
+                        "{} is gone and has no live secret of the function",
+                        request.target
+                    ),
+                ),
             );
         }
         try_join_all(secrets.iter().map(|s| self.retire(s))).await?;
-        Ok(Outcome::about_named(Kind::Retired, service, identifier)
-            .with_reason(retire_reason(mode))
-            .with_secrets(secrets.into_iter().map(|s| s.name).collect()))
+        Ok(
+            Outcome::about_named(OutcomeKind::Retired, service, identifier)
+                .with_reason(retire_reason(mode))
+                .with_secrets(secrets.into_iter().map(|s| s.name).collect()),
+        )
     }
 
     /// Retires one secret: the deleted tag, then with `schedule-deletion` the replicas removed

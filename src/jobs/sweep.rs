@@ -17,10 +17,12 @@ use tracing::{info, warn};
 
 use crate::aws::database::{self, Listing};
 use crate::aws::secrets;
-use crate::jobs::{Provisioner, DEADLINE_MARGIN};
+use crate::jobs::{Job, DEADLINE_MARGIN};
 use crate::model::error::{Error, Result};
-use crate::model::outcome::{FailedListing, Kind, Outcome, Sweep, SweepFailure, SweepReport};
-use crate::model::{Database, Kind as DbKind, Location, Service};
+use crate::model::outcome::{
+    FailedListing, Outcome, OutcomeKind, Sweep, SweepFailure, SweepReport,
+};
+use crate::model::{Database, DbKind, Location, Service};
 use crate::rules::drift::{plan_sweep, Connection};
 use crate::rules::existing_secret::SecretState;
 
@@ -32,7 +34,7 @@ pub const SWEEP_CONCURRENCY: usize = 4;
 const SECRETS_LISTING: &str = "secrets";
 
 /// One unit of the sweep's work.
-enum Job<'a> {
+enum Task<'a> {
     Provision(&'a Database),
     Repair(&'a Database, &'a SecretState),
     Retire(&'a SecretState),
@@ -51,7 +53,7 @@ enum Done {
 /// Runs the sweep. Stops starting new jobs when less than [`DEADLINE_MARGIN`] of the
 /// invocation is left, and reports those databases as `left`.
 pub async fn run(
-    provisioner: &Provisioner,
+    provisioner: &Job,
     location: &Location,
     remaining: Option<Duration>,
 ) -> Result<Outcome> {
@@ -99,7 +101,7 @@ pub async fn run(
             return finish(
                 provisioner,
                 report,
-                listed.databases.iter().map(Job::Provision).collect(),
+                listed.databases.iter().map(Task::Provision).collect(),
                 location,
                 stop_at,
             )
@@ -139,22 +141,22 @@ pub async fn run(
         .iter()
         .map(|s| s.name.clone())
         .collect();
-    let mut jobs: Vec<Job> = plan.provision.into_iter().map(Job::Provision).collect();
-    jobs.extend(plan.drift.into_iter().map(|(db, s)| Job::Repair(db, s)));
-    jobs.extend(plan.retire.into_iter().map(Job::Retire));
+    let mut jobs: Vec<Task> = plan.provision.into_iter().map(Task::Provision).collect();
+    jobs.extend(plan.drift.into_iter().map(|(db, s)| Task::Repair(db, s)));
+    jobs.extend(plan.retire.into_iter().map(Task::Retire));
     jobs.extend(
         plan.replicas_missing
             .into_iter()
-            .map(|(s, r)| Job::Replica(s, r)),
+            .map(|(s, r)| Task::Replica(s, r)),
     );
     finish(provisioner, report, jobs, location, stop_at).await
 }
 
 /// Runs the jobs, a few at a time, and completes the report.
 async fn finish(
-    provisioner: &Provisioner,
+    provisioner: &Job,
     mut report: SweepReport,
-    jobs: Vec<Job<'_>>,
+    jobs: Vec<Task<'_>>,
     location: &Location,
     stop_at: Option<Instant>,
 ) -> Result<Outcome> {
@@ -175,8 +177,8 @@ async fn finish(
         match result {
             None => report.left.push(name),
             Some(Ok(Done::Provisioned(o))) => match o.outcome {
-                Kind::Created => report.created.push(o.secret_name.clone().unwrap_or(name)),
-                Kind::Updated | Kind::Unchanged => report.already_present += 1,
+                OutcomeKind::Created => report.created.push(o.secret_name.clone().unwrap_or(name)),
+                OutcomeKind::Updated | OutcomeKind::Unchanged => report.already_present += 1,
                 _ => report.skipped += 1,
             },
             Some(Ok(Done::Repaired(s))) => report.repaired.push(s),
@@ -227,41 +229,41 @@ async fn finish(
     );
     Ok(Outcome {
         sweep: Some(Sweep::Single(report)),
-        ..Outcome::new(Kind::Reconciled)
+        ..Outcome::new(OutcomeKind::Reconciled)
     })
 }
 
-impl Job<'_> {
+impl Task<'_> {
     /// The database or secret the job is about, for `left` and `failed`.
     fn label(&self) -> String {
         match self {
-            Job::Provision(db) | Job::Repair(db, _) => db.to_string(),
-            Job::Retire(s) => s.name.clone(),
-            Job::Replica(s, region) => format!("{}:{region}", s.name),
+            Task::Provision(db) | Task::Repair(db, _) => db.to_string(),
+            Task::Retire(s) => s.name.clone(),
+            Task::Replica(s, region) => format!("{}:{region}", s.name),
         }
     }
 }
 
-async fn run_job(provisioner: &Provisioner, job: Job<'_>, location: &Location) -> Result<Done> {
+async fn run_job(provisioner: &Job, job: Task<'_>, location: &Location) -> Result<Done> {
     match job {
-        Job::Provision(db) => Ok(Done::Provisioned(Box::new(
+        Task::Provision(db) => Ok(Done::Provisioned(Box::new(
             provisioner
                 .provision(db.clone(), None, location, None)
                 .await?,
         ))),
-        Job::Repair(db, s) => {
+        Task::Repair(db, s) => {
             let Some(connection) = Connection::of(db) else {
                 return Ok(Done::Unchanged);
             };
             provisioner.repair(db, &connection, s).await?;
             Ok(Done::Repaired(s.name.clone()))
         }
-        Job::Retire(s) => Ok(if provisioner.retire_orphan(s).await? {
+        Task::Retire(s) => Ok(if provisioner.retire_orphan(s).await? {
             Done::Retired(s.name.clone())
         } else {
             Done::Unchanged
         }),
-        Job::Replica(s, region) => Ok(if provisioner.repair_replica(s, &region).await? {
+        Task::Replica(s, region) => Ok(if provisioner.repair_replica(s, &region).await? {
             Done::ReplicaRepaired(format!("{}:{region}", s.name))
         } else {
             Done::Unchanged
@@ -288,7 +290,7 @@ fn failed_listing(listing: &str, e: &Error) -> FailedListing {
     }
 }
 
-impl Provisioner {
+impl Job {
     /// A replica missing from its region: re-created when the primary reports the region as
     /// failed (removed from replication first) or not at all; left alone while AWS reports it
     /// in progress or in sync. `true` when ReplicateSecretToRegions was called.

@@ -8,12 +8,12 @@ use lambda_runtime::{Context, LambdaEvent};
 use serde_json::Value;
 use tracing::{field, info, warn, Instrument};
 
-use crate::aws::accounts::Reacher;
+use crate::aws::accounts::Accounts;
 use crate::aws::Clients;
 use crate::config::Config;
 use crate::event::{self, Action, Recognised};
 use crate::jobs::sweep;
-use crate::jobs::Provisioner;
+use crate::jobs::Job;
 use crate::model::error::Result;
 use crate::model::outcome::Outcome;
 use crate::rules::trust::{self, Identity, Place};
@@ -54,27 +54,23 @@ impl Invocation {
 /// Shared by every invocation of an execution environment.
 #[derive(Debug, Clone)]
 pub struct Handler {
-    provisioner: Provisioner,
-    reacher: Reacher,
+    job: Job,
+    accounts: Accounts,
 }
 
 impl Handler {
     pub fn new(config: Config, clients: Clients) -> Self {
-        let reacher = Reacher::new(clients.clone(), &config.organization.member_role_name);
+        let accounts = Accounts::new(clients.clone(), &config.organization.member_role_name);
         Handler {
-            provisioner: Provisioner::new(Arc::new(config), clients),
-            reacher,
+            job: Job::new(Arc::new(config), clients),
+            accounts,
         }
     }
 
-    pub fn clients(&self) -> &Clients {
-        self.provisioner.clients()
-    }
-
-    /// The provisioner for jobs at `place`, with its clients.
-    async fn at(&self, place: &Place) -> Result<Provisioner> {
-        let clients = self.reacher.clients_for(place).await?;
-        Ok(self.provisioner.at(clients, &place.region))
+    /// The job for jobs at `place`, with its clients.
+    async fn at(&self, place: &Place) -> Result<Job> {
+        let clients = self.accounts.clients_for(place).await?;
+        Ok(self.job.at(clients, &place.region))
     }
 
     /// The Lambda entry point: runs [`Handler::handle`] and writes one log line about it.
@@ -146,7 +142,7 @@ impl Handler {
     /// being created and the reconcile sweep.
     pub async fn handle(&self, payload: &Value, invocation: &Invocation) -> Result<Outcome> {
         let span = tracing::Span::current();
-        let config = self.provisioner.config();
+        let config = self.job.config();
         let remaining = invocation.remaining;
         match event::recognise(payload)? {
             Recognised::Ignored(reason) => Ok(Outcome::ignored(reason)),
@@ -155,29 +151,29 @@ impl Handler {
                 trust::admit_location(&location, &invocation.identity)?;
                 if config.organization.sweeps_organization() {
                     return crate::jobs::organization::run(
-                        &self.provisioner,
-                        &self.reacher,
+                        &self.job,
+                        &self.accounts,
                         &invocation.identity,
                         remaining,
                     )
                     .await;
                 }
-                let location = self.provisioner.location(&location);
-                sweep::run(&self.provisioner, &location, remaining).await
+                let location = self.job.location(&location);
+                sweep::run(&self.job, &location, remaining).await
             }
             Recognised::Provision(request) => {
                 span.record("trigger", request.trigger.as_str());
                 span.record("database", request.target.to_string());
                 let place = trust::admit(&request, &invocation.identity, config)?;
-                let provisioner = self.at(&place).await?;
+                let job = self.at(&place).await?;
                 // The one dispatch on what the trigger asks for.
                 let outcome = match request.action {
-                    Action::Provision => provisioner.run(&request, remaining).await?,
+                    Action::Provision => job.run(&request, remaining).await?,
                     Action::FollowConnection => {
-                        let max_wait = provisioner.max_wait(&request, remaining);
-                        provisioner.follow(&request, max_wait).await?
+                        let max_wait = job.max_wait(&request, remaining);
+                        job.follow(&request, max_wait).await?
                     }
-                    Action::Retire => provisioner.retire_database(&request).await?,
+                    Action::Retire => job.retire_database(&request).await?,
                 };
                 Ok(outcome.located(&place.account, &place.region))
             }

@@ -72,11 +72,11 @@ pub enum Resource {
 
 impl Resource {
     /// The `kind` part of the ownership tag `{service}/{kind}/{identifier}`.
-    pub fn kind(self) -> Kind {
+    pub fn kind(self) -> DbKind {
         match self {
-            Resource::DbInstance => Kind::Instance,
-            Resource::DbCluster | Resource::RedshiftCluster => Kind::Cluster,
-            Resource::Workgroup | Resource::Namespace => Kind::Workgroup,
+            Resource::DbInstance => DbKind::Instance,
+            Resource::DbCluster | Resource::RedshiftCluster => DbKind::Cluster,
+            Resource::Workgroup | Resource::Namespace => DbKind::Workgroup,
         }
     }
 }
@@ -102,29 +102,29 @@ impl fmt::Display for Resource {
 
 /// `instance`, `cluster` or `workgroup`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
+pub enum DbKind {
     Instance,
     Cluster,
     Workgroup,
 }
 
-impl Kind {
+impl DbKind {
     pub fn as_str(self) -> &'static str {
         match self {
-            Kind::Instance => "instance",
-            Kind::Cluster => "cluster",
-            Kind::Workgroup => "workgroup",
+            DbKind::Instance => "instance",
+            DbKind::Cluster => "cluster",
+            DbKind::Workgroup => "workgroup",
         }
     }
 
-    pub fn parse(s: &str) -> Option<Kind> {
-        [Kind::Instance, Kind::Cluster, Kind::Workgroup]
+    pub fn parse(s: &str) -> Option<DbKind> {
+        [DbKind::Instance, DbKind::Cluster, DbKind::Workgroup]
             .into_iter()
             .find(|k| k.as_str() == s)
     }
 }
 
-impl fmt::Display for Kind {
+impl fmt::Display for DbKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -253,11 +253,11 @@ mod tests {
             Target::WorkgroupArn("arn:x".into()).resource().to_string(),
             "Redshift Serverless workgroup"
         );
-        assert_eq!(Resource::RedshiftCluster.kind(), Kind::Cluster);
+        assert_eq!(Resource::RedshiftCluster.kind(), DbKind::Cluster);
         for s in Service::ALL {
             assert_eq!(Service::parse(s.as_str()), Some(s));
         }
-        assert_eq!(Kind::parse("workgroup"), Some(Kind::Workgroup));
+        assert_eq!(DbKind::parse("workgroup"), Some(DbKind::Workgroup));
         assert_eq!(Service::for_rds_engine("DocDB"), Service::DocDb);
         assert_eq!(Service::for_rds_engine("postgres"), Service::Rds);
     }

@@ -6,7 +6,7 @@ use crate::model::Database;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Kind {
+pub enum OutcomeKind {
     /// This invocation stored a new secret.
     Created,
     /// The secret existed (ours): connection keys refreshed or missing replicas added.
@@ -24,17 +24,17 @@ pub enum Kind {
     Retired,
 }
 
-impl Kind {
+impl OutcomeKind {
     /// The value of the outcome's `outcome` key.
     pub fn as_str(self) -> &'static str {
         match self {
-            Kind::Created => "created",
-            Kind::Updated => "updated",
-            Kind::Unchanged => "unchanged",
-            Kind::Skipped => "skipped",
-            Kind::Ignored => "ignored",
-            Kind::Reconciled => "reconciled",
-            Kind::Retired => "retired",
+            OutcomeKind::Created => "created",
+            OutcomeKind::Updated => "updated",
+            OutcomeKind::Unchanged => "unchanged",
+            OutcomeKind::Skipped => "skipped",
+            OutcomeKind::Ignored => "ignored",
+            OutcomeKind::Reconciled => "reconciled",
+            OutcomeKind::Retired => "retired",
         }
     }
 }
@@ -114,7 +114,7 @@ pub struct DatabaseRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Outcome {
-    pub outcome: Kind,
+    pub outcome: OutcomeKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -180,7 +180,7 @@ pub struct FailedRegion {
 }
 
 impl Outcome {
-    pub fn new(outcome: Kind) -> Self {
+    pub fn new(outcome: OutcomeKind) -> Self {
         Outcome {
             outcome,
             secret_name: None,
@@ -194,11 +194,11 @@ impl Outcome {
     }
 
     pub fn ignored(reason: impl Into<String>) -> Self {
-        Outcome::new(Kind::Ignored).with_reason(reason)
+        Outcome::new(OutcomeKind::Ignored).with_reason(reason)
     }
 
     /// An outcome about `db`.
-    pub fn about(kind: Kind, db: &Database) -> Self {
+    pub fn about(kind: OutcomeKind, db: &Database) -> Self {
         Outcome {
             database: Some(DatabaseRef {
                 service: db.service.as_str().into(),
@@ -212,7 +212,7 @@ impl Outcome {
     }
 
     /// An outcome about a database known only by its service and identifier (it is gone).
-    pub fn about_named(kind: Kind, service: &str, identifier: &str) -> Self {
+    pub fn about_named(kind: OutcomeKind, service: &str, identifier: &str) -> Self {
         Outcome {
             database: Some(DatabaseRef {
                 service: service.into(),
@@ -263,13 +263,13 @@ mod tests {
     #[test]
     fn kind_names_match_the_serialised_outcome() {
         for k in [
-            Kind::Created,
-            Kind::Updated,
-            Kind::Unchanged,
-            Kind::Skipped,
-            Kind::Ignored,
-            Kind::Reconciled,
-            Kind::Retired,
+            OutcomeKind::Created,
+            OutcomeKind::Updated,
+            OutcomeKind::Unchanged,
+            OutcomeKind::Skipped,
+            OutcomeKind::Ignored,
+            OutcomeKind::Reconciled,
+            OutcomeKind::Retired,
         ] {
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
         }
@@ -292,7 +292,7 @@ mod tests {
                 region: None,
                 engine: "mysql".into(),
             }),
-            ..Outcome::new(Kind::Created)
+            ..Outcome::new(OutcomeKind::Created)
         };
         assert_eq!(
             serde_json::to_value(o).unwrap(),

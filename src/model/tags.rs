@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::model::{Kind, Service};
+use crate::model::{DbKind, Service};
 
 /// The tag every secret this function creates carries. Nothing is ever changed on a secret
 /// without it (IAM conditions on it too).
@@ -33,7 +33,7 @@ pub struct Owner {
 }
 
 impl Owner {
-    pub fn new(service: Service, kind: Kind, identifier: &str, username: &str) -> Owner {
+    pub fn new(service: Service, kind: DbKind, identifier: &str, username: &str) -> Owner {
         Owner {
             database: format!("{service}/{kind}/{identifier}"),
             username: username.to_string(),
@@ -93,7 +93,7 @@ mod tests {
 
     #[test]
     fn ownership_needs_all_three_tags() {
-        let owner = Owner::new(Service::Rds, Kind::Instance, "orders-db", "admin");
+        let owner = Owner::new(Service::Rds, DbKind::Instance, "orders-db", "admin");
         assert_eq!(owner.database, "rds/instance/orders-db");
         let mut all: Vec<(String, String)> = owner.tags().to_vec();
         all.push(("team".into(), "data".into()));
@@ -109,7 +109,7 @@ mod tests {
             None
         );
         assert_eq!(
-            Owner::new(Service::RedshiftServerless, Kind::Workgroup, "bi", "u").to_string(),
+            Owner::new(Service::RedshiftServerless, DbKind::Workgroup, "bi", "u").to_string(),
             "redshift-serverless/workgroup/bi user u"
         );
     }

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::config::{Lifecycle, OnDeleted};
 use crate::model::engine::engine_rule;
 use crate::model::tags::{self, Owner};
-use crate::model::{Database, Kind, Service};
+use crate::model::{Database, DbKind, Service};
 use crate::rules::existing_secret::SecretState;
 
 /// The connection keys of a database's secrets, as Describe reports the database.
@@ -114,7 +114,7 @@ pub fn plan_sweep<'a>(
     secrets: &'a [SecretState],
     region: Option<&str>,
     replica_names: &[(String, Option<HashSet<String>>)],
-    listed: &dyn Fn(Service, Kind) -> bool,
+    listed: &dyn Fn(Service, DbKind) -> bool,
     lifecycle: &Lifecycle,
 ) -> SweepPlan<'a> {
     let mut by_database: BTreeMap<&str, Vec<&SecretState>> = BTreeMap::new();
@@ -178,11 +178,11 @@ pub fn plan_sweep<'a>(
 
 /// Whether the listing of a database tag's `{service}/{kind}` worked; an unknown tag never
 /// counts as listed (its secrets are never retired).
-fn listing_worked(database: &str, listed: &dyn Fn(Service, Kind) -> bool) -> bool {
+fn listing_worked(database: &str, listed: &dyn Fn(Service, DbKind) -> bool) -> bool {
     let mut parts = database.splitn(3, '/');
     match (
         parts.next().and_then(Service::parse),
-        parts.next().and_then(Kind::parse),
+        parts.next().and_then(DbKind::parse),
         parts.next(),
     ) {
         (Some(service), Some(kind), Some(id)) if !id.is_empty() => listed(service, kind),
@@ -214,7 +214,7 @@ mod tests {
     }
 
     fn secret(id: &str, user: &str, endpoint: Option<&str>) -> SecretState {
-        let mut tags = Owner::new(Service::Rds, Kind::Instance, id, user)
+        let mut tags = Owner::new(Service::Rds, DbKind::Instance, id, user)
             .tags()
             .to_vec();
         if let Some(e) = endpoint {
@@ -228,7 +228,7 @@ mod tests {
         }
     }
 
-    fn all_listed(_: Service, _: Kind) -> bool {
+    fn all_listed(_: Service, _: DbKind) -> bool {
         true
     }
 
@@ -298,7 +298,7 @@ mod tests {
     #[test]
     fn guard_rails_failed_listings_ignore_and_foreign_regions() {
         let secrets = vec![secret("gone", "admin", None)];
-        let none_listed = |_: Service, _: Kind| false;
+        let none_listed = |_: Service, _: DbKind| false;
         let plan = plan_sweep(
             &[],
             &secrets,

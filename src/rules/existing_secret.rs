@@ -140,7 +140,7 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::model::outcome::ReplicaStatus;
-    use crate::model::{Kind, Service};
+    use crate::model::{DbKind, Service};
     use secrecy::SecretString;
     use serde_json::json;
 
@@ -155,7 +155,7 @@ mod tests {
     }
 
     fn owner() -> Owner {
-        Owner::new(Service::Rds, Kind::Instance, "orders", "admin")
+        Owner::new(Service::Rds, DbKind::Instance, "orders", "admin")
     }
 
     fn ours() -> SecretState {
@@ -192,12 +192,12 @@ mod tests {
         managed_only.tags.truncate(1);
         assert!(conflict(&managed_only).contains("lacks"));
         let mut other_db = ours();
-        other_db.tags = Owner::new(Service::Rds, Kind::Cluster, "orders", "admin")
+        other_db.tags = Owner::new(Service::Rds, DbKind::Cluster, "orders", "admin")
             .tags()
             .to_vec();
         assert!(conflict(&other_db).contains("rds/cluster/orders"));
         let mut other_user = ours();
-        other_user.tags = Owner::new(Service::Rds, Kind::Instance, "orders", "app")
+        other_user.tags = Owner::new(Service::Rds, DbKind::Instance, "orders", "app")
             .tags()
             .to_vec();
         assert!(conflict(&other_user).contains("user app"));

@@ -409,7 +409,7 @@ async fn store_adapter_creates_once_and_tags_the_secret_as_ours() {
         .options;
     let owner = db_secret_provisioner::model::tags::Owner::new(
         Service::Rds,
-        db_secret_provisioner::model::Kind::Instance,
+        db_secret_provisioner::model::DbKind::Instance,
         "adapter",
         "admin",
     );

@@ -3,7 +3,7 @@
 //! before any AWS call; and the `masterSecretArn` of a user event, accepted only when it is the
 //! database's own master secret.
 
-use super::Provisioner;
+use super::Job;
 use crate::aws::secrets;
 use crate::event::UserSpec;
 use crate::model::engine::EngineRule;
@@ -22,7 +22,7 @@ pub(super) struct Names {
     pub owner: Owner,
 }
 
-impl Provisioner {
+impl Job {
     /// The names of `username`'s secret and parameter for `db`.
     pub(super) fn names(
         &self,

@@ -4,11 +4,11 @@
 use secrecy::SecretString;
 use tracing::warn;
 
-use super::{Names, Provisioner, Rotator};
+use super::{Job, Names, Rotator};
 use crate::aws::parameters;
 use crate::aws::secrets::{self, Created};
 use crate::model::error::{Error, Result};
-use crate::model::outcome::{Kind, Outcome, ReplicaStatus};
+use crate::model::outcome::{Outcome, OutcomeKind, ReplicaStatus};
 use crate::model::tags;
 use crate::model::{Database, Location};
 use crate::rules::existing_secret::SecretState;
@@ -44,7 +44,7 @@ pub(super) enum Stored {
     },
 }
 
-impl Provisioner {
+impl Job {
     /// CreateSecret with the operator's tags and the ownership tags; if the secret exists,
     /// DescribeSecret decides what (if anything) changes: only the function's own secret for
     /// the same database and user is ever changed, anything else is `SecretConflict`. An
@@ -230,7 +230,7 @@ impl Provisioner {
                 replicas,
                 recreated,
             } => {
-                let o = Outcome::about(Kind::Created, db)
+                let o = Outcome::about(OutcomeKind::Created, db)
                     .with_secret(&name, Some(arn))
                     .with_replicas(replicas);
                 match (recreated, note) {
@@ -243,11 +243,11 @@ impl Provisioner {
                 arn,
                 replicas,
                 what,
-            } => Outcome::about(Kind::Updated, db)
+            } => Outcome::about(OutcomeKind::Updated, db)
                 .with_secret(name, Some(arn))
                 .with_replicas(replicas)
                 .with_reason(joined(what, note)),
-            Stored::Unchanged { arn, reason } => Outcome::about(Kind::Unchanged, db)
+            Stored::Unchanged { arn, reason } => Outcome::about(OutcomeKind::Unchanged, db)
                 .with_secret(name, Some(arn))
                 .with_reason(joined(reason, note)),
         };
