@@ -11,11 +11,11 @@ use crate::aws::database;
 use crate::aws::secrets;
 use crate::config::OnDeleted;
 use crate::event::Request;
+use crate::model::database_tag::DatabaseTag;
 use crate::model::error::{Error, Result};
 use crate::model::outcome::{Outcome, OutcomeKind};
 use crate::model::secret::SecretState;
 use crate::model::tags;
-use crate::model::Target;
 use crate::rules::drift::{self, database_key};
 
 impl Job {
@@ -39,12 +39,15 @@ impl Job {
                     )),
                 )
             }
-            Err(Error::DatabaseNotFound { .. }) => keys_of(&request.target),
+            Err(Error::DatabaseNotFound { .. }) => DatabaseTag::candidates(&request.target)
+                .iter()
+                .map(DatabaseTag::to_string)
+                .collect(),
             Err(e) => return Err(e),
         };
         let found = try_join_all(keys.iter().map(|k| self.secrets_of(k))).await?;
         let secrets: Vec<SecretState> = found.into_iter().flatten().collect();
-        let service = keys[0].split('/').next().unwrap_or_default();
+        let service = DatabaseTag::parse(&keys[0]).map_or("", |t| t.service.as_str());
         let identifier = request.target.identifier();
         if secrets.is_empty() {
             return Ok(
@@ -90,7 +93,9 @@ impl Job {
     /// A secret whose database no listing shows: retired only when Describe confirms the
     /// database is gone or being deleted (`false`: it exists after all).
     pub(crate) async fn retire_orphan(&self, state: &SecretState) -> Result<bool> {
-        let Some(target) = tags::value(&state.tags, tags::DATABASE_TAG_KEY).and_then(target_of)
+        let Some(target) = tags::value(&state.tags, tags::DATABASE_TAG_KEY)
+            .and_then(DatabaseTag::parse)
+            .and_then(|t| t.target())
         else {
             return Ok(false);
         };
@@ -104,19 +109,6 @@ impl Job {
     }
 }
 
-/// The target a database tag (`{service}/{kind}/{identifier}`) names.
-fn target_of(database: &str) -> Option<Target> {
-    let mut parts = database.splitn(3, '/');
-    let (service, kind, id) = (parts.next()?, parts.next()?, parts.next()?.to_string());
-    Some(match (service, kind) {
-        ("rds", "instance") => Target::DbInstance(id),
-        ("rds" | "docdb", "cluster") => Target::DbCluster(id),
-        ("redshift", "cluster") => Target::RedshiftCluster(id),
-        ("redshift-serverless", "workgroup") => Target::Workgroup(id),
-        _ => return None,
-    })
-}
-
 /// The outcome's reason for a retirement.
 pub(crate) fn retire_reason(mode: OnDeleted) -> String {
     match mode {
@@ -127,19 +119,5 @@ pub(crate) fn retire_reason(mode: OnDeleted) -> String {
             tags::DELETED_TAG_KEY
         ),
         _ => format!("the database is gone: tagged {}", tags::DELETED_TAG_KEY),
-    }
-}
-
-/// The database tags a deleted target's secrets may carry: an RDS cluster may have been
-/// DocumentDB, which only Describe (no longer possible) would tell.
-pub(crate) fn keys_of(target: &Target) -> Vec<String> {
-    let id = target.identifier();
-    match target {
-        Target::DbInstance(_) => vec![format!("rds/instance/{id}")],
-        Target::DbCluster(_) => vec![format!("rds/cluster/{id}"), format!("docdb/cluster/{id}")],
-        Target::RedshiftCluster(_) => vec![format!("redshift/cluster/{id}")],
-        Target::Workgroup(_) | Target::WorkgroupArn(_) => {
-            vec![format!("redshift-serverless/workgroup/{id}")]
-        }
     }
 }

@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+pub mod database_tag;
 pub mod engine;
 pub mod error;
 pub mod identifiers;

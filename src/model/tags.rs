@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use crate::model::database_tag::DatabaseTag;
 use crate::model::{DbKind, Service};
 
 /// The tag every secret this function creates carries. Nothing is ever changed on a secret
@@ -35,7 +36,7 @@ pub struct Owner {
 impl Owner {
     pub fn new(service: Service, kind: DbKind, identifier: &str, username: &str) -> Owner {
         Owner {
-            database: format!("{service}/{kind}/{identifier}"),
+            database: DatabaseTag::new(service, kind, identifier).to_string(),
             username: username.to_string(),
         }
     }

@@ -8,8 +8,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{Map, Value};
 
 use crate::config::{Lifecycle, OnDeleted};
+use crate::model::database_tag::DatabaseTag;
 use crate::model::engine::engine_rule;
-use crate::model::tags::{self, Owner};
+use crate::model::tags;
 use crate::model::{Database, DbKind, Service};
 use crate::rules::existing_secret::SecretState;
 
@@ -53,7 +54,7 @@ impl Connection {
 
 /// The database tag value of a database, `{service}/{kind}/{identifier}`.
 pub fn database_key(db: &Database) -> String {
-    Owner::new(db.service, db.resource.kind(), &db.identifier, "").database
+    DatabaseTag::of(db).to_string()
 }
 
 /// Whether the secret is the master user's secret of `db`.
@@ -179,20 +180,13 @@ pub fn plan_sweep<'a>(
 /// Whether the listing of a database tag's `{service}/{kind}` worked; an unknown tag never
 /// counts as listed (its secrets are never retired).
 fn listing_worked(database: &str, listed: &dyn Fn(Service, DbKind) -> bool) -> bool {
-    let mut parts = database.splitn(3, '/');
-    match (
-        parts.next().and_then(Service::parse),
-        parts.next().and_then(DbKind::parse),
-        parts.next(),
-    ) {
-        (Some(service), Some(kind), Some(id)) if !id.is_empty() => listed(service, kind),
-        _ => false,
-    }
+    DatabaseTag::parse(database).is_some_and(|tag| listed(tag.service, tag.kind))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::tags::Owner;
     use crate::model::{IdentifierKey, Resource};
 
     fn db(id: &str, port: i32) -> Database {
