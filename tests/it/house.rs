@@ -289,67 +289,67 @@ fn the_import_checker_can_fail() {
     assert!(cycle(&bad).is_none());
 }
 
-/// Files outside `src/aws/` that build an SDK client or load an SDK configuration.
-fn clients_built_outside_aws(files: &[(String, String)]) -> Vec<String> {
+/// The files outside `src/{home}` with a line of code (tests and comments aside) that `bad`
+/// matches.
+fn lines_outside(files: &[(String, String)], home: &str, bad: fn(&str) -> bool) -> Vec<String> {
     files
         .iter()
-        .filter(|(rel, _)| !rel.starts_with("aws/"))
-        .filter(|(_, text)| {
-            text.lines().any(|l| {
-                let l = l.trim_start();
-                !l.starts_with("//")
-                    && (l.contains("aws_config::")
-                        || (l.contains("aws_sdk_")
-                            && (l.contains("Client::new")
-                                || l.contains("from_conf")
-                                || l.contains("Client::builder"))))
-            })
+        .filter(|(rel, text)| {
+            !rel.starts_with(home) && code_of(text).lines().any(|l| bad(l.trim_start()))
         })
         .map(|(rel, _)| format!("src/{rel}"))
         .collect()
 }
 
-#[test]
-fn only_src_aws_builds_sdk_clients() {
-    let found = clients_built_outside_aws(&src_files());
-    assert!(
-        found.is_empty(),
-        "SDK clients built outside src/aws/: {found:?}"
-    );
-    let bad = vec![(
-        "jobs/x.rs".to_string(),
-        "let c = aws_sdk_rds::Client::new(&conf);".to_string(),
-    )];
-    assert_eq!(clients_built_outside_aws(&bad), ["src/jobs/x.rs"]);
+/// Building an SDK client or loading an SDK configuration.
+fn builds_a_client(l: &str) -> bool {
+    l.contains("aws_config::")
+        || (l.contains("aws_sdk_")
+            && ["Client::new", "from_conf", "Client::builder"]
+                .iter()
+                .any(|c| l.contains(c)))
 }
 
-/// Files outside `src/lambda/` with a match arm on the trigger's action.
-fn action_matches_outside_lambda(files: &[(String, String)]) -> Vec<String> {
-    files
-        .iter()
-        .filter(|(rel, _)| !rel.starts_with("lambda/"))
-        .filter(|(_, text)| {
-            code_of(text).lines().any(|l| {
-                let l = l.trim_start();
-                (l.starts_with("Action::") || l.starts_with("| Action::")) && l.contains("=>")
-            })
-        })
-        .map(|(rel, _)| format!("src/{rel}"))
-        .collect()
+/// A match arm on the trigger's action.
+fn matches_the_action(l: &str) -> bool {
+    (l.starts_with("Action::") || l.starts_with("| Action::")) && l.contains("=>")
 }
 
 #[test]
-fn the_action_is_matched_on_only_in_the_entry() {
-    let found = action_matches_outside_lambda(&src_files());
+fn only_src_aws_builds_sdk_clients_and_only_src_lambda_dispatches() {
+    let files = src_files();
+    let clients = lines_outside(&files, "aws/", builds_a_client);
     assert!(
-        found.is_empty(),
-        "matches on Action outside src/lambda/: {found:?}"
+        clients.is_empty(),
+        "SDK clients built outside src/aws/: {clients:?}"
     );
-    let bad = vec![(
-        "jobs/create.rs".to_string(),
-        "match a {\n    Action::Retire => x,\n}".to_string(),
-    )];
-    assert_eq!(action_matches_outside_lambda(&bad), ["src/jobs/create.rs"]);
+    let dispatch = lines_outside(&files, "lambda/", matches_the_action);
+    assert!(
+        dispatch.is_empty(),
+        "matches on Action outside src/lambda/: {dispatch:?}"
+    );
+    let bad = vec![
+        (
+            "jobs/x.rs".to_string(),
+            "let c = aws_sdk_rds::Client::new(&conf);".to_string(),
+        ),
+        (
+            "jobs/create.rs".to_string(),
+            "match a {\n    Action::Retire => x,\n}".to_string(),
+        ),
+        (
+            "aws/clients.rs".to_string(),
+            "let c = aws_sdk_rds::Client::new(&conf);".to_string(),
+        ),
+    ];
+    assert_eq!(
+        lines_outside(&bad, "aws/", builds_a_client),
+        ["src/jobs/x.rs"]
+    );
+    assert_eq!(
+        lines_outside(&bad, "lambda/", matches_the_action),
+        ["src/jobs/create.rs"]
+    );
 }
 
 #[test]
