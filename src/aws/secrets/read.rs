@@ -1,11 +1,17 @@
-//! Secrets Manager calls of the lifecycle: the function's secrets in one region (one paginated
-//! ListSecrets), tags, RestoreSecret, DeleteSecret with a recovery window, and replica repair.
+//! Reading the function's secrets: the secrets in one region (one paginated ListSecrets,
+//! joined in memory), DescribeSecret, and the current value a repair merges into. It only
+//! talks to AWS.
 
-use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, SecretListEntry, Tag};
+use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretError;
+use aws_sdk_secretsmanager::types::{
+    Filter, FilterNameStringType, ReplicationStatusType, SecretListEntry, Tag,
+};
 use aws_sdk_secretsmanager::Client;
+use serde_json::{Map, Value};
 
 use crate::aws::Clients;
 use crate::model::error::{Error, Result};
+use crate::model::outcome::ReplicaStatus;
 use crate::model::secret::{rotation_pending, SecretState};
 use crate::model::tags;
 
@@ -61,7 +67,7 @@ fn state_of(e: &SecretListEntry) -> SecretState {
     SecretState {
         arn: e.arn().unwrap_or_default().to_string(),
         name: e.name().unwrap_or_default().to_string(),
-        tags: super::tag_pairs(e.tags()),
+        tags: tag_pairs(e.tags()),
         scheduled_for_deletion: e.deleted_date().is_some(),
         rotation_enabled: e.rotation_enabled() == Some(true),
         replicas: Vec::new(),
@@ -74,69 +80,70 @@ fn state_of(e: &SecretListEntry) -> SecretState {
     }
 }
 
-/// Adds or overwrites tags (only the function's own keys are ever passed).
-pub async fn tag(secrets: &Client, arn: &str, pairs: &[(&str, &str)]) -> Result<()> {
-    secrets
-        .tag_resource()
-        .secret_id(arn)
-        .set_tags(Some(
-            pairs
-                .iter()
-                .map(|(k, v)| Tag::builder().key(*k).value(*v).build())
-                .collect(),
-        ))
-        .send()
-        .await
-        .map(drop)
-        .map_err(|e| Error::aws_on("Secrets Manager", "TagResource", arn, &e))
+/// DescribeSecret, or `None` when there is no such secret.
+pub async fn describe(secrets: &Client, name: &str) -> Result<Option<SecretState>> {
+    match secrets.describe_secret().secret_id(name).send().await {
+        Ok(d) => Ok(Some(SecretState {
+            arn: d.arn().unwrap_or_default().to_string(),
+            name: d.name().unwrap_or(name).to_string(),
+            rotation_pending: crate::model::secret::rotation_pending(
+                d.version_ids_to_stages()
+                    .into_iter()
+                    .flat_map(|m| m.values().map(Vec::as_slice)),
+            ),
+            tags: tag_pairs(d.tags()),
+            scheduled_for_deletion: d.deleted_date().is_some(),
+            rotation_enabled: d.rotation_enabled() == Some(true),
+            replicas: replica_statuses(d.replication_status()),
+            primary_region: d.primary_region().map(str::to_string),
+        })),
+        Err(e) => match e.as_service_error() {
+            Some(DescribeSecretError::ResourceNotFoundException(_)) => Ok(None),
+            _ => Err(Error::aws_on("Secrets Manager", "DescribeSecret", name, &e)),
+        },
+    }
 }
 
-pub async fn untag(secrets: &Client, arn: &str, keys: &[&str]) -> Result<()> {
-    secrets
-        .untag_resource()
+/// The current version: its id and its JSON object (empty if it is not a JSON object).
+pub async fn current_value(secrets: &Client, arn: &str) -> Result<(String, Map<String, Value>)> {
+    let current = secrets
+        .get_secret_value()
         .secret_id(arn)
-        .set_tag_keys(Some(keys.iter().map(|k| k.to_string()).collect()))
         .send()
         .await
-        .map(drop)
-        .map_err(|e| Error::aws_on("Secrets Manager", "UntagResource", arn, &e))
+        .map_err(|e| Error::aws_on("Secrets Manager", "GetSecretValue", arn, &e))?;
+    let value = current
+        .secret_string()
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or_default();
+    Ok((current.version_id().unwrap_or_default().to_string(), value))
 }
 
-/// Cancels a scheduled deletion.
-pub async fn restore(secrets: &Client, arn: &str) -> Result<()> {
-    secrets
-        .restore_secret()
-        .secret_id(arn)
-        .send()
-        .await
-        .map(drop)
-        .map_err(|e| Error::aws_on("Secrets Manager", "RestoreSecret", arn, &e))
+/// A secret's tags as Secrets Manager returns them, as (key, value) pairs.
+pub(super) fn tag_pairs(tags: &[Tag]) -> Vec<(String, String)> {
+    tags.iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
 }
 
-/// Schedules the deletion with a recovery window (never `ForceDeleteWithoutRecovery`).
-pub async fn schedule_deletion(
-    secrets: &Client,
-    arn: &str,
-    recovery_window_days: i64,
-) -> Result<()> {
-    secrets
-        .delete_secret()
-        .secret_id(arn)
-        .recovery_window_in_days(recovery_window_days)
-        .send()
-        .await
-        .map(drop)
-        .map_err(|e| Error::aws_on("Secrets Manager", "DeleteSecret", arn, &e))
-}
-
-/// Stops replicating to `regions`, which deletes those replicas at once.
-pub async fn remove_regions(secrets: &Client, arn: &str, regions: &[String]) -> Result<()> {
-    secrets
-        .remove_regions_from_replication()
-        .secret_id(arn)
-        .set_remove_replica_regions(Some(regions.to_vec()))
-        .send()
-        .await
-        .map(drop)
-        .map_err(|e| Error::aws_on("Secrets Manager", "RemoveRegionsFromReplication", arn, &e))
+pub(super) fn replica_statuses(statuses: &[ReplicationStatusType]) -> Vec<ReplicaStatus> {
+    statuses
+        .iter()
+        .map(|s| ReplicaStatus {
+            region: s.region().unwrap_or_default().to_string(),
+            status: s
+                .status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            message: s
+                .status_message()
+                .map(str::to_string)
+                .filter(|m| !m.is_empty()),
+        })
+        .collect()
 }
