@@ -384,19 +384,26 @@ fn pages() -> Vec<PathBuf> {
     pages
 }
 
+/// The lines of a Markdown text outside fenced code blocks.
+fn prose_lines(markdown: &str) -> Vec<&str> {
+    let mut in_code = false;
+    markdown
+        .lines()
+        .filter(|line| {
+            if line.trim_start().starts_with("```") {
+                in_code = !in_code;
+                return false;
+            }
+            !in_code
+        })
+        .collect()
+}
+
 /// The backticked tokens of a Markdown text that name repository paths: the first segment is
 /// one of `entries` (the repository's top-level files and folders); a `:line` suffix is cut.
 fn quoted_paths(markdown: &str, entries: &BTreeSet<String>) -> Vec<String> {
     let mut out = Vec::new();
-    let mut in_code = false;
-    for line in markdown.lines() {
-        if line.trim_start().starts_with("```") {
-            in_code = !in_code;
-            continue;
-        }
-        if in_code {
-            continue;
-        }
+    for line in prose_lines(markdown) {
         for (n, token) in line.split('`').enumerate() {
             if n % 2 == 0 || token.is_empty() || token.contains(char::is_whitespace) {
                 continue;
@@ -572,16 +579,8 @@ fn anchors(markdown: &str) -> BTreeSet<String> {
 
 /// The relative link targets of a Markdown text (outside code blocks).
 fn links(markdown: &str) -> Vec<String> {
-    let mut in_code = false;
     let mut out = Vec::new();
-    for line in markdown.lines() {
-        if line.trim_start().starts_with("```") {
-            in_code = !in_code;
-            continue;
-        }
-        if in_code {
-            continue;
-        }
+    for line in prose_lines(markdown) {
         for (i, _) in line.match_indices("](") {
             let target: String = line[i + 2..].chars().take_while(|c| *c != ')').collect();
             if !target.contains("://") && !target.starts_with("mailto:") {
