@@ -31,11 +31,7 @@ impl Job {
 
     /// Primary in `region` and inside the secret name prefix.
     pub(crate) fn is_ours_here(&self, s: &SecretState, region: Option<&str>) -> bool {
-        let primary_here = match (s.primary_region.as_deref(), region) {
-            (Some(p), Some(r)) => p == r,
-            _ => true,
-        };
-        primary_here && s.name.starts_with(&self.config.secret_prefix)
+        s.is_primary_in(region) && s.name.starts_with(&self.config.secret_prefix)
     }
 
     /// A port change (CloudTrail Modify/Update call): Describe, waiting while the database

@@ -35,6 +35,15 @@ impl SecretState {
         ownership(self, owner, region).is_none()
     }
 
+    /// Whether the secret is primary in `region`: a replica names another primary region.
+    /// Where AWS reports no primary region, or the region is not known, it counts as primary.
+    pub fn is_primary_in(&self, region: Option<&str>) -> bool {
+        match (self.primary_region.as_deref(), region) {
+            (Some(primary), Some(region)) => primary == region,
+            _ => true,
+        }
+    }
+
     /// The date its database was found deleted, when the secret is retired.
     pub fn retired_on(&self) -> Option<&str> {
         tags::value(&self.tags, tags::DELETED_TAG_KEY)
@@ -66,12 +75,10 @@ pub fn rotation_pending<'a>(versions: impl IntoIterator<Item = &'a [String]>) ->
 
 /// Why `state` is not the function's secret for `owner` in `region` (`None` when it is).
 pub fn ownership(state: &SecretState, owner: &Owner, region: Option<&str>) -> Option<String> {
-    if let (Some(primary), Some(region)) = (state.primary_region.as_deref(), region) {
-        if primary != region {
-            return Some(format!(
-                "it is a replica of a secret whose primary region is {primary}; replicas are never changed"
-            ));
-        }
+    if let (false, Some(primary)) = (state.is_primary_in(region), &state.primary_region) {
+        return Some(format!(
+            "it is a replica of a secret whose primary region is {primary}; replicas are never changed"
+        ));
     }
     match tags::owner_of(&state.tags) {
         None if !state.is_managed() => Some(format!(

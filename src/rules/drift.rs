@@ -120,11 +120,10 @@ pub fn plan_sweep<'a>(
 ) -> SweepPlan<'a> {
     let mut by_database: BTreeMap<&str, Vec<&SecretState>> = BTreeMap::new();
     for s in secrets {
-        let primary_here = match (s.primary_region.as_deref(), region) {
-            (Some(p), Some(r)) => p == r,
-            _ => true,
-        };
-        if let (true, Some(db)) = (primary_here, tags::value(&s.tags, tags::DATABASE_TAG_KEY)) {
+        if let (true, Some(db)) = (
+            s.is_primary_in(region),
+            tags::value(&s.tags, tags::DATABASE_TAG_KEY),
+        ) {
             by_database.entry(db).or_default().push(s);
         }
     }
