@@ -44,10 +44,10 @@ impl Job {
             )));
         }
         let mut db = database::describe(&self.clients, &request.target).await?;
-        if !is_available(&db) {
+        if !db.is_available() {
             db = database::wait_available(&self.clients, &request.target, &db, max_wait).await?;
         }
-        if !is_available(&db) {
+        if !db.is_available() {
             return Err(Error::DatabaseNotReady {
                 resource: db.resource,
                 identifier: db.identifier.clone(),
@@ -127,8 +127,4 @@ impl Job {
         }
         Ok(changed)
     }
-}
-
-fn is_available(db: &Database) -> bool {
-    db.status.eq_ignore_ascii_case("available")
 }

@@ -217,6 +217,11 @@ pub struct Database {
 }
 
 impl Database {
+    /// Whether the database is `available` (any service's spelling of the status).
+    pub fn is_available(&self) -> bool {
+        self.status.eq_ignore_ascii_case("available")
+    }
+
     /// Whether the database is going away (any service's spelling of the status).
     pub fn is_gone(&self) -> bool {
         matches!(

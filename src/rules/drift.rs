@@ -137,10 +137,9 @@ pub fn plan_sweep<'a>(
             .unwrap_or_default();
         seen.insert(key);
         let admin = live.iter().find(|s| is_admin_secret(db, s));
-        let connection = (lifecycle.follow_connection_changes
-            && db.status.eq_ignore_ascii_case("available"))
-        .then(|| Connection::of(db))
-        .flatten();
+        let connection = (lifecycle.follow_connection_changes && db.is_available())
+            .then(|| Connection::of(db))
+            .flatten();
         let drifted_here: Vec<&SecretState> = match &connection {
             Some(c) => live.iter().copied().filter(|s| drifted(s, c)).collect(),
             None => Vec::new(),
