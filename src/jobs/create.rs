@@ -7,16 +7,14 @@
 mod names;
 mod store;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use super::{Job, DEADLINE_MARGIN};
 use crate::aws::database;
 use crate::aws::parameters::{self, Early, Plan};
 use crate::aws::secrets;
-use crate::aws::Clients;
-use crate::config::Config;
 use crate::config::MissingParameter;
 use crate::event::{Request, UserSpec};
 use crate::model::engine::EngineRule;
@@ -26,19 +24,6 @@ use crate::model::template::{Facts, Field};
 use crate::model::{Database, Location};
 use crate::rules::eligibility::{assess, is_admin, Assessment};
 use crate::rules::secret_value;
-
-/// Time kept back from the invocation's deadline when waiting for a database: enough for
-/// GetParameter and CreateSecret after the wait.
-pub const DEADLINE_MARGIN: Duration = Duration::from_secs(15);
-
-/// Runs provisioning jobs with one configuration and one set of clients. Cheap to clone.
-#[derive(Debug, Clone)]
-pub struct Job {
-    pub(super) config: Arc<Config>,
-    pub(super) clients: Clients,
-    /// The region the jobs run in: the function's own, or (hub mode) the database's.
-    pub(super) region: Option<String>,
-}
 
 use names::Names;
 
@@ -50,52 +35,6 @@ struct Rotator {
 }
 
 impl Job {
-    pub fn new(config: Arc<Config>, clients: Clients) -> Self {
-        let region = config.region.clone();
-        Job {
-            config,
-            clients,
-            region,
-        }
-    }
-
-    /// The same provisioner for jobs in `region` with `clients` (hub mode: another account or
-    /// region). A replica region equal to `region` is left out there (a secret cannot have a
-    /// replica in its own region).
-    pub fn at(&self, clients: Clients, region: &str) -> Job {
-        let config = if self
-            .config
-            .options
-            .replicas
-            .iter()
-            .any(|r| r.region == region)
-        {
-            let mut c = (*self.config).clone();
-            c.options.replicas.retain(|r| r.region != region);
-            Arc::new(c)
-        } else {
-            self.config.clone()
-        };
-        Job {
-            config,
-            clients,
-            region: Some(region.to_string()),
-        }
-    }
-
-    /// The region the jobs run in.
-    pub fn region(&self) -> Option<&str> {
-        self.region.as_deref()
-    }
-
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
-    pub fn clients(&self) -> &Clients {
-        &self.clients
-    }
-
     /// An event's job: Describe and the password read run concurrently whenever the
     /// parameter's name (or, for a template ending in `/{username}`, its parent path) can be
     /// rendered from the event alone. The first Describe decides: a database that gets no

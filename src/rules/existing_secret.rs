@@ -1,5 +1,5 @@
 //! What to do with a secret that already exists at the rendered name (pure): the store adapter
-//! reports what DescribeSecret says ([`SecretState`]), this module decides, the provisioner
+//! reports what DescribeSecret says ([`SecretState`]), this module decides, the create job
 //! carries it out.
 
 use serde_json::{Map, Value};

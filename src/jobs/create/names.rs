@@ -3,9 +3,9 @@
 //! before any AWS call; and the `masterSecretArn` of a user event, accepted only when it is the
 //! database's own master secret.
 
-use super::Job;
 use crate::aws::secrets;
 use crate::event::UserSpec;
+use crate::jobs::Job;
 use crate::model::engine::EngineRule;
 use crate::model::error::{Error, Result};
 use crate::model::identifiers::{clip, Arn, ParameterName, SecretName};

@@ -4,9 +4,10 @@
 use secrecy::SecretString;
 use tracing::warn;
 
-use super::{Job, Names, Rotator};
+use super::{Names, Rotator};
 use crate::aws::parameters;
 use crate::aws::secrets::{self, Created};
+use crate::jobs::Job;
 use crate::model::error::{Error, Result};
 use crate::model::outcome::{Outcome, OutcomeKind, ReplicaStatus};
 use crate::model::tags;
