@@ -1,5 +1,6 @@
-//! The Lambda entry: one log line per invocation, the trust check, and the dispatch of a
-//! recognised event to the pipeline ([`crate::jobs`]) or the sweep ([`crate::jobs::sweep`]).
+//! The Lambda entry: one log line per invocation, the trust check, and the one dispatch of a
+//! recognised event to the job its trigger names ([`crate::jobs`]: create, follow, retire, or
+//! a sweep).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
