@@ -4,6 +4,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Serialize, Serializer};
+use serde_json::{Map, Value};
 
 use crate::model::error::{Error, Result};
 use crate::model::outcome::ReplicaStatus;
@@ -94,6 +95,20 @@ pub fn ownership(state: &SecretState, owner: &Owner, region: Option<&str>) -> Op
         Some(found) if found != *owner => Some(format!("its tags name {found}")),
         Some(_) => None,
     }
+}
+
+/// The keys a secret follows its database on: `host`, `port` and, where given, `dbname`. The
+/// one map of them (creating over an existing secret, following a change, the sweep's
+/// repair); every other key (`username`, `engine`, the identifier keys, `password`,
+/// `masterarn`, keys added by rotation functions or people) stays as it is.
+pub fn connection_keys(host: &str, port: i32, dbname: Option<&str>) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("host".into(), host.into());
+    m.insert("port".into(), port.into());
+    if let Some(dbname) = dbname {
+        m.insert("dbname".into(), dbname.into());
+    }
+    m
 }
 
 /// Secrets Manager's limit on `SecretString`.

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use crate::config::{Lifecycle, OnDeleted};
 use crate::model::database_tag::DatabaseTag;
 use crate::model::engine::engine_rule;
+use crate::model::secret::connection_keys;
 use crate::model::tags;
 use crate::model::{Database, DbKind, Service};
 use crate::rules::existing_secret::SecretState;
@@ -42,13 +43,8 @@ impl Connection {
     /// The keys a secret follows: `host` and `port`, and `dbname` on the master user's secret.
     /// Every other key (password, username, identifiers, masterarn, keys added by hand) stays.
     pub fn keys(&self, admin: bool) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("host".into(), self.host.clone().into());
-        m.insert("port".into(), self.port.into());
-        if let (true, Some(dbname)) = (admin, &self.dbname) {
-            m.insert("dbname".into(), dbname.clone().into());
-        }
-        m
+        let dbname = self.dbname.as_deref().filter(|_| admin);
+        connection_keys(&self.host, self.port, dbname)
     }
 }
 

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{ExistingSecret, Replica, SecretOptions};
 use crate::model::error::{Error, Result};
-use crate::model::secret::SecretFields;
+use crate::model::secret::{connection_keys, SecretFields};
 pub use crate::model::secret::{ownership, rotation_pending, SecretState};
 use crate::model::tags::Owner;
 
@@ -67,22 +67,6 @@ pub fn decide(
     })
 }
 
-/// The keys `EXISTING_SECRET=update` refreshes; everything else (`username`, `engine`, the
-/// identifier keys, `password`, `masterarn`, keys added by rotation functions or people) is
-/// kept.
-pub const CONNECTION_KEYS: &[&str] = &["host", "port", "dbname"];
-
-/// The connection keys of a shaped secret.
-fn connection(fields: &SecretFields) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("host".into(), fields.host.clone().into());
-    m.insert("port".into(), fields.port.into());
-    if let Some(dbname) = &fields.dbname {
-        m.insert("dbname".into(), dbname.clone().into());
-    }
-    m
-}
-
 /// A refreshed version: the merged JSON, the keys that changed, and a `ClientRequestToken`
 /// derived from the current version id and the new keys (never the password), so concurrent
 /// invocations making the same change create one version.
@@ -100,7 +84,9 @@ pub fn refresh(
     current: Map<String, Value>,
     fields: &SecretFields,
 ) -> Option<Refresh> {
-    merge(arn, version_id, current, connection(fields))
+    // `EXISTING_SECRET=update` refreshes the connection keys only.
+    let keys = connection_keys(&fields.host, fields.port, fields.dbname.as_deref());
+    merge(arn, version_id, current, keys)
 }
 
 /// Merges `new` keys into the current value, every other key kept. `None` when nothing differs.
