@@ -9,7 +9,6 @@ use crate::model::Location;
 /// The EventBridge envelope, borrowed from the payload.
 #[derive(Debug, Clone)]
 pub struct Envelope<'a> {
-    pub id: Option<&'a str>,
     pub source: &'a str,
     pub detail_type: &'a str,
     pub account: Option<&'a str>,
@@ -54,8 +53,10 @@ impl<'a> Envelope<'a> {
                 )))
             }
         };
+        // The id is only logged (from the payload, cut short); one that is no string is still a
+        // malformed envelope.
+        text("id")?;
         Ok(Envelope {
-            id: text("id")?,
             source: required("source")?,
             detail_type: required("detail-type")?,
             account: text("account")?.filter(|a| !a.is_empty()),
@@ -140,7 +141,7 @@ mod tests {
         let v = json!({"id": "e", "source": "aws.rds", "detail-type": "x", "account": "",
                        "region": "us-east-1", "resources": ["arn:a"], "detail": {"k": 1}});
         let e = Envelope::read(v.as_object().unwrap()).unwrap();
-        assert_eq!((e.id, e.source, e.detail_type), (Some("e"), "aws.rds", "x"));
+        assert_eq!((e.source, e.detail_type), ("aws.rds", "x"));
         assert_eq!(e.account, None, "an empty account is no account");
         assert_eq!(e.resources, ["arn:a"]);
         assert_eq!(e.detail["k"], 1);
@@ -148,6 +149,10 @@ mod tests {
             (
                 json!({"source": 1, "detail-type": "x"}),
                 "source must be a string",
+            ),
+            (
+                json!({"id": 7, "source": "s", "detail-type": "x"}),
+                "id must be a string",
             ),
             (
                 json!({"source": "s", "detail-type": {}}),

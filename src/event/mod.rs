@@ -38,7 +38,6 @@ impl Request {
             trigger,
             action: trigger.action(),
             target,
-            event_id: envelope.id.map(str::to_string),
             source: envelope.source.to_string(),
             location: envelope.location(),
             wait: false,

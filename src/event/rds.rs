@@ -174,10 +174,6 @@ mod tests {
         assert_eq!(r.location.region.as_deref(), Some("eu-west-1"));
         assert_eq!(r.location.account.as_deref(), Some("111122223333"));
         assert_eq!(r.source, "aws.rds");
-        assert_eq!(
-            r.event_id.as_deref(),
-            Some("68f6e973-1a0c-d37b-f2f2-94a7f62ffd4e")
-        );
     }
 
     #[test]

@@ -91,8 +91,6 @@ pub struct Request {
     /// What the event asks for (the trigger's action).
     pub action: Action,
     pub target: Target,
-    /// The EventBridge event id, for logs.
-    pub event_id: Option<String>,
     /// The event's `source`.
     pub source: String,
     /// Account and region of the database: the envelope's, which every ARN or field of the
