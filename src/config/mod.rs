@@ -14,7 +14,7 @@ pub use organization::{Members, Organization, SweepAccounts, DEFAULT_MEMBER_ROLE
 use crate::model::error::{Error, Result};
 use crate::model::identifiers::{is_parameter_name_char, is_secret_name_char};
 use crate::model::template::{Facts, Field, Template};
-use crate::model::{Location, Service};
+use crate::model::{Place, Service};
 
 pub const DEFAULT_SECRET_NAME_TEMPLATE: &str = "db-secrets/{service}/{identifier}/{username}";
 pub const DEFAULT_PASSWORD_PARAMETER_TEMPLATE: &str =
@@ -337,11 +337,13 @@ fn check_literal_chars(
     valid: fn(char) -> bool,
     allowed: &str,
 ) -> Result<()> {
-    let location = Location {
-        account: Some("a".into()),
-        region: Some("r".into()),
-    };
-    let sample = Facts::of(Service::Rds, "i", Some("u"), Some("e"), &location);
+    let sample = Facts::of(
+        Service::Rds,
+        "i",
+        Some("u"),
+        Some("e"),
+        &Place::own("a", "r"),
+    );
     let rendered = template.render(&sample).unwrap_or_default();
     match rendered.chars().find(|c| !valid(*c)) {
         Some(c) => Err(Error::config(

@@ -21,7 +21,7 @@ use crate::model::engine::EngineRule;
 use crate::model::error::{Error, Result};
 use crate::model::outcome::{Outcome, OutcomeKind};
 use crate::model::template::{Facts, Field};
-use crate::model::{Database, Location};
+use crate::model::Database;
 use crate::rules::eligibility::{assess, is_admin, Assessment};
 use crate::rules::secret_value;
 
@@ -42,7 +42,6 @@ impl Job {
     /// waited on (CloudTrail create calls), within `remaining`.
     pub async fn run(&self, request: &Request, remaining: Option<Duration>) -> Result<Outcome> {
         let user = request.user.as_deref();
-        let location = self.location(&request.location);
         let max_wait = self.max_wait(request, remaining);
         // DocumentDB arrives on the same RDS events: a guess that Describe corrects.
         let username = user
@@ -53,7 +52,7 @@ impl Job {
             request.target.identifier(),
             username,
             None,
-            &location,
+            &self.place,
         );
         let lookup = database::describe(&self.clients, &request.target);
         let plan = self.early_plan(&facts);
@@ -68,7 +67,7 @@ impl Job {
         if matches!(assess(&db, user), Err(Error::DatabaseNotReady { .. })) {
             db = database::wait_available(&self.clients, &request.target, &db, max_wait).await?;
         }
-        self.provision(db, user, &location, early).await
+        self.provision(db, user, early).await
     }
 
     /// How long the job may wait for its database to become available: `WAIT_FOR_AVAILABLE`,
@@ -82,14 +81,6 @@ impl Job {
         budget.map_or(self.config.wait_for_available, |b| {
             b.min(self.config.wait_for_available)
         })
-    }
-
-    /// The event's location, with the function's own region where the event names none.
-    pub fn location(&self, location: &Location) -> Location {
-        Location {
-            account: location.account.clone(),
-            region: location.region.clone().or_else(|| self.region.clone()),
-        }
     }
 
     /// What can be read before Describe: the exact parameter, or the parameters under its
@@ -115,12 +106,13 @@ impl Job {
         &self,
         mut db: Database,
         user: Option<&UserSpec>,
-        location: &Location,
         early: Option<Early>,
     ) -> Result<Outcome> {
         let (rule, host, username) = match assess(&db, user)? {
             Assessment::Skip(reason) => {
-                return Ok(Outcome::about(OutcomeKind::Skipped, &db).with_reason(reason))
+                return Ok(
+                    Outcome::about(OutcomeKind::Skipped, &db, &self.place).with_reason(reason)
+                )
             }
             Assessment::Provision {
                 rule,
@@ -128,19 +120,19 @@ impl Job {
                 username,
             } => (rule, host, username),
         };
-        let names = self.names(&db, rule, &username, location)?;
+        let names = self.names(&db, rule, &username)?;
         let masterarn = match user {
             Some(u) if u.master_secret_arn.is_some() && is_admin(&db, user) => {
                 return Err(Error::InvalidEvent(format!(
                     "detail.masterSecretArn is for users other than the master user {username} of {db}"
                 )))
             }
-            Some(u) => self.master_secret_arn(&db, rule, u, location).await?,
+            Some(u) => self.master_secret_arn(&db, rule, u).await?,
             None => None,
         };
         let password = match self.password(&db, &names, early).await {
             Ok(p) => p,
-            Err(e) => return self.password_missing(&db, &names, location, user, e).await,
+            Err(e) => return self.password_missing(&db, &names, user, e).await,
         };
         if let Some(dbname) = user.and_then(|u| u.dbname.clone()) {
             db.dbname = Some(dbname);
@@ -148,7 +140,7 @@ impl Job {
         let value =
             secret_value::shape(&db, rule, &host, &username, &password, masterarn.as_deref())?;
         let rotation = self.rotation(rule, masterarn.is_some());
-        let stored = self.store(&names, &value, location, &rotation).await?;
+        let stored = self.store(&names, &value, &rotation).await?;
         self.after_effects(&db, &names, stored, rotation.note).await
     }
 
@@ -227,7 +219,6 @@ impl Job {
         &self,
         db: &Database,
         names: &Names,
-        location: &Location,
         user: Option<&UserSpec>,
         err: Error,
     ) -> Result<Outcome> {
@@ -236,8 +227,8 @@ impl Job {
         }
         if let Some(state) = secrets::describe(&self.clients.secrets, names.secret.as_str()).await?
         {
-            if state.is_owned_by(&names.owner, location.region.as_deref()) && !state.is_retired() {
-                return Ok(Outcome::about(OutcomeKind::Unchanged, db)
+            if state.is_owned_by(&names.owner, Some(&self.place.region)) && !state.is_retired() {
+                return Ok(Outcome::about(OutcomeKind::Unchanged, db, &self.place)
                     .with_secret(names.secret.as_str(), Some(state.arn))
                     .with_reason(
                         "the secret already exists; its initial-password parameter is gone",
@@ -245,7 +236,7 @@ impl Job {
             }
         }
         match (user, self.config.missing_parameter) {
-            (None, MissingParameter::Skip) => Ok(Outcome::about(OutcomeKind::Skipped, db).with_reason(
+            (None, MissingParameter::Skip) => Ok(Outcome::about(OutcomeKind::Skipped, db, &self.place).with_reason(
                 format!(
                     "no initial-password parameter {}: {db} was not made for this function (MISSING_PASSWORD_PARAMETER=skip)",
                     names.parameter

@@ -21,7 +21,7 @@ impl Job {
     /// The function's live secrets for the database tagged `database` (`{service}/{kind}/{id}`):
     /// primary in this region, inside the secret name prefix, not retired.
     pub(crate) async fn secrets_of(&self, database: &str) -> Result<Vec<SecretState>> {
-        let region = self.region.as_deref();
+        let region = Some(self.place.region.as_str());
         Ok(secrets::list_owned(&self.clients.secrets, Some(database))
             .await?
             .into_iter()
@@ -59,7 +59,7 @@ impl Job {
         }
         let Some(connection) = Connection::of(&db) else {
             return Ok(
-                Outcome::about(OutcomeKind::Skipped, &db).with_reason(format!(
+                Outcome::about(OutcomeKind::Skipped, &db, &self.place).with_reason(format!(
                     "{db} has no endpoint, or an engine without a secret format"
                 )),
             );
@@ -82,13 +82,13 @@ impl Job {
         keys.sort();
         keys.dedup();
         Ok(if names.is_empty() {
-            Outcome::about(OutcomeKind::Unchanged, &db).with_reason(format!(
+            Outcome::about(OutcomeKind::Unchanged, &db, &self.place).with_reason(format!(
                 "{} secret(s) of {db} already name {}",
                 secrets.len(),
                 connection.endpoint()
             ))
         } else {
-            Outcome::about(OutcomeKind::Updated, &db)
+            Outcome::about(OutcomeKind::Updated, &db, &self.place)
                 .with_reason(format!(
                     "{} changed to {} (password and every other key kept)",
                     keys.join(", "),

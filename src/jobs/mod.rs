@@ -12,58 +12,45 @@ use std::time::Duration;
 
 use crate::aws::Clients;
 use crate::config::Config;
+use crate::model::Place;
 
 /// Time kept back from the invocation's deadline when waiting for a database: enough for
 /// GetParameter and CreateSecret after the wait.
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(15);
 
-/// What every job shares: the configuration, the clients of the place it runs in, and that
-/// place's region. Cheap to clone.
+/// What every job shares: the configuration, the place it runs in, and that place's clients.
+/// Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Job {
     pub(in crate::jobs) config: Arc<Config>,
     pub(in crate::jobs) clients: Clients,
-    /// The region the jobs run in: the function's own, or (hub mode) the database's.
-    pub(in crate::jobs) region: Option<String>,
+    /// The account and region the job runs in: the function's own, or (hub mode) the
+    /// database's.
+    pub(in crate::jobs) place: Place,
 }
 
 impl Job {
-    pub fn new(config: Arc<Config>, clients: Clients) -> Self {
-        let region = config.region.clone();
-        Job {
-            config,
-            clients,
-            region,
-        }
-    }
-
-    /// The same context for jobs in `region` with `clients` (hub mode: another account or
-    /// region). A replica region equal to `region` is left out there (a secret cannot have a
-    /// replica in its own region).
-    pub fn at(&self, clients: Clients, region: &str) -> Job {
-        let config = if self
-            .config
-            .options
-            .replicas
-            .iter()
-            .any(|r| r.region == region)
-        {
-            let mut c = (*self.config).clone();
+    /// The context for jobs at `place` with its `clients`. A replica region equal to the
+    /// place's region is left out there (a secret cannot have a replica in its own region).
+    pub fn new(config: &Arc<Config>, clients: Clients, place: &Place) -> Job {
+        let region = place.region.as_str();
+        let config = if config.options.replicas.iter().any(|r| r.region == region) {
+            let mut c = (**config).clone();
             c.options.replicas.retain(|r| r.region != region);
             Arc::new(c)
         } else {
-            self.config.clone()
+            config.clone()
         };
         Job {
             config,
             clients,
-            region: Some(region.to_string()),
+            place: place.clone(),
         }
     }
 
-    /// The region the jobs run in.
-    pub fn region(&self) -> Option<&str> {
-        self.region.as_deref()
+    /// The account and region the job runs in.
+    pub fn place(&self) -> &Place {
+        &self.place
     }
 
     pub fn config(&self) -> &Config {

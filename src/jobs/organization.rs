@@ -1,38 +1,38 @@
-//! The organization sweep (hub mode): the sweep of [`super::run`] in every account of
+//! The organization sweep (hub mode): the sweep of [`super::sweep::run`] in every account of
 //! `SWEEP_ACCOUNTS` (a list, or the organization's active accounts) and every region of
 //! `SWEEP_REGIONS`, through the member role. Bounded concurrency per account and overall; one
 //! account's or region's failure is reported and the rest go on; it stops starting new
 //! account-regions before the deadline and reports them as left.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{stream, StreamExt as _};
 use tracing::{info, warn};
 
-use super::sweep::run as sweep_place;
+use super::sweep;
 use crate::aws::accounts::Accounts;
-use crate::config::SweepAccounts;
+use crate::config::{Config, SweepAccounts};
 use crate::jobs::{Job, DEADLINE_MARGIN};
 use crate::model::error::Result;
-use crate::model::outcome::{
-    AccountSweep, FailedRegion, OrganizationSweep, Outcome, OutcomeKind, Sweep,
-};
-use crate::rules::trust::{Identity, Place, Reach};
+use crate::model::outcome::{AccountSweep, FailedRegion, OrganizationSweep, SweepReport};
+use crate::model::Place;
 
 /// Account-regions swept at once, overall and within one account.
 pub const ACCOUNTS_AT_ONCE: usize = 8;
 pub const REGIONS_PER_ACCOUNT_AT_ONCE: usize = 2;
 
-/// Runs the sweep in every account and region the configuration covers.
+/// Runs the sweep in every account and region the configuration covers, from the function's
+/// own place `own`.
 pub async fn run(
-    provisioner: &Job,
+    config: &Arc<Config>,
     accounts: &Accounts,
-    own: &Identity,
+    own: &Place,
     remaining: Option<Duration>,
-) -> Result<Outcome> {
+) -> Result<OrganizationSweep> {
     let started = Instant::now();
     let stop_at = remaining.map(|r| started + r.saturating_sub(DEADLINE_MARGIN));
-    let organization = &provisioner.config().organization;
+    let organization = &config.organization;
     let listed = match &organization.sweep_accounts {
         SweepAccounts::Own => vec![own.account.clone()],
         SweepAccounts::List(list) => list.clone(),
@@ -44,7 +44,7 @@ pub async fn run(
         organization.sweep_regions.clone()
     };
     let regions = &regions;
-    type Swept = (String, Option<Result<Outcome>>);
+    type Swept = (String, Option<Result<SweepReport>>);
     let results: Vec<(String, Vec<Swept>)> = stream::iter(listed)
         .map(|account| async move {
             let swept: Vec<Swept> = stream::iter(regions.iter().cloned())
@@ -54,12 +54,11 @@ pub async fn run(
                         if stop_at.is_some_and(|t| Instant::now() >= t) {
                             return (region, None);
                         }
-                        let place = place_of(own, &account, &region);
+                        let place = Place::of(own, &account, &region);
                         let left = remaining.map(|r| r.saturating_sub(started.elapsed()));
                         let result = match accounts.clients_for(&place).await {
                             Ok(clients) => {
-                                let p = provisioner.at(clients, &region);
-                                sweep_place(&p, &place.location(), left).await
+                                sweep::run(&Job::new(config, clients, &place), left).await
                             }
                             Err(e) => Err(e),
                         };
@@ -81,10 +80,7 @@ pub async fn run(
         for (region, result) in swept {
             match result {
                 None => report.left.push(format!("{account}/{region}")),
-                Some(Ok(Outcome {
-                    sweep: Some(Sweep::Single(r)),
-                    ..
-                })) => {
+                Some(Ok(r)) => {
                     report.databases += r.databases;
                     report.created += r.created.len();
                     report.already_present += r.already_present;
@@ -97,7 +93,6 @@ pub async fn run(
                         .extend(r.left.iter().map(|l| format!("{account}/{region}: {l}")));
                     entry.regions.insert(region, r);
                 }
-                Some(Ok(_)) => {}
                 Some(Err(e)) => {
                     warn!(
                         account = %account,
@@ -126,22 +121,5 @@ pub async fn run(
         left = report.left.len(),
         "organization sweep finished"
     );
-    Ok(Outcome {
-        sweep: Some(Sweep::Organization(report)),
-        ..Outcome::new(OutcomeKind::Reconciled)
-    })
-}
-
-/// The place of (account, region) for the function at `own`.
-fn place_of(own: &Identity, account: &str, region: &str) -> Place {
-    let reach = match (account == own.account, region == own.region) {
-        (true, true) => Reach::Own,
-        (true, false) => Reach::OwnAccount,
-        (false, _) => Reach::Member,
-    };
-    Place {
-        account: account.to_string(),
-        region: region.to_string(),
-        reach,
-    }
+    Ok(report)
 }

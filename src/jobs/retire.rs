@@ -33,7 +33,7 @@ impl Job {
             Ok(db) if db.is_gone() => vec![database_key(&db)],
             Ok(db) => {
                 return Ok(
-                    Outcome::about(OutcomeKind::Unchanged, &db).with_reason(format!(
+                    Outcome::about(OutcomeKind::Unchanged, &db, &self.place).with_reason(format!(
                         "{db} exists (status {:?}): nothing retired",
                         db.status
                     )),
@@ -50,18 +50,20 @@ impl Job {
         let service = DatabaseTag::parse(&keys[0]).map_or("", |t| t.service.as_str());
         let identifier = request.target.identifier();
         if secrets.is_empty() {
-            return Ok(
-                Outcome::about_named(OutcomeKind::Unchanged, service, identifier).with_reason(
-                    format!(
-                        "{} is gone and has no live secret of the function",
-                        request.target
-                    ),
-                ),
-            );
+            return Ok(Outcome::about_named(
+                OutcomeKind::Unchanged,
+                service,
+                identifier,
+                &self.place,
+            )
+            .with_reason(format!(
+                "{} is gone and has no live secret of the function",
+                request.target
+            )));
         }
         try_join_all(secrets.iter().map(|s| self.retire(s))).await?;
         Ok(
-            Outcome::about_named(OutcomeKind::Retired, service, identifier)
+            Outcome::about_named(OutcomeKind::Retired, service, identifier, &self.place)
                 .with_reason(retire_reason(mode))
                 .with_secrets(secrets.into_iter().map(|s| s.name).collect()),
         )

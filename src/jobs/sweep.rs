@@ -19,14 +19,12 @@ use crate::aws::database::{self, Listing};
 use crate::aws::secrets;
 use crate::jobs::{Job, DEADLINE_MARGIN};
 use crate::model::error::{Error, Result};
-use crate::model::outcome::{
-    FailedListing, Outcome, OutcomeKind, Sweep, SweepFailure, SweepReport,
-};
-use crate::model::{Database, DbKind, Location, Service};
+use crate::model::outcome::{FailedListing, Outcome, OutcomeKind, SweepFailure, SweepReport};
+use crate::model::{Database, DbKind, Service};
 use crate::rules::drift::{plan_sweep, Connection};
 use crate::rules::existing_secret::SecretState;
 
-/// Jobs run at once: bounded, to stay under the API rate limits.
+/// Tasks run at once: bounded, to stay under the API rate limits.
 pub const SWEEP_CONCURRENCY: usize = 4;
 
 /// The listing of the function's secrets, reported as `secrets` (and `secrets:<region>` for a
@@ -41,7 +39,7 @@ enum Task<'a> {
     Replica(&'a SecretState, String),
 }
 
-/// What a job did.
+/// What a task did.
 enum Done {
     Provisioned(Box<Outcome>),
     Repaired(String),
@@ -50,18 +48,15 @@ enum Done {
     ReplicaRepaired(String),
 }
 
-/// Runs the sweep. Stops starting new jobs when less than [`DEADLINE_MARGIN`] of the
-/// invocation is left, and reports those databases as `left`.
-pub async fn run(
-    provisioner: &Job,
-    location: &Location,
-    remaining: Option<Duration>,
-) -> Result<Outcome> {
+/// Sweeps the job's place (one account and region) and returns its report. Stops starting new
+/// tasks when less than [`DEADLINE_MARGIN`] of the invocation is left, and reports those
+/// databases as `left`.
+pub async fn run(job: &Job, remaining: Option<Duration>) -> Result<SweepReport> {
     let started = Instant::now();
     let stop_at = remaining.map(|r| started + r.saturating_sub(DEADLINE_MARGIN));
-    let clients = provisioner.clients();
-    let config = provisioner.config();
-    let region = location.region.as_deref().or(provisioner.region());
+    let clients = job.clients();
+    let config = job.config();
+    let region = Some(job.place.region.as_str());
     let replica_regions: Vec<String> = config
         .options
         .replicas
@@ -90,7 +85,7 @@ pub async fn run(
     let secrets: Vec<SecretState> = match secrets {
         Ok(s) => s
             .into_iter()
-            .filter(|s| provisioner.is_ours_here(s, region))
+            .filter(|s| job.is_ours_here(s, region))
             .collect(),
         Err(e) => {
             // Without the secrets, every database is looked at one by one, as an event would
@@ -99,10 +94,9 @@ pub async fn run(
                 .failed_listings
                 .push(failed_listing(SECRETS_LISTING, &e));
             return finish(
-                provisioner,
+                job,
                 report,
                 listed.databases.iter().map(Task::Provision).collect(),
-                location,
                 stop_at,
             )
             .await;
@@ -141,33 +135,32 @@ pub async fn run(
         .iter()
         .map(|s| s.name.clone())
         .collect();
-    let mut jobs: Vec<Task> = plan.provision.into_iter().map(Task::Provision).collect();
-    jobs.extend(plan.drift.into_iter().map(|(db, s)| Task::Repair(db, s)));
-    jobs.extend(plan.retire.into_iter().map(Task::Retire));
-    jobs.extend(
+    let mut tasks: Vec<Task> = plan.provision.into_iter().map(Task::Provision).collect();
+    tasks.extend(plan.drift.into_iter().map(|(db, s)| Task::Repair(db, s)));
+    tasks.extend(plan.retire.into_iter().map(Task::Retire));
+    tasks.extend(
         plan.replicas_missing
             .into_iter()
             .map(|(s, r)| Task::Replica(s, r)),
     );
-    finish(provisioner, report, jobs, location, stop_at).await
+    finish(job, report, tasks, stop_at).await
 }
 
-/// Runs the jobs, a few at a time, and completes the report.
+/// Runs the tasks, a few at a time, and completes the report.
 async fn finish(
-    provisioner: &Job,
+    job: &Job,
     mut report: SweepReport,
-    jobs: Vec<Task<'_>>,
-    location: &Location,
+    tasks: Vec<Task<'_>>,
     stop_at: Option<Instant>,
-) -> Result<Outcome> {
+) -> Result<SweepReport> {
     // `None`: not started before the deadline.
-    let results: Vec<(String, Option<Result<Done>>)> = stream::iter(jobs)
-        .map(|job| async move {
-            let name = job.label();
+    let results: Vec<(String, Option<Result<Done>>)> = stream::iter(tasks)
+        .map(|task| async move {
+            let name = task.label();
             if stop_at.is_some_and(|t| Instant::now() >= t) {
                 return (name, None);
             }
-            (name, Some(run_job(provisioner, job, location).await))
+            (name, Some(run_task(job, task).await))
         })
         .buffer_unordered(SWEEP_CONCURRENCY)
         .collect()
@@ -227,10 +220,7 @@ async fn finish(
         left = report.left.len(),
         "reconcile sweep finished"
     );
-    Ok(Outcome {
-        sweep: Some(Sweep::Single(report)),
-        ..Outcome::new(OutcomeKind::Reconciled)
-    })
+    Ok(report)
 }
 
 impl Task<'_> {
@@ -244,26 +234,24 @@ impl Task<'_> {
     }
 }
 
-async fn run_job(provisioner: &Job, job: Task<'_>, location: &Location) -> Result<Done> {
-    match job {
+async fn run_task(job: &Job, task: Task<'_>) -> Result<Done> {
+    match task {
         Task::Provision(db) => Ok(Done::Provisioned(Box::new(
-            provisioner
-                .provision(db.clone(), None, location, None)
-                .await?,
+            job.provision(db.clone(), None, None).await?,
         ))),
         Task::Repair(db, s) => {
             let Some(connection) = Connection::of(db) else {
                 return Ok(Done::Unchanged);
             };
-            provisioner.repair(db, &connection, s).await?;
+            job.repair(db, &connection, s).await?;
             Ok(Done::Repaired(s.name.clone()))
         }
-        Task::Retire(s) => Ok(if provisioner.retire_orphan(s).await? {
+        Task::Retire(s) => Ok(if job.retire_orphan(s).await? {
             Done::Retired(s.name.clone())
         } else {
             Done::Unchanged
         }),
-        Task::Replica(s, region) => Ok(if provisioner.repair_replica(s, &region).await? {
+        Task::Replica(s, region) => Ok(if job.repair_replica(s, &region).await? {
             Done::ReplicaRepaired(format!("{}:{region}", s.name))
         } else {
             Done::Unchanged

@@ -13,24 +13,24 @@ use crate::aws::accounts::Accounts;
 use crate::aws::Clients;
 use crate::config::Config;
 use crate::event::{self, Action, Recognised};
-use crate::jobs::sweep;
-use crate::jobs::Job;
+use crate::jobs::{organization, sweep, Job};
 use crate::model::error::Result;
-use crate::model::outcome::Outcome;
-use crate::rules::trust::{self, Identity, Place};
+use crate::model::outcome::{Outcome, OutcomeKind, Sweep};
+use crate::model::Place;
+use crate::rules::trust;
 
-/// What the runtime says about one invocation: the function's own account and region (from the
-/// invoked function ARN) and the time left.
+/// What the runtime says about one invocation: the function's own place (account and region,
+/// from the invoked function ARN) and the time left.
 #[derive(Debug, Clone)]
 pub struct Invocation {
-    pub identity: Identity,
+    pub own: Place,
     pub remaining: Option<Duration>,
 }
 
 impl Invocation {
     pub fn from_context(context: &Context) -> Result<Invocation> {
         Ok(Invocation {
-            identity: Identity::from_function_arn(&context.invoked_function_arn)?,
+            own: Place::from_function_arn(&context.invoked_function_arn)?,
             remaining: context.deadline().duration_since(SystemTime::now()).ok(),
         })
     }
@@ -38,10 +38,7 @@ impl Invocation {
     /// An invocation of a function in `account` and `region` with no deadline (tests, tools).
     pub fn new(account: &str, region: &str) -> Invocation {
         Invocation {
-            identity: Identity {
-                account: account.into(),
-                region: region.into(),
-            },
+            own: Place::own(account, region),
             remaining: None,
         }
     }
@@ -55,7 +52,7 @@ impl Invocation {
 /// Shared by every invocation of an execution environment.
 #[derive(Debug, Clone)]
 pub struct Handler {
-    job: Job,
+    config: Arc<Config>,
     accounts: Accounts,
 }
 
@@ -63,15 +60,15 @@ impl Handler {
     pub fn new(config: Config, clients: Clients) -> Self {
         let accounts = Accounts::new(clients.clone(), &config.organization.member_role_name);
         Handler {
-            job: Job::new(Arc::new(config), clients),
+            config: Arc::new(config),
             accounts,
         }
     }
 
-    /// The job for jobs at `place`, with its clients.
+    /// The job context at `place`, with its clients.
     async fn at(&self, place: &Place) -> Result<Job> {
         let clients = self.accounts.clients_for(place).await?;
-        Ok(self.job.at(clients, &place.region))
+        Ok(Job::new(&self.config, clients, place))
     }
 
     /// The Lambda entry point: runs [`Handler::handle`] and writes one log line about it.
@@ -114,12 +111,12 @@ impl Handler {
                 let (account, region) = o
                     .database
                     .as_ref()
-                    .map(|d| (d.account.as_deref(), d.region.as_deref()))
+                    .map(|d| (d.account.as_str(), d.region.as_str()))
                     .unwrap_or_default();
                 info!(
                     outcome = o.outcome.as_str(),
-                    account = account.unwrap_or(""),
-                    region = region.unwrap_or(""),
+                    account,
+                    region,
                     secret_name = o.secret_name.as_deref().unwrap_or(""),
                     secret_arn = o.secret_arn.as_deref().unwrap_or(""),
                     replicas = replicas.join(","),
@@ -143,40 +140,41 @@ impl Handler {
     /// being created and the reconcile sweep.
     pub async fn handle(&self, payload: &Value, invocation: &Invocation) -> Result<Outcome> {
         let span = tracing::Span::current();
-        let config = self.job.config();
+        let config = &self.config;
         let remaining = invocation.remaining;
         match event::recognise(payload)? {
             Recognised::Ignored(reason) => Ok(Outcome::ignored(reason)),
             Recognised::Sweep(location) => {
                 span.record("trigger", "reconcile-sweep");
-                trust::admit_location(&location, &invocation.identity)?;
-                if config.organization.sweeps_organization() {
-                    return crate::jobs::organization::run(
-                        &self.job,
-                        &self.accounts,
-                        &invocation.identity,
-                        remaining,
+                trust::admit_location(&location, &invocation.own)?;
+                let sweep = if config.organization.sweeps_organization() {
+                    Sweep::Organization(
+                        organization::run(config, &self.accounts, &invocation.own, remaining)
+                            .await?,
                     )
-                    .await;
-                }
-                let location = self.job.location(&location);
-                sweep::run(&self.job, &location, remaining).await
+                } else {
+                    let job = self.at(&invocation.own).await?;
+                    Sweep::Single(sweep::run(&job, remaining).await?)
+                };
+                Ok(Outcome {
+                    sweep: Some(sweep),
+                    ..Outcome::new(OutcomeKind::Reconciled)
+                })
             }
             Recognised::Provision(request) => {
                 span.record("trigger", request.trigger.as_str());
                 span.record("database", request.target.to_string());
-                let place = trust::admit(&request, &invocation.identity, config)?;
+                let place = trust::admit(&request, &invocation.own, config)?;
                 let job = self.at(&place).await?;
                 // The one dispatch on what the trigger asks for.
-                let outcome = match request.action {
-                    Action::Provision => job.run(&request, remaining).await?,
+                match request.action {
+                    Action::Provision => job.run(&request, remaining).await,
                     Action::FollowConnection => {
                         let max_wait = job.max_wait(&request, remaining);
-                        job.follow(&request, max_wait).await?
+                        job.follow(&request, max_wait).await
                     }
-                    Action::Retire => job.retire_database(&request).await?,
-                };
-                Ok(outcome.located(&place.account, &place.region))
+                    Action::Retire => job.retire_database(&request).await,
+                }
             }
         }
     }

@@ -15,6 +15,8 @@ pub mod secret;
 pub mod tags;
 pub mod template;
 
+pub use place::{Location, Place};
+
 /// The `{service}` placeholder's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Service {
@@ -235,14 +237,6 @@ impl fmt::Display for Database {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.resource, self.identifier)
     }
-}
-
-/// Where a database (and so its secret) lives. Either part may be unknown, e.g. an event without
-/// an account.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct Location {
-    pub account: Option<String>,
-    pub region: Option<String>,
 }
 
 #[cfg(test)]

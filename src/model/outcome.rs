@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::model::Database;
+use crate::model::{Database, Place};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -101,11 +101,9 @@ pub struct SweepReport {
 pub struct DatabaseRef {
     pub service: String,
     pub identifier: String,
-    /// The database's account and region (set once the job's place is known).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub account: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
+    /// The database's account and region: the job's place.
+    pub account: String,
+    pub region: String,
     /// Empty (omitted) when the database is gone and only its tags name it.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub engine: String,
@@ -197,14 +195,14 @@ impl Outcome {
         Outcome::new(OutcomeKind::Ignored).with_reason(reason)
     }
 
-    /// An outcome about `db`.
-    pub fn about(kind: OutcomeKind, db: &Database) -> Self {
+    /// An outcome about `db`, at `place`.
+    pub fn about(kind: OutcomeKind, db: &Database, place: &Place) -> Self {
         Outcome {
             database: Some(DatabaseRef {
                 service: db.service.as_str().into(),
                 identifier: db.identifier.clone(),
-                account: None,
-                region: None,
+                account: place.account.clone(),
+                region: place.region.clone(),
                 engine: db.engine.clone(),
             }),
             ..Outcome::new(kind)
@@ -212,26 +210,17 @@ impl Outcome {
     }
 
     /// An outcome about a database known only by its service and identifier (it is gone).
-    pub fn about_named(kind: OutcomeKind, service: &str, identifier: &str) -> Self {
+    pub fn about_named(kind: OutcomeKind, service: &str, identifier: &str, place: &Place) -> Self {
         Outcome {
             database: Some(DatabaseRef {
                 service: service.into(),
                 identifier: identifier.into(),
-                account: None,
-                region: None,
+                account: place.account.clone(),
+                region: place.region.clone(),
                 engine: String::new(),
             }),
             ..Outcome::new(kind)
         }
-    }
-
-    /// Names the account and region of the outcome's database.
-    pub fn located(mut self, account: &str, region: &str) -> Self {
-        if let Some(d) = self.database.as_mut() {
-            d.account = Some(account.to_string());
-            d.region = Some(region.to_string());
-        }
-        self
     }
 
     pub fn with_secrets(mut self, names: Vec<String>) -> Self {
@@ -288,8 +277,8 @@ mod tests {
             database: Some(DatabaseRef {
                 service: "rds".into(),
                 identifier: "db".into(),
-                account: None,
-                region: None,
+                account: "123456789012".into(),
+                region: "us-east-1".into(),
                 engine: "mysql".into(),
             }),
             ..Outcome::new(OutcomeKind::Created)
@@ -297,7 +286,8 @@ mod tests {
         assert_eq!(
             serde_json::to_value(o).unwrap(),
             serde_json::json!({"outcome": "created", "secretName": "n", "secretArn": "arn",
-                "database": {"service": "rds", "identifier": "db", "engine": "mysql"}})
+                "database": {"service": "rds", "identifier": "db", "account": "123456789012",
+                             "region": "us-east-1", "engine": "mysql"}})
         );
     }
 }

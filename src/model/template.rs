@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::model::{Location, Service};
+use crate::model::{Place, Service};
 
 /// The values a template can refer to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,15 +60,15 @@ impl Facts {
         identifier: &str,
         username: Option<&str>,
         engine: Option<&str>,
-        location: &Location,
+        place: &Place,
     ) -> Facts {
         Facts {
             service: Some(service.as_str().to_string()),
             identifier: Some(identifier.to_string()),
             username: username.map(str::to_string),
             engine: engine.map(str::to_string),
-            region: location.region.clone(),
-            account: location.account.clone(),
+            region: Some(place.region.clone()),
+            account: Some(place.account.clone()),
         }
     }
 

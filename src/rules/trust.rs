@@ -10,13 +10,11 @@
 use crate::config::Config;
 use crate::model::error::{Error, Result};
 use crate::model::identifiers::{clip, is_region};
+use crate::model::place::{Location, Place, Reach};
 use crate::model::request::{Request, Trigger};
-use crate::model::Location;
-
-pub use crate::model::place::{Identity, Place, Reach};
 
 /// Admits a request: its source (for user events), account and region.
-pub fn admit(request: &Request, own: &Identity, config: &Config) -> Result<Place> {
+pub fn admit(request: &Request, own: &Place, config: &Config) -> Result<Place> {
     if request.trigger == Trigger::DatabaseUserCreated
         && !config.user_event_sources.contains(&request.source)
     {
@@ -30,11 +28,11 @@ pub fn admit(request: &Request, own: &Identity, config: &Config) -> Result<Place
 
 /// The place of an event's account and region: the function's own; in hub mode also its own
 /// account in another region, or a member account. Anything else is `UntrustedEvent`.
-pub fn place(location: &Location, own: &Identity, config: &Config) -> Result<Place> {
+pub fn place(location: &Location, own: &Place, config: &Config) -> Result<Place> {
     let organization = &config.organization;
     if !organization.is_hub() {
         admit_location(location, own)?;
-        return Ok(Place::own(own));
+        return Ok(own.clone());
     }
     let account = location
         .account
@@ -50,29 +48,18 @@ pub fn place(location: &Location, own: &Identity, config: &Config) -> Result<Pla
             clip(region)
         )));
     }
-    let reach = if account == own.account {
-        if region == own.region {
-            Reach::Own
-        } else {
-            Reach::OwnAccount
-        }
-    } else if organization.is_member(account) {
-        Reach::Member
-    } else {
+    let place = Place::of(own, account, region);
+    if place.reach == Reach::Member && !organization.is_member(account) {
         return Err(Error::UntrustedEvent(format!(
             "the event comes from account {:?}, which is not a member (MEMBER_ACCOUNTS)",
             clip(account)
         )));
-    };
-    Ok(Place {
-        account: account.to_string(),
-        region: region.to_string(),
-        reach,
-    })
+    }
+    Ok(place)
 }
 
 /// Admits an event's account and region: both must be the function's own.
-pub fn admit_location(location: &Location, own: &Identity) -> Result<()> {
+pub fn admit_location(location: &Location, own: &Place) -> Result<()> {
     for (what, claimed, mine) in [
         ("account", &location.account, &own.account),
         ("region", &location.region, &own.region),
@@ -101,9 +88,8 @@ mod tests {
     use crate::event::{recognise, Recognised};
     use serde_json::{json, Value};
 
-    fn own() -> Identity {
-        Identity::from_function_arn("arn:aws:lambda:us-east-1:123456789012:function:f:live")
-            .unwrap()
+    fn own() -> Place {
+        Place::from_function_arn("arn:aws:lambda:us-east-1:123456789012:function:f:live").unwrap()
     }
 
     fn request(source: &str, detail_type: &str, account: Value, region: Value) -> Request {
@@ -122,16 +108,10 @@ mod tests {
 
     #[test]
     fn own_identity_from_the_invoked_arn() {
-        assert_eq!(
-            own(),
-            Identity {
-                account: "123456789012".into(),
-                region: "us-east-1".into()
-            }
-        );
+        assert_eq!(own(), Place::own("123456789012", "us-east-1"));
         for bad in ["", "arn:aws:s3:::bucket", "not an arn"] {
             assert_eq!(
-                Identity::from_function_arn(bad).unwrap_err().error_type(),
+                Place::from_function_arn(bad).unwrap_err().error_type(),
                 "UntrustedEvent"
             );
         }

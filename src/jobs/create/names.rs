@@ -11,7 +11,7 @@ use crate::model::error::{Error, Result};
 use crate::model::identifiers::{clip, Arn, ParameterName, SecretName};
 use crate::model::tags::Owner;
 use crate::model::template::Facts;
-use crate::model::{Database, Location};
+use crate::model::Database;
 
 /// The names one job uses.
 pub(super) struct Names {
@@ -24,19 +24,13 @@ pub(super) struct Names {
 
 impl Job {
     /// The names of `username`'s secret and parameter for `db`.
-    pub(super) fn names(
-        &self,
-        db: &Database,
-        rule: &EngineRule,
-        username: &str,
-        location: &Location,
-    ) -> Result<Names> {
+    pub(super) fn names(&self, db: &Database, rule: &EngineRule, username: &str) -> Result<Names> {
         let facts = Facts::of(
             db.service,
             &db.identifier,
             Some(username),
             Some(rule.secret_engine),
-            location,
+            &self.place,
         );
         let missing = |variable: &str| {
             Error::InvalidEvent(format!(
@@ -92,7 +86,6 @@ impl Job {
         db: &Database,
         rule: &EngineRule,
         user: &UserSpec,
-        location: &Location,
     ) -> Result<Option<String>> {
         let Some(arn) = user.master_secret_arn.as_deref() else {
             return Ok(None);
@@ -101,9 +94,7 @@ impl Job {
             Error::InvalidEvent(format!("detail.masterSecretArn {:?} {why}", clip(arn)))
         };
         let parsed = Arn::parse(arn).map_err(|_| invalid("is not an ARN".into()))?;
-        if location.account.as_deref() != Some(parsed.account)
-            || location.region.as_deref() != Some(parsed.region)
-        {
+        if self.place.account != parsed.account || self.place.region != parsed.region {
             return Err(invalid(format!(
                 "is in account {} region {}, not the database's",
                 clip(parsed.account),
@@ -114,7 +105,7 @@ impl Job {
             return Ok(Some(arn.to_string()));
         }
         let master = db.master_username.as_deref().unwrap_or_default();
-        let expected = self.names(db, rule, master, location)?;
+        let expected = self.names(db, rule, master)?;
         // A secret ARN ends with the name, `-` and six characters AWS adds.
         let name = parsed
             .resource_id

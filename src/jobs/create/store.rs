@@ -11,7 +11,7 @@ use crate::jobs::Job;
 use crate::model::error::{Error, Result};
 use crate::model::outcome::{Outcome, OutcomeKind, ReplicaStatus};
 use crate::model::tags;
-use crate::model::{Database, Location};
+use crate::model::Database;
 use crate::rules::existing_secret::SecretState;
 use crate::rules::existing_secret::{self, Changes};
 use crate::rules::secret_value::SecretValue;
@@ -55,7 +55,6 @@ impl Job {
         &self,
         names: &Names,
         value: &SecretValue,
-        location: &Location,
         rotation: &Rotator,
     ) -> Result<Stored> {
         let secrets = &self.clients.secrets;
@@ -105,7 +104,7 @@ impl Job {
                     name,
                     &state,
                     &names.owner,
-                    location.region.as_deref(),
+                    Some(&self.place.region),
                     options,
                     rotation.lambda.is_some(),
                 )?;
@@ -231,7 +230,7 @@ impl Job {
                 replicas,
                 recreated,
             } => {
-                let o = Outcome::about(OutcomeKind::Created, db)
+                let o = Outcome::about(OutcomeKind::Created, db, &self.place)
                     .with_secret(&name, Some(arn))
                     .with_replicas(replicas);
                 match (recreated, note) {
@@ -244,13 +243,15 @@ impl Job {
                 arn,
                 replicas,
                 what,
-            } => Outcome::about(OutcomeKind::Updated, db)
+            } => Outcome::about(OutcomeKind::Updated, db, &self.place)
                 .with_secret(name, Some(arn))
                 .with_replicas(replicas)
                 .with_reason(joined(what, note)),
-            Stored::Unchanged { arn, reason } => Outcome::about(OutcomeKind::Unchanged, db)
-                .with_secret(name, Some(arn))
-                .with_reason(joined(reason, note)),
+            Stored::Unchanged { arn, reason } => {
+                Outcome::about(OutcomeKind::Unchanged, db, &self.place)
+                    .with_secret(name, Some(arn))
+                    .with_reason(joined(reason, note))
+            }
         };
         for r in outcome
             .replicas
