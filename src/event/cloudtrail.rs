@@ -10,205 +10,89 @@ use super::{Action, Recognised, Request, Trigger, TriggerRow, CLOUDTRAIL_DETAIL_
 use crate::model::error::{Error, Result};
 use crate::model::identifiers::{check_rds_identifier, check_workgroup_name, clip, Username};
 use crate::model::{Resource, Target};
+use Action::{FollowConnection as Follow, Provision, Retire};
+use Resource::{DbCluster, DbInstance, RedshiftCluster, Workgroup};
+use Trigger as T;
 
-/// One recorded call we act on.
+/// A service's EventBridge source and CloudTrail event source.
+struct Api {
+    source: &'static str,
+    event_source: &'static str,
+}
+
+const RDS: Api = Api {
+    source: "aws.rds",
+    event_source: "rds.amazonaws.com",
+};
+const REDSHIFT: Api = Api {
+    source: "aws.redshift",
+    event_source: "redshift.amazonaws.com",
+};
+const SERVERLESS: Api = Api {
+    source: "aws.redshift-serverless",
+    event_source: "redshift-serverless.amazonaws.com",
+};
+
+/// Where a call names its database: a path in `responseElements` (as AWS stored it), else a
+/// key of `requestParameters`.
+struct Id {
+    response: &'static [&'static str],
+    param: &'static str,
+}
+
+const INSTANCE: Id = Id {
+    response: &["dBInstanceIdentifier"],
+    param: "dBInstanceIdentifier",
+};
+const DB_CLUSTER: Id = Id {
+    response: &["dBClusterIdentifier"],
+    param: "dBClusterIdentifier",
+};
+const CLUSTER: Id = Id {
+    response: &["clusterIdentifier"],
+    param: "clusterIdentifier",
+};
+const WORKGROUP: Id = Id {
+    response: &["workgroup", "workgroupName"],
+    param: "workgroupName",
+};
+
+/// A Modify/Update call's port: the parameter that changes it, the parameter that renames the
+/// database (never followed), and whether the change waits for the maintenance window unless
+/// applied immediately. A changed DBPortNumber restarts the instance whatever
+/// ApplyImmediately says (ModifyDBInstance API reference); a cluster's port waits for the
+/// maintenance window unless applied at once (ModifyDBCluster).
+struct Port {
+    param: &'static str,
+    rename: Option<&'static str>,
+    needs_apply_immediately: bool,
+}
+
+/// One recorded call we act on: one row per call, one call per line.
 struct Call {
-    source: &'static str,
-    event_source: &'static str,
+    api: Api,
     event_name: &'static str,
     trigger: Trigger,
+    action: Action,
     resource: Resource,
-    /// Where the identifier is: a path in `responseElements` (as AWS stored it), else this key
-    /// of `requestParameters`.
-    response_path: &'static [&'static str],
-    param: &'static str,
-    /// Modify calls: the request parameter that changes the port.
-    port: Option<&'static str>,
-    /// Modify calls: the request parameter that renames the database (never followed).
-    rename: Option<&'static str>,
-    /// Modify calls whose port change waits for the maintenance window unless applied
-    /// immediately (ModifyDBCluster).
-    needs_apply_immediately: bool,
+    id: Id,
+    port: Option<Port>,
 }
 
-const fn call(
-    source: &'static str,
-    event_source: &'static str,
-    event_name: &'static str,
-    trigger: Trigger,
-    resource: Resource,
-    response_path: &'static [&'static str],
-    param: &'static str,
-) -> Call {
-    Call {
-        source,
-        event_source,
-        event_name,
-        trigger,
-        resource,
-        response_path,
-        param,
-        port: None,
-        rename: None,
-        needs_apply_immediately: false,
-    }
-}
-
-const fn modify(
-    c: Call,
-    port: &'static str,
-    rename: Option<&'static str>,
-    needs_apply_immediately: bool,
-) -> Call {
-    Call {
-        port: Some(port),
-        rename,
-        needs_apply_immediately,
-        ..c
-    }
-}
-
-const RDS: (&str, &str) = ("aws.rds", "rds.amazonaws.com");
-const REDSHIFT: (&str, &str) = ("aws.redshift", "redshift.amazonaws.com");
-const SERVERLESS: (&str, &str) = (
-    "aws.redshift-serverless",
-    "redshift-serverless.amazonaws.com",
-);
-
+#[rustfmt::skip]
 const CALLS: &[Call] = &[
-    Call {
-        source: "aws.rds",
-        event_source: "rds.amazonaws.com",
-        event_name: "CreateDBInstance",
-        trigger: Trigger::CloudTrailCreateDbInstance,
-        resource: Resource::DbInstance,
-        response_path: &["dBInstanceIdentifier"],
-        param: "dBInstanceIdentifier",
-        port: None,
-        rename: None,
-        needs_apply_immediately: false,
-    },
-    call(
-        RDS.0,
-        RDS.1,
-        "CreateDBCluster",
-        Trigger::CloudTrailCreateDbCluster,
-        Resource::DbCluster,
-        &["dBClusterIdentifier"],
-        "dBClusterIdentifier",
-    ),
-    call(
-        REDSHIFT.0,
-        REDSHIFT.1,
-        "CreateCluster",
-        Trigger::CloudTrailCreateRedshiftCluster,
-        Resource::RedshiftCluster,
-        &["clusterIdentifier"],
-        "clusterIdentifier",
-    ),
-    call(
-        SERVERLESS.0,
-        SERVERLESS.1,
-        "CreateWorkgroup",
-        Trigger::CloudTrailCreateWorkgroup,
-        Resource::Workgroup,
-        &["workgroup", "workgroupName"],
-        "workgroupName",
-    ),
-    // A changed DBPortNumber restarts the instance whatever ApplyImmediately says (ModifyDBInstance
-    // API reference); a cluster's port waits for the maintenance window unless applied at once.
-    modify(
-        call(
-            RDS.0,
-            RDS.1,
-            "ModifyDBInstance",
-            Trigger::CloudTrailModifyDbInstance,
-            Resource::DbInstance,
-            &["dBInstanceIdentifier"],
-            "dBInstanceIdentifier",
-        ),
-        "dBPortNumber",
-        Some("newDBInstanceIdentifier"),
-        false,
-    ),
-    modify(
-        call(
-            RDS.0,
-            RDS.1,
-            "ModifyDBCluster",
-            Trigger::CloudTrailModifyDbCluster,
-            Resource::DbCluster,
-            &["dBClusterIdentifier"],
-            "dBClusterIdentifier",
-        ),
-        "port",
-        Some("newDBClusterIdentifier"),
-        true,
-    ),
-    modify(
-        call(
-            REDSHIFT.0,
-            REDSHIFT.1,
-            "ModifyCluster",
-            Trigger::CloudTrailModifyRedshiftCluster,
-            Resource::RedshiftCluster,
-            &["clusterIdentifier"],
-            "clusterIdentifier",
-        ),
-        "port",
-        Some("newClusterIdentifier"),
-        false,
-    ),
-    modify(
-        call(
-            SERVERLESS.0,
-            SERVERLESS.1,
-            "UpdateWorkgroup",
-            Trigger::CloudTrailUpdateWorkgroup,
-            Resource::Workgroup,
-            &["workgroup", "workgroupName"],
-            "workgroupName",
-        ),
-        "port",
-        None,
-        false,
-    ),
-    call(
-        RDS.0,
-        RDS.1,
-        "DeleteDBInstance",
-        Trigger::CloudTrailDeleteDbInstance,
-        Resource::DbInstance,
-        &["dBInstanceIdentifier"],
-        "dBInstanceIdentifier",
-    ),
-    call(
-        RDS.0,
-        RDS.1,
-        "DeleteDBCluster",
-        Trigger::CloudTrailDeleteDbCluster,
-        Resource::DbCluster,
-        &["dBClusterIdentifier"],
-        "dBClusterIdentifier",
-    ),
-    call(
-        REDSHIFT.0,
-        REDSHIFT.1,
-        "DeleteCluster",
-        Trigger::CloudTrailDeleteRedshiftCluster,
-        Resource::RedshiftCluster,
-        &["clusterIdentifier"],
-        "clusterIdentifier",
-    ),
-    call(
-        SERVERLESS.0,
-        SERVERLESS.1,
-        "DeleteWorkgroup",
-        Trigger::CloudTrailDeleteWorkgroup,
-        Resource::Workgroup,
-        &["workgroup", "workgroupName"],
-        "workgroupName",
-    ),
+    Call { api: RDS,        event_name: "CreateDBInstance", trigger: T::CloudTrailCreateDbInstance,      action: Provision, resource: DbInstance,      id: INSTANCE,   port: None },
+    Call { api: RDS,        event_name: "CreateDBCluster",  trigger: T::CloudTrailCreateDbCluster,       action: Provision, resource: DbCluster,       id: DB_CLUSTER, port: None },
+    Call { api: REDSHIFT,   event_name: "CreateCluster",    trigger: T::CloudTrailCreateRedshiftCluster, action: Provision, resource: RedshiftCluster, id: CLUSTER,    port: None },
+    Call { api: SERVERLESS, event_name: "CreateWorkgroup",  trigger: T::CloudTrailCreateWorkgroup,       action: Provision, resource: Workgroup,       id: WORKGROUP,  port: None },
+    Call { api: RDS,        event_name: "ModifyDBInstance", trigger: T::CloudTrailModifyDbInstance,      action: Follow,    resource: DbInstance,      id: INSTANCE,   port: Some(Port { param: "dBPortNumber", rename: Some("newDBInstanceIdentifier"), needs_apply_immediately: false }) },
+    Call { api: RDS,        event_name: "ModifyDBCluster",  trigger: T::CloudTrailModifyDbCluster,       action: Follow,    resource: DbCluster,       id: DB_CLUSTER, port: Some(Port { param: "port", rename: Some("newDBClusterIdentifier"), needs_apply_immediately: true }) },
+    Call { api: REDSHIFT,   event_name: "ModifyCluster",    trigger: T::CloudTrailModifyRedshiftCluster, action: Follow,    resource: RedshiftCluster, id: CLUSTER,    port: Some(Port { param: "port", rename: Some("newClusterIdentifier"), needs_apply_immediately: false }) },
+    Call { api: SERVERLESS, event_name: "UpdateWorkgroup",  trigger: T::CloudTrailUpdateWorkgroup,       action: Follow,    resource: Workgroup,       id: WORKGROUP,  port: Some(Port { param: "port", rename: None, needs_apply_immediately: false }) },
+    Call { api: RDS,        event_name: "DeleteDBInstance", trigger: T::CloudTrailDeleteDbInstance,      action: Retire,    resource: DbInstance,      id: INSTANCE,   port: None },
+    Call { api: RDS,        event_name: "DeleteDBCluster",  trigger: T::CloudTrailDeleteDbCluster,       action: Retire,    resource: DbCluster,       id: DB_CLUSTER, port: None },
+    Call { api: REDSHIFT,   event_name: "DeleteCluster",    trigger: T::CloudTrailDeleteRedshiftCluster, action: Retire,    resource: RedshiftCluster, id: CLUSTER,    port: None },
+    Call { api: SERVERLESS, event_name: "DeleteWorkgroup",  trigger: T::CloudTrailDeleteWorkgroup,       action: Retire,    resource: Workgroup,       id: WORKGROUP,  port: None },
 ];
 
 pub(super) fn rows() -> Vec<TriggerRow> {
@@ -216,9 +100,12 @@ pub(super) fn rows() -> Vec<TriggerRow> {
         .iter()
         .map(|c| TriggerRow {
             name: c.trigger.as_str(),
-            source: Some(c.source),
+            source: Some(c.api.source),
             detail_type: CLOUDTRAIL_DETAIL_TYPE,
-            detail: vec![("eventSource", c.event_source), ("eventName", c.event_name)],
+            detail: vec![
+                ("eventSource", c.api.event_source),
+                ("eventName", c.event_name),
+            ],
         })
         .collect()
 }
@@ -251,7 +138,7 @@ impl<'a> Record<'a> {
     /// The identifier from the response (as AWS stored it: RDS lowercases identifiers), else
     /// from the request.
     fn identifier(&self, call: &Call) -> Option<&'a str> {
-        let mut at = call.response_path.iter();
+        let mut at = call.id.response.iter();
         let first = at
             .next()
             .and_then(|k| self.response.and_then(|r| r.get(*k)));
@@ -260,7 +147,7 @@ impl<'a> Record<'a> {
             .and_then(Value::as_str)
             .or_else(|| {
                 self.params
-                    .and_then(|p| p.get(call.param))
+                    .and_then(|p| p.get(call.id.param))
                     .and_then(Value::as_str)
             })
             .filter(|s| !s.is_empty())
@@ -270,14 +157,18 @@ impl<'a> Record<'a> {
 /// Why a Modify/Update call is not a port change to follow (`None` when it is one, or is not a
 /// Modify call).
 fn not_a_port_change(call: &Call, record: &Record<'_>) -> Option<String> {
-    let port = call.port?;
+    let Port {
+        param: port,
+        rename,
+        needs_apply_immediately,
+    } = call.port.as_ref()?;
     let param = |key: &str| {
         record
             .params
             .and_then(|p| p.get(key))
             .filter(|v| !v.is_null())
     };
-    if let Some(new) = call.rename.and_then(param) {
+    if let Some(new) = rename.and_then(param) {
         return Some(format!(
             "{} renames the database (to {:?}): renames are not followed, a renamed database is a new identifier",
             call.event_name,
@@ -290,8 +181,7 @@ fn not_a_port_change(call: &Call, record: &Record<'_>) -> Option<String> {
             call.event_name
         ));
     }
-    if call.needs_apply_immediately
-        && param("applyImmediately").and_then(Value::as_bool) != Some(true)
+    if *needs_apply_immediately && param("applyImmediately").and_then(Value::as_bool) != Some(true)
     {
         return Some(format!(
             "{} changes the port in the next maintenance window; the reconcile sweep follows it then",
@@ -304,8 +194,8 @@ fn not_a_port_change(call: &Call, record: &Record<'_>) -> Option<String> {
 pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
     let record = Record::read(envelope.detail_object()?)?;
     let Some(call) = CALLS.iter().find(|c| {
-        c.source == envelope.source
-            && c.event_source == record.event_source
+        c.api.source == envelope.source
+            && c.api.event_source == record.event_source
             && c.event_name == record.event_name
     }) else {
         return Ok(Recognised::Ignored(format!(
@@ -327,7 +217,7 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
     let id = record.identifier(call).ok_or_else(|| {
         Error::InvalidEvent(format!(
             "{} event has no requestParameters.{}",
-            call.event_name, call.param
+            call.event_name, call.id.param
         ))
     })?;
     let target = match call.resource {
@@ -345,7 +235,7 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
             }
         }
     };
-    let mut request = Request::new(call.trigger, target, envelope);
+    let mut request = Request::new(call.trigger, call.action, target, envelope);
     request.claim("detail.awsRegion", None, record.aws_region)?;
     request.claim("detail.recipientAccountId", record.recipient_account, None)?;
     // A create call's database is `creating`, a modified one restarts; a deleted one is gone.

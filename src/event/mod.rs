@@ -33,10 +33,11 @@ pub const SERVERLESS_WORKGROUP_DELETED: &str = "REDSHIFT-SERVERLESS-EVENT-1009";
 pub use crate::model::request::{Action, Request, Trigger};
 
 impl Request {
-    fn new(trigger: Trigger, target: Target, envelope: &Envelope<'_>) -> Self {
+    /// A request of `trigger`, asking for its table row's `action`.
+    fn new(trigger: Trigger, action: Action, target: Target, envelope: &Envelope<'_>) -> Self {
         Request {
             trigger,
-            action: trigger.action(),
+            action,
             target,
             source: envelope.source.to_string(),
             location: envelope.location(),

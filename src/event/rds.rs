@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::fields::{json_kind, string_field, Envelope};
-use super::{Recognised, Request, Trigger, TriggerRow};
+use super::{Action, Recognised, Request, Trigger, TriggerRow};
 use crate::model::error::{Error, Result};
 use crate::model::identifiers::{check_rds_identifier, clip, Arn};
 use crate::model::Target;
@@ -12,44 +12,37 @@ use crate::model::Target;
 const INSTANCE_EVENT: &str = "RDS DB Instance Event";
 const CLUSTER_EVENT: &str = "RDS DB Cluster Event";
 
-/// The native RDS events that announce a new or a deleted database: (detail-type, EventID,
-/// trigger). AWS's "event categories and event messages" tables: 0005 "DB instance created",
-/// 0043 / 0019 restored, 0170 "DB cluster created", 0003 "DB instance deleted", 0171 "DB
-/// cluster deleted". Renames (0172 cluster renamed) and Blue/Green events (0244–0261, e.g.
-/// 0247/0248 switchover) are not triggers: a renamed database is a new identifier.
-const TRIGGERS: &[(&str, &str, Trigger)] = &[
-    (
-        INSTANCE_EVENT,
-        "RDS-EVENT-0005",
-        Trigger::RdsInstanceCreated,
-    ),
-    (
-        INSTANCE_EVENT,
-        "RDS-EVENT-0043",
-        Trigger::RdsInstanceRestored,
-    ),
-    (
-        INSTANCE_EVENT,
-        "RDS-EVENT-0019",
-        Trigger::RdsInstanceRestored,
-    ),
-    (CLUSTER_EVENT, "RDS-EVENT-0170", Trigger::RdsClusterCreated),
-    (
-        INSTANCE_EVENT,
-        "RDS-EVENT-0003",
-        Trigger::RdsInstanceDeleted,
-    ),
-    (CLUSTER_EVENT, "RDS-EVENT-0171", Trigger::RdsClusterDeleted),
+/// One native RDS event we act on.
+struct RdsEvent {
+    detail_type: &'static str,
+    event_id: &'static str,
+    trigger: Trigger,
+    action: Action,
+}
+
+/// The native RDS events that announce a new or a deleted database. AWS's "event categories
+/// and event messages" tables: 0005 "DB instance created", 0043 / 0019 restored, 0170 "DB
+/// cluster created", 0003 "DB instance deleted", 0171 "DB cluster deleted". Renames (0172
+/// cluster renamed) and Blue/Green events (0244–0261, e.g. 0247/0248 switchover) are not
+/// triggers: a renamed database is a new identifier.
+#[rustfmt::skip]
+const TRIGGERS: &[RdsEvent] = &[
+    RdsEvent { detail_type: INSTANCE_EVENT, event_id: "RDS-EVENT-0005", trigger: Trigger::RdsInstanceCreated,  action: Action::Provision },
+    RdsEvent { detail_type: INSTANCE_EVENT, event_id: "RDS-EVENT-0043", trigger: Trigger::RdsInstanceRestored, action: Action::Provision },
+    RdsEvent { detail_type: INSTANCE_EVENT, event_id: "RDS-EVENT-0019", trigger: Trigger::RdsInstanceRestored, action: Action::Provision },
+    RdsEvent { detail_type: CLUSTER_EVENT,  event_id: "RDS-EVENT-0170", trigger: Trigger::RdsClusterCreated,   action: Action::Provision },
+    RdsEvent { detail_type: INSTANCE_EVENT, event_id: "RDS-EVENT-0003", trigger: Trigger::RdsInstanceDeleted,  action: Action::Retire },
+    RdsEvent { detail_type: CLUSTER_EVENT,  event_id: "RDS-EVENT-0171", trigger: Trigger::RdsClusterDeleted,   action: Action::Retire },
 ];
 
 pub(super) fn rows() -> Vec<TriggerRow> {
     TRIGGERS
         .iter()
-        .map(|(detail_type, id, trigger)| TriggerRow {
-            name: trigger.as_str(),
+        .map(|e| TriggerRow {
+            name: e.trigger.as_str(),
             source: Some("aws.rds"),
-            detail_type,
-            detail: vec![("EventID", id)],
+            detail_type: e.detail_type,
+            detail: vec![("EventID", e.event_id)],
         })
         .collect()
 }
@@ -82,7 +75,7 @@ impl<'a> RdsDetail<'a> {
 
 pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
     let detail_type = envelope.detail_type;
-    if !TRIGGERS.iter().any(|(dt, _, _)| *dt == detail_type) {
+    if !TRIGGERS.iter().any(|e| e.detail_type == detail_type) {
         return Ok(Recognised::Ignored(format!(
             "no trigger for aws.rds detail-type {:?}",
             clip(detail_type)
@@ -90,9 +83,9 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
     }
     let detail = envelope.detail_object()?;
     let typed = RdsDetail::read(detail)?;
-    let Some(&(_, _, trigger)) = TRIGGERS
+    let Some(event) = TRIGGERS
         .iter()
-        .find(|(dt, id, _)| *dt == detail_type && *id == typed.event_id)
+        .find(|e| e.detail_type == detail_type && e.event_id == typed.event_id)
     else {
         return Ok(Recognised::Ignored(format!(
             "{detail_type} {:?} announces neither a new nor a deleted database",
@@ -127,7 +120,7 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
     } else {
         Target::DbInstance(identifier)
     };
-    let request = Request::new(trigger, target, envelope);
+    let request = Request::new(event.trigger, event.action, target, envelope);
     request.claim("detail.SourceArn", from_arn.0, from_arn.1)?;
     Ok(Recognised::Provision(request))
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::fields::Envelope;
 use super::{
-    Recognised, Request, Trigger, TriggerRow, SERVERLESS_WORKGROUP_CREATED,
+    Action, Recognised, Request, Trigger, TriggerRow, SERVERLESS_WORKGROUP_CREATED,
     SERVERLESS_WORKGROUP_DELETED,
 };
 use crate::model::error::{Error, Result};
@@ -19,35 +19,36 @@ use crate::model::Target;
 /// The detail-type EventBridge gives the service's own events.
 pub const SERVERLESS_DETAIL_TYPE: &str = "Redshift Serverless Management";
 
-/// (event id, trigger).
-const EVENTS: [(&str, Trigger); 2] = [
-    (
-        SERVERLESS_WORKGROUP_CREATED,
-        Trigger::ServerlessWorkgroupCreated,
-    ),
-    (
-        SERVERLESS_WORKGROUP_DELETED,
-        Trigger::ServerlessWorkgroupDeleted,
-    ),
+/// One native event we act on.
+struct ServerlessEvent {
+    event_id: &'static str,
+    trigger: Trigger,
+    action: Action,
+}
+
+#[rustfmt::skip]
+const EVENTS: &[ServerlessEvent] = &[
+    ServerlessEvent { event_id: SERVERLESS_WORKGROUP_CREATED, trigger: Trigger::ServerlessWorkgroupCreated, action: Action::Provision },
+    ServerlessEvent { event_id: SERVERLESS_WORKGROUP_DELETED, trigger: Trigger::ServerlessWorkgroupDeleted, action: Action::Retire },
 ];
 
 pub(super) fn rows() -> Vec<TriggerRow> {
     EVENTS
         .iter()
-        .map(|(id, trigger)| TriggerRow {
-            name: trigger.as_str(),
+        .map(|e| TriggerRow {
+            name: e.trigger.as_str(),
             source: Some("aws.redshift-serverless"),
             detail_type: SERVERLESS_DETAIL_TYPE,
-            detail: vec![("eventId", id)],
+            detail: vec![("eventId", e.event_id)],
         })
         .collect()
 }
 
 pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
     let detail = envelope.detail_object()?;
-    let Some(&(event_id, trigger)) = EVENTS
+    let Some(event) = EVENTS
         .iter()
-        .find(|(id, _)| detail.values().any(|v| v.as_str() == Some(id)))
+        .find(|e| detail.values().any(|v| v.as_str() == Some(e.event_id)))
     else {
         return Ok(Recognised::Ignored(format!(
             "aws.redshift-serverless {:?} is neither {SERVERLESS_WORKGROUP_CREATED} (workgroup created) nor {SERVERLESS_WORKGROUP_DELETED} (deleted)",
@@ -76,7 +77,8 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
                 .find(|a| a.contains(":workgroup/"))
                 .ok_or_else(|| {
                     Error::InvalidEvent(format!(
-                        "{event_id} event names no workgroup (no detail.workgroupName, no workgroup ARN in resources)"
+                        "{} event names no workgroup (no detail.workgroupName, no workgroup ARN in resources)",
+                        event.event_id
                     ))
                 })?;
             let parsed = Arn::parse(arn)?;
@@ -87,17 +89,18 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
                 )));
             }
             claimed = (Some(parsed.account), Some(parsed.region));
-            if trigger == Trigger::ServerlessWorkgroupDeleted {
+            if event.action == Action::Retire {
                 // The ARN carries the workgroup's id, and a deleted workgroup can no longer be
                 // looked up by it: its secrets (tagged by name) are left to the sweep.
                 return Ok(Recognised::Ignored(format!(
-                    "{event_id} names the workgroup only by its ARN; the reconcile sweep retires its secrets"
+                    "{} names the workgroup only by its ARN; the reconcile sweep retires its secrets",
+                    event.event_id
                 )));
             }
             Target::WorkgroupArn(arn.to_string())
         }
     };
-    let request = Request::new(trigger, target, envelope);
+    let request = Request::new(event.trigger, event.action, target, envelope);
     request.claim("the workgroup ARN", claimed.0, claimed.1)?;
     Ok(Recognised::Provision(request))
 }

@@ -2,7 +2,7 @@
 //! database user.
 
 use super::fields::{optional_string, string_field, Envelope};
-use super::{Recognised, Request, Trigger, TriggerRow, USER_CREATED_DETAIL_TYPE};
+use super::{Action, Recognised, Request, Trigger, TriggerRow, USER_CREATED_DETAIL_TYPE};
 use crate::model::error::{Error, Result};
 use crate::model::identifiers::{check_rds_identifier, check_workgroup_name, clip, Arn, Username};
 use crate::model::request::UserSpec;
@@ -115,7 +115,12 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
             return Err(not_a_secret());
         }
     }
-    let mut request = Request::new(Trigger::DatabaseUserCreated, target, envelope);
+    let mut request = Request::new(
+        Trigger::DatabaseUserCreated,
+        Action::Provision,
+        target,
+        envelope,
+    );
     request.user = Some(Box::new(UserSpec {
         username: username.as_str().to_string(),
         dbname: dbname.map(str::to_string),

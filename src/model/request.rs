@@ -64,31 +64,13 @@ impl Trigger {
             Trigger::CloudTrailDeleteWorkgroup => "cloudtrail-delete-workgroup",
         }
     }
-
-    /// What the trigger's events ask for.
-    pub fn action(self) -> Action {
-        match self {
-            Trigger::CloudTrailModifyDbInstance
-            | Trigger::CloudTrailModifyDbCluster
-            | Trigger::CloudTrailModifyRedshiftCluster
-            | Trigger::CloudTrailUpdateWorkgroup => Action::FollowConnection,
-            Trigger::RdsInstanceDeleted
-            | Trigger::RdsClusterDeleted
-            | Trigger::ServerlessWorkgroupDeleted
-            | Trigger::CloudTrailDeleteDbInstance
-            | Trigger::CloudTrailDeleteDbCluster
-            | Trigger::CloudTrailDeleteRedshiftCluster
-            | Trigger::CloudTrailDeleteWorkgroup => Action::Retire,
-            _ => Action::Provision,
-        }
-    }
 }
 
 /// A recognised request to provision a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     pub trigger: Trigger,
-    /// What the event asks for (the trigger's action).
+    /// What the event asks for: its trigger table row's action.
     pub action: Action,
     pub target: Target,
     /// The event's `source`.
