@@ -47,7 +47,7 @@ demo: venv
 
 test: venv databases
 	cargo fmt --all -- --check
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets -- -D warnings
 	mkdir -p target && cargo test 2>&1 | tee target/test-output.log; test $${PIPESTATUS[0]} -eq 0
 	$(MAKE) deploy-check
 	$(MAKE) cdk-check
@@ -58,7 +58,7 @@ test: venv databases
 # The fast loop (docs/development.md): no moto, no databases, no deployment checks.
 check:
 	cargo fmt --all -- --check
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --lib
 	cargo test --test it -- house:: mocked:: samples::
 
@@ -114,9 +114,13 @@ fuzz-smoke:
 	done
 
 # The benchmark (see README "Performance"): release x86_64 binary, arm64 bootstrap and zip,
-# then bench/bench.rs prints the figures with their budgets.
+# then bench/bench.rs prints the figures with their budgets. BEFORE=<dir> (optional, passed as
+# BENCH_BEFORE): the root of another checkout, built the same way (target/release/ and
+# target/lambda/db-secret-provisioner/{bootstrap,bootstrap.zip}); every figure is then measured
+# for it too in the same run, and the table has before and after columns.
+BEFORE ?=
 bench: lambda-arm64
 	cargo build --release
 	python3 -c 'import sys, zipfile; d = sys.argv[1]; zipfile.ZipFile(d + "/bootstrap.zip", "w", zipfile.ZIP_DEFLATED).write(d + "/bootstrap", "bootstrap")' target/lambda/db-secret-provisioner
 	cargo build --example bench
-	./target/debug/examples/bench target/release/db-secret-provisioner target/lambda/db-secret-provisioner
+	$(if $(BEFORE),BENCH_BEFORE='$(BEFORE)' )./target/debug/examples/bench target/release/db-secret-provisioner target/lambda/db-secret-provisioner

@@ -5,8 +5,7 @@
 //!
 //! Usage: bench [RELEASE_BINARY] [ARM64_BOOTSTRAP_DIR]
 
-#[path = "../tests/it/support/mod.rs"]
-mod support;
+use it_support as support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 """The IAM contract: the permission check moto cannot do.
 
 moto enforces no IAM and no KMS. The integration tests therefore record, at the moto boundary,
-every AWS operation the function performs (tests/it/support/moto_launcher.py, `--record`, into
+every AWS operation the function performs (tests/support/moto_launcher.py, `--record`, into
 target/aws-operations/). This script:
 
 1. maps each recorded operation to the IAM requests AWS makes for it: the operation's own action
@@ -38,7 +38,7 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 
 # The deployment the contract evaluates: every option on, with the values the integration tests
-# use (tests/it/options.rs, tests/it/support). The CDK app gets the same as context (Makefile).
+# use (tests/it/options.rs, tests/support). The CDK app gets the same as context (Makefile).
 SECRETS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 REPLICA_KEY = "arn:aws:kms:eu-west-1:123456789012:key/5e6f7a8b-0000-4000-8000-00000000e001"
 PARAMETER_KEY = "arn:aws:kms:us-east-1:123456789012:key/0c0d0e0f-0000-4000-8000-00000000a55a"

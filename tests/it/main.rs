@@ -18,7 +18,7 @@
 //! | `security` | the eight attacks of the trust review, each refused and leaving the account as it was |
 //! | `house` | the layout rules: no module cycles, no long files, no broken doc links |
 
-mod support;
+use it_support as support;
 
 mod databases;
 mod demo;

@@ -1,5 +1,5 @@
 //! The triggers beyond native RDS events, against moto: DocumentDB (moto extended in
-//! `support/moto_launcher.py` to accept engine `docdb`), Redshift provisioned, CloudTrail
+//! `tests/support/moto_launcher.py` to accept engine `docdb`), Redshift provisioned, CloudTrail
 //! create calls, restores and "Database User Created". Redshift Serverless is not in moto: see
 //! `mocked.rs`.
 

@@ -6,7 +6,6 @@
 //! `moto_launcher.py`, with the venv the test command installs) and isolates its tests by giving
 //! every database a unique identifier; a test that must see a whole account (the sweep, the
 //! hostile table) starts a moto of its own.
-#![allow(dead_code)]
 
 pub mod accounts;
 pub mod events;
@@ -45,8 +44,9 @@ pub struct Moto {
     _child: Mutex<Child>,
 }
 
+/// The repository's root (this crate is `tests/support`).
 pub fn project_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// The Python that has moto: `MOTO_PYTHON`, or the project's `.venv` (made by `make test`).
@@ -92,7 +92,7 @@ pub const FUNCTION_KEY: &str = "function";
 /// Starts a separate moto server (e.g. one a test may stop).
 pub fn start_moto(port: Option<u16>) -> Moto {
     let mut cmd = Command::new(moto_python());
-    cmd.arg(project_dir().join("tests/it/support/moto_launcher.py"));
+    cmd.arg(project_dir().join("tests/support/moto_launcher.py"));
     if let Some(p) = port {
         cmd.args(["--port", &p.to_string()]);
     }

@@ -119,7 +119,7 @@ pub fn scheduled() -> Value {
 
 /// A sample from `events/`.
 pub fn sample(file: &str) -> Value {
-    let path = format!("{}/events/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/events/{file}", crate::project_dir().display());
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
