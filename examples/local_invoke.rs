@@ -7,8 +7,7 @@
 //! (default: events/rds-instance-created.json). `*_TEMPLATE` variables are passed on to the
 //! function; `ENGINE=docdb` (or another engine) changes the engine of the seeded database.
 
-#[path = "../tests/it/support/mod.rs"]
-mod support;
+use it_support as support;
 
 use std::collections::HashSet;
 use std::process::ExitCode;
@@ -45,7 +44,7 @@ async fn seed(clients: &Clients, request: &Request, seeded: &mut HashSet<String>
                 && clients
                     .serverless
                     .create_workgroup()
-                    .workgroup_name(name)
+                    .workgroup_name(name.to_string())
                     .namespace_name(&namespace)
                     .send()
                     .await

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::fields::{optional_object, Envelope};
 use super::{Action, Recognised, Request, Trigger, TriggerRow, CLOUDTRAIL_DETAIL_TYPE};
 use crate::model::error::{Error, Result};
-use crate::model::identifiers::{check_rds_identifier, check_workgroup_name, clip, Username};
+use crate::model::identifiers::{clip, RdsIdentifier, Username, WorkgroupName};
 use crate::model::{Resource, Target};
 use Action::{FollowConnection as Follow, Provision, Retire};
 use Resource::{DbCluster, DbInstance, RedshiftCluster, Workgroup};
@@ -221,13 +221,9 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
         ))
     })?;
     let target = match call.resource {
-        Resource::Workgroup => {
-            check_workgroup_name(id)?;
-            Target::Workgroup(id.to_string())
-        }
+        Resource::Workgroup => Target::Workgroup(WorkgroupName::parse(id)?),
         resource => {
-            let id = id.to_ascii_lowercase();
-            check_rds_identifier(&id)?;
+            let id = RdsIdentifier::parse(&id.to_ascii_lowercase())?;
             match resource {
                 Resource::DbInstance => Target::DbInstance(id),
                 Resource::DbCluster => Target::DbCluster(id),
@@ -244,8 +240,7 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
         .params
         .and_then(|p| p.get("masterUsername"))
         .and_then(Value::as_str)
-        .and_then(Username::parse)
-        .map(|u| u.as_str().to_string());
+        .and_then(Username::parse);
     Ok(Recognised::Provision(request))
 }
 

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::fields::{json_kind, string_field, Envelope};
 use super::{Action, Recognised, Request, Trigger, TriggerRow};
 use crate::model::error::{Error, Result};
-use crate::model::identifiers::{check_rds_identifier, clip, Arn};
+use crate::model::identifiers::{clip, Arn, RdsIdentifier};
 use crate::model::Target;
 
 const INSTANCE_EVENT: &str = "RDS DB Instance Event";
@@ -113,7 +113,7 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
             id.strip_prefix("rds:").unwrap_or(id).to_string()
         }
     };
-    check_rds_identifier(&identifier)?;
+    let identifier = RdsIdentifier::parse(&identifier)?;
 
     let target = if cluster {
         Target::DbCluster(identifier)

@@ -13,7 +13,7 @@ use super::{
     SERVERLESS_WORKGROUP_DELETED,
 };
 use crate::model::error::{Error, Result};
-use crate::model::identifiers::{check_workgroup_name, clip, Arn};
+use crate::model::identifiers::{clip, Arn, WorkgroupName};
 use crate::model::Target;
 
 /// The detail-type EventBridge gives the service's own events.
@@ -61,10 +61,7 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
         .filter(|n| !n.is_empty());
     let mut claimed = (None, None);
     let target = match by_name {
-        Some(name) => {
-            check_workgroup_name(name)?;
-            Target::Workgroup(name.to_string())
-        }
+        Some(name) => Target::Workgroup(WorkgroupName::parse(name)?),
         None => {
             let in_detail = ["SourceArn", "resourceArn"]
                 .iter()

@@ -4,7 +4,7 @@
 use super::fields::{optional_string, string_field, Envelope};
 use super::{Action, Recognised, Request, Trigger, TriggerRow, USER_CREATED_DETAIL_TYPE};
 use crate::model::error::{Error, Result};
-use crate::model::identifiers::{check_rds_identifier, check_workgroup_name, clip, Arn, Username};
+use crate::model::identifiers::{clip, Arn, DbName, RdsIdentifier, Username, WorkgroupName};
 use crate::model::request::UserSpec;
 use crate::model::Target;
 
@@ -70,15 +70,11 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
         }
     };
     let target = match key {
-        "dbInstanceIdentifier" => Target::DbInstance(id.to_string()),
-        "dbClusterIdentifier" => Target::DbCluster(id.to_string()),
-        "clusterIdentifier" => Target::RedshiftCluster(id.to_string()),
-        _ => Target::Workgroup(id.to_string()),
+        "dbInstanceIdentifier" => Target::DbInstance(RdsIdentifier::parse(id)?),
+        "dbClusterIdentifier" => Target::DbCluster(RdsIdentifier::parse(id)?),
+        "clusterIdentifier" => Target::RedshiftCluster(RdsIdentifier::parse(id)?),
+        _ => Target::Workgroup(WorkgroupName::parse(id)?),
     };
-    match &target {
-        Target::Workgroup(name) => check_workgroup_name(name)?,
-        other => check_rds_identifier(other.identifier())?,
-    }
     let username = string_field(detail, "username")?;
     let username = Username::parse(username).ok_or_else(|| {
         Error::InvalidEvent(format!(
@@ -86,19 +82,16 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
             clip(username)
         ))
     })?;
-    let dbname = optional_string(detail, "dbname")?;
-    if let Some(d) = dbname {
-        if d.len() > 64
-            || !d
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_$-".contains(c))
-        {
-            return Err(Error::InvalidEvent(format!(
-                "detail.dbname {:?} is not a database name (1-64 of A-Z a-z 0-9 _ $ -)",
-                clip(d)
-            )));
-        }
-    }
+    let dbname = optional_string(detail, "dbname")?
+        .map(|d| {
+            DbName::parse(d).ok_or_else(|| {
+                Error::InvalidEvent(format!(
+                    "detail.dbname {:?} is not a database name (1-64 of A-Z a-z 0-9 _ $ -)",
+                    clip(d)
+                ))
+            })
+        })
+        .transpose()?;
     let master_secret_arn = optional_string(detail, "masterSecretArn")?;
     if let Some(arn) = master_secret_arn {
         let not_a_secret = || {
@@ -122,8 +115,8 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
         envelope,
     );
     request.user = Some(Box::new(UserSpec {
-        username: username.as_str().to_string(),
-        dbname: dbname.map(str::to_string),
+        username,
+        dbname,
         master_secret_arn: master_secret_arn.map(str::to_string),
     }));
     Ok(Recognised::Provision(request))

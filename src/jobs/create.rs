@@ -134,8 +134,8 @@ impl Job {
             Ok(p) => p,
             Err(e) => return self.password_missing(&db, &names, user, e).await,
         };
-        if let Some(dbname) = user.and_then(|u| u.dbname.clone()) {
-            db.dbname = Some(dbname);
+        if let Some(dbname) = user.and_then(|u| u.dbname.as_ref()) {
+            db.dbname = Some(dbname.to_string());
         }
         let value =
             secret_value::shape(&db, rule, &host, &username, &password, masterarn.as_deref())?;

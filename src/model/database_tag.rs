@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::model::{Database, DbKind, Service, Target};
+use crate::model::{Database, DbKind, RdsIdentifier, Service, Target, WorkgroupName};
 
 /// The database a secret belongs to, as its tag names it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -58,14 +58,17 @@ impl DatabaseTag {
     }
 
     /// The target the tag names, to Describe it; `None` for a service and kind that go
-    /// together in no API.
+    /// together in no API, or an identifier no such database can have.
     pub fn target(&self) -> Option<Target> {
-        let id = self.identifier.clone();
+        let id = &self.identifier;
+        let rds = || RdsIdentifier::parse(id).ok();
         Some(match (self.service, self.kind) {
-            (Service::Rds, DbKind::Instance) => Target::DbInstance(id),
-            (Service::Rds | Service::DocDb, DbKind::Cluster) => Target::DbCluster(id),
-            (Service::Redshift, DbKind::Cluster) => Target::RedshiftCluster(id),
-            (Service::RedshiftServerless, DbKind::Workgroup) => Target::Workgroup(id),
+            (Service::Rds, DbKind::Instance) => Target::DbInstance(rds()?),
+            (Service::Rds | Service::DocDb, DbKind::Cluster) => Target::DbCluster(rds()?),
+            (Service::Redshift, DbKind::Cluster) => Target::RedshiftCluster(rds()?),
+            (Service::RedshiftServerless, DbKind::Workgroup) => {
+                Target::Workgroup(WorkgroupName::parse(id).ok()?)
+            }
             _ => return None,
         })
     }

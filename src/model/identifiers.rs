@@ -103,38 +103,142 @@ impl Username {
     }
 }
 
-impl fmt::Display for Username {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+/// An RDS, DocumentDB or Redshift identifier: 1–63 letters, digits and hyphens. Valid by
+/// construction; reads as a `&str`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RdsIdentifier(String);
+
+impl RdsIdentifier {
+    pub fn parse(id: &str) -> Result<RdsIdentifier> {
+        if id.is_empty()
+            || id.len() > 63
+            || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(Error::InvalidEvent(format!(
+                "{:?} is not a valid RDS identifier (1-63 letters, digits and hyphens)",
+                clip(id)
+            )));
+        }
+        Ok(RdsIdentifier(id.to_string()))
     }
 }
 
-/// RDS, DocumentDB and Redshift identifiers: 1–63 letters, digits and hyphens.
-pub fn check_rds_identifier(id: &str) -> Result<()> {
-    if id.is_empty() || id.len() > 63 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    {
-        return Err(Error::InvalidEvent(format!(
-            "{:?} is not a valid RDS identifier (1-63 letters, digits and hyphens)",
-            clip(id)
-        )));
+/// A Redshift Serverless workgroup name: 3–64 lowercase letters, digits and hyphens. Valid by
+/// construction; reads as a `&str`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WorkgroupName(String);
+
+impl WorkgroupName {
+    pub fn parse(name: &str) -> Result<WorkgroupName> {
+        if name.len() < 3
+            || name.len() > 64
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(Error::InvalidEvent(format!(
+                "{:?} is not a valid workgroup name (3-64 lowercase letters, digits and hyphens)",
+                clip(name)
+            )));
+        }
+        Ok(WorkgroupName(name.to_string()))
     }
-    Ok(())
 }
 
-/// Redshift Serverless workgroup names: 3–64 lowercase letters, digits and hyphens.
-pub fn check_workgroup_name(name: &str) -> Result<()> {
-    if name.len() < 3
-        || name.len() > 64
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
-        return Err(Error::InvalidEvent(format!(
-            "{:?} is not a valid workgroup name (3-64 lowercase letters, digits and hyphens)",
-            clip(name)
-        )));
+/// A database name a user event may set (`dbname`): 1–64 of `A-Za-z0-9_$-`. Valid by
+/// construction; reads as a `&str`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DbName(String);
+
+impl DbName {
+    pub fn parse(name: &str) -> Option<DbName> {
+        let valid = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_$-".contains(c));
+        valid.then(|| DbName(name.to_string()))
     }
-    Ok(())
+}
+
+macro_rules! reads_as_str {
+    ($($t:ty),*) => {$(
+        impl std::ops::Deref for $t {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    )*};
+}
+
+reads_as_str!(Username, RdsIdentifier, WorkgroupName, DbName);
+
+/// Test literals: `Target::DbInstance("orders".into())`. Panics on an invalid name.
+#[cfg(any(test, feature = "test-support"))]
+mod literals {
+    use super::*;
+
+    impl From<&str> for RdsIdentifier {
+        fn from(id: &str) -> Self {
+            RdsIdentifier::parse(id).expect("a valid RDS identifier")
+        }
+    }
+
+    impl From<&str> for Username {
+        fn from(u: &str) -> Self {
+            Username::parse(u).expect("a valid username")
+        }
+    }
+
+    impl From<&str> for DbName {
+        fn from(name: &str) -> Self {
+            DbName::parse(name).expect("a valid database name")
+        }
+    }
+
+    impl From<&str> for WorkgroupName {
+        fn from(name: &str) -> Self {
+            WorkgroupName::parse(name).expect("a valid workgroup name")
+        }
+    }
+}
+
+/// An IAM role name: 1–64 of letters, digits and `+=,.@_-`.
+pub fn is_role_name(n: &str) -> bool {
+    (1..=64).contains(&n.len())
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+}
+
+/// An EventBridge event source: 1–256 of `A-Za-z0-9._/-`.
+pub fn is_event_source(s: &str) -> bool {
+    (1..=256).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c))
+}
+
+/// The characters Secrets Manager allows in tag keys and values: letters, digits, spaces and
+/// `_ . : / = + - @`.
+fn is_tag_text(s: &str) -> bool {
+    s.chars()
+        .all(|c| c.is_alphanumeric() || " _.:/=+-@".contains(c))
+}
+
+/// A tag key: 1–128 tag characters.
+pub fn is_tag_key(k: &str) -> bool {
+    (1..=128).contains(&k.chars().count()) && is_tag_text(k)
+}
+
+/// A tag value: at most 256 tag characters.
+pub fn is_tag_value(v: &str) -> bool {
+    v.chars().count() <= 256 && is_tag_text(v)
 }
 
 /// A parsed ARN, borrowing its text.
@@ -291,10 +395,12 @@ mod tests {
         for bad in ["", "bad/user", "ünïcode", "a\r\nb", &"u".repeat(129)] {
             assert!(Username::parse(bad).is_none(), "{bad:?}");
         }
-        assert!(check_rds_identifier("orders-db-1").is_ok());
-        assert!(check_rds_identifier("a/b").is_err());
-        assert!(check_workgroup_name("bi-wg").is_ok());
-        assert!(check_workgroup_name("BI").is_err());
+        assert!(RdsIdentifier::parse("orders-db-1").is_ok());
+        assert!(RdsIdentifier::parse("a/b").is_err());
+        assert!(WorkgroupName::parse("bi-wg").is_ok());
+        assert!(WorkgroupName::parse("BI").is_err());
+        assert!(DbName::parse("app_db$1").is_some());
+        assert!(DbName::parse("").is_none() && DbName::parse("a;b").is_none());
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod secret;
 pub mod tags;
 pub mod template;
 
+pub use identifiers::{RdsIdentifier, WorkgroupName};
 pub use place::{Location, Place};
 
 /// The `{service}` placeholder's values.
@@ -137,13 +138,13 @@ impl fmt::Display for DbKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     /// An RDS DB instance (RDS engines, or a DocumentDB/Aurora cluster member).
-    DbInstance(String),
+    DbInstance(RdsIdentifier),
     /// An RDS DB cluster (Aurora, Multi-AZ DB cluster, DocumentDB).
-    DbCluster(String),
+    DbCluster(RdsIdentifier),
     /// A Redshift provisioned cluster.
-    RedshiftCluster(String),
+    RedshiftCluster(RdsIdentifier),
     /// A Redshift Serverless workgroup, by name.
-    Workgroup(String),
+    Workgroup(WorkgroupName),
     /// A Redshift Serverless workgroup known only by its ARN (which carries the workgroup id,
     /// not its name): resolved with ListWorkgroups.
     WorkgroupArn(String),
@@ -152,11 +153,9 @@ pub enum Target {
 impl Target {
     pub fn identifier(&self) -> &str {
         match self {
-            Target::DbInstance(id)
-            | Target::DbCluster(id)
-            | Target::RedshiftCluster(id)
-            | Target::Workgroup(id)
-            | Target::WorkgroupArn(id) => id,
+            Target::DbInstance(id) | Target::DbCluster(id) | Target::RedshiftCluster(id) => id,
+            Target::Workgroup(name) => name,
+            Target::WorkgroupArn(arn) => arn,
         }
     }
 

@@ -1,6 +1,7 @@
 //! What a recognised event asks for: the [`Trigger`] it belongs to, its [`Action`], and the
 //! [`Request`] the event and config floors hand to the jobs. The event floor builds them.
 
+use crate::model::identifiers::{DbName, Username};
 use crate::model::{Location, Target};
 
 /// What a recognised event asks for.
@@ -81,7 +82,7 @@ pub struct Request {
     /// The resource may still be `creating` (CloudTrail create calls): wait until available.
     pub wait: bool,
     /// The master username the create call named (CloudTrail), known before Describe.
-    pub master_username_hint: Option<String>,
+    pub master_username_hint: Option<Username>,
     /// Set for "Database User Created": the secret is this user's, not the master user's.
     pub user: Option<Box<UserSpec>>,
 }
@@ -89,13 +90,24 @@ pub struct Request {
 /// An application user announced by a "Database User Created" event. The secret's and the
 /// parameter's names derive from the database and this user through the operator's templates
 /// alone: the event names neither.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserSpec {
-    pub username: String,
-    /// Overrides Describe's database name: 1–64 of `A-Za-z0-9_$-`.
-    pub dbname: Option<String>,
+    pub username: Username,
+    /// Overrides Describe's database name.
+    pub dbname: Option<DbName>,
     /// Stored as `masterarn`, for the alternating-users rotation strategy. Only the database's
     /// AWS-managed master secret or this function's secret for its master user is accepted;
     /// that is checked against Describe, before any secret is written.
     pub master_secret_arn: Option<String>,
+}
+
+impl UserSpec {
+    /// `username`, with Describe's database name and no master secret.
+    pub fn new(username: Username) -> UserSpec {
+        UserSpec {
+            username,
+            dbname: None,
+            master_secret_arn: None,
+        }
+    }
 }

@@ -67,7 +67,7 @@ pub fn assess(db: &Database, user: Option<&UserSpec>) -> Result<Assessment> {
         .clone()
         .ok_or_else(|| not_ready(format!("status {:?}, no endpoint yet", db.status)))?;
     let username = match user {
-        Some(u) => u.username.clone(),
+        Some(u) => u.username.to_string(),
         None => db
             .master_username
             .clone()
@@ -176,10 +176,7 @@ mod tests {
         let mut d = db();
         d.managed_secret_arn = Some("arn:aws:secretsmanager:us-east-1:1:secret:rds!db-1".into());
         d.cluster = Some("aurora-1".into());
-        let user = UserSpec {
-            username: "app_user".into(),
-            ..Default::default()
-        };
+        let user = UserSpec::new("app_user".into());
         match assess(&d, Some(&user)).unwrap() {
             Assessment::Provision { username, .. } => assert_eq!(username, "app_user"),
             other => panic!("{other:?}"),
@@ -190,10 +187,7 @@ mod tests {
     fn a_user_event_for_the_master_user_takes_the_admin_path() {
         let mut d = db();
         d.managed_secret_arn = Some("arn:aws:secretsmanager:us-east-1:1:secret:rds!db-1".into());
-        let master = UserSpec {
-            username: "admin".into(),
-            ..Default::default()
-        };
+        let master = UserSpec::new("admin".into());
         assert!(is_admin(&d, Some(&master)));
         match assess(&d, Some(&master)).unwrap() {
             Assessment::Skip(r) => assert!(r.contains("managed by AWS"), "{r}"),

@@ -336,7 +336,7 @@ async fn describe_adapter_reads_instances_and_clusters() {
     let c = clients().await;
     let id = unique("adapter");
     create_instance(&c, &id, "postgres", "pgadmin").await;
-    let db = database::describe(&c, &Target::DbInstance(id.clone()))
+    let db = database::describe(&c, &Target::DbInstance(id.as_str().into()))
         .await
         .unwrap();
     assert_eq!(db.engine, "postgres");
@@ -348,7 +348,7 @@ async fn describe_adapter_reads_instances_and_clusters() {
 
     let cid = unique("adapter-c");
     create_cluster(&c, &cid, "aurora-mysql", "admin", Some("shop")).await;
-    let db = database::describe(&c, &Target::DbCluster(cid.clone()))
+    let db = database::describe(&c, &Target::DbCluster(cid.as_str().into()))
         .await
         .unwrap();
     assert_eq!(db.engine, "aurora-mysql");

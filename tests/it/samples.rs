@@ -216,7 +216,7 @@ fn the_user_sample_carries_the_user() {
         panic!()
     };
     let user = r.user.unwrap();
-    assert_eq!(user.username, "app_user");
+    assert_eq!(&*user.username, "app_user");
     assert_eq!(user.dbname.as_deref(), Some("inventory"));
     assert_eq!(
         user.master_secret_arn, None,
