@@ -1,8 +1,8 @@
 //! The lifecycle options: following a database's connection changes, and what its deletion does
 //! to its secrets.
 
-use super::{boolean, var, whole_number};
-use crate::model::error::{Error, Result};
+use super::{boolean, one_of, whole_number};
+use crate::model::error::Result;
 
 /// What a database's deletion does to the function's secrets for it (`ON_DATABASE_DELETED`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,19 +62,20 @@ pub(super) fn lifecycle(get: &impl Fn(&str) -> Option<String>) -> Result<Lifecyc
         RECOVERY_WINDOW,
         "of days ",
     )?;
-    let on_deleted = match var(get, "ON_DATABASE_DELETED").as_deref() {
-        None | Some("tag") => OnDeleted::Tag,
-        Some("schedule-deletion") => OnDeleted::ScheduleDeletion {
-            recovery_window_days,
-        },
-        Some("ignore") => OnDeleted::Ignore,
-        Some(other) => {
-            return Err(Error::config(
-                "ON_DATABASE_DELETED",
-                format!("{other:?} is not tag, schedule-deletion or ignore"),
-            ))
-        }
-    };
+    let on_deleted = one_of(
+        get,
+        "ON_DATABASE_DELETED",
+        &[
+            ("tag", OnDeleted::Tag),
+            (
+                "schedule-deletion",
+                OnDeleted::ScheduleDeletion {
+                    recovery_window_days,
+                },
+            ),
+            ("ignore", OnDeleted::Ignore),
+        ],
+    )?;
     let max_retire_per_run = whole_number(
         get,
         "MAX_RETIRE_PER_RUN",

@@ -12,7 +12,7 @@ pub use options::{ExistingSecret, Replica, Rotation, SecretOptions};
 pub use organization::{Members, Organization, SweepAccounts, DEFAULT_MEMBER_ROLE_NAME};
 
 use crate::model::error::{Error, Result};
-use crate::model::identifiers::{is_parameter_name_char, is_secret_name_char};
+use crate::model::identifiers::{is_event_source, is_parameter_name_char, is_secret_name_char};
 use crate::model::template::{Facts, Field, Template};
 use crate::model::{Place, Service};
 
@@ -70,6 +70,37 @@ pub(crate) fn var(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Optio
     lookup(name)
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
+}
+
+/// One of `choices` (spelling, value); unset or blank is the first. The one reader of the
+/// configuration's enums: an unknown spelling names the variable and every spelling.
+pub(crate) fn one_of<T: Clone>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    choices: &[(&str, T)],
+) -> Result<T> {
+    let Some(v) = var(lookup, name) else {
+        return Ok(choices[0].1.clone());
+    };
+    if let Some((_, value)) = choices.iter().find(|(spelling, _)| *spelling == v) {
+        return Ok(value.clone());
+    }
+    let spellings: Vec<&str> = choices.iter().map(|(s, _)| *s).collect();
+    let (last, rest) = spellings.split_last().unwrap_or((&"", &[]));
+    let spelled = if rest.is_empty() {
+        last.to_string()
+    } else {
+        format!("{} or {last}", rest.join(", "))
+    };
+    Err(Error::config(name, format!("{v:?} is not {spelled}")))
+}
+
+/// The items of a comma-separated list, trimmed, blanks dropped: the one list reader.
+pub(crate) fn list(text: Option<&str>) -> impl Iterator<Item = &str> {
+    text.into_iter()
+        .flat_map(|t| t.split(','))
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
 }
 
 /// A `true` or `false` variable (any case); unset or blank is `default`.
@@ -186,16 +217,14 @@ impl Config {
             .or_else(|| lookup("AWS_DEFAULT_REGION"))
             .filter(|r| !r.is_empty());
         let options = options::secret_options(&lookup, region.as_deref())?;
-        let missing_parameter = match var(&lookup, "MISSING_PASSWORD_PARAMETER").as_deref() {
-            None | Some("skip") => MissingParameter::Skip,
-            Some("error") => MissingParameter::Error,
-            Some(other) => {
-                return Err(Error::config(
-                    "MISSING_PASSWORD_PARAMETER",
-                    format!("{other:?} is not skip or error"),
-                ))
-            }
-        };
+        let missing_parameter = one_of(
+            &lookup,
+            "MISSING_PASSWORD_PARAMETER",
+            &[
+                ("skip", MissingParameter::Skip),
+                ("error", MissingParameter::Error),
+            ],
+        )?;
         let lifecycle = database_changes::lifecycle(&|name: &str| var(&lookup, name))?;
         let organization = organization::organization(&|name: &str| var(&lookup, name))?;
         if organization.is_hub() {
@@ -300,22 +329,13 @@ fn long_enough(prefix: &str) -> bool {
 /// `USER_EVENT_SOURCE`: comma-separated event sources; `aws.` sources are AWS's own.
 fn user_event_sources(value: Option<String>) -> Result<Vec<String>> {
     let text = value.unwrap_or_else(|| DEFAULT_USER_EVENT_SOURCE.to_string());
-    let sources: Vec<String> = text
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
+    let sources: Vec<String> = list(Some(&text)).map(str::to_string).collect();
     let bad = |why: String| Error::config("USER_EVENT_SOURCE", why);
     if sources.is_empty() {
         return Err(bad("names no source".into()));
     }
     for s in &sources {
-        if s.len() > 256
-            || !s
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c))
-        {
+        if !is_event_source(s) {
             return Err(bad(format!(
                 "{s:?} is not an event source (1-256 of A-Z a-z 0-9 . _ / -)"
             )));

@@ -3,10 +3,10 @@
 
 use crate::model::engine::{EngineRule, ENGINE_RULES};
 use crate::model::error::{Error, Result};
-use crate::model::identifiers::{is_kms_key_ref, is_region, Arn};
+use crate::model::identifiers::{is_kms_key_ref, is_region, is_tag_key, is_tag_value, Arn};
 use crate::model::tags::{MANAGED_TAG_KEY, MAX_USER_TAGS, RESERVED_PREFIX};
 
-use super::{boolean, var};
+use super::{boolean, list, one_of, var};
 
 /// What to do when the secret already exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,6 +15,14 @@ pub enum ExistingSecret {
     Keep,
     /// Refresh the connection keys, keep the username and password (our secrets only).
     Update,
+}
+
+impl ExistingSecret {
+    /// `EXISTING_SECRET`'s spellings; the first is the default.
+    pub const CHOICES: [(&'static str, ExistingSecret); 2] = [
+        ("keep", ExistingSecret::Keep),
+        ("update", ExistingSecret::Update),
+    ];
 }
 
 /// A replica region with an optional KMS key of its own.
@@ -92,12 +100,25 @@ pub(super) fn secret_options(
         None => Vec::new(),
     };
 
+    Ok(SecretOptions {
+        kms_key_id,
+        tags,
+        replicas: replicas(&get, own_region)?,
+        force_overwrite_replica: boolean(lookup, "FORCE_OVERWRITE_REPLICA_SECRET", false)?,
+        resource_policy: resource_policy(&get)?,
+        rotation: rotation(&get)?,
+        existing: one_of(lookup, "EXISTING_SECRET", &ExistingSecret::CHOICES)?,
+        delete_password_parameter: boolean(lookup, "DELETE_PASSWORD_PARAMETER", false)?,
+    })
+}
+
+/// `REPLICA_REGIONS` (`region` or `region=key`), and `REPLICA_KMS_KEY_ARNS` for their keys.
+fn replicas(
+    get: &impl Fn(&str) -> Option<String>,
+    own_region: Option<&str>,
+) -> Result<Vec<Replica>> {
     let mut replicas: Vec<Replica> = Vec::new();
-    for item in get("REPLICA_REGIONS").iter().flat_map(|v| v.split(',')) {
-        let item = item.trim();
-        if item.is_empty() {
-            continue;
-        }
+    for item in list(get("REPLICA_REGIONS").as_deref()) {
         let (region, key) = match item.split_once('=') {
             Some((r, k)) => (r.trim(), Some(k.trim().to_string())),
             None => (item, None),
@@ -128,14 +149,7 @@ pub(super) fn secret_options(
     }
     // Keys per replica region as key ARNs, each naming its region (what a template can pass
     // from a list parameter, and what IAM is scoped to).
-    for arn in get("REPLICA_KMS_KEY_ARNS")
-        .iter()
-        .flat_map(|v| v.split(','))
-    {
-        let arn = arn.trim();
-        if arn.is_empty() {
-            continue;
-        }
+    for arn in list(get("REPLICA_KMS_KEY_ARNS").as_deref()) {
         let bad = |why: String| Error::config("REPLICA_KMS_KEY_ARNS", why);
         let parsed = Arn::parse(arn)
             .ok()
@@ -158,8 +172,12 @@ pub(super) fn secret_options(
         }
         replica.kms_key_id = Some(arn.to_string());
     }
+    Ok(replicas)
+}
 
-    let resource_policy = match get("RESOURCE_POLICY") {
+/// `RESOURCE_POLICY`: a policy document within Secrets Manager's size limit.
+fn resource_policy(get: &impl Fn(&str) -> Option<String>) -> Result<Option<String>> {
+    Ok(match get("RESOURCE_POLICY") {
         Some(text) => {
             let v: serde_json::Value = serde_json::from_str(&text)
                 .map_err(|e| Error::config("RESOURCE_POLICY", format!("not JSON: {e}")))?;
@@ -178,84 +196,64 @@ pub(super) fn secret_options(
             Some(text)
         }
         None => None,
-    };
+    })
+}
 
+/// `ROTATION_LAMBDA_ARNS` and `ROTATION_SCHEDULE`, set together or not at all.
+fn rotation(get: &impl Fn(&str) -> Option<String>) -> Result<Option<Rotation>> {
     if get("ROTATION_LAMBDA_ARN").is_some() {
         return Err(Error::config(
             "ROTATION_LAMBDA_ARN",
             "one rotation function cannot rotate every engine (each AWS rotation function accepts one engine family); set ROTATION_LAMBDA_ARNS=engine=arn,engine:multi=arn,... instead",
         ));
     }
-    let rotation = match (get("ROTATION_LAMBDA_ARNS"), get("ROTATION_SCHEDULE")) {
-        (None, None) => None,
-        (Some(list), Some(schedule)) => {
-            if !is_schedule(&schedule) {
+    Ok(
+        match (get("ROTATION_LAMBDA_ARNS"), get("ROTATION_SCHEDULE")) {
+            (None, None) => None,
+            (Some(list), Some(schedule)) => {
+                if !is_schedule(&schedule) {
+                    return Err(Error::config(
+                        "ROTATION_SCHEDULE",
+                        format!("{schedule:?} is not rate(N days|hours) or cron(...)"),
+                    ));
+                }
+                Some(Rotation {
+                    lambdas: rotation_lambdas(&list)
+                        .map_err(|e| Error::config("ROTATION_LAMBDA_ARNS", e))?,
+                    schedule,
+                })
+            }
+            (Some(_), None) => {
                 return Err(Error::config(
                     "ROTATION_SCHEDULE",
-                    format!("{schedule:?} is not rate(N days|hours) or cron(...)"),
-                ));
+                    "must be set with ROTATION_LAMBDA_ARNS",
+                ))
             }
-            Some(Rotation {
-                lambdas: rotation_lambdas(&list)
-                    .map_err(|e| Error::config("ROTATION_LAMBDA_ARNS", e))?,
-                schedule,
-            })
-        }
-        (Some(_), None) => {
-            return Err(Error::config(
-                "ROTATION_SCHEDULE",
-                "must be set with ROTATION_LAMBDA_ARNS",
-            ))
-        }
-        (None, Some(_)) => {
-            return Err(Error::config(
-                "ROTATION_LAMBDA_ARNS",
-                "must be set with ROTATION_SCHEDULE",
-            ))
-        }
-    };
-
-    let existing = match get("EXISTING_SECRET").as_deref() {
-        None | Some("keep") => ExistingSecret::Keep,
-        Some("update") => ExistingSecret::Update,
-        Some(other) => {
-            return Err(Error::config(
-                "EXISTING_SECRET",
-                format!("{other:?} is not keep or update"),
-            ))
-        }
-    };
-    Ok(SecretOptions {
-        kms_key_id,
-        tags,
-        replicas,
-        force_overwrite_replica: boolean(lookup, "FORCE_OVERWRITE_REPLICA_SECRET", false)?,
-        resource_policy,
-        rotation,
-        existing,
-        delete_password_parameter: boolean(lookup, "DELETE_PASSWORD_PARAMETER", false)?,
-    })
+            (None, Some(_)) => {
+                return Err(Error::config(
+                    "ROTATION_LAMBDA_ARNS",
+                    "must be set with ROTATION_SCHEDULE",
+                ))
+            }
+        },
+    )
 }
 
 /// `key=value,key=value` within the Secrets Manager tag limits (key 1–128, value ≤ 256, letters,
 /// digits, spaces and `_ . : / = + - @`, no `aws:` prefix, no duplicates, not our own key).
 fn parse_tags(text: &str) -> std::result::Result<Vec<(String, String)>, String> {
-    let valid = |s: &str| {
-        s.chars()
-            .all(|c| c.is_alphanumeric() || " _.:/=+-@".contains(c))
-    };
     let mut tags: Vec<(String, String)> = Vec::new();
-    for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+    for item in list(Some(text)) {
         let (k, v) = item
             .split_once('=')
             .ok_or_else(|| format!("{item:?} is not key=value"))?;
         let (k, v) = (k.trim(), v.trim());
-        if k.is_empty() || k.chars().count() > 128 || !valid(k) {
+        if !is_tag_key(k) {
             return Err(format!(
                 "tag key {k:?} must be 1-128 letters, digits, spaces or _ . : / = + - @"
             ));
         }
-        if v.chars().count() > 256 || !valid(v) {
+        if !is_tag_value(v) {
             return Err(format!("the value of tag {k:?} must be at most 256 letters, digits, spaces or _ . : / = + - @"));
         }
         if k.to_ascii_lowercase().starts_with("aws:") {
@@ -283,7 +281,7 @@ fn parse_tags(text: &str) -> std::result::Result<Vec<(String, String)>, String> 
 /// optionally with `:multi`; each value a Lambda function ARN; no key twice.
 fn rotation_lambdas(text: &str) -> std::result::Result<Vec<(String, String)>, String> {
     let mut out: Vec<(String, String)> = Vec::new();
-    for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+    for item in list(Some(text)) {
         let (key, arn) = item
             .split_once('=')
             .map(|(k, a)| (k.trim(), a.trim()))

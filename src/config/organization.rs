@@ -1,8 +1,9 @@
 //! Hub mode: one deployment serving member accounts (through an assumed role) and other regions,
 //! and the organization sweep.
 
+use super::list;
 use crate::model::error::{Error, Result};
-use crate::model::identifiers::{is_account_id, is_region};
+use crate::model::identifiers::{is_account_id, is_region, is_role_name};
 
 pub const DEFAULT_MEMBER_ROLE_NAME: &str = "db-secret-provisioner-member";
 
@@ -75,29 +76,22 @@ impl Organization {
 }
 
 fn accounts(variable: &str, value: &str) -> Result<Vec<String>> {
-    let mut list: Vec<String> = Vec::new();
-    for a in value.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+    let mut accounts: Vec<String> = Vec::new();
+    for a in list(Some(value)) {
         if !is_account_id(a) {
             return Err(Error::config(
                 variable,
                 format!("{a:?} is not a 12-digit account id (or use `organization`)"),
             ));
         }
-        if !list.iter().any(|x| x == a) {
-            list.push(a.to_string());
+        if !accounts.iter().any(|x| x == a) {
+            accounts.push(a.to_string());
         }
     }
-    if list.is_empty() {
+    if accounts.is_empty() {
         return Err(Error::config(variable, "lists no account"));
     }
-    Ok(list)
-}
-
-/// An IAM role name: 1–64 of letters, digits and `+=,.@_-`.
-fn is_role_name(n: &str) -> bool {
-    (1..=64).contains(&n.len())
-        && n.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+    Ok(accounts)
 }
 
 pub(super) fn organization(get: &impl Fn(&str) -> Option<String>) -> Result<Organization> {
@@ -123,12 +117,7 @@ pub(super) fn organization(get: &impl Fn(&str) -> Option<String>) -> Result<Orga
         (None, _) => SweepAccounts::Own,
     };
     let mut sweep_regions: Vec<String> = Vec::new();
-    for r in get("SWEEP_REGIONS")
-        .iter()
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-    {
+    for r in list(get("SWEEP_REGIONS").as_deref()) {
         if !is_region(r) {
             return Err(Error::config(
                 "SWEEP_REGIONS",
