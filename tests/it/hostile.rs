@@ -499,20 +499,39 @@ async fn seed(c: &Clients) {
         .unwrap();
 }
 
-fn check(name: &str, answer: &Answer, expect: Expect) {
+/// What is wrong with one row's answer (nothing: empty). The tables check every row and then
+/// fail with every wrong row at once.
+fn check(name: &str, answer: &Answer, expect: Expect) -> Vec<String> {
+    let mut wrong = Vec::new();
     match (expect, answer) {
-        (Expect::Outcome(o), Answer::Response(v)) => assert_eq!(v["outcome"], o, "{name}: {v}"),
-        (Expect::Error(t), Answer::Error(e)) => {
-            assert_eq!(e["errorType"], t, "{name}: {e}");
-            assert!(
-                !e["errorMessage"].as_str().unwrap_or("").is_empty(),
-                "{name}: no message"
-            );
+        (Expect::Outcome(o), Answer::Response(v)) if v["outcome"] != o => {
+            wrong.push(format!("{name}: expected outcome {o}, got {v}"))
         }
-        (expect, answer) => panic!("{name}: expected {expect:?}, got {answer:?}"),
+        (Expect::Outcome(_), Answer::Response(_)) => {}
+        (Expect::Error(t), Answer::Error(e)) => {
+            if e["errorType"] != t {
+                wrong.push(format!("{name}: expected {t}, got {e}"));
+            }
+            if e["errorMessage"].as_str().unwrap_or("").is_empty() {
+                wrong.push(format!("{name}: no message"));
+            }
+        }
+        (expect, answer) => wrong.push(format!("{name}: expected {expect:?}, got {answer:?}")),
     }
-    let text = format!("{answer:?}");
-    assert!(!text.contains(PW), "{name}: the password is in the answer");
+    if format!("{answer:?}").contains(PW) {
+        wrong.push(format!("{name}: the password is in the answer"));
+    }
+    wrong
+}
+
+/// Fails with every wrong row of a table.
+fn all_rows_right(table: &str, wrong: &[String]) {
+    assert!(
+        wrong.is_empty(),
+        "{table}: {} wrong row(s):\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }
 
 /// The moto of the hostile table: nothing else runs in it.
@@ -529,10 +548,12 @@ async fn hostile_events_parameters_and_databases_through_the_binary() {
     let function = Function::start(&built_binary(), &hostile_moto().endpoint, &[]);
     let cases = event_cases();
     assert!(cases.len() >= 40, "{} cases", cases.len());
+    let mut wrong = Vec::new();
     for (name, event, expect) in &cases {
         let answer = function.api.invoke(event, Duration::from_secs(60));
-        check(name, &answer, *expect);
+        wrong.extend(check(name, &answer, *expect));
     }
+    all_rows_right("hostile events", &wrong);
     assert_eq!(
         Snapshot::take(&c).await,
         before,
@@ -554,23 +575,31 @@ async fn hostile_events_parameters_and_databases_through_the_binary() {
 
 #[test]
 fn every_invalid_configuration_variable_is_an_init_error_naming_it() {
+    let mut wrong = Vec::new();
     for (variable, value) in CONFIG_CASES {
         let mut function = Function::start_default(&[(variable, value)]);
-        let err = function
-            .api
-            .wait_init_error(Duration::from_secs(30))
-            .unwrap_or_else(|| panic!("{variable}={value}: no init error"));
-        assert_eq!(err["errorType"], "ConfigurationError", "{variable}");
-        let message = err["errorMessage"].as_str().unwrap();
+        let Some(err) = function.api.wait_init_error(Duration::from_secs(30)) else {
+            wrong.push(format!("{variable}={value}: no init error"));
+            continue;
+        };
+        if err["errorType"] != "ConfigurationError" {
+            wrong.push(format!("{variable}={value}: {err}"));
+        }
+        let message = err["errorMessage"].as_str().unwrap_or("");
         // ROTATION_* name their missing partner; all others name themselves.
-        assert!(
-            message.contains("ROTATION_") || message.contains(variable),
-            "{variable}: {message}"
-        );
-        assert!(function
-            .wait_exit(Duration::from_secs(10))
-            .is_some_and(|s| !s.success()));
+        if !(message.contains("ROTATION_") || message.contains(variable)) {
+            wrong.push(format!(
+                "{variable}={value}: the message names neither: {message}"
+            ));
+        }
+        let exit = function.wait_exit(Duration::from_secs(10));
+        if exit.is_none_or(|s| s.success()) {
+            wrong.push(format!(
+                "{variable}={value}: the process did not exit with a failure"
+            ));
+        }
     }
+    all_rows_right("invalid configuration", &wrong);
 }
 
 // --- what moto cannot produce: in-process, mocked, logs captured ------------------------------
@@ -651,6 +680,7 @@ async fn hostile_parameters_and_databases_with_mocks() {
             Fails("DatabaseNotReady"),
         ),
     ];
+    let mut wrong = Vec::new();
     for (name, db, param, expect) in cases {
         let describe = mock!(aws_sdk_rds::Client::describe_db_instances).then_output(move || {
             DescribeDbInstancesOutput::builder()
@@ -674,13 +704,15 @@ async fn hostile_parameters_and_databases_with_mocks() {
                 Answer::Error(json!({"errorType": d.error_type, "errorMessage": d.error_message}))
             }
         };
-        check(name, &answer, expect);
-        assert!(
-            !format!("{answer:?}").contains(&big[..100]),
-            "{name}: the value is in the answer"
-        );
-        assert_eq!(create.num_calls(), 0, "{name}: nothing was stored");
+        wrong.extend(check(name, &answer, expect));
+        if format!("{answer:?}").contains(&big[..100]) {
+            wrong.push(format!("{name}: the value is in the answer"));
+        }
+        if create.num_calls() != 0 {
+            wrong.push(format!("{name}: something was stored"));
+        }
     }
+    all_rows_right("hostile parameters and databases", &wrong);
     let text = logs.text();
     assert!(text.contains("invocation"), "logs were captured");
     assert!(

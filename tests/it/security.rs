@@ -90,26 +90,37 @@ async fn play(attack: &str, env: &[(&str, &str)], events: Vec<(Value, Expect)>) 
     let _turn = TURN.lock().await;
     let before = Snapshot::take(&c).await;
     let f = Function::start(&built_binary(), &attack_moto().endpoint, env);
+    // Every event is played and checked; the attack fails with each wrong answer at once.
+    let mut wrong: Vec<String> = Vec::new();
     for (event, expect) in &events {
         let answer = f.invoke(event);
         match (expect, &answer) {
             (Expect::Error(t, needle), Answer::Error(e)) => {
-                assert_eq!(e["errorType"], *t, "{attack}: {event}: {e}");
-                assert!(
-                    e["errorMessage"].as_str().unwrap().contains(needle),
-                    "{attack}: {e} should name {needle}"
-                );
+                if e["errorType"] != *t {
+                    wrong.push(format!("{event}: expected {t}, got {e}"));
+                }
+                if !e["errorMessage"].as_str().unwrap_or("").contains(needle) {
+                    wrong.push(format!("{event}: {e} should name {needle}"));
+                }
             }
             (Expect::Outcome(o), Answer::Response(v)) => {
-                assert_eq!(v["outcome"], *o, "{attack}: {v}")
+                if v["outcome"] != *o {
+                    wrong.push(format!("{event}: expected {o}, got {v}"));
+                }
             }
-            (expect, answer) => panic!("{attack}: {event}: expected {expect:?}, got {answer:?}"),
+            (expect, answer) => wrong.push(format!("{event}: expected {expect:?}, got {answer:?}")),
         }
         let text = format!("{answer:?}");
-        for pw in PLANTED {
-            assert!(!text.contains(pw), "{attack}: a password is in the answer");
+        if PLANTED.iter().any(|pw| text.contains(pw)) {
+            wrong.push(format!("{event}: a password is in the answer"));
         }
     }
+    assert!(
+        wrong.is_empty(),
+        "{attack}: {} wrong answer(s):\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
     let after = Snapshot::take(&c).await;
     assert_eq!(after, before, "{attack}: the account changed");
     let logs = f.logs();
