@@ -232,6 +232,29 @@ impl Database {
     }
 }
 
+#[cfg(any(test, feature = "test-support"))]
+impl Database {
+    /// An available RDS for MySQL instance `orders` with master user `admin`, its host and
+    /// port: the one sample the tests change a field or two of.
+    pub fn sample() -> Database {
+        Database {
+            service: Service::Rds,
+            resource: Resource::DbInstance,
+            identifier: "orders".into(),
+            identifier_key: IdentifierKey::DbInstance,
+            engine: "mysql".into(),
+            status: "available".into(),
+            host: Some("orders.x.rds.amazonaws.com".into()),
+            port: Some(3306),
+            dbname: None,
+            master_username: Some("admin".into()),
+            cluster: None,
+            managed_secret_arn: None,
+            replica_source: None,
+        }
+    }
+}
+
 impl fmt::Display for Database {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.resource, self.identifier)

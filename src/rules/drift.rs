@@ -181,23 +181,15 @@ fn listing_worked(database: &str, listed: &dyn Fn(Service, DbKind) -> bool) -> b
 mod tests {
     use super::*;
     use crate::model::tags::Owner;
-    use crate::model::{IdentifierKey, Resource};
 
     fn db(id: &str, port: i32) -> Database {
         Database {
-            service: Service::Rds,
-            resource: Resource::DbInstance,
             identifier: id.into(),
-            identifier_key: IdentifierKey::DbInstance,
             engine: "postgres".into(),
-            status: "available".into(),
             host: Some(format!("{id}.x.rds.amazonaws.com")),
             port: Some(port),
             dbname: Some("app".into()),
-            master_username: Some("admin".into()),
-            cluster: None,
-            managed_secret_arn: None,
-            replica_source: None,
+            ..Database::sample()
         }
     }
 

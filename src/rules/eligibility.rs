@@ -84,24 +84,9 @@ pub fn assess(db: &Database, user: Option<&UserSpec>) -> Result<Assessment> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{IdentifierKey, Resource, Service};
 
     fn db() -> Database {
-        Database {
-            service: Service::Rds,
-            resource: Resource::DbInstance,
-            identifier: "orders".into(),
-            identifier_key: IdentifierKey::DbInstance,
-            engine: "mysql".into(),
-            status: "available".into(),
-            host: Some("orders.x.rds.amazonaws.com".into()),
-            port: Some(3306),
-            dbname: None,
-            master_username: Some("admin".into()),
-            cluster: None,
-            managed_secret_arn: None,
-            replica_source: None,
-        }
+        Database::sample()
     }
 
     fn skip_reason(d: &Database) -> String {

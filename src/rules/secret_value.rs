@@ -57,25 +57,17 @@ pub fn shape(
 mod tests {
     use super::*;
     use crate::model::engine::engine_rule;
-    use crate::model::{Resource, Service};
     use secrecy::ExposeSecret;
     use serde_json::Value;
 
     fn db(engine: &str, key: IdentifierKey) -> Database {
         Database {
-            service: Service::Rds,
-            resource: Resource::DbInstance,
             identifier: "orders-db".into(),
             identifier_key: key,
             engine: engine.into(),
-            status: "available".into(),
             host: Some("orders-db.abc.us-east-1.rds.amazonaws.com".into()),
             port: None,
-            dbname: None,
-            master_username: Some("admin".into()),
-            cluster: None,
-            managed_secret_arn: None,
-            replica_source: None,
+            ..Database::sample()
         }
     }
 

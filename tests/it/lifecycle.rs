@@ -15,7 +15,7 @@ use crate::support::proxy::{Mode, Proxy};
 use crate::support::*;
 
 async fn run(endpoint: &str, vars: &[(&str, &str)], event: &Value) -> Value {
-    let h = handler_with(endpoint, vars).await;
+    let h = handler_with(function_clients(endpoint).await, vars);
     match h.handle(event, &here()).await {
         Ok(o) => serde_json::to_value(o).unwrap(),
         Err(e) => json!({"errorType": e.error_type(), "errorMessage": e.to_string()}),
@@ -23,7 +23,7 @@ async fn run(endpoint: &str, vars: &[(&str, &str)], event: &Value) -> Value {
 }
 
 async fn sweep(endpoint: &str, vars: &[(&str, &str)]) -> Value {
-    let h = handler_with(endpoint, vars).await;
+    let h = handler_with(function_clients(endpoint).await, vars);
     let o = h
         .handle(
             &events::scheduled(),

@@ -6,8 +6,8 @@ use aws_smithy_mocks::mock;
 use db_secret_provisioner::lambda::handler::Handler;
 use serde_json::{json, Value};
 
-use crate::support::here;
 use crate::support::mocks::{self, capture_create, describe_output, handler, instance, secure};
+use crate::support::{handler_with, here};
 
 fn event(id: &str) -> Value {
     crate::support::events::instance_created(id)
@@ -236,7 +236,7 @@ fn cloudtrail_create_instance(id: &str) -> Value {
 }
 
 fn handler_waiting(clients: db_secret_provisioner::aws::Clients, seconds: &'static str) -> Handler {
-    mocks::handler_with(clients, &[("WAIT_FOR_AVAILABLE_SECONDS", seconds)])
+    handler_with(clients, &[("WAIT_FOR_AVAILABLE_SECONDS", seconds)])
 }
 
 #[tokio::test]
@@ -340,7 +340,7 @@ async fn rotation_is_turned_on_right_after_create() {
         secrets: vec![&create, &rotate],
         ..Default::default()
     });
-    let h = mocks::handler_with(
+    let h = handler_with(
         clients,
         &[
             (
@@ -532,7 +532,7 @@ async fn each_replica_is_reported_as_aws_reports_it() {
             .build()
     });
     let clients = mocks::rds_clients(&describe, &ssm, &create);
-    let h = mocks::handler_with(clients, &[("REPLICA_REGIONS", "us-west-2,eu-west-1")]);
+    let h = handler_with(clients, &[("REPLICA_REGIONS", "us-west-2,eu-west-1")]);
     let o = serde_json::to_value(h.handle(&event("rot"), &here()).await.unwrap()).unwrap();
     assert_eq!(o["outcome"], "created");
     assert_eq!(

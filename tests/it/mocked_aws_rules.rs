@@ -61,7 +61,7 @@ async fn rotate(db: DbInstance, event: Value) -> (Value, Vec<String>, Value) {
         secrets: vec![&create, &rotate],
         ..Default::default()
     });
-    let h = mocks::handler_with(
+    let h = handler_with(
         clients,
         &[
             ("ROTATION_LAMBDA_ARNS", ROTATORS),
@@ -191,7 +191,7 @@ async fn the_first_describe_decides_a_skip_without_waiting() {
         let ssm = secure("pw");
         let (create, _) = capture_create();
         let clients = mocks::rds_clients(&describe, &ssm, &create);
-        let h = mocks::handler_with(clients, &[("WAIT_FOR_AVAILABLE_SECONDS", "600")]);
+        let h = handler_with(clients, &[("WAIT_FOR_AVAILABLE_SECONDS", "600")]);
         let started = Instant::now();
         let o = serde_json::to_value(
             h.handle(&create_db_instance_call("m"), &here())
@@ -363,7 +363,7 @@ async fn a_database_without_a_parameter_is_skipped_unless_its_secret_exists() {
     assert_eq!(again["outcome"], "unchanged", "{again}");
 
     // A user event claims its parameter exists: it still fails.
-    let h = handler_with(&moto().endpoint, &[]).await;
+    let h = handler_with(function_clients(&moto().endpoint).await, &[]);
     let e = h
         .handle(
             &user(json!({"dbInstanceIdentifier": db.id, "username": "nobody"})),
@@ -395,7 +395,7 @@ async fn a_failed_listing_is_reported_and_the_others_are_swept() {
     // Redshift answers AccessDenied to DescribeClusters: RDS and Serverless go on.
     let proxy = Proxy::start(&moto.endpoint);
     proxy.set_mode(Mode::Deny("DescribeClusters"));
-    let h = handler_with(&proxy.endpoint(), &[]).await;
+    let h = handler_with(function_clients(&proxy.endpoint()).await, &[]);
     let o = serde_json::to_value(
         h.handle(
             &events::scheduled(),
@@ -461,7 +461,7 @@ async fn a_serverless_workgroup_event_reads_workgroup_and_namespace_from_aws() {
         json!({"eventId": "REDSHIFT-SERVERLESS-EVENT-1008", "workgroupName": wg}),
         json!([]),
     );
-    let h = handler_with(&moto().endpoint, &[]).await;
+    let h = handler_with(function_clients(&moto().endpoint).await, &[]);
     let o = serde_json::to_value(h.handle(&event, &here()).await.unwrap()).unwrap();
     assert_eq!(o["outcome"], "created", "{o}");
     let secret = secret_json(&c, &name).await.unwrap();

@@ -15,7 +15,7 @@ const PARAMETER_KEY: &str =
     "arn:aws:kms:us-east-1:123456789012:key/0c0d0e0f-0000-4000-8000-00000000a55a";
 
 async fn run(vars: &[(&str, &str)], event: &Value) -> Value {
-    let h = handler_with(&moto().endpoint, vars).await;
+    let h = handler_with(function_clients(&moto().endpoint).await, vars);
     serde_json::to_value(h.handle(event, &here()).await.unwrap()).unwrap()
 }
 
@@ -275,13 +275,12 @@ async fn update_never_touches_a_secret_without_our_tag() {
         .await
         .unwrap();
     let h = handler_with(
-        &moto().endpoint,
+        function_clients(&moto().endpoint).await,
         &[
             ("EXISTING_SECRET", "update"),
             ("REPLICA_REGIONS", "us-west-2"),
         ],
-    )
-    .await;
+    );
     let e = h
         .handle(&events::instance_created(&id), &here())
         .await
@@ -308,7 +307,7 @@ async fn a_secret_scheduled_for_deletion_is_a_clear_error_never_a_silent_restore
         .send()
         .await
         .unwrap();
-    let h = handler_with(&moto().endpoint, &[]).await;
+    let h = handler_with(function_clients(&moto().endpoint).await, &[]);
     let e = h.handle(&event, &here()).await.unwrap_err();
     assert_eq!(e.error_type(), "SecretScheduledForDeletion");
     assert!(e.to_string().contains(&name));
@@ -339,7 +338,10 @@ async fn the_password_parameter_is_deleted_once_stored_and_replays_still_succeed
 async fn a_tag_equal_to_the_password_is_refused() {
     let c = clients().await;
     let (id, name) = database("tagpw", "Tag-Pass-123").await;
-    let h = handler_with(&moto().endpoint, &[("SECRET_TAGS", "hint=Tag-Pass-123")]).await;
+    let h = handler_with(
+        function_clients(&moto().endpoint).await,
+        &[("SECRET_TAGS", "hint=Tag-Pass-123")],
+    );
     let e = h
         .handle(&events::instance_created(&id), &here())
         .await
@@ -398,7 +400,7 @@ async fn the_sweep_heals_missed_events_and_leaves_the_rest_untouched() {
     create_managed_instance(&c, "managed-one").await;
 
     let scheduled = events::scheduled();
-    let h = handler_with(&moto.endpoint, &[]).await;
+    let h = handler_with(function_clients(&moto.endpoint).await, &[]);
     let o = serde_json::to_value(
         h.handle(&scheduled, &here().with_remaining(Duration::from_secs(300)))
             .await

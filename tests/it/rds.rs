@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use crate::support::*;
 
 async fn handler() -> Handler {
-    handler_with(&moto().endpoint, &[]).await
+    handler_with(function_clients(&moto().endpoint).await, &[])
 }
 
 fn keys(v: &Value) -> BTreeSet<String> {
@@ -185,7 +185,12 @@ async fn missing_or_plain_parameters_fail_and_create_nothing() {
     let c = clients().await;
     let db = fixtures::instance(&c, "noparam", "mysql", "admin", None).await;
     let (id, event, name) = (db.id.clone(), db.event(), db.secret_name());
-    let handler = || handler_with(&moto().endpoint, &[("MISSING_PASSWORD_PARAMETER", "error")]);
+    let handler = || async {
+        handler_with(
+            function_clients(&moto().endpoint).await,
+            &[("MISSING_PASSWORD_PARAMETER", "error")],
+        )
+    };
 
     let e = handler().await.handle(&event, &here()).await.unwrap_err();
     assert_eq!(e.error_type(), "PasswordParameterNotFound");
@@ -262,7 +267,7 @@ async fn invalid_rendered_names_fail_before_any_secret_is_created() {
     // would confuse with an ARN suffix.
     let db = fixtures::instance(&c, "badname", "mysql", "admin-abc123", Some("pw")).await;
     let id = db.id.clone();
-    let h = handler_with(&moto().endpoint, &[]).await;
+    let h = handler_with(function_clients(&moto().endpoint).await, &[]);
     let e = h.handle(&db.event(), &here()).await.unwrap_err();
     assert_eq!(e.error_type(), "InvalidSecretName");
     assert!(e
@@ -299,7 +304,7 @@ async fn custom_templates_with_account_region_and_engine_apply() {
     )
     .await;
     let h = handler_with(
-        &moto().endpoint,
+        function_clients(&moto().endpoint).await,
         &[
             (
                 "PASSWORD_PARAMETER_TEMPLATE",
@@ -311,8 +316,7 @@ async fn custom_templates_with_account_region_and_engine_apply() {
             ),
             ("SECRET_DESCRIPTION_TEMPLATE", "custom {identifier}"),
         ],
-    )
-    .await;
+    );
     let v = serde_json::to_value(
         h.handle(&events::instance_created(&id), &here())
             .await
@@ -376,24 +380,15 @@ async fn password_adapter_accepts_only_non_empty_secure_strings() {
 async fn store_adapter_creates_once_and_tags_the_secret_as_ours() {
     use db_secret_provisioner::model::engine::engine_rule;
     use db_secret_provisioner::model::identifiers::SecretName;
-    use db_secret_provisioner::model::{Database, IdentifierKey, Resource, Service};
+    use db_secret_provisioner::model::{Database, Service};
     use db_secret_provisioner::rules::secret_value;
     let c = clients().await;
     let name = SecretName::parse(&format!("adapter/{}", unique("store"))).unwrap();
     let db = Database {
-        service: Service::Rds,
-        resource: Resource::DbInstance,
         identifier: "adapter".into(),
-        identifier_key: IdentifierKey::DbInstance,
-        engine: "mysql".into(),
-        status: "available".into(),
         host: Some("h".into()),
         port: None,
-        dbname: None,
-        master_username: Some("admin".into()),
-        cluster: None,
-        managed_secret_arn: None,
-        replica_source: None,
+        ..Database::sample()
     };
     let value = secret_value::shape(
         &db,

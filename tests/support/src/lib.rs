@@ -148,10 +148,10 @@ pub async fn clients() -> Clients {
     Clients::new(&sdk_config(&moto().endpoint, REGION).await)
 }
 
-/// The handler, configured from `vars` (as if they were the environment, with `AWS_REGION`),
-/// against the local AWS at `endpoint`.
-pub async fn handler_with(
-    endpoint: &str,
+/// The handler over `clients`, configured from `vars` as if they were the environment (with
+/// `AWS_REGION`): the one way the tests build a handler, over moto or over mocks.
+pub fn handler_with(
+    clients: Clients,
     vars: &[(&str, &str)],
 ) -> db_secret_provisioner::lambda::handler::Handler {
     let mut map: std::collections::HashMap<String, String> = vars
@@ -162,8 +162,13 @@ pub async fn handler_with(
         .or_insert_with(|| REGION.into());
     db_secret_provisioner::lambda::handler::Handler::new(
         db_secret_provisioner::config::Config::from_lookup(|k| map.get(k).cloned()).unwrap(),
-        Clients::new(&sdk_config_as(endpoint, REGION, FUNCTION_KEY).await),
+        clients,
     )
+}
+
+/// The function's own clients against the local AWS at `endpoint` (its own access key).
+pub async fn function_clients(endpoint: &str) -> Clients {
+    Clients::new(&sdk_config_as(endpoint, REGION, FUNCTION_KEY).await)
 }
 
 /// The invocation as the function sees it in the tests: this account and region, no deadline
@@ -174,7 +179,7 @@ pub fn here() -> Invocation {
 
 /// The outcome JSON of one event, default configuration, against this binary's moto.
 pub async fn outcome(event: &Value) -> Value {
-    let handler = handler_with(&moto().endpoint, &[]).await;
+    let handler = handler_with(function_clients(&moto().endpoint).await, &[]);
     serde_json::to_value(handler.handle(event, &here()).await.unwrap()).unwrap()
 }
 

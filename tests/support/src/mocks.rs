@@ -4,6 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::handler_with;
 use aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput;
 use aws_sdk_rds::types::{DbInstance, Endpoint};
 use aws_sdk_secretsmanager::operation::create_secret::CreateSecretOutput;
@@ -12,7 +13,6 @@ use aws_sdk_ssm::types::{Parameter, ParameterType};
 use aws_smithy_async::time::SystemTimeSource;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use db_secret_provisioner::aws::{retry_config, timeout_config, Clients};
-use db_secret_provisioner::config::Config;
 use db_secret_provisioner::lambda::handler::Handler;
 
 /// A mock client of `$krate` answering with `$rules` (any order), with the production retry and
@@ -74,21 +74,6 @@ pub fn rds_clients(describe: &Rule, ssm: &Rule, create: &Rule) -> Clients {
 /// The handler with the default configuration over mocked clients.
 pub fn handler(clients: Clients) -> Handler {
     handler_with(clients, &[])
-}
-
-/// The handler configured from `vars` over mocked clients.
-pub fn handler_with(clients: Clients, vars: &[(&str, &str)]) -> Handler {
-    let vars: Vec<(String, String)> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let config = Config::from_lookup(|k| {
-        vars.iter()
-            .find(|(name, _)| name == k)
-            .map(|(_, v)| v.clone())
-    })
-    .unwrap();
-    Handler::new(config, clients)
 }
 
 /// A DB instance as DescribeDBInstances returns it (master user `admin`, database `ORCL`).
