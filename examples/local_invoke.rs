@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use db_secret_provisioner::event::{recognise, Recognised, Request};
 use db_secret_provisioner::model::Target;
 use serde_json::Value;
+use support::fixtures::{Db, Service};
 use support::*;
 
 /// Creates, in moto, the database a recognised event names and the initial-password
@@ -49,8 +50,14 @@ async fn seed(clients: &Clients, request: &Request, seeded: &mut HashSet<String>
                     .send()
                     .await
                     .is_ok();
-            let parameter = format!("/db-secrets/redshift-serverless/{name}/admin");
-            put_password(clients, &parameter, "demo-Initial-Passw0rd").await;
+            let db = Db::new(
+                "workgroup",
+                Service::RedshiftServerless,
+                &name.to_string(),
+                "admin",
+            );
+            db.put_password(clients, "demo-Initial-Passw0rd").await;
+            let parameter = db.parameter();
             println!("seeded: Redshift Serverless workgroup {name:?} (namespace {namespace:?}, created: {created}); SecureString {parameter} for admin");
             return true;
         }
@@ -73,18 +80,23 @@ async fn seed(clients: &Clients, request: &Request, seeded: &mut HashSet<String>
         }
     }
     let service = if engine == "docdb" {
-        "docdb"
+        Service::DocDb
     } else {
-        request.target.service_guess().as_str()
+        request.target.service_guess()
     };
-    let (user, parameter) = match &request.user {
-        Some(u) => (
-            u.username.as_str(),
-            format!("/db-secrets/{service}/{id}/{}", u.username),
-        ),
-        None => (master, format!("/db-secrets/{service}/{id}/{master}")),
+    let kind = match &request.target {
+        Target::DbInstance(_) => "instance",
+        Target::DbCluster(_) => "cluster",
+        _ => "redshift",
     };
-    put_password(clients, &parameter, "demo-Initial-Passw0rd").await;
+    let db = Db::new(kind, service, id, master);
+    let user = match &request.user {
+        Some(u) => u.username.as_str(),
+        None => master,
+    };
+    db.put_password_of(clients, user, "demo-Initial-Passw0rd")
+        .await;
+    let parameter = db.parameter_of(user);
     println!(
         "seeded: {engine} {} {id:?}; SecureString {parameter} for {user}",
         request.target.resource()

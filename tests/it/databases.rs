@@ -10,6 +10,7 @@ use mysql_async::prelude::Queryable;
 use serde_json::{json, Value};
 
 use crate::support::events::{instance_created, user};
+use crate::support::fixtures::{Db, Service};
 use crate::support::servers::Server;
 use crate::support::*;
 
@@ -42,8 +43,9 @@ async fn instance_at(c: &Clients, id: &str, engine: &str, port: u16) {
 
 /// Provisions the admin's and `app_reader`'s secrets through the built function; returns both.
 async fn provision_both(c: &Clients, id: &str) -> (Value, Value) {
-    put_password(c, &format!("/db-secrets/rds/{id}/dbadmin"), ADMIN_PW).await;
-    put_password(c, &format!("/db-secrets/rds/{id}/app_reader"), USER_PW).await;
+    let db = Db::new("instance", Service::Rds, id, "dbadmin");
+    db.put_password(c, ADMIN_PW).await;
+    db.put_password_of(c, "app_reader", USER_PW).await;
     let function = Function::start_default(&[]);
     let admin = function.invoke(&instance_created(id));
     assert_eq!(admin.response()["outcome"], "created", "{admin:?}");
@@ -53,10 +55,8 @@ async fn provision_both(c: &Clients, id: &str) -> (Value, Value) {
     assert_eq!(reader.response()["outcome"], "created", "{reader:?}");
     assert!(!function.logs().contains(ADMIN_PW) && !function.logs().contains(USER_PW));
     (
-        secret_json(c, &format!("db-secrets/rds/{id}/dbadmin"))
-            .await
-            .unwrap(),
-        secret_json(c, &format!("db-secrets/rds/{id}/app_reader"))
+        db.secret(c).await.unwrap(),
+        secret_json(c, &db.secret_name_of("app_reader"))
             .await
             .unwrap(),
     )

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::support::fixtures::{Db, Service};
 use crate::support::runtime_api::Answer;
 use crate::support::*;
 
@@ -71,10 +72,7 @@ async fn one_structured_log_line_per_invocation() {
     assert_eq!(finished.len(), 1, "{logs}");
     let line = &finished[0];
     assert_eq!(line["fields"]["outcome"], "created");
-    assert_eq!(
-        line["fields"]["secret_name"],
-        format!("db-secrets/rds/{id}/admin")
-    );
+    assert_eq!(line["fields"]["secret_name"], db.secret_name());
     assert!(line["fields"]["secret_arn"]
         .as_str()
         .unwrap()
@@ -98,7 +96,6 @@ async fn one_structured_log_line_per_invocation() {
 async fn failures_are_lambda_errors_with_a_stable_error_type_and_no_password() {
     let c = clients().await;
     let db = fixtures::instance(&c, "e2e-err", "mysql", "admin", None).await;
-    let id = db.id.clone();
     let function = Function::start_default(&[("MISSING_PASSWORD_PARAMETER", "error")]);
 
     let missing = function.invoke(&db.event());
@@ -109,11 +106,11 @@ async fn failures_are_lambda_errors_with_a_stable_error_type_and_no_password() {
     assert!(body["errorMessage"]
         .as_str()
         .unwrap()
-        .contains(&format!("/db-secrets/rds/{id}/admin")));
+        .contains(&db.parameter()));
 
     put_parameter(
         &c,
-        &format!("/db-secrets/rds/{id}/admin"),
+        &db.parameter(),
         PASSWORD,
         aws_sdk_ssm::types::ParameterType::String,
     )
@@ -163,17 +160,19 @@ fn configuration_errors_are_reported_to_the_init_error_endpoint() {
 async fn the_shipped_sample_events_work_against_moto() {
     let c = clients().await;
     // events/rds-instance-created.json and events/aurora-cluster-created.json name these.
-    create_instance(&c, "orders-db", "mysql", "admin").await;
-    put_password(&c, "/db-secrets/rds/orders-db/admin", PASSWORD).await;
+    let orders = Db::new("instance", Service::Rds, "orders-db", "admin");
+    create_instance(&c, &orders.id, "mysql", "admin").await;
+    orders.put_password(&c, PASSWORD).await;
+    let inventory = Db::new("cluster", Service::Rds, "inventory-aurora", "postgres");
     create_cluster(
         &c,
-        "inventory-aurora",
+        &inventory.id,
         "aurora-postgresql",
         "postgres",
         Some("inventory"),
     )
     .await;
-    put_password(&c, "/db-secrets/rds/inventory-aurora/postgres", PASSWORD).await;
+    inventory.put_password(&c, PASSWORD).await;
 
     let function = Function::start_default(&[]);
     let read = events::sample;
@@ -181,12 +180,7 @@ async fn the_shipped_sample_events_work_against_moto() {
     assert_eq!(a.response()["outcome"], "created");
     let b = function.invoke(&read("aurora-cluster-created.json"));
     assert_eq!(b.response()["outcome"], "created");
-    assert_eq!(
-        secret_json(&c, "db-secrets/rds/inventory-aurora/postgres")
-            .await
-            .unwrap()["dbname"],
-        "inventory"
-    );
+    assert_eq!(inventory.secret(&c).await.unwrap()["dbname"], "inventory");
     for f in [
         "ignored-ec2-state-change.json",
         "ignored-rds-password-reset.json",
@@ -204,14 +198,8 @@ async fn a_new_secret_takes_three_requests_in_two_sequential_steps() {
     use crate::support::proxy::Proxy;
     let c = clients().await;
     let db = fixtures::instance(&c, "e2e-ops", "postgres", "admin", Some(PASSWORD)).await;
-    let id = db.id.clone();
     // Another user's parameter under the same path: listed, but not used.
-    put_password(
-        &c,
-        &format!("/db-secrets/rds/{id}/app_user"),
-        "other-user-pw",
-    )
-    .await;
+    db.put_password_of(&c, "app_user", "other-user-pw").await;
     let proxy = Proxy::start(&moto().endpoint);
     let function = Function::start(&built_binary(), &proxy.endpoint(), &[]);
     let answer = function.invoke(&db.event());

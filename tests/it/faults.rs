@@ -17,6 +17,7 @@ use aws_smithy_mocks::{mock, Rule};
 use aws_smithy_types::error::ErrorMetadata;
 use serde_json::Value;
 
+use crate::support::fixtures::{Db, Service};
 use crate::support::mocks;
 use crate::support::proxy::{Mode, Proxy};
 use crate::support::*;
@@ -129,7 +130,8 @@ async fn run(faulty: Op, fault: Fault, failures: usize) -> (Result<Value, String
         .map_err(|e| {
             assert!(
                 e.to_string().contains("flaky")
-                    || e.to_string().contains("/db-secrets/rds/flaky/admin"),
+                    || e.to_string()
+                        .contains(&fixtures::parameter(Service::Rds, "flaky", "admin")),
                 "{e}"
             );
             e.error_type().to_string()
@@ -255,11 +257,7 @@ fn concurrent_processes_for_several_databases_make_one_secret_each() {
     let ids: Vec<String> = (0..6).map(|_| unique("multi")).collect();
     for id in &ids {
         rt.block_on(create_instance(&c, id, "mariadb", "admin"));
-        rt.block_on(put_password(
-            &c,
-            &format!("/db-secrets/rds/{id}/admin"),
-            "multi-pw",
-        ));
+        rt.block_on(Db::new("instance", Service::Rds, id, "admin").put_password(&c, "multi-pw"));
     }
     // Three processes per database, all invoked at once.
     let work: Vec<(String, Function)> = ids
@@ -297,7 +295,7 @@ fn concurrent_processes_for_several_databases_make_one_secret_each() {
             2,
             "{id}: {outcomes:?}"
         );
-        let name = format!("db-secrets/rds/{id}/admin");
+        let name = fixtures::secret_name(Service::Rds, id, "admin");
         assert_eq!(rt.block_on(version_count(&c, &name)), 1);
         assert_eq!(
             rt.block_on(secret_json(&c, &name)).unwrap()["dbInstanceIdentifier"],

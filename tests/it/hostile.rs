@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use crate::support::events::{
     cloudtrail_detail as cloudtrail, envelope, rds_detail as rds, serverless, user,
 };
+use crate::support::fixtures::{Db, Service};
 use crate::support::runtime_api::Answer;
 use crate::support::snapshot::Snapshot;
 use crate::support::{logs, mocks, *};
@@ -473,26 +474,21 @@ async fn seed(c: &Clients) {
     create_managed_instance(c, "managed-db").await;
     create_cluster(c, "member-cluster", "aurora-postgresql", "admin", None).await;
     create_member_instance(c, "member-db", "member-cluster").await;
+    let rds = |id: &str| Db::new("instance", Service::Rds, id, "admin");
+    put_parameter(c, &rds("string-db").parameter(), PW, ParameterType::String).await;
     put_parameter(
         c,
-        "/db-secrets/rds/string-db/admin",
-        PW,
-        ParameterType::String,
-    )
-    .await;
-    put_parameter(
-        c,
-        "/db-secrets/rds/stringlist-db/admin",
+        &rds("stringlist-db").parameter(),
         PW,
         ParameterType::StringList,
     )
     .await;
     for id in ["neptune-db", "managed-db", "member-db", "existing-db"] {
-        put_password(c, &format!("/db-secrets/rds/{id}/admin"), PW).await;
+        rds(id).put_password(c, PW).await;
     }
     c.secrets
         .create_secret()
-        .name("db-secrets/rds/existing-db/admin")
+        .name(rds("existing-db").secret_name())
         .secret_string(r#"{"username":"admin","password":"someone else's"}"#)
         .send()
         .await

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::support::events::{self, delete_instance_call, modify_port_call};
-use crate::support::fixtures::{self, Db};
+use crate::support::fixtures::{self, Db, Service};
 use crate::support::proxy::{Mode, Proxy};
 use crate::support::*;
 
@@ -51,7 +51,7 @@ async fn tag_of(c: &Clients, name: &str, key: &str) -> (Option<String>, bool) {
 async fn with_two_secrets(c: &Clients, endpoint: &str, prefix: &str, vars: &[(&str, &str)]) -> Db {
     let db = fixtures::instance(c, prefix, "postgres", "admin", Some("admin-pw")).await;
     assert_eq!(run(endpoint, vars, &db.event()).await["outcome"], "created");
-    put_password(c, &db.parameter_of("app_user"), "user-pw").await;
+    db.put_password_of(c, "app_user", "user-pw").await;
     let user = events::user(
         json!({"dbInstanceIdentifier": db.id, "username": "app_user", "dbname": "appdb"}),
     );
@@ -102,23 +102,18 @@ async fn a_port_change_reaches_the_admin_and_every_user_secret_with_the_password
 
     // A database whose identifier starts with this one's: ListSecrets matches tag values as
     // prefixes, so only the exact ownership tags keep its secret out of the change.
-    let sibling = format!("{}-2", db.id);
-    create_instance(&c, &sibling, "postgres", "admin").await;
-    put_password(
-        &c,
-        &format!("/db-secrets/rds/{sibling}/admin"),
-        "sibling-pw",
-    )
-    .await;
-    let made = run(m, &[], &events::instance_created(&sibling)).await;
+    let sibling = Db::new("instance", Service::Rds, &format!("{}-2", db.id), "admin");
+    create_instance(&c, &sibling.id, "postgres", "admin").await;
+    sibling.put_password(&c, "sibling-pw").await;
+    let made = run(m, &[], &events::instance_created(&sibling.id)).await;
     assert_eq!(made["outcome"], "created", "{made}");
-    let sibling_secret = secret_json(&c, &format!("db-secrets/rds/{sibling}/admin")).await;
+    let sibling_secret = sibling.secret(&c).await;
 
     set_port(&c, &db.id, 6000).await;
     let o = run(m, &[], &modify_port_call(&db.id, 6000)).await;
     assert_eq!(o["outcome"], "updated", "{o}");
     assert_eq!(
-        secret_json(&c, &format!("db-secrets/rds/{sibling}/admin")).await,
+        sibling.secret(&c).await,
         sibling_secret,
         "the sibling's secret is not touched"
     );
@@ -223,11 +218,12 @@ async fn renames_and_blue_green_switchovers_are_not_followed() {
     // Its own moto: the sweep lists every database.
     let moto = start_moto(None);
     let c = Clients::new(&sdk_config(&moto.endpoint, REGION).await);
-    create_instance(&c, "bg-prod", "mysql", "admin").await;
-    put_password(&c, "/db-secrets/rds/bg-prod/admin", "bg-pw").await;
+    let bg = Db::new("instance", Service::Rds, "bg-prod", "admin");
+    create_instance(&c, &bg.id, "mysql", "admin").await;
+    bg.put_password(&c, "bg-pw").await;
     let o = run(&moto.endpoint, &[], &events::instance_created("bg-prod")).await;
     assert_eq!(o["outcome"], "created");
-    let name = "db-secrets/rds/bg-prod/admin";
+    let name = &bg.secret_name();
 
     let rename = events::cloudtrail(
         "aws.rds",
@@ -408,14 +404,15 @@ async fn one_sweep_repairs_drift_retires_an_orphan_re_replicates_and_creates_a_m
     let c = Clients::new(&sdk_config(m, REGION).await);
     let eu = Clients::new(&sdk_config(m, "eu-west-1").await);
     let vars = [("REPLICA_REGIONS", "eu-west-1")];
+    let rds = |id: &str| Db::new("instance", Service::Rds, id, "admin");
     for id in ["fine-db", "drift-db", "orphan-db", "replica-db"] {
         create_instance(&c, id, "postgres", "admin").await;
-        put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "pw").await;
+        rds(id).put_password(&c, "pw").await;
     }
     // A same-named secret in eu-west-1 makes replica-db's replica fail.
     eu.secrets
         .create_secret()
-        .name("db-secrets/rds/replica-db/admin")
+        .name(rds("replica-db").secret_name())
         .secret_string("{}")
         .send()
         .await
@@ -430,50 +427,37 @@ async fn one_sweep_repairs_drift_retires_an_orphan_re_replicates_and_creates_a_m
     delete_instance(&c, "orphan-db").await;
     eu.secrets
         .delete_secret()
-        .secret_id("db-secrets/rds/replica-db/admin")
+        .secret_id(rds("replica-db").secret_name())
         .force_delete_without_recovery(true)
         .send()
         .await
         .unwrap();
     create_instance(&c, "missing-db", "postgres", "admin").await;
-    put_password(&c, "/db-secrets/rds/missing-db/admin", "pw").await;
+    rds("missing-db").put_password(&c, "pw").await;
 
     let s = sweep(m, &vars).await;
     assert_eq!(s["databases"], 4, "{s}");
     assert_eq!(
         s["created"],
-        json!(["db-secrets/rds/missing-db/admin"]),
+        json!([rds("missing-db").secret_name()]),
         "{s}"
     );
-    assert_eq!(
-        s["repaired"],
-        json!(["db-secrets/rds/drift-db/admin"]),
-        "{s}"
-    );
-    assert_eq!(
-        s["retired"],
-        json!(["db-secrets/rds/orphan-db/admin"]),
-        "{s}"
-    );
+    assert_eq!(s["repaired"], json!([rds("drift-db").secret_name()]), "{s}");
+    assert_eq!(s["retired"], json!([rds("orphan-db").secret_name()]), "{s}");
     assert_eq!(
         s["replicasRepaired"],
-        json!(["db-secrets/rds/replica-db/admin:eu-west-1"]),
+        json!([format!("{}:eu-west-1", rds("replica-db").secret_name())]),
         "{s}"
     );
     assert_eq!(s["alreadyPresent"], 2, "fine-db and replica-db: {s}");
     for key in ["failed", "failedListings", "left", "retireDeferred"] {
         assert_eq!(s[key], json!([]), "{key}: {s}");
     }
-    assert_eq!(
-        secret_json(&c, "db-secrets/rds/drift-db/admin")
-            .await
-            .unwrap()["port"],
-        6432
-    );
+    assert_eq!(rds("drift-db").secret(&c).await.unwrap()["port"], 6432);
     assert!(eu
         .secrets
         .describe_secret()
-        .secret_id("db-secrets/rds/replica-db/admin")
+        .secret_id(rds("replica-db").secret_name())
         .send()
         .await
         .is_ok());
@@ -498,7 +482,9 @@ async fn the_sweep_never_retires_on_a_failed_listing_and_at_most_max_retire_per_
     let c = Clients::new(&sdk_config(&moto.endpoint, REGION).await);
     for id in ["gone-a", "gone-b", "gone-c"] {
         create_instance(&c, id, "mysql", "admin").await;
-        put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "pw").await;
+        Db::new("instance", Service::Rds, id, "admin")
+            .put_password(&c, "pw")
+            .await;
         let o = run(&moto.endpoint, &[], &events::instance_created(id)).await;
         assert_eq!(o["outcome"], "created");
         delete_instance(&c, id).await;

@@ -6,6 +6,7 @@ use aws_smithy_mocks::mock;
 use db_secret_provisioner::lambda::handler::Handler;
 use serde_json::{json, Value};
 
+use crate::support::fixtures::{self, Service};
 use crate::support::mocks::{self, capture_create, describe_output, handler, instance, secure};
 use crate::support::{handler_with, here};
 
@@ -43,7 +44,7 @@ async fn engines_moto_rejects_are_shaped_from_the_table() {
             "{engine}"
         );
         let (name, value) = stored.lock().unwrap().clone().unwrap();
-        assert_eq!(name, "db-secrets/rds/legacy/admin");
+        assert_eq!(name, fixtures::secret_name(Service::Rds, "legacy", "admin"));
         let secret: Value = serde_json::from_str(&value).unwrap();
         assert_eq!(
             secret,
@@ -169,7 +170,10 @@ async fn serverless_workgroup_gets_a_redshift_secret_with_the_namespace() {
                    "account": "123456789012", "region": "us-east-1"})
         );
         let (name, value) = stored.lock().unwrap().clone().unwrap();
-        assert_eq!(name, "db-secrets/redshift-serverless/bi-workgroup/admin");
+        assert_eq!(
+            name,
+            fixtures::secret_name(Service::RedshiftServerless, "bi-workgroup", "admin")
+        );
         assert_eq!(
             serde_json::from_str::<Value>(&value).unwrap(),
             json!({"engine": "redshift", "host": "bi-workgroup.123456789012.us-east-1.redshift-serverless.amazonaws.com",
@@ -307,6 +311,19 @@ async fn cloudtrail_wait_is_bounded_then_database_not_ready() {
 
 // --- rotation and the real "scheduled for deletion" answer (moto can do neither) --------------
 
+/// The default secret name of `rot`'s master user.
+fn rot_secret() -> String {
+    fixtures::secret_name(Service::Rds, "rot", "admin")
+}
+
+/// That secret's ARN, as AWS suffixes it.
+fn rot_arn() -> String {
+    format!(
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:{}-AbCdEf",
+        rot_secret()
+    )
+}
+
 fn available_instance_rules() -> (aws_smithy_mocks::Rule, aws_smithy_mocks::Rule) {
     let describe = mocks::describe(instance(
         "rot",
@@ -323,8 +340,7 @@ async fn rotation_is_turned_on_right_after_create() {
     let (create, _) = capture_create();
     let rotate = mock!(aws_sdk_secretsmanager::Client::rotate_secret)
         .match_requests(|r| {
-            r.secret_id()
-                .is_some_and(|s| s.contains("db-secrets/rds/rot/admin"))
+            r.secret_id().is_some_and(|s| s.contains(&rot_secret()))
                 && r.rotation_lambda_arn()
                     == Some("arn:aws:lambda:us-east-1:123456789012:function:rotate-postgres")
                 && r.rotation_rules().and_then(|rr| rr.schedule_expression())
@@ -374,7 +390,7 @@ async fn create_secret_answering_scheduled_for_deletion_is_a_clear_error() {
         .await
         .unwrap_err();
     assert_eq!(e.error_type(), "SecretScheduledForDeletion");
-    assert!(e.to_string().contains("db-secrets/rds/rot/admin"));
+    assert!(e.to_string().contains(&rot_secret()));
 }
 
 fn scheduled_create() -> aws_smithy_mocks::Rule {
@@ -404,10 +420,14 @@ fn scheduled_secret(retired: bool) -> aws_smithy_mocks::Rule {
             tags.push(("db-secret-provisioner:database-deleted", "2026-11-01"));
         }
         DescribeSecretOutput::builder()
-            .arn("arn:aws:secretsmanager:us-east-1:123456789012:secret:db-secrets/rds/rot/admin-AbCdEf")
-            .name("db-secrets/rds/rot/admin")
+            .arn(rot_arn())
+            .name(rot_secret())
             .deleted_date(aws_smithy_types::DateTime::from_secs(1_795_000_000))
-            .set_tags(Some(tags.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+            .set_tags(Some(
+                tags.into_iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                    .collect(),
+            ))
             .build()
     })
 }
@@ -514,8 +534,8 @@ async fn each_replica_is_reported_as_aws_reports_it() {
     let (describe, ssm) = available_instance_rules();
     let create = mock!(aws_sdk_secretsmanager::Client::create_secret).then_output(|| {
         CreateSecretOutput::builder()
-            .arn("arn:aws:secretsmanager:us-east-1:123456789012:secret:db-secrets/rds/rot/admin-AbCdEf")
-            .name("db-secrets/rds/rot/admin")
+            .arn(rot_arn())
+            .name(rot_secret())
             .replication_status(
                 ReplicationStatusType::builder()
                     .region("us-west-2")

@@ -17,6 +17,7 @@ use aws_smithy_mocks::{mock, Rule};
 use serde_json::{json, Value};
 
 use crate::support::events::{self, create_db_instance_call, user};
+use crate::support::fixtures::{Db, Service};
 use crate::support::mocks::{self, capture_create, secure};
 use crate::support::proxy::{Mode, Proxy};
 use crate::support::*;
@@ -229,13 +230,12 @@ async fn a_read_replica_is_skipped_naming_its_source() {
         .send()
         .await
         .unwrap();
-    put_password(&c, &format!("/db-secrets/rds/{replica}/admin"), "pw").await;
-    let o = outcome(&events::instance_created(&replica)).await;
+    let replica = Db::new("instance", Service::Rds, &replica, "admin");
+    replica.put_password(&c, "pw").await;
+    let o = outcome(&events::instance_created(&replica.id)).await;
     assert_eq!(o["outcome"], "skipped", "{o}");
     assert!(o["reason"].as_str().unwrap().contains(&db.id), "{o}");
-    assert!(secret_json(&c, &format!("db-secrets/rds/{replica}/admin"))
-        .await
-        .is_none());
+    assert!(replica.secret(&c).await.is_none());
 }
 
 fn workgroup(status: WorkgroupStatus) -> Workgroup {
@@ -380,17 +380,20 @@ async fn a_failed_listing_is_reported_and_the_others_are_swept() {
     // Its own moto: the sweep lists every database of the account.
     let moto = start_moto(None);
     let c = Clients::new(&sdk_config(&moto.endpoint, REGION).await);
-    create_instance(&c, "sweep-rds", "postgres", "admin").await;
-    put_password(&c, "/db-secrets/rds/sweep-rds/admin", "pw-sweep").await;
-    create_redshift_cluster(&c, "sweep-wh", "awsuser").await;
-    put_password(&c, "/db-secrets/redshift/sweep-wh/awsuser", "pw-sweep").await;
-    create_workgroup(&c, "sweep-ns", "sweep-wg", "dev", None).await;
-    put_password(
-        &c,
-        "/db-secrets/redshift-serverless/sweep-wg/admin",
-        "pw-sweep",
-    )
-    .await;
+    let rds = Db::new("instance", Service::Rds, "sweep-rds", "admin");
+    create_instance(&c, &rds.id, "postgres", "admin").await;
+    rds.put_password(&c, "pw-sweep").await;
+    let wh = Db::new("redshift", Service::Redshift, "sweep-wh", "awsuser");
+    create_redshift_cluster(&c, &wh.id, "awsuser").await;
+    wh.put_password(&c, "pw-sweep").await;
+    let wg = Db::new(
+        "workgroup",
+        Service::RedshiftServerless,
+        "sweep-wg",
+        "admin",
+    );
+    create_workgroup(&c, "sweep-ns", &wg.id, "dev", None).await;
+    wg.put_password(&c, "pw-sweep").await;
 
     // Redshift answers AccessDenied to DescribeClusters: RDS and Serverless go on.
     let proxy = Proxy::start(&moto.endpoint);
@@ -409,10 +412,7 @@ async fn a_failed_listing_is_reported_and_the_others_are_swept() {
     assert_eq!(sweep["databases"], 2, "{o}");
     assert_eq!(
         sweep["created"],
-        json!([
-            "db-secrets/rds/sweep-rds/admin",
-            "db-secrets/redshift-serverless/sweep-wg/admin"
-        ])
+        json!([rds.secret_name(), wg.secret_name()])
     );
     let failed = sweep["failedListings"].as_array().unwrap();
     assert_eq!(failed.len(), 1, "{o}");
@@ -422,12 +422,8 @@ async fn a_failed_listing_is_reported_and_the_others_are_swept() {
         .as_str()
         .unwrap()
         .contains("AccessDenied"));
-    assert!(secret_json(&c, "db-secrets/redshift/sweep-wh/awsuser")
-        .await
-        .is_none());
-    let wg = secret_json(&c, "db-secrets/redshift-serverless/sweep-wg/admin")
-        .await
-        .unwrap();
+    assert!(wh.secret(&c).await.is_none());
+    let wg = wg.secret(&c).await.unwrap();
     assert_eq!(wg["namespaceName"], "sweep-ns");
 
     // With the listing back, the Redshift cluster is swept too.
@@ -441,10 +437,7 @@ async fn a_failed_listing_is_reported_and_the_others_are_swept() {
         .unwrap(),
     )
     .unwrap();
-    assert_eq!(
-        o["sweep"]["created"],
-        json!(["db-secrets/redshift/sweep-wh/awsuser"])
-    );
+    assert_eq!(o["sweep"]["created"], json!([wh.secret_name()]));
     assert_eq!(o["sweep"]["failedListings"], json!([]));
 }
 
@@ -455,8 +448,9 @@ async fn a_serverless_workgroup_event_reads_workgroup_and_namespace_from_aws() {
     let c = clients().await;
     let (ns, wg) = (unique("ev-ns"), unique("ev-wg"));
     create_workgroup(&c, &ns, &wg, "analytics", Some(5440)).await;
-    let name = format!("db-secrets/redshift-serverless/{wg}/admin");
-    put_password(&c, &format!("/{name}"), "pw-serverless").await;
+    let db = Db::new("workgroup", Service::RedshiftServerless, &wg, "admin");
+    db.put_password(&c, "pw-serverless").await;
+    let name = db.secret_name();
     let event = events::serverless(
         json!({"eventId": "REDSHIFT-SERVERLESS-EVENT-1008", "workgroupName": wg}),
         json!([]),

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::support::fixtures::{Db, Service};
 use crate::support::*;
 
 const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
@@ -325,7 +326,7 @@ async fn the_password_parameter_is_deleted_once_stored_and_replays_still_succeed
     let gone = c
         .ssm
         .get_parameter()
-        .name(format!("/db-secrets/rds/{id}/admin"))
+        .name(fixtures::parameter(Service::Rds, &id, "admin"))
         .send()
         .await;
     assert!(gone.is_err(), "the parameter is deleted");
@@ -381,18 +382,21 @@ async fn the_sweep_heals_missed_events_and_leaves_the_rest_untouched() {
     // Its own moto: the sweep lists every database, so it must not see other tests'.
     let moto = start_moto(None);
     let c = Clients::new(&sdk_config(&moto.endpoint, REGION).await);
-    for id in ["missed-a", "missed-b"] {
-        create_instance(&c, id, "postgres", "admin").await;
-        put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "sweep-pw").await;
+    let [a, b] = ["missed-a", "missed-b"].map(|id| Db::new("instance", Service::Rds, id, "admin"));
+    for db in [&a, &b] {
+        create_instance(&c, &db.id, "postgres", "admin").await;
+        db.put_password(&c, "sweep-pw").await;
     }
-    create_cluster(&c, "missed-cluster", "aurora-mysql", "admin", None).await;
-    put_password(&c, "/db-secrets/rds/missed-cluster/admin", "sweep-pw").await;
+    let cluster = Db::new("cluster", Service::Rds, "missed-cluster", "admin");
+    create_cluster(&c, &cluster.id, "aurora-mysql", "admin", None).await;
+    cluster.put_password(&c, "sweep-pw").await;
     create_redshift_cluster(&c, "no-parameter-wh", "awsuser").await;
-    create_instance(&c, "has-secret", "mysql", "admin").await;
-    put_password(&c, "/db-secrets/rds/has-secret/admin", "sweep-pw").await;
+    let taken = Db::new("instance", Service::Rds, "has-secret", "admin");
+    create_instance(&c, &taken.id, "mysql", "admin").await;
+    taken.put_password(&c, "sweep-pw").await;
     c.secrets
         .create_secret()
-        .name("db-secrets/rds/has-secret/admin")
+        .name(taken.secret_name())
         .secret_string(r#"{"password":"someone else's"}"#)
         .send()
         .await
@@ -412,11 +416,7 @@ async fn the_sweep_heals_missed_events_and_leaves_the_rest_untouched() {
     assert_eq!(sweep["databases"], 6, "{o}");
     assert_eq!(
         sweep["created"],
-        json!([
-            "db-secrets/rds/missed-a/admin",
-            "db-secrets/rds/missed-b/admin",
-            "db-secrets/rds/missed-cluster/admin"
-        ])
+        json!([a.secret_name(), b.secret_name(), cluster.secret_name()])
     );
     assert_eq!(sweep["alreadyPresent"], 0);
     assert_eq!(sweep["skipped"], 2, "no parameter; managed password");
@@ -426,16 +426,9 @@ async fn the_sweep_heals_missed_events_and_leaves_the_rest_untouched() {
     assert_eq!(failed[0]["database"], "DB instance has-secret");
     assert_eq!(failed[0]["errorType"], "SecretConflict");
     assert_eq!(sweep["left"], json!([]));
+    assert_eq!(a.secret(&c).await.unwrap()["engine"], "postgres");
     assert_eq!(
-        secret_json(&c, "db-secrets/rds/missed-a/admin")
-            .await
-            .unwrap()["engine"],
-        "postgres"
-    );
-    assert_eq!(
-        secret_json(&c, "db-secrets/rds/has-secret/admin")
-            .await
-            .unwrap(),
+        taken.secret(&c).await.unwrap(),
         json!({"password": "someone else's"})
     );
 

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use crate::support::accounts::{clients_in, create_role};
 use crate::support::events::{self, instance_created_in};
+use crate::support::fixtures::{Db, Service};
 use crate::support::proxy::Proxy;
 use crate::support::*;
 
@@ -24,12 +25,9 @@ fn id_of(account: &str, region: &str) -> String {
 async fn seed(endpoint: &str, account: &str, region: &str, id: &str) -> Clients {
     let c = clients_in(endpoint, account, region).await;
     create_instance(&c, id, "postgres", "admin").await;
-    put_password(
-        &c,
-        &format!("/db-secrets/rds/{id}/admin"),
-        &format!("pw-{account}"),
-    )
-    .await;
+    Db::new("instance", Service::Rds, id, "admin")
+        .put_password(&c, &format!("pw-{account}"))
+        .await;
     c
 }
 
@@ -73,7 +71,7 @@ async fn a_hub_serves_member_accounts_and_regions_through_their_role() {
             ),
             (json!(account), json!(region))
         );
-        let name = format!("db-secrets/rds/{id}/admin");
+        let name = fixtures::secret_name(Service::Rds, id, "admin");
         let secret = secret_json(c, &name)
             .await
             .expect("in the member account and region");
@@ -92,7 +90,7 @@ async fn a_hub_serves_member_accounts_and_regions_through_their_role() {
     }
     let hub = Clients::new(&sdk_config(m, REGION).await);
     for (account, region, id, _) in &seeded {
-        let name = format!("db-secrets/rds/{id}/admin");
+        let name = fixtures::secret_name(Service::Rds, id, "admin");
         assert!(
             secret_json(&hub, &name).await.is_none(),
             "nothing in the hub account"
@@ -120,9 +118,11 @@ async fn a_hub_serves_member_accounts_and_regions_through_their_role() {
         message.contains(NO_ROLE) && message.contains(ROLE),
         "{message}"
     );
-    assert!(secret_json(c, &format!("db-secrets/rds/{id}/admin"))
-        .await
-        .is_none());
+    assert!(
+        secret_json(c, &fixtures::secret_name(Service::Rds, id, "admin"))
+            .await
+            .is_none()
+    );
 
     // The organization sweep: a database each member region got without its event.
     for account in MEMBERS {
@@ -160,9 +160,10 @@ async fn a_hub_serves_member_accounts_and_regions_through_their_role() {
             let r: &Value = &accounts[account]["regions"][region];
             assert_eq!(
                 r["created"],
-                json!([format!(
-                    "db-secrets/rds/late-{}-{region}/admin",
-                    &account[..3]
+                json!([fixtures::secret_name(
+                    Service::Rds,
+                    &format!("late-{}-{region}", &account[..3]),
+                    "admin"
                 )]),
                 "{account}/{region}: {r}"
             );
@@ -221,7 +222,8 @@ async fn every_job_runs_in_a_member_account_with_the_member_role() {
         ),
     ];
     let f = Function::start(&built_binary(), m, &env);
-    let name = "db-secrets/rds/life-db/admin";
+    let life = Db::new("instance", Service::Rds, "life-db", "admin");
+    let name = &life.secret_name();
     let created = f.invoke(&instance_created_in("life-db", account, region));
     assert_eq!(created.response()["outcome"], "created", "{created:?}");
     let replay = f.invoke(&instance_created_in("life-db", account, region));
@@ -277,7 +279,7 @@ async fn every_job_runs_in_a_member_account_with_the_member_role() {
 
     // Created again (CloudTrail, which names the master user): the secret comes back.
     create_instance(&c, "life-db", "postgres", "admin").await;
-    put_password(&c, "/db-secrets/rds/life-db/admin", "second-pw").await;
+    life.put_password(&c, "second-pw").await;
     let again = f.invoke(&from(
         events::create_db_instance_call("life-db"),
         account,
@@ -291,7 +293,9 @@ async fn every_job_runs_in_a_member_account_with_the_member_role() {
 
     // A Redshift Serverless workgroup in the member account.
     create_workgroup(&c, "life-ns", "life-wg", "dev", None).await;
-    put_password(&c, "/db-secrets/redshift-serverless/life-wg/admin", "wg-pw").await;
+    Db::new("workgroup", Service::RedshiftServerless, "life-wg", "admin")
+        .put_password(&c, "wg-pw")
+        .await;
     let wg = f.invoke(&events::serverless_in(
         json!({"eventId": "REDSHIFT-SERVERLESS-EVENT-1008", "workgroupName": "life-wg"}),
         account,

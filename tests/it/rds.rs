@@ -12,6 +12,7 @@ use db_secret_provisioner::Error;
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
+use crate::support::fixtures::{Db, Service};
 use crate::support::*;
 
 async fn handler() -> Handler {
@@ -50,7 +51,10 @@ async fn instances_of_every_moto_engine_get_a_correctly_shaped_secret() {
     for (engine, secret_engine, port) in cases {
         let (id, outcome, secret) = provision_instance(engine, "admin").await;
         assert_eq!(outcome["outcome"], "created", "{engine}: {outcome}");
-        assert_eq!(outcome["secretName"], format!("db-secrets/rds/{id}/admin"));
+        assert_eq!(
+            outcome["secretName"],
+            fixtures::secret_name(Service::Rds, &id, "admin")
+        );
         assert!(outcome["secretArn"]
             .as_str()
             .unwrap()
@@ -143,30 +147,26 @@ async fn aurora_member_instance_is_skipped() {
     let c = clients().await;
     let cluster = unique("aurora-m");
     create_cluster(&c, &cluster, "aurora-postgresql", "admin", None).await;
-    let member = unique("aurora-m-i");
-    create_member_instance(&c, &member, &cluster).await;
-    put_password(&c, &format!("/db-secrets/rds/{member}/admin"), "pw").await;
-    let v = outcome(&events::instance_created(&member)).await;
+    let member = Db::new("instance", Service::Rds, &unique("aurora-m-i"), "admin");
+    create_member_instance(&c, &member.id, &cluster).await;
+    member.put_password(&c, "pw").await;
+    let v = outcome(&events::instance_created(&member.id)).await;
     assert_eq!(v["outcome"], "skipped", "{v}");
     assert!(v["reason"].as_str().unwrap().contains(&cluster));
-    assert!(secret_json(&c, &format!("db-secrets/rds/{member}/admin"))
-        .await
-        .is_none());
+    assert!(member.secret(&c).await.is_none());
 }
 
 #[tokio::test]
 async fn managed_master_password_is_skipped_with_the_managed_secret_arn() {
     let c = clients().await;
-    let id = unique("managed");
-    create_managed_instance(&c, &id).await;
-    put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "pw").await;
-    let v = outcome(&events::instance_created(&id)).await;
+    let db = Db::new("instance", Service::Rds, &unique("managed"), "admin");
+    create_managed_instance(&c, &db.id).await;
+    db.put_password(&c, "pw").await;
+    let v = outcome(&events::instance_created(&db.id)).await;
     assert_eq!(v["outcome"], "skipped", "{v}");
     let reason = v["reason"].as_str().unwrap();
     assert!(reason.contains("arn:aws:secretsmanager:"), "{reason}");
-    assert!(secret_json(&c, &format!("db-secrets/rds/{id}/admin"))
-        .await
-        .is_none());
+    assert!(db.secret(&c).await.is_none());
 }
 
 #[tokio::test]
@@ -184,7 +184,7 @@ async fn missing_or_plain_parameters_fail_and_create_nothing() {
     // With MISSING_PASSWORD_PARAMETER=error; the default (skip) is in `real_account.rs`.
     let c = clients().await;
     let db = fixtures::instance(&c, "noparam", "mysql", "admin", None).await;
-    let (id, event, name) = (db.id.clone(), db.event(), db.secret_name());
+    let (event, name) = (db.event(), db.secret_name());
     let handler = || async {
         handler_with(
             function_clients(&moto().endpoint).await,
@@ -194,19 +194,11 @@ async fn missing_or_plain_parameters_fail_and_create_nothing() {
 
     let e = handler().await.handle(&event, &here()).await.unwrap_err();
     assert_eq!(e.error_type(), "PasswordParameterNotFound");
-    assert!(e
-        .to_string()
-        .contains(&format!("/db-secrets/rds/{id}/admin")));
+    assert!(e.to_string().contains(&db.parameter()));
     assert!(secret_json(&c, &name).await.is_none());
 
     for kind in [ParameterType::String, ParameterType::StringList] {
-        put_parameter(
-            &c,
-            &format!("/db-secrets/rds/{id}/admin"),
-            "plain-pw-value",
-            kind.clone(),
-        )
-        .await;
+        put_parameter(&c, &db.parameter(), "plain-pw-value", kind.clone()).await;
         let e = handler().await.handle(&event, &here()).await.unwrap_err();
         assert_eq!(e.error_type(), "PasswordParameterNotSecure", "{kind:?}");
         assert!(e.to_string().contains(kind.as_str()));
@@ -266,13 +258,10 @@ async fn invalid_rendered_names_fail_before_any_secret_is_created() {
     // A master username ending in '-' and six letters or digits renders a name Secrets Manager
     // would confuse with an ARN suffix.
     let db = fixtures::instance(&c, "badname", "mysql", "admin-abc123", Some("pw")).await;
-    let id = db.id.clone();
     let h = handler_with(function_clients(&moto().endpoint).await, &[]);
     let e = h.handle(&db.event(), &here()).await.unwrap_err();
     assert_eq!(e.error_type(), "InvalidSecretName");
-    assert!(e
-        .to_string()
-        .contains(&format!("db-secrets/rds/{id}/admin-abc123")));
+    assert!(e.to_string().contains(&db.secret_name()));
     assert!(db.secret(&c).await.is_none());
 }
 

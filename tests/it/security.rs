@@ -12,6 +12,7 @@ use aws_smithy_mocks::mock;
 use serde_json::{json, Value};
 
 use crate::support::events::{envelope, instance_created, user};
+use crate::support::fixtures::{self, Db, Service};
 use crate::support::runtime_api::Answer;
 use crate::support::snapshot::Snapshot;
 use crate::support::{logs, mocks, *};
@@ -38,28 +39,34 @@ async fn seeded() -> Clients {
     let c = Clients::new(&sdk_config(&attack_moto().endpoint, REGION).await);
     SEEDED
         .get_or_init(|| async {
-            create_instance(&c, "app-db", "mysql", "admin").await;
-            put_password(&c, "/db-secrets/rds/app-db/admin", PW_APP_ADMIN).await;
-            put_password(&c, "/db-secrets/rds/app-db/app", PW_APP_USER).await;
-            create_instance(&c, "prod-db", "postgres", "admin").await;
-            put_password(&c, "/db-secrets/rds/prod-db/admin", PW_PROD_ADMIN).await;
-            create_instance(&c, "orders", "postgres", "admin").await;
-            create_cluster(&c, "orders", "aurora-postgresql", "admin", None).await;
-            put_password(&c, "/db-secrets/rds/orders/admin", PW_OTHER).await;
-            create_instance(&c, "squat-db", "mysql", "admin").await;
-            put_password(&c, "/db-secrets/rds/squat-db/admin", PW_OTHER).await;
+            let app = Db::new("instance", Service::Rds, "app-db", "admin");
+            create_instance(&c, &app.id, "mysql", "admin").await;
+            app.put_password(&c, PW_APP_ADMIN).await;
+            app.put_password_of(&c, "app", PW_APP_USER).await;
+            let prod = Db::new("instance", Service::Rds, "prod-db", "admin");
+            create_instance(&c, &prod.id, "postgres", "admin").await;
+            prod.put_password(&c, PW_PROD_ADMIN).await;
+            let orders = Db::new("instance", Service::Rds, "orders", "admin");
+            create_instance(&c, &orders.id, "postgres", "admin").await;
+            create_cluster(&c, &orders.id, "aurora-postgresql", "admin", None).await;
+            orders.put_password(&c, PW_OTHER).await;
+            let squat = Db::new("instance", Service::Rds, "squat-db", "admin");
+            create_instance(&c, &squat.id, "mysql", "admin").await;
+            squat.put_password(&c, PW_OTHER).await;
             c.secrets
                 .create_secret()
-                .name("db-secrets/rds/squat-db/admin")
+                .name(squat.secret_name())
                 .secret_string(r#"{"host":"attacker.example.com","username":"admin"}"#)
                 .send()
                 .await
                 .unwrap();
-            create_managed_instance(&c, "managed-db").await;
-            put_password(&c, "/db-secrets/rds/managed-db/admin", PW_OTHER).await;
+            let managed = Db::new("instance", Service::Rds, "managed-db", "admin");
+            create_managed_instance(&c, &managed.id).await;
+            managed.put_password(&c, PW_OTHER).await;
             create_cluster(&c, "member-cluster", "aurora-postgresql", "admin", None).await;
-            create_member_instance(&c, "member-db", "member-cluster").await;
-            put_password(&c, "/db-secrets/rds/member-db/admin", PW_OTHER).await;
+            let member = Db::new("instance", Service::Rds, "member-db", "admin");
+            create_member_instance(&c, &member.id, "member-cluster").await;
+            member.put_password(&c, PW_OTHER).await;
             // Legitimate events made these two secrets.
             let f = Function::start(&built_binary(), &attack_moto().endpoint, &[]);
             for id in ["app-db", "orders"] {
@@ -74,9 +81,9 @@ async fn seeded() -> Clients {
 }
 
 /// What an attack must get.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Expect {
-    Error(&'static str, &'static str),
+    Error(&'static str, String),
     Outcome(&'static str),
 }
 
@@ -132,7 +139,7 @@ async fn play(attack: &str, env: &[(&str, &str)], events: Vec<(Value, Expect)>) 
 }
 
 fn invalid(field: &'static str) -> Expect {
-    Expect::Error("InvalidEvent", field)
+    Expect::Error("InvalidEvent", field.into())
 }
 
 #[tokio::test]
@@ -143,7 +150,7 @@ async fn attack_1_password_copying_names_another_databases_parameter() {
         vec![
             (
                 user(json!({"dbInstanceIdentifier": "app-db", "username": "copy",
-                            "passwordParameter": "/db-secrets/rds/prod-db/admin"})),
+                            "passwordParameter": fixtures::parameter(Service::Rds, "prod-db", "admin")})),
                 invalid("passwordParameter"),
             ),
             (
@@ -165,13 +172,16 @@ async fn attack_2_squatting_a_databases_secret_name() {
             // The event can no longer name the secret of a database without one...
             (
                 user(json!({"dbInstanceIdentifier": "app-db", "username": "x",
-                            "secretName": "db-secrets/rds/prod-db/admin"})),
+                            "secretName": fixtures::secret_name(Service::Rds, "prod-db", "admin")})),
                 invalid("secretName"),
             ),
             // ...and a secret someone else made first is a conflict, not a quiet `unchanged`.
             (
                 instance_created("squat-db"),
-                Expect::Error("SecretConflict", "db-secrets/rds/squat-db/admin"),
+                Expect::Error(
+                    "SecretConflict",
+                    fixtures::secret_name(Service::Rds, "squat-db", "admin"),
+                ),
             ),
         ],
     )
@@ -187,7 +197,7 @@ async fn attack_3_hijack_of_another_databases_secret_with_update() {
         &[("EXISTING_SECRET", "update")],
         vec![(
             crate::support::events::rds("cluster", "orders", "RDS-EVENT-0170"),
-            Expect::Error("SecretConflict", "rds/instance/orders"),
+            Expect::Error("SecretConflict", "rds/instance/orders".into()),
         )],
     )
     .await;
@@ -201,7 +211,7 @@ async fn attack_4_foreign_deletion_of_a_pending_databases_parameter() {
         vec![
             (
                 user(json!({"dbInstanceIdentifier": "app-db", "username": "x",
-                            "passwordParameter": "/db-secrets/rds/prod-db/admin"})),
+                            "passwordParameter": fixtures::parameter(Service::Rds, "prod-db", "admin")})),
                 invalid("passwordParameter"),
             ),
             // A replay finds the secret made: the parameter is not deleted.
@@ -209,7 +219,7 @@ async fn attack_4_foreign_deletion_of_a_pending_databases_parameter() {
             // A conflict deletes nothing either.
             (
                 instance_created("squat-db"),
-                Expect::Error("SecretConflict", "squat-db"),
+                Expect::Error("SecretConflict", "squat-db".into()),
             ),
         ],
     )
@@ -219,7 +229,7 @@ async fn attack_4_foreign_deletion_of_a_pending_databases_parameter() {
 #[tokio::test]
 async fn attack_5_master_secret_arn_from_anywhere() {
     let c = seeded().await;
-    let other_db = describe_secret(&c, "db-secrets/rds/orders/admin")
+    let other_db = describe_secret(&c, &fixtures::secret_name(Service::Rds, "orders", "admin"))
         .await
         .arn()
         .unwrap()
@@ -227,7 +237,7 @@ async fn attack_5_master_secret_arn_from_anywhere() {
     let app = |arn: &str| {
         user(json!({"dbInstanceIdentifier": "app-db", "username": "app", "masterSecretArn": arn}))
     };
-    let name = "db-secrets/rds/app-db/admin";
+    let name = fixtures::secret_name(Service::Rds, "app-db", "admin");
     play(
         "masterSecretArn",
         &[],
@@ -280,11 +290,12 @@ async fn attack_6_a_malformed_response_holding_the_password_stays_out_of_errors_
         "available",
     ));
     // A 200 whose JSON breaks off right after the decrypted value.
-    let broken = mock!(aws_sdk_ssm::Client::get_parameter).then_http_response(|| {
+    let parameter = fixtures::parameter(Service::Rds, "mal", "admin");
+    let broken = mock!(aws_sdk_ssm::Client::get_parameter).then_http_response(move || {
         HttpResponse::new(
             200.try_into().unwrap(),
             SdkBody::from(format!(
-                r#"{{"Parameter":{{"Name":"/db-secrets/rds/mal/admin","Type":"SecureString","Value":"{PW}","Version":"#
+                r#"{{"Parameter":{{"Name":"{parameter}","Type":"SecureString","Value":"{PW}","Version":"#
             )),
         )
     });
@@ -352,18 +363,27 @@ async fn attack_7_wrong_source_account_or_region() {
                     "Database User Created",
                     json!({"dbInstanceIdentifier": "prod-db", "username": "admin"}),
                 ),
-                Expect::Error("UntrustedEvent", "com.attacker"),
+                Expect::Error("UntrustedEvent", "com.attacker".into()),
             ),
             (
                 other_account,
-                Expect::Error("UntrustedEvent", "999999999999"),
+                Expect::Error("UntrustedEvent", "999999999999".into()),
             ),
-            (other_region, Expect::Error("UntrustedEvent", "eu-west-1")),
-            (arn_elsewhere, Expect::Error("UntrustedEvent", "SourceArn")),
-            (no_account, Expect::Error("UntrustedEvent", "names none")),
+            (
+                other_region,
+                Expect::Error("UntrustedEvent", "eu-west-1".into()),
+            ),
+            (
+                arn_elsewhere,
+                Expect::Error("UntrustedEvent", "SourceArn".into()),
+            ),
+            (
+                no_account,
+                Expect::Error("UntrustedEvent", "names none".into()),
+            ),
             (
                 sweep_elsewhere,
-                Expect::Error("UntrustedEvent", "999999999999"),
+                Expect::Error("UntrustedEvent", "999999999999".into()),
             ),
         ],
     )
@@ -394,7 +414,7 @@ async fn legitimate_events_still_work_inside_the_boundary() {
     // The application user of app-db, with the master secret this function made for it.
     let c = seeded().await;
     let _turn = TURN.lock().await;
-    let master = describe_secret(&c, "db-secrets/rds/app-db/admin")
+    let master = describe_secret(&c, &fixtures::secret_name(Service::Rds, "app-db", "admin"))
         .await
         .arn()
         .unwrap()
@@ -404,14 +424,15 @@ async fn legitimate_events_still_work_inside_the_boundary() {
         json!({"dbInstanceIdentifier": "app-db", "username": "app", "masterSecretArn": master}),
     ));
     assert_eq!(answer.response()["outcome"], "created", "{answer:?}");
-    let secret = secret_json(&c, "db-secrets/rds/app-db/app").await.unwrap();
+    let app = fixtures::secret_name(Service::Rds, "app-db", "app");
+    let secret = secret_json(&c, &app).await.unwrap();
     assert_eq!(secret["masterarn"], master.as_str());
     assert_eq!(secret["password"], PW_APP_USER);
     let tags: Vec<String> = Snapshot::take(&c)
         .await
         .secrets
         .into_iter()
-        .find(|(n, ..)| n == "db-secrets/rds/app-db/app")
+        .find(|(n, ..)| *n == app)
         .unwrap()
         .3;
     assert!(tags.contains(&"db-secret-provisioner:database=rds/instance/app-db".to_string()));

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use serde_json::{json, Value};
 
 use crate::support::events::{cloudtrail, user as user_event};
+use crate::support::fixtures::{Db, Service};
 use crate::support::*;
 
 fn keys(v: &Value) -> BTreeSet<&str> {
@@ -23,7 +24,7 @@ async fn documentdb_cluster_gets_a_mongo_secret_with_ssl() {
     assert_eq!(outcome["outcome"], "created", "{outcome}");
     assert_eq!(outcome["database"]["service"], "docdb");
     let name = db.secret_name();
-    assert_eq!(name, format!("db-secrets/docdb/{id}/docadmin"));
+    assert_eq!(name, fixtures::secret_name(Service::DocDb, &id, "docadmin"));
     assert_eq!(outcome["secretName"], name.as_str());
     let s = db.secret(&c).await.unwrap();
     assert_eq!(
@@ -117,14 +118,15 @@ async fn cloudtrail_and_native_events_give_the_same_secret() {
             "dBClusterIdentifier",
         ),
     ] {
-        let id = unique("ct");
+        let db = Db::new(kind, Service::Rds, &unique("ct"), "pgadmin");
+        let id = db.id.clone();
         if kind == "instance" {
             create_instance(&c, &id, "postgres", "pgadmin").await;
         } else {
             create_cluster(&c, &id, "aurora-mysql", "pgadmin", Some("reports")).await;
         }
-        put_password(&c, &format!("/db-secrets/rds/{id}/pgadmin"), "same-pw").await;
-        let name = format!("db-secrets/rds/{id}/pgadmin");
+        db.put_password(&c, "same-pw").await;
+        let name = db.secret_name();
 
         let by_cloudtrail = outcome(&cloudtrail(
             "aws.rds",
@@ -192,13 +194,14 @@ async fn an_application_user_on_an_aurora_cluster() {
         .and_then(|s| s.secret_arn())
         .expect("moto reports the managed master secret")
         .to_string();
-    put_password(&c, &format!("/db-secrets/rds/{id}/app_user"), "app-user-pw").await;
+    let db = Db::new("cluster", Service::Rds, &id, "postgres");
+    db.put_password_of(&c, "app_user", "app-user-pw").await;
     let outcome = outcome(&user_event(json!({"dbClusterIdentifier": id, "username": "app_user", "dbname": "orders", "masterSecretArn": master}))).await;
     assert_eq!(
         outcome["outcome"], "created",
         "a managed master password does not skip a user secret: {outcome}"
     );
-    let s = secret_json(&c, &format!("db-secrets/rds/{id}/app_user"))
+    let s = secret_json(&c, &db.secret_name_of("app_user"))
         .await
         .unwrap();
     assert_eq!(
@@ -230,27 +233,23 @@ async fn an_application_user_on_an_aurora_cluster() {
 #[tokio::test]
 async fn user_secrets_take_templated_names_on_every_service() {
     let c = clients().await;
-    let docdb = unique("app-docdb");
-    create_cluster(&c, &docdb, "docdb", "docadmin", None).await;
-    let wh = unique("app-wh");
-    create_redshift_cluster(&c, &wh, "awsuser").await;
-    let inst = unique("app-inst");
-    create_instance(&c, &inst, "mariadb", "admin").await;
+    let docdb = Db::new("cluster", Service::DocDb, &unique("app-docdb"), "docadmin");
+    create_cluster(&c, &docdb.id, "docdb", "docadmin", None).await;
+    let wh = Db::new("redshift", Service::Redshift, &unique("app-wh"), "awsuser");
+    create_redshift_cluster(&c, &wh.id, "awsuser").await;
+    let inst = Db::new("instance", Service::Rds, &unique("app-inst"), "admin");
+    create_instance(&c, &inst.id, "mariadb", "admin").await;
 
-    put_password(&c, &format!("/db-secrets/docdb/{docdb}/reader"), "r-pw").await;
-    put_password(&c, &format!("/db-secrets/redshift/{wh}/etl"), "etl-pw").await;
-    put_password(&c, &format!("/db-secrets/rds/{inst}/svc.api"), "api-pw").await;
+    docdb.put_password_of(&c, "reader", "r-pw").await;
+    wh.put_password_of(&c, "etl", "etl-pw").await;
+    inst.put_password_of(&c, "svc.api", "api-pw").await;
 
     let o = outcome(&user_event(
-        json!({"dbClusterIdentifier": docdb, "username": "reader"}),
+        json!({"dbClusterIdentifier": docdb.id, "username": "reader"}),
     ))
     .await;
-    assert_eq!(
-        o["secretName"],
-        format!("db-secrets/docdb/{docdb}/reader"),
-        "{o}"
-    );
-    let s = secret_json(&c, &format!("db-secrets/docdb/{docdb}/reader"))
+    assert_eq!(o["secretName"], docdb.secret_name_of("reader"), "{o}");
+    let s = secret_json(&c, &docdb.secret_name_of("reader"))
         .await
         .unwrap();
     assert_eq!(
@@ -258,9 +257,9 @@ async fn user_secrets_take_templated_names_on_every_service() {
         (Some("mongo"), Some(true))
     );
 
-    let name = format!("db-secrets/redshift/{wh}/etl");
+    let name = wh.secret_name_of("etl");
     let o = outcome(&user_event(
-        json!({"clusterIdentifier": wh, "username": "etl"}),
+        json!({"clusterIdentifier": wh.id, "username": "etl"}),
     ))
     .await;
     assert_eq!(o["outcome"], "created", "{o}");
@@ -275,12 +274,12 @@ async fn user_secrets_take_templated_names_on_every_service() {
     );
 
     let o = outcome(&user_event(
-        json!({"dbInstanceIdentifier": inst, "username": "svc.api"}),
+        json!({"dbInstanceIdentifier": inst.id, "username": "svc.api"}),
     ))
     .await;
     assert_eq!(o["outcome"], "created", "{o}");
     assert_eq!(
-        secret_json(&c, &format!("db-secrets/rds/{inst}/svc.api"))
+        secret_json(&c, &inst.secret_name_of("svc.api"))
             .await
             .unwrap()["engine"],
         "mariadb"

@@ -321,6 +321,10 @@ pub async fn put_parameter(
         .unwrap_or_else(|e| panic!("put parameter {name}: {e:?}"));
 }
 
+/// Puts a SecureString parameter named `name`: only for parameters that are deliberately NOT the
+/// default template's name (a custom template the test configures, a hostile name, a path under
+/// another prefix). A database's default-named parameter is seeded through
+/// [`fixtures::Db::put_password`] / [`fixtures::Db::put_password_of`].
 pub async fn put_password(c: &Clients, name: &str, value: &str) {
     put_parameter(
         c,
