@@ -39,7 +39,7 @@ impl Request {
             trigger,
             action,
             target,
-            source: envelope.source.to_string(),
+            source: envelope.source.clone(),
             location: envelope.location(),
             wait: false,
             master_username_hint: None,
@@ -133,13 +133,13 @@ pub fn recognise(payload: &Value) -> Result<Recognised> {
     if let Some(sweep) = schedule::recognise(&envelope) {
         return Ok(sweep);
     }
-    match envelope.source {
+    match envelope.source.as_str() {
         "aws.rds" => rds::recognise(&envelope),
         "aws.redshift-serverless" => serverless::recognise(&envelope),
         other => Ok(Recognised::Ignored(format!(
             "no trigger for source {:?} / detail-type {:?}",
             clip(other),
-            clip(envelope.detail_type)
+            clip(&envelope.detail_type)
         ))),
     }
 }

@@ -74,7 +74,7 @@ impl<'a> RdsDetail<'a> {
 }
 
 pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
-    let detail_type = envelope.detail_type;
+    let detail_type = envelope.detail_type.as_str();
     if !TRIGGERS.iter().any(|e| e.detail_type == detail_type) {
         return Ok(Recognised::Ignored(format!(
             "no trigger for aws.rds detail-type {:?}",

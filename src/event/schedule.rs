@@ -21,6 +21,6 @@ pub(super) fn rows() -> Vec<TriggerRow> {
 
 /// `Some(Sweep)` for a scheduled event, `None` for anything else.
 pub(super) fn recognise(envelope: &Envelope<'_>) -> Option<Recognised> {
-    (envelope.detail_type == SCHEDULED_DETAIL_TYPE && SOURCES.contains(&envelope.source))
+    (envelope.detail_type == SCHEDULED_DETAIL_TYPE && SOURCES.contains(&envelope.source.as_str()))
         .then(|| Recognised::Sweep(envelope.location()))
 }

@@ -52,7 +52,7 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
     else {
         return Ok(Recognised::Ignored(format!(
             "aws.redshift-serverless {:?} is neither {SERVERLESS_WORKGROUP_CREATED} (workgroup created) nor {SERVERLESS_WORKGROUP_DELETED} (deleted)",
-            clip(envelope.detail_type)
+            clip(&envelope.detail_type)
         )));
     };
     let by_name = ["workgroupName", "WorkgroupName", "workgroup-name"]
@@ -69,7 +69,7 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
             let arn = envelope
                 .resources
                 .iter()
-                .copied()
+                .map(String::as_str)
                 .chain(in_detail)
                 .find(|a| a.contains(":workgroup/"))
                 .ok_or_else(|| {
