@@ -4,6 +4,18 @@
 //! figure.
 //!
 //! Usage: bench [RELEASE_BINARY] [ARM64_BOOTSTRAP_DIR]
+//!
+//! `BENCH_BEFORE=<dir>` (`make bench BEFORE=<dir>`): <dir> is the root of another checkout that
+//! has `target/release/db-secret-provisioner` and
+//! `target/lambda/db-secret-provisioner/{bootstrap,bootstrap.zip}`. Every figure is then measured
+//! for those "before" binaries too, in the same run (cold starts and warm invocations alternate
+//! before, after, before, after), the table has the columns `figure | before | after | budget`
+//! (the budget marks are the after column's), and the differences after − before follow it,
+//! flagged where outside their tolerance. An answer of either build that is not the expected one
+//! is listed at the end, not hidden.
+//!
+//! `SWEEP_BEFORE=<binary>` (the older switch, still honoured): the before column for the
+//! reconcile sweep only; BENCH_BEFORE supersedes it (it measures its own binary's sweep).
 
 use it_support as support;
 
@@ -11,8 +23,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use support::proxy::Proxy;
+use support::runtime_api::Answer;
 use support::*;
 
 const COLD_STARTS: usize = 25;
@@ -52,11 +65,52 @@ fn mb(bytes: u64) -> String {
     format!("{:.2} MB", bytes as f64 / 1_000_000.0)
 }
 
-struct Row {
-    figure: String,
-    value: String,
-    budget: String,
-    met: Option<bool>,
+fn counts_text(counts: &BTreeMap<String, usize>) -> String {
+    counts
+        .iter()
+        .map(|(k, v)| format!("{k} ×{v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One build under measurement: its x86_64 release binary and its arm64 artifact folder.
+struct Build {
+    name: &'static str,
+    binary: PathBuf,
+    arm64_dir: PathBuf,
+}
+
+/// Answers that are not the ones the benchmark expects, by build, scenario and answer, counted.
+#[derive(Default)]
+struct Notes(BTreeMap<String, usize>);
+
+impl Notes {
+    /// The response of `answer`, or Null (noted) when the function answered with an error.
+    fn response(&mut self, build: &str, scenario: &str, answer: &Answer) -> Value {
+        match answer {
+            Answer::Response(v) => v.clone(),
+            Answer::Error(e) => {
+                self.note(build, scenario, format!("answered an error: {e}"));
+                Value::Null
+            }
+        }
+    }
+
+    /// Notes `got` when it is not `want`.
+    fn expect(&mut self, build: &str, scenario: &str, what: &str, got: &Value, want: &Value) {
+        if got != want {
+            self.note(build, scenario, format!("{what} is {got}, expected {want}"));
+        }
+    }
+
+    fn note(&mut self, build: &str, scenario: &str, text: String) {
+        let mut text: String = text.chars().take(400).collect();
+        text = text.replace('\n', " ");
+        *self
+            .0
+            .entry(format!("{build}: {scenario}: {text}"))
+            .or_default() += 1;
+    }
 }
 
 struct SweepFigures {
@@ -66,9 +120,10 @@ struct SweepFigures {
     wall: Duration,
 }
 
-/// Seeds SWEEP_DATABASES instances with their parameters in a moto of their own, lets `binary`'s
-/// own sweep create every secret, then times one more sweep with SWEEP_DELAY per request.
-async fn sweep_bench(binary: &Path) -> SweepFigures {
+/// Seeds SWEEP_DATABASES instances with their parameters in a moto of their own, lets the
+/// binary's own sweep create every secret, then times one more sweep with SWEEP_DELAY per
+/// request.
+async fn sweep_bench(build: &Build, notes: &mut Notes) -> SweepFigures {
     use futures_util::{stream, StreamExt as _};
     let moto = start_moto(None);
     let proxy = Proxy::start(&moto.endpoint);
@@ -81,24 +136,33 @@ async fn sweep_bench(binary: &Path) -> SweepFigures {
             put_password(c, &format!("/db-secrets/rds/{id}/admin"), "bench-Passw0rd").await;
         })
         .await;
-    let f = Function::start(binary, &proxy.endpoint(), &[]);
-    let sweep = || {
+    let f = Function::start(&build.binary, &proxy.endpoint(), &[]);
+    let sweep = |notes: &mut Notes, scenario: &str| {
         let answer = f.api.invoke(&events::scheduled(), Duration::from_secs(300));
-        answer.response()["sweep"].clone()
+        notes.response(build.name, scenario, &answer)["sweep"].clone()
     };
     // The binary's own sweeps create the secrets (each stops before its deadline).
     for _ in 0..10 {
-        if sweep()["left"].as_array().is_none_or(|l| l.is_empty()) {
+        if sweep(notes, "reconcile sweep (creating the secrets)")["left"]
+            .as_array()
+            .is_none_or(|l| l.is_empty())
+        {
             break;
         }
     }
     proxy.clear_operations();
     proxy.set_delay(SWEEP_DELAY);
     let t = Instant::now();
-    let report = sweep();
+    let report = sweep(notes, "reconcile sweep (measured)");
     let wall = t.elapsed();
     proxy.set_delay(Duration::ZERO);
-    assert_eq!(report["created"], serde_json::json!([]), "{report}");
+    notes.expect(
+        build.name,
+        "reconcile sweep (measured)",
+        "sweep.created",
+        &report["created"],
+        &json!([]),
+    );
     let operations = proxy.operations();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for op in &operations {
@@ -110,11 +174,7 @@ async fn sweep_bench(binary: &Path) -> SweepFigures {
         .sum();
     SweepFigures {
         calls: operations.len(),
-        by_operation: counts
-            .iter()
-            .map(|(k, v)| format!("{k} ×{v}"))
-            .collect::<Vec<_>>()
-            .join(", "),
+        by_operation: counts_text(&counts),
         decrypting_reads,
         wall,
     }
@@ -132,9 +192,10 @@ struct OrgFigures {
 /// Seeds ORG_ACCOUNTS member accounts (each with the member role) × ORG_REGIONS × ORG_DATABASES,
 /// lets a hub's own sweeps create every secret, then measures: round trips of a first and a next
 /// event from a new member account, and one organization sweep by a fresh function process.
-async fn org_bench(binary: &Path) -> OrgFigures {
+async fn org_bench(build: &Build, notes: &mut Notes) -> OrgFigures {
     use futures_util::{stream, StreamExt as _};
     use support::accounts::{clients_in, create_role};
+    let binary = build.binary.as_path();
     let moto = start_moto(None);
     let proxy = Proxy::start(&moto.endpoint);
     let m = moto.endpoint.as_str();
@@ -183,15 +244,22 @@ async fn org_bench(binary: &Path) -> OrgFigures {
             create_instance(&c, &id, "postgres", "admin").await;
             put_password(&c, &format!("/db-secrets/rds/{id}/admin"), "bench-Passw0rd").await;
             let mut event = events::instance_created(&id);
-            event["account"] = serde_json::json!(extra);
-            event["detail"]["SourceArn"] =
-                serde_json::json!(format!("arn:aws:rds:{REGION}:{extra}:db:{id}"));
+            event["account"] = json!(extra);
+            event["detail"]["SourceArn"] = json!(format!("arn:aws:rds:{REGION}:{extra}:db:{id}"));
             proxy.set_delay(delay);
             let t = Instant::now();
             let answer = f.api.invoke(&event, Duration::from_secs(60));
             pair.push(t.elapsed());
             proxy.set_delay(Duration::ZERO);
-            assert_eq!(answer.response()["outcome"], "created", "{answer:?}");
+            let scenario = "hub: event from a member account";
+            let response = notes.response(build.name, scenario, &answer);
+            notes.expect(
+                build.name,
+                scenario,
+                "outcome",
+                &response["outcome"],
+                &json!("created"),
+            );
         }
         latencies.push(pair);
     }
@@ -207,7 +275,12 @@ async fn org_bench(binary: &Path) -> OrgFigures {
     let f = Function::start(binary, &proxy.endpoint(), &env);
     for _ in 0..10 {
         let answer = f.api.invoke(&events::scheduled(), Duration::from_secs(300));
-        if answer.response()["sweep"]["left"]
+        let response = notes.response(
+            build.name,
+            "organization sweep (creating the secrets)",
+            &answer,
+        );
+        if response["sweep"]["left"]
             .as_array()
             .is_none_or(|l| l.is_empty())
         {
@@ -223,12 +296,21 @@ async fn org_bench(binary: &Path) -> OrgFigures {
     let answer = f.api.invoke(&events::scheduled(), Duration::from_secs(300));
     let wall = t.elapsed();
     proxy.set_delay(Duration::ZERO);
-    let report = answer.response()["sweep"].clone();
-    assert_eq!(report["created"], 0, "{report}");
-    assert_eq!(
-        report["alreadyPresent"],
-        (places.len() * ORG_DATABASES) as u64,
-        "{report}"
+    let scenario = "organization sweep (measured)";
+    let report = notes.response(build.name, scenario, &answer)["sweep"].clone();
+    notes.expect(
+        build.name,
+        scenario,
+        "sweep.created",
+        &report["created"],
+        &json!(0),
+    );
+    notes.expect(
+        build.name,
+        scenario,
+        "sweep.alreadyPresent",
+        &report["alreadyPresent"],
+        &json!(places.len() * ORG_DATABASES),
     );
     let operations = proxy.operations();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
@@ -240,65 +322,205 @@ async fn org_bench(binary: &Path) -> OrgFigures {
         next_trips: trips[1],
         calls: operations.len(),
         assume_role: counts.get("AssumeRole").copied().unwrap_or(0),
-        by_operation: counts
-            .iter()
-            .map(|(k, v)| format!("{k} ×{v}"))
-            .collect::<Vec<_>>()
-            .join(", "),
+        by_operation: counts_text(&counts),
         wall,
+    }
+}
+
+/// Everything measured for one build.
+#[derive(Default)]
+struct Measured {
+    inits: Vec<Duration>,
+    /// Per warm scenario: the median latency without delay, and the sequential round trips.
+    warm: Vec<Duration>,
+    trips: Vec<f64>,
+    /// The AWS requests of one new-secret event (default templates).
+    operations: BTreeMap<String, usize>,
+    peak_kb: u64,
+    sweep: Option<SweepFigures>,
+    org: Option<OrgFigures>,
+    size: Option<u64>,
+    bootstrap: Option<u64>,
+    zip: Option<u64>,
+}
+
+impl Measured {
+    fn init(&self) -> Duration {
+        median(self.inits.clone())
+    }
+}
+
+struct Row {
+    figure: String,
+    before: Option<String>,
+    after: String,
+    budget: String,
+    /// The after column against the budget.
+    met: Option<bool>,
+}
+
+/// The before cell (when measured) and the after cell of one figure.
+fn cells<T>(before: Option<&T>, after: &T, f: impl Fn(&T) -> String) -> (Option<String>, String) {
+    (before.map(&f), f(after))
+}
+
+fn row(
+    figure: impl Into<String>,
+    (before, after): (Option<String>, String),
+    budget: impl Into<String>,
+    met: Option<bool>,
+) -> Row {
+    Row {
+        figure: figure.into(),
+        before,
+        after,
+        budget: budget.into(),
+        met,
+    }
+}
+
+/// How far after may be from before before the difference is flagged.
+#[derive(Clone, Copy)]
+enum Tolerance {
+    /// In the figure's unit.
+    Absolute(f64),
+    /// In percent of before.
+    Relative(f64),
+}
+
+/// One numeric figure of both builds, in `unit`.
+struct Difference {
+    figure: String,
+    before: f64,
+    after: f64,
+    unit: &'static str,
+    decimals: usize,
+    tolerance: Tolerance,
+}
+
+impl Difference {
+    fn outside(&self) -> bool {
+        let delta = self.after - self.before;
+        match self.tolerance {
+            Tolerance::Absolute(t) => delta.abs() > t,
+            Tolerance::Relative(pct) => {
+                if self.before == 0.0 {
+                    self.after != 0.0
+                } else {
+                    (delta / self.before * 100.0).abs() > pct
+                }
+            }
+        }
+    }
+
+    fn print(&self) {
+        let d = self.decimals;
+        let unit = if self.unit.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", self.unit)
+        };
+        let delta = self.after - self.before;
+        let relative = if self.before == 0.0 {
+            (if self.after == 0.0 { "±0.0 %" } else { "n/a" }).to_string()
+        } else {
+            format!("{:+.1} %", delta / self.before * 100.0)
+        };
+        let tolerance = match self.tolerance {
+            Tolerance::Absolute(t) => format!("±{t}{unit}"),
+            Tolerance::Relative(p) => format!("±{p} %"),
+        };
+        println!(
+            "| {} | {:.d$}{unit} | {:.d$}{unit} | {:+.d$}{unit} | {relative} | {tolerance} | {} |",
+            self.figure,
+            self.before,
+            self.after,
+            delta,
+            if self.outside() { "OUTSIDE" } else { "ok" },
+        );
     }
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    let run_started = Instant::now();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let binary = PathBuf::from(
-        args.first()
-            .cloned()
-            .unwrap_or_else(|| "target/release/db-secret-provisioner".into()),
-    );
-    let arm64_dir = PathBuf::from(
-        args.get(1)
-            .cloned()
-            .unwrap_or_else(|| "target/lambda/db-secret-provisioner".into()),
-    );
+    let after = Build {
+        name: "after",
+        binary: PathBuf::from(
+            args.first()
+                .cloned()
+                .unwrap_or_else(|| "target/release/db-secret-provisioner".into()),
+        ),
+        arm64_dir: PathBuf::from(
+            args.get(1)
+                .cloned()
+                .unwrap_or_else(|| "target/lambda/db-secret-provisioner".into()),
+        ),
+    };
     assert!(
-        binary.exists(),
+        after.binary.exists(),
         "{} is missing: run `make bench`",
-        binary.display()
+        after.binary.display()
     );
+    let env_path = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    let before = env_path("BENCH_BEFORE").map(|dir| {
+        let dir = PathBuf::from(dir);
+        Build {
+            name: "before",
+            binary: dir.join("target/release/db-secret-provisioner"),
+            arm64_dir: dir.join("target/lambda/db-secret-provisioner"),
+        }
+    });
+    if let Some(b) = &before {
+        assert!(
+            b.binary.exists(),
+            "BENCH_BEFORE: {} is missing (cargo build --release there)",
+            b.binary.display()
+        );
+    }
+    // SWEEP_BEFORE=<binary>: the before column of the reconcile sweep only.
+    let sweep_before = match (&before, env_path("SWEEP_BEFORE")) {
+        (None, Some(binary)) => Some(Build {
+            name: "before",
+            binary: PathBuf::from(binary),
+            arm64_dir: PathBuf::new(),
+        }),
+        (Some(_), Some(_)) => {
+            eprintln!("SWEEP_BEFORE is ignored: BENCH_BEFORE measures its binary's sweep too");
+            None
+        }
+        _ => None,
+    };
+    for b in before.iter().chain(sweep_before.iter()).chain([&after]) {
+        eprintln!("{}: {}", b.name, b.binary.display());
+    }
+    // The builds in their measuring order, alternating: before (A), after (B), A, B, …
+    let builds: Vec<&Build> = before.iter().chain([&after]).collect();
+    let mut measured: Vec<Measured> = builds.iter().map(|_| Measured::default()).collect();
+    let mut notes = Notes::default();
     // Production-like logging for every function started here.
     std::env::set_var("FUNCTION_RUST_LOG", "info");
 
     let moto = start_moto(None);
     let proxy = Proxy::start(&moto.endpoint);
     let clients = Clients::new(&sdk_config(&moto.endpoint, REGION).await);
-    let mut rows: Vec<Row> = Vec::new();
 
     // 1. Cold start: process start → first /invocation/next (init done, every client built).
-    let mut inits = Vec::new();
+    eprintln!("cold starts…");
     for _ in 0..COLD_STARTS {
-        let f = Function::start(&binary, &proxy.endpoint(), &[]);
-        let first = f
-            .api
-            .wait_first_next(Duration::from_secs(10))
-            .expect("the function reached /next");
-        inits.push(first - f.started);
+        for (k, build) in builds.iter().enumerate() {
+            let f = Function::start(&build.binary, &proxy.endpoint(), &[]);
+            let first = f
+                .api
+                .wait_first_next(Duration::from_secs(10))
+                .expect("the function reached /next");
+            measured[k].inits.push(first - f.started);
+        }
     }
-    let init = median(inits.clone());
-    rows.push(Row {
-        figure: format!("init: process start → first /next (median of {COLD_STARTS})"),
-        value: format!(
-            "{} (min {}, max {})",
-            ms(init),
-            ms(*inits.iter().min().unwrap()),
-            ms(*inits.iter().max().unwrap())
-        ),
-        budget: "≤ 20 ms".into(),
-        met: Some(init <= Duration::from_millis(20)),
-    });
 
-    // 2. Warm latency and sequential round trips, for two parameter templates.
+    // 2. Warm latency and sequential round trips, for two parameter templates; each event goes
+    // to one function per build in turn, so both see the same moto state size.
     // (label, the event for a database id)
     type EventFor = fn(&str) -> Value;
     let scenarios: [(&str, EventFor); 2] = [
@@ -311,192 +533,425 @@ async fn main() {
             events::create_db_instance_call,
         ),
     ];
-    let mut peak_kb = 0;
-    let mut operations: BTreeMap<String, usize> = BTreeMap::new();
+    eprintln!("warm invocations…");
     for (n, (label, event_for)) in scenarios.iter().enumerate() {
-        let f = Function::start(&binary, &proxy.endpoint(), &[]);
-        let mut latencies = Vec::new();
-        let mut delayed = Vec::new();
+        let functions: Vec<Function> = builds
+            .iter()
+            .map(|b| Function::start(&b.binary, &proxy.endpoint(), &[]))
+            .collect();
+        for f in &functions {
+            f.api.wait_first_next(Duration::from_secs(10));
+        }
+        let mut latencies = vec![Vec::new(); builds.len()];
+        let mut delayed = vec![Vec::new(); builds.len()];
         for i in 0..(WARM_RUNS * 2) {
-            let id = unique(&format!("bench{n}"));
             // Alternate plain and delayed runs so both see the same moto state size.
             let delay = if i % 2 == 0 { Duration::ZERO } else { DELAY };
-            create_instance(&clients, &id, "postgres", "admin").await;
-            let parameter = format!("/db-secrets/rds/{id}/admin");
-            put_password(&clients, &parameter, "bench-Passw0rd").await;
-            proxy.set_delay(delay);
-            proxy.clear_operations();
-            let event = event_for(&id);
-            let t = Instant::now();
-            let answer = f.api.invoke(&event, Duration::from_secs(60));
-            let took = t.elapsed();
-            assert_eq!(answer.response()["outcome"], "created", "{answer:?}");
-            if delay.is_zero() {
-                latencies.push(took);
-                if n == 0 && operations.is_empty() {
-                    for op in proxy.operations() {
-                        *operations.entry(op).or_default() += 1;
+            for (k, f) in functions.iter().enumerate() {
+                let id = unique(&format!("bench{n}"));
+                create_instance(&clients, &id, "postgres", "admin").await;
+                let parameter = format!("/db-secrets/rds/{id}/admin");
+                put_password(&clients, &parameter, "bench-Passw0rd").await;
+                proxy.set_delay(delay);
+                proxy.clear_operations();
+                let event = event_for(&id);
+                let t = Instant::now();
+                let answer = f.api.invoke(&event, Duration::from_secs(60));
+                let took = t.elapsed();
+                let response = notes.response(builds[k].name, label, &answer);
+                notes.expect(
+                    builds[k].name,
+                    label,
+                    "outcome",
+                    &response["outcome"],
+                    &json!("created"),
+                );
+                if delay.is_zero() {
+                    latencies[k].push(took);
+                    if n == 0 && measured[k].operations.is_empty() {
+                        for op in proxy.operations() {
+                            *measured[k].operations.entry(op).or_default() += 1;
+                        }
                     }
+                } else {
+                    delayed[k].push(took);
                 }
-            } else {
-                delayed.push(took);
             }
         }
         proxy.set_delay(Duration::ZERO);
-        let warm = median(latencies);
-        let slow = median(delayed);
-        let trips = (slow.saturating_sub(warm)).as_secs_f64() / DELAY.as_secs_f64();
-        rows.push(Row {
-            figure: format!("warm invocation, new secret, {label} (median of {WARM_RUNS})"),
-            value: ms(warm),
-            budget: "—".into(),
-            met: None,
-        });
-        rows.push(Row {
-            figure: format!("sequential AWS round trips, {label} ((latency with +{} per request − without) ÷ delay)", ms(DELAY)),
-            value: format!("{trips:.2}"),
-            budget: "≤ 2".into(),
-            met: Some(trips.round() <= 2.0),
-        });
-        peak_kb = peak_kb.max(peak_rss_kb(f.pid()).unwrap_or(0));
+        for (k, f) in functions.iter().enumerate() {
+            let warm = median(latencies[k].clone());
+            let slow = median(delayed[k].clone());
+            let m = &mut measured[k];
+            m.warm.push(warm);
+            m.trips
+                .push(slow.saturating_sub(warm).as_secs_f64() / DELAY.as_secs_f64());
+            m.peak_kb = m.peak_kb.max(peak_rss_kb(f.pid()).unwrap_or(0));
+        }
     }
-    let ops: Vec<String> = operations
-        .iter()
-        .map(|(k, v)| format!("{k} ×{v}"))
-        .collect();
-    rows.push(Row {
-        figure: "AWS requests per new-secret event (default templates)".into(),
-        value: ops.join(", "),
-        budget: "—".into(),
-        met: None,
-    });
-    rows.push(Row {
-        figure: "peak RSS (VmHWM) after the warm runs".into(),
-        value: format!("{:.1} MB", peak_kb as f64 / 1024.0),
-        budget: "≤ 25 MB".into(),
-        met: Some(peak_kb <= 25 * 1024),
-    });
 
     // 3. The reconcile sweep over SWEEP_DATABASES databases that all have correct secrets, with
-    // SWEEP_DELAY per AWS request; with SWEEP_BEFORE=<binary>, the same for an older binary.
-    let mut sweeps = vec![("this binary".to_string(), binary.clone())];
-    if let Some(before) = std::env::var_os("SWEEP_BEFORE") {
-        sweeps.push((
-            format!("before ({})", Path::new(&before).display()),
-            PathBuf::from(before),
-        ));
+    // SWEEP_DELAY per AWS request.
+    for (k, build) in builds.iter().enumerate() {
+        eprintln!("reconcile sweep, {}…", build.name);
+        measured[k].sweep = Some(sweep_bench(build, &mut notes).await);
     }
-    for (label, bin) in sweeps {
-        let s = sweep_bench(&bin).await;
-        let per_db = s.calls as f64 / SWEEP_DATABASES as f64;
-        rows.push(Row {
-            figure: format!(
-                "reconcile sweep, {SWEEP_DATABASES} databases with correct secrets, +{} per request, {label}: AWS requests ({})",
-                ms(SWEEP_DELAY),
-                s.by_operation
-            ),
-            value: format!("{} ({per_db:.3} per database)", s.calls),
-            budget: "≤ 0.05 per database".into(),
-            met: Some(per_db <= 0.05),
-        });
-        rows.push(Row {
-            figure: format!("reconcile sweep, {label}: reads that decrypt (GetParameter, GetParametersByPath, GetSecretValue)"),
-            value: s.decrypting_reads.to_string(),
-            budget: "0".into(),
-            met: Some(s.decrypting_reads == 0),
-        });
-        rows.push(Row {
-            figure: format!("reconcile sweep, {label}: wall time"),
-            value: format!("{:.2} s", s.wall.as_secs_f64()),
-            budget: "≤ 10 s".into(),
-            met: Some(s.wall <= Duration::from_secs(10)),
-        });
-    }
+    let sweep_before = match &sweep_before {
+        Some(b) => {
+            eprintln!("reconcile sweep, SWEEP_BEFORE…");
+            Some(sweep_bench(b, &mut notes).await)
+        }
+        None => None,
+    };
 
     // 4. Hub mode: the first event from a member account adds one round trip (AssumeRole), the
     // next none; the organization sweep over ORG_ACCOUNTS × ORG_REGIONS × ORG_DATABASES.
-    let org = org_bench(&binary).await;
-    rows.push(Row {
-        figure: format!(
+    for (k, build) in builds.iter().enumerate() {
+        eprintln!("hub and organization sweep, {}…", build.name);
+        measured[k].org = Some(org_bench(build, &mut notes).await);
+    }
+
+    // 5. Sizes.
+    for (k, build) in builds.iter().enumerate() {
+        measured[k].size = file_size(&build.binary);
+        measured[k].bootstrap = file_size(&build.arm64_dir.join("bootstrap"));
+        measured[k].zip = file_size(&build.arm64_dir.join("bootstrap.zip"));
+    }
+
+    // The table.
+    let a = &measured[builds.len() - 1];
+    let b: Option<&Measured> = before.as_ref().map(|_| &measured[0]);
+    let mut rows: Vec<Row> = Vec::new();
+    let init = a.init();
+    rows.push(row(
+        format!("init: process start → first /next (median of {COLD_STARTS})"),
+        cells(b, a, |m| {
+            format!(
+                "{} (min {}, max {})",
+                ms(m.init()),
+                ms(*m.inits.iter().min().unwrap()),
+                ms(*m.inits.iter().max().unwrap())
+            )
+        }),
+        "≤ 20 ms",
+        Some(init <= Duration::from_millis(20)),
+    ));
+    for (n, (label, _)) in scenarios.iter().enumerate() {
+        rows.push(row(
+            format!("warm invocation, new secret, {label} (median of {WARM_RUNS})"),
+            cells(b, a, |m| ms(m.warm[n])),
+            "—",
+            None,
+        ));
+        rows.push(row(
+            format!("sequential AWS round trips, {label} ((latency with +{} per request − without) ÷ delay)", ms(DELAY)),
+            cells(b, a, |m| format!("{:.2}", m.trips[n])),
+            "≤ 2",
+            Some(a.trips[n].round() <= 2.0),
+        ));
+    }
+    rows.push(row(
+        "AWS requests per new-secret event (default templates)",
+        cells(b, a, |m| counts_text(&m.operations)),
+        "—",
+        None,
+    ));
+    rows.push(row(
+        "peak RSS (VmHWM) after the warm runs",
+        cells(b, a, |m| format!("{:.1} MB", m.peak_kb as f64 / 1024.0)),
+        "≤ 25 MB",
+        Some(a.peak_kb <= 25 * 1024),
+    ));
+
+    let sa = a.sweep.as_ref().unwrap();
+    let sb = b.and_then(|m| m.sweep.as_ref()).or(sweep_before.as_ref());
+    let per_db = |s: &SweepFigures| s.calls as f64 / SWEEP_DATABASES as f64;
+    rows.push(row(
+        format!(
+            "reconcile sweep, {SWEEP_DATABASES} databases with correct secrets, +{} per request: AWS requests",
+            ms(SWEEP_DELAY)
+        ),
+        cells(sb, sa, |s| {
+            format!("{} ({:.3} per database: {})", s.calls, per_db(s), s.by_operation)
+        }),
+        "≤ 0.05 per database",
+        Some(per_db(sa) <= 0.05),
+    ));
+    rows.push(row(
+        "reconcile sweep: reads that decrypt (GetParameter, GetParametersByPath, GetSecretValue)",
+        cells(sb, sa, |s| s.decrypting_reads.to_string()),
+        "0",
+        Some(sa.decrypting_reads == 0),
+    ));
+    rows.push(row(
+        "reconcile sweep: wall time",
+        cells(sb, sa, |s| format!("{:.2} s", s.wall.as_secs_f64())),
+        "≤ 10 s",
+        Some(sa.wall <= Duration::from_secs(10)),
+    ));
+
+    let oa = a.org.as_ref().unwrap();
+    let ob = b.and_then(|m| m.org.as_ref());
+    rows.push(row(
+        format!(
             "hub: sequential AWS round trips, first event from a member account / next event from it (+{} per request)",
             ms(DELAY)
         ),
-        value: format!("{:.2} / {:.2}", org.first_trips, org.next_trips),
-        budget: "+1 / +0 over a same-account event (2)".into(),
-        met: Some(org.first_trips.round() <= 3.0 && org.next_trips.round() <= 2.0),
-    });
+        cells(ob, oa, |o| format!("{:.2} / {:.2}", o.first_trips, o.next_trips)),
+        "+1 / +0 over a same-account event (2)",
+        Some(oa.first_trips.round() <= 3.0 && oa.next_trips.round() <= 2.0),
+    ));
     let places = ORG_ACCOUNTS * ORG_REGIONS.len();
     let databases = places * ORG_DATABASES;
     let budget = 6.0 * places as f64 + ORG_ACCOUNTS as f64 + 0.02 * databases as f64;
-    rows.push(Row {
-        figure: format!(
-            "organization sweep, {ORG_ACCOUNTS} accounts × {} regions × {ORG_DATABASES} databases with correct secrets, +{} per request, a fresh function: AWS requests ({})",
+    rows.push(row(
+        format!(
+            "organization sweep, {ORG_ACCOUNTS} accounts × {} regions × {ORG_DATABASES} databases with correct secrets, +{} per request, a fresh function: AWS requests",
             ORG_REGIONS.len(),
             ms(SWEEP_DELAY),
-            org.by_operation
         ),
-        value: format!(
-            "{} ({} AssumeRole, {:.2} per account-region besides)",
-            org.calls,
-            org.assume_role,
-            (org.calls - org.assume_role) as f64 / places as f64
-        ),
-        budget: format!("≤ 6 per account-region + 1 AssumeRole per account + 0.02 per database = {budget:.0}"),
-        met: Some(org.calls as f64 <= budget),
-    });
-    rows.push(Row {
-        figure: "organization sweep: wall time".into(),
-        value: format!("{:.2} s", org.wall.as_secs_f64()),
-        budget: "≤ 60 s".into(),
-        met: Some(org.wall <= Duration::from_secs(60)),
-    });
+        cells(ob, oa, |o| {
+            format!(
+                "{} ({} AssumeRole, {:.2} per account-region besides: {})",
+                o.calls,
+                o.assume_role,
+                (o.calls - o.assume_role) as f64 / places as f64,
+                o.by_operation
+            )
+        }),
+        format!("≤ 6 per account-region + 1 AssumeRole per account + 0.02 per database = {budget:.0}"),
+        Some(oa.calls as f64 <= budget),
+    ));
+    rows.push(row(
+        "organization sweep: wall time",
+        cells(ob, oa, |o| format!("{:.2} s", o.wall.as_secs_f64())),
+        "≤ 60 s",
+        Some(oa.wall <= Duration::from_secs(60)),
+    ));
 
-    // 5. Sizes.
-    let size = file_size(&binary).unwrap_or(0);
-    rows.push(Row {
-        figure: format!(
-            "x86_64 release binary ({}, stripped by the release profile)",
-            binary.display()
-        ),
-        value: mb(size),
-        budget: "≤ 10 MB".into(),
-        met: Some(size <= 10_000_000),
-    });
-    match file_size(&arm64_dir.join("bootstrap")) {
-        Some(b) => rows.push(Row {
-            figure: "arm64 bootstrap (cargo lambda build --release --arm64)".into(),
-            value: mb(b),
-            budget: "≤ 8 MB".into(),
-            met: Some(b <= 8_000_000),
-        }),
-        None => rows.push(Row {
-            figure: "arm64 bootstrap".into(),
-            value: format!("not built ({} missing)", arm64_dir.display()),
-            budget: "≤ 8 MB".into(),
-            met: None,
-        }),
-    }
-    if let Some(z) = file_size(&arm64_dir.join("bootstrap.zip")) {
-        rows.push(Row {
-            figure: "arm64 deployment zip".into(),
-            value: mb(z),
-            budget: "—".into(),
-            met: None,
-        });
+    let missing = |s: Option<u64>| s.map(mb).unwrap_or_else(|| "not built".into());
+    rows.push(row(
+        "x86_64 release binary (target/release/db-secret-provisioner, stripped by the release profile)",
+        cells(b, a, |m| missing(m.size)),
+        "≤ 10 MB",
+        Some(a.size.unwrap_or(0) <= 10_000_000),
+    ));
+    rows.push(row(
+        "arm64 bootstrap (cargo lambda build --release --arm64)",
+        cells(b, a, |m| missing(m.bootstrap)),
+        "≤ 8 MB",
+        a.bootstrap.map(|s| s <= 8_000_000),
+    ));
+    if a.zip.is_some() || b.is_some_and(|m| m.zip.is_some()) {
+        rows.push(row(
+            "arm64 deployment zip",
+            cells(b, a, |m| missing(m.zip)),
+            "—",
+            None,
+        ));
     }
 
-    println!("\n| figure | value | budget | met |\n|---|---|---|---|");
-    for r in &rows {
-        let met = match r.met {
-            Some(true) => "yes",
-            Some(false) => "NO",
-            None => "",
+    if b.is_some() || sb.is_some() {
+        println!("\n| figure | before | after | budget |\n|---|---|---|---|");
+        for r in &rows {
+            let mark = match r.met {
+                Some(true) => " ✓",
+                Some(false) => " ✗ NOT MET",
+                None => "",
+            };
+            println!(
+                "| {} | {} | {} | {}{mark} |",
+                r.figure,
+                r.before.as_deref().unwrap_or("—"),
+                r.after,
+                r.budget
+            );
+        }
+        println!("\n✓ / ✗: the after column meets / misses the budget.");
+    } else {
+        println!("\n| figure | value | budget | met |\n|---|---|---|---|");
+        for r in &rows {
+            let met = match r.met {
+                Some(true) => "yes",
+                Some(false) => "NO",
+                None => "",
+            };
+            println!("| {} | {} | {} | {} |", r.figure, r.after, r.budget, met);
+        }
+    }
+
+    // After vs before.
+    let mut differences = Vec::new();
+    if let Some(b) = b {
+        let diff = |figure: &str, before: f64, after: f64, unit, decimals, tolerance| Difference {
+            figure: figure.into(),
+            before,
+            after,
+            unit,
+            decimals,
+            tolerance,
         };
-        println!("| {} | {} | {} | {} |", r.figure, r.value, r.budget, met);
+        let msf = |d: Duration| d.as_secs_f64() * 1000.0;
+        let kb = |s: Option<u64>| s.unwrap_or(0) as f64 / 1000.0;
+        let others = Tolerance::Relative(5.0);
+        differences.push(diff(
+            "init (median)",
+            msf(b.init()),
+            msf(a.init()),
+            "ms",
+            2,
+            Tolerance::Absolute(0.5),
+        ));
+        differences.push(diff(
+            "peak RSS",
+            b.peak_kb as f64 / 1024.0,
+            a.peak_kb as f64 / 1024.0,
+            "MB",
+            2,
+            Tolerance::Absolute(0.5),
+        ));
+        for (n, name) in ["native RDS event", "CloudTrail CreateDBInstance"]
+            .iter()
+            .enumerate()
+        {
+            differences.push(diff(
+                &format!("warm latency, {name}"),
+                msf(b.warm[n]),
+                msf(a.warm[n]),
+                "ms",
+                1,
+                others,
+            ));
+        }
+        for (name, before, after) in [
+            ("x86_64 release binary", b.size, a.size),
+            ("arm64 bootstrap", b.bootstrap, a.bootstrap),
+            ("arm64 deployment zip", b.zip, a.zip),
+        ] {
+            differences.push(diff(
+                name,
+                kb(before),
+                kb(after),
+                "KB",
+                0,
+                Tolerance::Absolute(50.0),
+            ));
+        }
+        for (n, name) in ["native RDS event", "CloudTrail CreateDBInstance"]
+            .iter()
+            .enumerate()
+        {
+            differences.push(diff(
+                &format!("round trips, {name}"),
+                b.trips[n],
+                a.trips[n],
+                "",
+                2,
+                others,
+            ));
+        }
+        let (sb, ob) = (b.sweep.as_ref().unwrap(), b.org.as_ref().unwrap());
+        for (name, before, after, unit, decimals) in [
+            (
+                "reconcile sweep: AWS requests",
+                sb.calls as f64,
+                sa.calls as f64,
+                "",
+                0,
+            ),
+            (
+                "reconcile sweep: reads that decrypt",
+                sb.decrypting_reads as f64,
+                sa.decrypting_reads as f64,
+                "",
+                0,
+            ),
+            (
+                "reconcile sweep: wall time",
+                sb.wall.as_secs_f64(),
+                sa.wall.as_secs_f64(),
+                "s",
+                2,
+            ),
+            (
+                "hub: round trips, first event",
+                ob.first_trips,
+                oa.first_trips,
+                "",
+                2,
+            ),
+            (
+                "hub: round trips, next event",
+                ob.next_trips,
+                oa.next_trips,
+                "",
+                2,
+            ),
+            (
+                "organization sweep: AWS requests",
+                ob.calls as f64,
+                oa.calls as f64,
+                "",
+                0,
+            ),
+            (
+                "organization sweep: wall time",
+                ob.wall.as_secs_f64(),
+                oa.wall.as_secs_f64(),
+                "s",
+                2,
+            ),
+        ] {
+            differences.push(diff(name, before, after, unit, decimals, others));
+        }
+        println!(
+            "\nAfter vs before (tolerances: init ±0.5 ms, RSS ±0.5 MB, binaries ±50 KB, others ±5 %):\n"
+        );
+        println!("| figure | before | after | after − before | relative | tolerance | |\n|---|---|---|---|---|---|---|");
+        for d in &differences {
+            d.print();
+        }
+        let same = b.operations == a.operations;
+        println!(
+            "| AWS requests per new-secret event | {} | {} | {} | | identical | {} |",
+            counts_text(&b.operations),
+            counts_text(&a.operations),
+            if same { "same" } else { "differ" },
+            if same { "ok" } else { "OUTSIDE" }
+        );
+        let outside: Vec<&str> = differences
+            .iter()
+            .filter(|d| d.outside())
+            .map(|d| d.figure.as_str())
+            .chain((!same).then_some("AWS requests per new-secret event"))
+            .collect();
+        if outside.is_empty() {
+            println!("\nEvery difference is within its tolerance.");
+        } else {
+            println!(
+                "\nOutside the tolerance ({}): {}",
+                outside.len(),
+                outside.join("; ")
+            );
+        }
     }
+
+    if notes.0.is_empty() {
+        println!("\nEvery answer was the expected one.");
+    } else {
+        println!("\nAnswers that are not the expected ones (their runs still count in the figures above):");
+        for (note, count) in &notes.0 {
+            println!("- {note} (×{count})");
+        }
+    }
+    println!(
+        "\nbench: {:.0} s in all",
+        run_started.elapsed().as_secs_f64()
+    );
+
     let json: Vec<Value> = rows
         .iter()
-        .map(|r| serde_json::json!({"figure": r.figure, "value": r.value, "budget": r.budget, "met": r.met}))
+        .map(|r| json!({"figure": r.figure, "before": r.before, "value": r.after, "budget": r.budget, "met": r.met}))
         .collect();
     std::fs::create_dir_all("bench/out").ok();
     std::fs::write(
