@@ -37,7 +37,7 @@ pub struct Config {
     pub description: Template,
     /// `USER_EVENT_SOURCE`: the sources "Database User Created" events are accepted from.
     pub user_event_sources: Vec<String>,
-    /// The function's own region (`AWS_REGION`), used for `{region}` when an event has none.
+    /// The function's own region (`AWS_REGION`): a replica region may not be it.
     pub region: Option<String>,
     /// How long a CloudTrail-triggered invocation waits for a `creating` database
     /// (`WAIT_FOR_AVAILABLE_SECONDS`, default 600; never past the invocation's deadline).
@@ -647,9 +647,13 @@ mod tests {
                 tag("env", "prod"),
             ]
         );
-        let many: Vec<String> = (0..46).map(|i| format!("k{i}=v")).collect();
+        // 50 tags per secret, less the function's own keys (9): 41 of the operator's.
+        assert_eq!(crate::model::tags::MAX_USER_TAGS, 41);
+        let most: Vec<String> = (0..41).map(|i| format!("k{i}=v")).collect();
+        assert!(config(&[("SECRET_TAGS", &most.join(","))]).is_ok());
+        let many: Vec<String> = (0..42).map(|i| format!("k{i}=v")).collect();
         let e = config(&[("SECRET_TAGS", &many.join(","))]).unwrap_err();
-        assert!(e.to_string().contains("at most 45"), "{e}");
+        assert!(e.to_string().contains("at most 41"), "{e}");
         assert_eq!(
             o.replicas,
             vec![

@@ -4,7 +4,7 @@
 use crate::model::engine::{EngineRule, ENGINE_RULES};
 use crate::model::error::{Error, Result};
 use crate::model::identifiers::{is_kms_key_ref, is_region, is_tag_key, is_tag_value, Arn};
-use crate::model::tags::{MANAGED_TAG_KEY, MAX_USER_TAGS, RESERVED_PREFIX};
+use crate::model::tags::{MANAGED_TAG_KEY, MAX_USER_TAGS, RESERVED_PREFIX, RESERVED_TAG_KEYS};
 
 use super::{boolean, list, one_of, var};
 
@@ -271,7 +271,8 @@ fn parse_tags(text: &str) -> std::result::Result<Vec<(String, String)>, String> 
     }
     if tags.len() > MAX_USER_TAGS {
         return Err(format!(
-            "at most {MAX_USER_TAGS} tags (AWS allows 50 per secret; the function keeps 5 for its own)"
+            "at most {MAX_USER_TAGS} tags (AWS allows 50 per secret; the function keeps {} for its own)",
+            RESERVED_TAG_KEYS.len()
         ));
     }
     Ok(tags)

@@ -16,7 +16,8 @@ use crate::model::error::{Error, Result};
 use crate::model::outcome::{Outcome, OutcomeKind};
 use crate::model::secret::SecretState;
 use crate::model::tags;
-use crate::rules::drift::{self, database_key};
+use crate::model::timestamp;
+use crate::rules::drift::database_key;
 
 impl Job {
     /// A deletion event: act only when Describe confirms the database is gone or being
@@ -74,8 +75,8 @@ impl Job {
     /// once) and the deletion scheduled with the recovery window.
     pub(crate) async fn retire(&self, state: &SecretState) -> Result<()> {
         let secrets = &self.clients.secrets;
-        let today = drift::date(SystemTime::now());
-        secrets::tag(secrets, &state.arn, &[(tags::DELETED_TAG_KEY, &today)]).await?;
+        let now = timestamp::rfc3339(SystemTime::now());
+        secrets::tag(secrets, &state.arn, &[(tags::DELETED_TAG_KEY, &now)]).await?;
         if let OnDeleted::ScheduleDeletion {
             recovery_window_days,
         } = self.config.lifecycle.on_deleted

@@ -66,6 +66,12 @@ pub enum Error {
     #[error("secret {name:?} is scheduled for deletion; restore it or wait until it is deleted")]
     SecretScheduledForDeletion { name: String },
 
+    /// The secret's current value is not a JSON object (a bare password, an array, binary): the
+    /// function only ever updates a JSON object's connection keys, so it left the value
+    /// untouched. Retrying will not help; an operator decides what the value should be.
+    #[error("secret {name:?} holds a value that is not a JSON object; it was left untouched (only a JSON object's connection keys are ever updated)")]
+    SecretNotJson { name: String },
+
     /// A rotation is in progress on the secret (a version labelled `AWSPENDING` that is not
     /// `AWSCURRENT`): nothing is written until it ends. A retry is expected to succeed.
     #[error("secret {name:?} is being rotated (an AWSPENDING version exists); nothing was written, retry after the rotation")]
@@ -107,6 +113,7 @@ impl Error {
             Error::InvalidSecretName { .. } => "InvalidSecretName",
             Error::SecretConflict { .. } => "SecretConflict",
             Error::SecretScheduledForDeletion { .. } => "SecretScheduledForDeletion",
+            Error::SecretNotJson { .. } => "SecretNotJson",
             Error::RotationInProgress { .. } => "RotationInProgress",
             Error::MemberAccessDenied { .. } => "MemberAccessDenied",
             Error::Configuration { .. } => "ConfigurationError",

@@ -14,6 +14,7 @@ pub mod request;
 pub mod secret;
 pub mod tags;
 pub mod template;
+pub mod timestamp;
 
 pub use identifiers::{RdsIdentifier, WorkgroupName};
 pub use place::{Location, Place};
@@ -215,6 +216,13 @@ pub struct Database {
     pub managed_secret_arn: Option<String>,
     /// The source this database is a read replica of (an identifier or ARN), if it is one.
     pub replica_source: Option<String>,
+    /// The database's immutable resource id: `DbiResourceId`, `DbClusterResourceId`, the
+    /// Redshift cluster's namespace ARN, or the Serverless namespace id. A database created
+    /// again or restored under the same name gets a new one.
+    pub resource_id: Option<String>,
+    /// When the database was created (`InstanceCreateTime`, `ClusterCreateTime`, the
+    /// namespace's `creationDate`).
+    pub created_at: Option<std::time::SystemTime>,
 }
 
 impl Database {
@@ -251,6 +259,8 @@ impl Database {
             cluster: None,
             managed_secret_arn: None,
             replica_source: None,
+            resource_id: Some("db-ORDERS0SAMPLE0RESOURCE0ID".into()),
+            created_at: Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_651_200)),
         }
     }
 }

@@ -45,9 +45,14 @@ impl SecretState {
         }
     }
 
-    /// The date its database was found deleted, when the secret is retired.
+    /// When its database was found deleted (the deleted tag's text), when it is retired.
     pub fn retired_on(&self) -> Option<&str> {
         tags::value(&self.tags, tags::DELETED_TAG_KEY)
+    }
+
+    /// The deleted tag as a time (either of its forms); `None` when absent or unreadable.
+    pub fn retired_at(&self) -> Option<std::time::SystemTime> {
+        self.retired_on().and_then(crate::model::timestamp::parse)
     }
 
     /// Retired: tagged deleted, or scheduled for deletion.

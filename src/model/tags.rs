@@ -20,10 +20,34 @@ pub const USERNAME_TAG_KEY: &str = "db-secret-provisioner:username";
 /// `host:port` the secret's connection keys name: set at creation and kept current, so that the
 /// sweep finds drift without reading any secret value.
 pub const ENDPOINT_TAG_KEY: &str = "db-secret-provisioner:endpoint";
-/// The date (`YYYY-MM-DD`) the secret's database was found deleted: the secret is retired.
+/// When the secret's database was found deleted (RFC 3339 UTC, `2026-12-02T13:40:05Z`; the
+/// date-only form of earlier versions reads as 00:00Z): the secret is retired.
 pub const DELETED_TAG_KEY: &str = "db-secret-provisioner:database-deleted";
-/// AWS allows 50 tags per secret; the function keeps 5 for its own.
-pub const MAX_USER_TAGS: usize = 45;
+/// The immutable resource id of the database the secret was made for (`DbiResourceId`,
+/// `DbClusterResourceId`, the Redshift namespace ARN, the Serverless namespace id): a database
+/// created again or restored under the same name has another one.
+pub const DATABASE_ID_TAG_KEY: &str = "db-secret-provisioner:database-id";
+/// The KMS HMAC over the secret's ARN, database tag, username tag, database id and creation
+/// time, written right after CreateSecret: a secret without a valid seal is unsealed.
+pub const SEAL_TAG_KEY: &str = "db-secret-provisioner:seal";
+/// The secret's password may not be the database's: it waits for an operator (`resolve`).
+pub const STALE_TAG_KEY: &str = "db-secret-provisioner:password-stale";
+/// A restore of the secret's database was seen (CloudTrail), with its time and source.
+pub const RESTORE_HINT_TAG_KEY: &str = "db-secret-provisioner:restore-hint";
+/// Every tag key the function writes itself.
+pub const RESERVED_TAG_KEYS: [&str; 9] = [
+    MANAGED_TAG_KEY,
+    DATABASE_TAG_KEY,
+    USERNAME_TAG_KEY,
+    ENDPOINT_TAG_KEY,
+    DELETED_TAG_KEY,
+    DATABASE_ID_TAG_KEY,
+    SEAL_TAG_KEY,
+    STALE_TAG_KEY,
+    RESTORE_HINT_TAG_KEY,
+];
+/// AWS allows 50 tags per secret; the function keeps the rest for its own keys.
+pub const MAX_USER_TAGS: usize = 50 - RESERVED_TAG_KEYS.len();
 
 /// The database and user a secret belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

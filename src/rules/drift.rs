@@ -3,7 +3,6 @@
 //! function's listed secrets.
 
 use std::collections::{BTreeMap, HashSet};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 
@@ -62,24 +61,6 @@ pub fn is_admin_secret(db: &Database, state: &SecretState) -> bool {
 /// Whether a secret's endpoint tag differs from `connection` (a missing tag is drift too).
 pub fn drifted(state: &SecretState, connection: &Connection) -> bool {
     tags::value(&state.tags, tags::ENDPOINT_TAG_KEY) != Some(connection.endpoint().as_str())
-}
-
-/// `YYYY-MM-DD` (UTC) of `t`, the value of the deleted tag.
-pub fn date(t: SystemTime) -> String {
-    let days = t
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() / 86_400) as i64;
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// What one reconcile sweep does, decided from its listings alone.
@@ -334,14 +315,5 @@ mod tests {
         let mut no_host = db("a", 1);
         no_host.host = None;
         assert_eq!(Connection::of(&no_host), None);
-        assert_eq!(date(UNIX_EPOCH), "1970-01-01");
-        assert_eq!(
-            date(UNIX_EPOCH + std::time::Duration::from_secs(1_795_651_200)),
-            "2026-11-26"
-        );
-        assert_eq!(
-            date(UNIX_EPOCH + std::time::Duration::from_secs(951_782_400)),
-            "2000-02-29"
-        );
     }
 }

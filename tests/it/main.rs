@@ -14,6 +14,7 @@
 //! | `hostile` | the hostile-input table through the built binary |
 //! | `databases` | the stored secrets open a real PostgreSQL and MariaDB (Debian's packages) |
 //! | `e2e` | the built binary through the Lambda Runtime API |
+//! | `provenance` | what is written into an existing secret: never over a value that is not a JSON object |
 //! | `samples` | every file in `events/` is recognised as named |
 //! | `security` | the eight attacks of the trust review, each refused and leaving the account as it was |
 //! | `house` | the layout rules: no module cycles, no long files, no broken doc links |
@@ -31,6 +32,7 @@ mod mocked;
 mod mocked_aws_rules;
 mod options;
 mod organization;
+mod provenance;
 mod rds;
 mod samples;
 mod security;

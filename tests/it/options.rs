@@ -87,12 +87,24 @@ async fn kms_key_tags_and_replicas_go_into_one_create_secret() {
         .collect();
     let database = format!("rds/instance/{id}");
     let endpoint = format!("{id}.aaaaaaaaaa.us-east-1.rds.amazonaws.com:3306");
+    let described = c
+        .rds
+        .describe_db_instances()
+        .db_instance_identifier(&id)
+        .send()
+        .await
+        .unwrap();
+    let database_id = described.db_instances()[0]
+        .dbi_resource_id()
+        .unwrap()
+        .to_string();
     assert_eq!(
         tags,
         HashMap::from([
             ("team", "data"),
             ("env", "prod"),
             ("managed-by", "db-secret-provisioner"),
+            ("db-secret-provisioner:database-id", database_id.as_str()),
             ("db-secret-provisioner:database", database.as_str()),
             ("db-secret-provisioner:username", "admin"),
             ("db-secret-provisioner:endpoint", endpoint.as_str()),

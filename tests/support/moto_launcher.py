@@ -11,6 +11,8 @@ The extensions, each said where it is used:
 - DB instance endpoints from tags: an instance tagged `moto:endpoint-address` reports that
   address (the real-database tests point an instance at a local PostgreSQL or MariaDB);
 - replica KMS keys: a replica region's `KmsKeyId` is kept (moto reports the default key);
+- a DbiResourceId of its own for every DB instance (moto gives all the same constant; the
+  database-id tag and tests/it/provenance.rs rely on AWS's region-unique, immutable id);
 - rotation without a Lambda to invoke: RotateSecret naming a function moto does not have turns
   rotation on as Secrets Manager does once the rotation function's test step passed (moto would
   need Docker to run one);
@@ -24,6 +26,8 @@ Usage: python moto_launcher.py [--port N] [--record DIR]   (default: a free port
 
 import argparse
 import functools
+import random
+import string
 import io
 import json
 import logging
@@ -109,6 +113,23 @@ def ports_follow_modify() -> None:
             self.port = int(port)
 
     DBInstance.update = with_port
+
+
+def unique_instance_resource_ids() -> None:
+    """Every DB instance gets its own DbiResourceId, as in AWS ("the AWS Region-unique,
+    immutable identifier for the DB instance", RDS API reference): moto gives every instance the
+    same constant. (Clusters already get a random DbClusterResourceId.)"""
+    from moto.rds.models import DBInstance
+
+    init = DBInstance.__init__
+
+    @functools.wraps(init)
+    def with_own_id(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self.dbi_resource_id = "db-" + "".join(
+            random.choice(string.ascii_uppercase + string.digits) for _ in range(26))
+
+    DBInstance.__init__ = with_own_id
 
 
 def replica_kms_keys() -> None:
@@ -444,6 +465,7 @@ def main() -> None:
     ports_follow_modify()
     rotation_without_lambda()
     replica_kms_keys()
+    unique_instance_resource_ids()
     server = ExtendedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     if args.record:
         server.recorder = Recorder(args.record)

@@ -141,3 +141,13 @@ pub async fn list_all(clients: &Clients) -> Listed {
     }
     listed
 }
+
+/// A field AWS may leave empty, as `None` when it does.
+fn nonempty(s: Option<&str>) -> Option<String> {
+    s.filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+/// An SDK timestamp as a `SystemTime` (`None` before 1970).
+fn system_time(t: &aws_smithy_types::DateTime) -> Option<std::time::SystemTime> {
+    std::time::SystemTime::try_from(*t).ok()
+}

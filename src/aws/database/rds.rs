@@ -10,6 +10,7 @@ use aws_sdk_rds::types::{DbCluster, DbInstance};
 use futures_util::FutureExt as _;
 
 use super::waiter_failure;
+use super::{nonempty, system_time};
 use crate::aws::Clients;
 use crate::model::error::{Error, Result};
 use crate::model::{Database, IdentifierKey, Resource, Service};
@@ -144,6 +145,8 @@ fn from_instance(i: &DbInstance, id: &str) -> Database {
             .or(i.read_replica_source_db_cluster_identifier())
             .filter(|s| !s.is_empty())
             .map(str::to_string),
+        resource_id: nonempty(i.dbi_resource_id()),
+        created_at: i.instance_create_time().and_then(system_time),
     }
 }
 
@@ -170,5 +173,7 @@ fn from_cluster(c: &DbCluster, id: &str) -> Database {
             .replication_source_identifier()
             .filter(|s| !s.is_empty())
             .map(str::to_string),
+        resource_id: nonempty(c.db_cluster_resource_id()),
+        created_at: c.cluster_create_time().and_then(system_time),
     }
 }

@@ -8,6 +8,7 @@ use aws_sdk_redshift::types::Cluster;
 use futures_util::FutureExt as _;
 
 use super::waiter_failure;
+use super::{nonempty, system_time};
 use crate::aws::Clients;
 use crate::model::error::{Error, Result};
 use crate::model::{Database, IdentifierKey, Resource, Service};
@@ -83,5 +84,7 @@ fn from_cluster(c: &Cluster, id: &str) -> Database {
         cluster: None,
         managed_secret_arn: c.master_password_secret_arn().map(str::to_string),
         replica_source: None,
+        resource_id: nonempty(c.cluster_namespace_arn()),
+        created_at: c.cluster_create_time().and_then(system_time),
     }
 }

@@ -8,6 +8,7 @@ use aws_sdk_redshiftserverless::operation::get_workgroup::GetWorkgroupError;
 use aws_sdk_redshiftserverless::types::{Namespace, Workgroup};
 
 use super::still_not_ready;
+use super::{nonempty, system_time};
 use crate::aws::Clients;
 use crate::model::error::{Error, Result};
 use crate::model::{Database, IdentifierKey, Resource, Service};
@@ -38,6 +39,9 @@ fn from_workgroup(wg: &Workgroup, ns: Option<&Namespace>, name: &str) -> Databas
             .and_then(|n| n.admin_password_secret_arn())
             .map(str::to_string),
         replica_source: None,
+        // The database is the namespace: a workgroup does not set its password.
+        resource_id: nonempty(ns.and_then(|n| n.namespace_id())),
+        created_at: ns.and_then(|n| n.creation_date()).and_then(system_time),
     }
 }
 

@@ -104,18 +104,27 @@ pub async fn describe(secrets: &Client, name: &str) -> Result<Option<SecretState
     }
 }
 
-/// The current version: its id and its JSON object (empty if it is not a JSON object).
-pub async fn current_value(secrets: &Client, arn: &str) -> Result<(String, Map<String, Value>)> {
+/// The current version: its id and its JSON object. A value that is not a JSON object (or a
+/// binary secret) is `SecretNotJson` naming `name`: nothing may be merged into it.
+pub async fn current_value(
+    secrets: &Client,
+    arn: &str,
+    name: &str,
+) -> Result<(String, Map<String, Value>)> {
     let current = secrets
         .get_secret_value()
         .secret_id(arn)
         .send()
         .await
         .map_err(|e| Error::aws_on("Secrets Manager", "GetSecretValue", arn, &e))?;
-    let value = current
-        .secret_string()
-        .and_then(|s| serde_json::from_str(s).ok())
-        .unwrap_or_default();
+    let value = match current.secret_string().map(serde_json::from_str::<Value>) {
+        Some(Ok(Value::Object(map))) => map,
+        _ => {
+            return Err(Error::SecretNotJson {
+                name: name.to_string(),
+            })
+        }
+    };
     Ok((current.version_id().unwrap_or_default().to_string(), value))
 }
 

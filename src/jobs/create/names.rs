@@ -20,6 +20,8 @@ pub(super) struct Names {
     pub description: String,
     /// The database and user the secret belongs to (its ownership tags).
     pub owner: Owner,
+    /// The database's immutable resource id (the database-id tag), when Describe gives one.
+    pub database_id: Option<String>,
 }
 
 impl Job {
@@ -74,6 +76,7 @@ impl Job {
             parameter,
             description,
             owner: Owner::new(db.service, db.resource.kind(), &db.identifier, username),
+            database_id: db.resource_id.clone(),
         })
     }
 

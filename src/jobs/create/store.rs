@@ -65,6 +65,9 @@ impl Job {
             tags::ENDPOINT_TAG_KEY.into(),
             tags::endpoint(&value.fields.host, value.fields.port),
         ));
+        if let Some(id) = &names.database_id {
+            tags.push((tags::DATABASE_ID_TAG_KEY.into(), id.clone()));
+        }
         let created = secrets::create(
             secrets,
             options,
@@ -160,7 +163,7 @@ impl Job {
             what.push(format!("replicated to {}", regions.join(", ")));
         }
         if changes.refresh_connection && !changes.recreate {
-            let (version, current) = secrets::current_value(secrets, &arn).await?;
+            let (version, current) = secrets::current_value(secrets, &arn, &state.name).await?;
             if let Some(r) = existing_secret::refresh(&arn, &version, current, &value.fields) {
                 state.check_writable()?;
                 let merged = SecretString::from(serde_json::Value::Object(r.merged).to_string());
