@@ -236,3 +236,51 @@ fn every_sample_speaks_for_the_account_and_region_the_stamp_script_replaces() {
         );
     }
 }
+
+/// The RDS event ids the samples carry, with their category in AWS's "Amazon RDS event
+/// categories and event messages" tables (RDS user guide for DB instances, Aurora user guide for
+/// DB clusters): 0043 ("Restored from snapshot") and 0019 ("Restored from DB instance … to …")
+/// are `restoration`, not `creation`; AWS's cluster table has no restoration category, so a
+/// restored cluster's event is 0170 `creation`.
+const RDS_EVENT_CATEGORIES: &[(&str, &str)] = &[
+    ("RDS-EVENT-0003", "deletion"),
+    ("RDS-EVENT-0005", "creation"),
+    ("RDS-EVENT-0016", "configuration change"),
+    ("RDS-EVENT-0019", "restoration"),
+    ("RDS-EVENT-0043", "restoration"),
+    ("RDS-EVENT-0170", "creation"),
+    ("RDS-EVENT-0171", "deletion"),
+];
+
+#[test]
+fn every_rds_sample_carries_the_category_aws_gives_its_event_id() {
+    let dir = format!("{}/events", crate::support::project_dir().display());
+    let mut wrong = Vec::new();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let Some(id) = v["detail"]["EventID"].as_str() else {
+            continue;
+        };
+        seen += 1;
+        let file = path.file_name().unwrap().to_string_lossy().to_string();
+        match RDS_EVENT_CATEGORIES.iter().find(|(e, _)| *e == id) {
+            None => wrong.push(format!(
+                "{file}: {id} is not in the table; add it from AWS's"
+            )),
+            Some((_, category))
+                if v["detail"]["EventCategories"] != serde_json::json!([category]) =>
+            {
+                wrong.push(format!(
+                    "{file}: {id} is {category} in AWS's table, the sample says {}",
+                    v["detail"]["EventCategories"]
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    assert!(seen >= 6, "{seen} RDS samples");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
