@@ -448,9 +448,7 @@ fn repository_files() -> Vec<String> {
         for entry in std::fs::read_dir(dir).unwrap().flatten() {
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
-            if ["target", "node_modules", ".git", "cdk.out", ".aws-sam"].contains(&name.as_str())
-                || name.starts_with(".venv")
-            {
+            if BUILD_OUTPUTS.contains(&name.as_str()) || name.starts_with(".venv") {
                 continue;
             }
             if path.is_dir() {
@@ -500,9 +498,13 @@ fn top_level_entries() -> BTreeSet<String> {
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n != "target" && n != ".git" && !n.starts_with(".venv"))
+        // Build outputs (`make sam-build` leaves `.aws-sam/`) are not the repository's.
+        .filter(|n| !BUILD_OUTPUTS.contains(&n.as_str()) && !n.starts_with(".venv"))
         .collect()
 }
+
+/// Folders the builds make, which the walk and the top-level entries leave out.
+const BUILD_OUTPUTS: [&str; 5] = ["target", "node_modules", ".git", "cdk.out", ".aws-sam"];
 
 #[test]
 fn every_repository_path_quoted_in_the_docs_exists() {
