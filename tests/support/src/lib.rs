@@ -69,9 +69,11 @@ pub fn moto() -> &'static Moto {
 }
 
 /// Where moto records the function's AWS operations during a test run (for the IAM contract,
-/// `tests/deploy/iam_contract.py`): emptied once per run. Examples (demo, bench) record nothing.
+/// `tests/deploy/iam_contract.py`): emptied once per run. Only the integration-test binary
+/// records (cargo builds it as `deps/it-<hash>`); the demo and the bench, which use this crate
+/// too, record nothing. (`cfg!(test)` cannot tell: this crate is never built as a test.)
 fn record_dir() -> Option<PathBuf> {
-    if !cfg!(test) {
+    if !is_the_test_binary() {
         return None;
     }
     static DIR: OnceLock<PathBuf> = OnceLock::new();
@@ -84,6 +86,19 @@ fn record_dir() -> Option<PathBuf> {
         })
         .clone(),
     )
+}
+
+/// Whether this process records the function's AWS operations (the integration tests do).
+pub fn records_operations() -> bool {
+    record_dir().is_some()
+}
+
+fn is_the_test_binary() -> bool {
+    std::env::current_exe().is_ok_and(|exe| {
+        let in_deps = exe.parent().is_some_and(|d| d.ends_with("deps"));
+        let name = exe.file_name().map(|n| n.to_string_lossy().into_owned());
+        in_deps && name.is_some_and(|n| n.starts_with("it-"))
+    })
 }
 
 /// The access key the function under test signs with; moto records only its requests.
