@@ -60,6 +60,7 @@ const provisioner = new DbSecretProvisioner(stack, "Provisioner", {
     : undefined,
 });
 if (provisioner.hubEventBus) new CfnOutput(stack, "HubEventBusArn", { value: provisioner.hubEventBus.eventBusArn });
+new CfnOutput(stack, "SealKeyArn", { value: provisioner.sealKey.keyArn });
 new CfnOutput(stack, "FunctionArn", { value: provisioner.function.functionArn });
 new CfnOutput(stack, "UserEventBusName", { value: provisioner.userEventBus.eventBusName });
 new CfnOutput(stack, "EventDeliveryDLQUrl", { value: provisioner.eventDeliveryDlq.queueUrl });

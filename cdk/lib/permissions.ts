@@ -71,7 +71,7 @@ export function jobStatements(p: JobPermissionsProps): iam.PolicyStatement[] {
   allow("TagOwnSecrets", ["secretsmanager:TagResource", "secretsmanager:UntagResource"], secrets, {
     ...own,
     "ForAllValues:StringEquals": {
-      "aws:TagKeys": ["db-secret-provisioner:endpoint", "db-secret-provisioner:database-deleted"],
+      "aws:TagKeys": ["db-secret-provisioner:endpoint", "db-secret-provisioner:database-deleted", "db-secret-provisioner:database-id", "db-secret-provisioner:seal"],
     },
   });
   if (onDeleted === "schedule-deletion") {

@@ -4,6 +4,7 @@ import * as cwActions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as sns from "aws-cdk-lib/aws-sns";
@@ -119,6 +120,8 @@ export const ALARMING_ERROR_TYPES = ["UntrustedEvent", "SecretConflict", "Config
 export class DbSecretProvisioner extends Construct {
   readonly function: lambda.Function;
   readonly role: iam.Role;
+  /** The HMAC key that seals every secret the function creates (only the function's role can use it). */
+  readonly sealKey: kms.Key;
   readonly userEventBus: events.EventBus;
   /** Hub mode: the bus member stacks forward to. */
   readonly hubEventBus?: events.EventBus;
@@ -199,6 +202,38 @@ export class DbSecretProvisioner extends Construct {
       assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
       description: "db-secret-provisioner function role",
     });
+    // The seal key (as template.yaml's SealKey): the account's administrators manage it but
+    // cannot use it; only the function's role makes and checks MACs with it. KMS does not
+    // rotate HMAC keys. Multi-Region when secrets are replicated.
+    const macAlgorithm = { StringEquals: { "kms:MacAlgorithm": "HMAC_SHA_256" } };
+    this.sealKey = new kms.Key(this, "SealKey", {
+      description: "db-secret-provisioner seal key (GenerateMac / VerifyMac over each secret it creates)",
+      keySpec: kms.KeySpec.HMAC_256,
+      keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
+      multiRegion: !!props.replicaRegions?.length,
+      policy: new iam.PolicyDocument({
+        statements: [
+          new iam.PolicyStatement({
+            sid: "AdministerWithoutUse",
+            principals: [new iam.AccountRootPrincipal()],
+            actions: [
+              "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+              "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource",
+              "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:ReplicateKey",
+            ],
+            resources: ["*"],
+          }),
+          new iam.PolicyStatement({
+            sid: "SealWithTheFunctionOnly",
+            principals: [this.role],
+            actions: ["kms:GenerateMac", "kms:VerifyMac"],
+            resources: ["*"],
+            conditions: macAlgorithm,
+          }),
+        ],
+      }),
+    });
+    env.SEAL_KEY_ID = this.sealKey.keyArn;
     this.function = new lambda.Function(this, "Function", {
       runtime: lambda.Runtime.PROVIDED_AL2023,
       architecture: lambda.Architecture.ARM_64,
@@ -247,6 +282,9 @@ export class DbSecretProvisioner extends Construct {
       this.role.addToPolicy(st);
     }
     if (rotationFunctions.length) allow("RotateOwnSecrets", ["secretsmanager:RotateSecret"], secrets, own);
+    allow("SealOwnSecrets", ["kms:GenerateMac", "kms:VerifyMac"], [this.sealKey.keyArn], {
+      StringEquals: { "kms:MacAlgorithm": "HMAC_SHA_256" },
+    });
     // KMS exactly where the API reference names it, through the service only.
     if (props.kmsKeyArn) {
       allow("UseSecretsKey", ["kms:GenerateDataKey", "kms:Decrypt"], [props.kmsKeyArn], {
@@ -425,5 +463,16 @@ export class DbSecretProvisioner extends Construct {
       alarm(`${errorType}Alarm`, filter.metric({ statistic: "Sum", period: Duration.minutes(5) }),
         `${errorType}: see the function's log line with this error_type (docs/operations.md).`);
     }
+    // One "secret flagged" line per secret the function would not write a password into.
+    const flagged = new logs.MetricFilter(this, "FlaggedSecretsMetric", {
+      logGroup,
+      filterPattern: logs.FilterPattern.stringValue("$.fields.message", "=", "secret flagged"),
+      metricNamespace: "db-secret-provisioner",
+      metricName: "FlaggedSecrets",
+      metricValue: "1",
+      unit: cloudwatch.Unit.COUNT,
+    });
+    alarm("FlaggedSecretsAlarm", flagged.metric({ statistic: "Sum", period: Duration.minutes(5) }),
+      "FlaggedSecrets: a secret exists for a database but carries no seal, so no password was written into it (docs/outcomes.md).");
   }
 }

@@ -66,11 +66,30 @@ const userRules = rules.filter(([, r]) => JSON.stringify(r.Properties.EventPatte
 check(userRules.length === 1 && userRules[0][1].Properties.EventBusName && userRules[0][1].Properties.EventPattern.account,
   "the user rule must be on the user-event bus and match the stack's account");
 
-// No KMS grant without a key given; the role has no managed policies (the IAM contract proves
-// its inline statements minimal).
+// The seal key: one HMAC key whose policy lets the account administer it but only the
+// function's role use it. No other KMS grant without a key given; the role has no managed
+// policies (the IAM contract proves its inline statements minimal).
+const keys = of("AWS::KMS::Key");
+check(keys.length === 1, `expected the seal key, found ${keys.length} KMS keys`);
+const [sealId, seal] = keys[0] ?? [];
+check(seal?.Properties.KeySpec === "HMAC_256" && seal?.Properties.KeyUsage === "GENERATE_VERIFY_MAC",
+  "the seal key must be HMAC_256 with GENERATE_VERIFY_MAC");
+const use = ["kms:GenerateMac", "kms:VerifyMac"];
+for (const st of seal?.Properties.KeyPolicy.Statement ?? []) {
+  const acts = [st.Action].flat();
+  const root = JSON.stringify(st.Principal).includes(":root");
+  check(!acts.some((a) => a === "kms:*" || use.includes(a) || a === "kms:Generate*" || a === "kms:Verify*") || !root,
+    `seal key policy ${st.Sid}: the account may not use the key`);
+  if (acts.some((a) => use.includes(a))) {
+    check(JSON.stringify(st.Principal).includes("Role"), `seal key policy ${st.Sid}: only the function's role may use it`);
+  }
+}
 for (const [id, p] of of("AWS::IAM::Policy")) {
   for (const st of p.Properties.PolicyDocument.Statement) {
-    check(![st.Action].flat().some((a) => a.startsWith("kms:")), `${id}: KMS granted although no key is given`);
+    const kmsActions = [st.Action].flat().filter((a) => a.startsWith("kms:"));
+    const sealUse = kmsActions.length > 0 && kmsActions.every((a) => use.includes(a)) &&
+      JSON.stringify(st.Resource).includes(sealId);
+    check(kmsActions.length === 0 || sealUse, `${id}: KMS granted although no key is given`);
   }
 }
 const roles = of("AWS::IAM::Role").filter(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes("lambda.amazonaws.com"));

@@ -65,7 +65,11 @@ impl Accounts {
         if let Some(p) = credentials {
             builder.set_credentials_provider(Some(p));
         }
-        let clients = Clients::new(&builder.build());
+        let clients = Clients {
+            // The seal key is the function's own, in its own account and region.
+            kms: self.own.kms.clone(),
+            ..Clients::new(&builder.build())
+        };
         cache.insert(key, clients.clone());
         Ok(clients)
     }

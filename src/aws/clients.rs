@@ -16,6 +16,9 @@ pub struct Clients {
     pub secrets: aws_sdk_secretsmanager::Client,
     pub redshift: aws_sdk_redshift::Client,
     pub serverless: aws_sdk_redshiftserverless::Client,
+    /// KMS in the function's own account and region, where its seal key is: every place's
+    /// clients share it (a member's secrets are sealed with the hub's key).
+    pub kms: aws_sdk_kms::Client,
     /// Secrets Manager clients for other regions (replica regions), built on first use from
     /// `secrets`' configuration and kept.
     pub regional: RegionalSecrets,
@@ -38,6 +41,7 @@ impl Clients {
             secrets: aws_sdk_secretsmanager::Client::new(config),
             redshift: aws_sdk_redshift::Client::new(config),
             serverless: aws_sdk_redshiftserverless::Client::new(config),
+            kms: aws_sdk_kms::Client::new(config),
             regional: RegionalSecrets::default(),
             sdk: Some(config.clone()),
         }

@@ -5,6 +5,7 @@ mod clients;
 
 pub mod accounts;
 pub mod database;
+pub mod kms;
 pub mod parameters;
 pub mod secrets;
 

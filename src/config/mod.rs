@@ -12,7 +12,9 @@ pub use options::{ExistingSecret, Replica, Rotation, SecretOptions};
 pub use organization::{Members, Organization, SweepAccounts, DEFAULT_MEMBER_ROLE_NAME};
 
 use crate::model::error::{Error, Result};
-use crate::model::identifiers::{is_event_source, is_parameter_name_char, is_secret_name_char};
+use crate::model::identifiers::{
+    is_event_source, is_kms_key_ref, is_parameter_name_char, is_secret_name_char,
+};
 use crate::model::template::{Facts, Field, Template};
 use crate::model::{Place, Service};
 
@@ -39,6 +41,10 @@ pub struct Config {
     pub user_event_sources: Vec<String>,
     /// The function's own region (`AWS_REGION`): a replica region may not be it.
     pub region: Option<String>,
+    /// `SEAL_KEY_ID`: the HMAC KMS key (`HMAC_256`, `GENERATE_VERIFY_MAC`) that seals every
+    /// secret the function creates. Without it secrets are made unsealed, and an unsealed
+    /// secret never receives a password into an existing secret.
+    pub seal_key_id: Option<String>,
     /// How long a CloudTrail-triggered invocation waits for a `creating` database
     /// (`WAIT_FOR_AVAILABLE_SECONDS`, default 600; never past the invocation's deadline).
     pub wait_for_available: Duration,
@@ -225,6 +231,15 @@ impl Config {
                 ("error", MissingParameter::Error),
             ],
         )?;
+        let seal_key_id = var(&lookup, "SEAL_KEY_ID");
+        if let Some(k) = &seal_key_id {
+            if !is_kms_key_ref(k) {
+                return Err(Error::config(
+                    "SEAL_KEY_ID",
+                    format!("{k:?} is not a KMS key id, key ARN, alias/NAME or alias ARN"),
+                ));
+            }
+        }
         let lifecycle = database_changes::lifecycle(&|name: &str| var(&lookup, name))?;
         let organization = organization::organization(&|name: &str| var(&lookup, name))?;
         if organization.is_hub() {
@@ -243,6 +258,7 @@ impl Config {
             wait_for_available: Duration::from_secs(wait_for_available),
             missing_parameter,
             region,
+            seal_key_id,
         })
     }
 }

@@ -5,6 +5,7 @@
 //! [`super::retire`].
 
 mod names;
+mod seal;
 mod store;
 
 use std::time::Duration;

@@ -87,6 +87,7 @@ pub async fn run(
                     report.repaired += r.repaired.len();
                     report.retired += r.retired.len();
                     report.replicas_repaired += r.replicas_repaired.len();
+                    report.flagged += r.flagged.len();
                     report.failed += r.failed.len();
                     report
                         .left

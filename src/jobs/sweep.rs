@@ -172,6 +172,7 @@ async fn finish(
             Some(Ok(Done::Provisioned(o))) => match o.outcome {
                 OutcomeKind::Created => report.created.push(o.secret_name.clone().unwrap_or(name)),
                 OutcomeKind::Updated | OutcomeKind::Unchanged => report.already_present += 1,
+                OutcomeKind::Flagged => report.flagged.push(o.secret_name.clone().unwrap_or(name)),
                 _ => report.skipped += 1,
             },
             Some(Ok(Done::Repaired(s))) => report.repaired.push(s),
@@ -204,6 +205,7 @@ async fn finish(
         &mut report.repaired,
         &mut report.retired,
         &mut report.replicas_repaired,
+        &mut report.flagged,
     ] {
         list.sort();
     }
@@ -215,6 +217,7 @@ async fn finish(
         repaired = report.repaired.len(),
         retired = report.retired.len(),
         replicas_repaired = report.replicas_repaired.len(),
+        flagged = report.flagged.len(),
         failed = report.failed.len(),
         failed_listings = report.failed_listings.len(),
         left = report.left.len(),

@@ -22,6 +22,10 @@ pub enum OutcomeKind {
     Reconciled,
     /// The database is gone: its secrets were tagged, or scheduled for deletion (`secrets`).
     Retired,
+    /// A secret exists for the database, but the function cannot prove that a password it
+    /// would write belongs there (the secret carries no seal): nothing was written, an operator
+    /// decides (`reason` says how).
+    Flagged,
 }
 
 impl OutcomeKind {
@@ -35,6 +39,7 @@ impl OutcomeKind {
             OutcomeKind::Ignored => "ignored",
             OutcomeKind::Reconciled => "reconciled",
             OutcomeKind::Retired => "retired",
+            OutcomeKind::Flagged => "flagged",
         }
     }
 }
@@ -95,6 +100,9 @@ pub struct SweepReport {
     pub retire_deferred: Vec<String>,
     /// Replicas re-created, as `name:region`.
     pub replicas_repaired: Vec<String>,
+    /// Secrets that exist for a database but carry no seal: nothing was written (an operator
+    /// decides; see the `flagged` outcome).
+    pub flagged: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -150,6 +158,7 @@ pub struct OrganizationSweep {
     pub repaired: usize,
     pub retired: usize,
     pub replicas_repaired: usize,
+    pub flagged: usize,
     pub failed: usize,
     /// Account-regions that could not be swept (e.g. `MemberAccessDenied`).
     pub failed_places: usize,
@@ -259,6 +268,7 @@ mod tests {
             OutcomeKind::Ignored,
             OutcomeKind::Reconciled,
             OutcomeKind::Retired,
+            OutcomeKind::Flagged,
         ] {
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
         }

@@ -173,12 +173,31 @@ def main() -> int:
             elif actions != ["secretsmanager:DescribeSecret"]:
                 check("secretsmanager:ResourceTag/managed-by" in conditions,
                       f"{actions} not conditioned on secretsmanager:ResourceTag/managed-by")
-        if any(a.startswith("kms:") for a in actions):
+        if any(a.startswith("kms:") for a in actions) and st.get("Sid") != "SealOwnSecrets":
             check("kms:ViaService" in conditions, f"KMS use without kms:ViaService: {actions}")
             check(condition in ("HasKmsKeyArn", "HasReplicaKmsKeys", "HasParameterKmsKeyArn"),
                   f"KMS granted without a key parameter: {actions} under {condition}")
         if actions in (["redshift:DescribeClusters"],) or "redshift-serverless:ListWorkgroups" in actions:
             check(st.get("Resource") == "*", f"listing calls need Resource '*': {actions}")
+
+    # The seal key: HMAC, used by the function's role only (its key policy, and the policy
+    # SealKeyUse of the role: GenerateMac and VerifyMac on that key, nothing else).
+    key = resources.get("SealKey", {})
+    kp = key.get("Properties", {})
+    check(kp.get("KeySpec") == "HMAC_256" and kp.get("KeyUsage") == "GENERATE_VERIFY_MAC",
+          "SealKey must be HMAC_256 with GENERATE_VERIFY_MAC")
+    for st in kp.get("KeyPolicy", {}).get("Statement", []):
+        acts = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        uses = any(a in ("kms:*", "kms:GenerateMac", "kms:VerifyMac", "kms:Generate*", "kms:Verify*") for a in acts)
+        if uses:
+            check(st["Principal"] == {"AWS": {"Fn::GetAtt": ["ProvisionerRole", "Arn"]}},
+                  f"SealKey policy {st.get('Sid')}: only the function's role may use the key")
+    use = resources.get("SealKeyUse", {}).get("Properties", {})
+    check(use.get("Roles") == [{"Ref": "ProvisionerRole"}], "SealKeyUse must be the function role's")
+    for st in use.get("PolicyDocument", {}).get("Statement", []):
+        check(sorted(st["Action"]) == ["kms:GenerateMac", "kms:VerifyMac"] and
+              st["Resource"] == {"Fn::GetAtt": ["SealKey", "Arn"]},
+              f"SealKeyUse: only GenerateMac and VerifyMac on SealKey: {st}")
 
     # "Database User Created" only on its own bus, from this account, with an optional Deny.
     buses = [k for k, v in resources.items() if v["Type"] == "AWS::Events::EventBus" and "Condition" not in v]

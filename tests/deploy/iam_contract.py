@@ -43,6 +43,10 @@ SECRETS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-12
 REPLICA_KEY = "arn:aws:kms:eu-west-1:123456789012:key/5e6f7a8b-0000-4000-8000-00000000e001"
 PARAMETER_KEY = "arn:aws:kms:us-east-1:123456789012:key/0c0d0e0f-0000-4000-8000-00000000a55a"
 ROTATION_MYSQL = "arn:aws:lambda:us-east-1:123456789012:function:rotate-mysql"
+# The stack's seal key (AWS::KMS::Key SealKey, or the CDK app's); the tests reach moto's stand-in
+# for it through the launcher's alias, which names the same key here.
+SEAL_KEY = "arn:aws:kms:us-east-1:123456789012:key/5ea15ea1-0000-4000-8000-00000000beef"
+SEAL_KEY_ALIAS = "alias/db-secret-provisioner-seal"
 OPTIONS_ON = {
     "KmsKeyArn": SECRETS_KEY,
     "ParameterKmsKeyArn": PARAMETER_KEY,
@@ -219,6 +223,9 @@ def needs_of(entry):
         need(f"redshift-serverless:{op}", arn("redshift-serverless", region, account, f"{kind}/{ident}"))
     elif svc == "redshift-serverless" and op in ("ListWorkgroups", "ListNamespaces"):
         need(f"redshift-serverless:{op}", "*")
+    elif svc == "kms" and op in ("GenerateMac", "VerifyMac"):
+        key = SEAL_KEY if p.get("KeyId") == SEAL_KEY_ALIAS else key_arn(p.get("KeyId"), why)
+        need(f"kms:{op}", key, {"kms:MacAlgorithm": p.get("MacAlgorithm")})
     elif svc == "ssm" and op in ("GetParameter", "GetParametersByPath", "DeleteParameter"):
         name = p.get("Name") or p.get("Path")
         need(f"ssm:{op}", arn("ssm", region, account, "parameter" + (name if name.startswith("/") else "/" + name)))
@@ -368,6 +375,7 @@ class Resolver:
                 "AWS::IAM::Role": f"arn:{PARTITION}:iam::{ACCOUNT}:role/{name}",
                 "AWS::Events::EventBus": arn("events", REGION, ACCOUNT, f"event-bus/{name}"),
                 "AWS::Lambda::Function": arn("lambda", REGION, ACCOUNT, f"function:{name}"),
+                "AWS::KMS::Key": SEAL_KEY,
             }.get(kind, arn(kind.split("::")[1].lower(), REGION, ACCOUNT, name))
         return name
 

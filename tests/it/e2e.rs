@@ -194,7 +194,7 @@ async fn the_shipped_sample_events_work_against_moto() {
 }
 
 #[tokio::test]
-async fn a_new_secret_takes_three_requests_in_two_sequential_steps() {
+async fn a_new_secret_takes_five_requests_in_four_sequential_steps() {
     use crate::support::proxy::Proxy;
     let c = clients().await;
     let db = fixtures::instance(&c, "e2e-ops", "postgres", "admin", Some(PASSWORD)).await;
@@ -205,11 +205,18 @@ async fn a_new_secret_takes_three_requests_in_two_sequential_steps() {
     let answer = function.invoke(&db.event());
     assert_eq!(answer.response()["outcome"], "created");
     let mut ops = proxy.operations();
-    // Describe and the parameter listing run concurrently: their order varies.
+    // Describe and the parameter listing run concurrently: their order varies. The seal needs
+    // the new secret's ARN: GenerateMac, then its tag, after CreateSecret.
     ops[..2].sort();
     assert_eq!(
         ops,
-        ["DescribeDBInstances", "GetParametersByPath", "CreateSecret"]
+        [
+            "DescribeDBInstances",
+            "GetParametersByPath",
+            "CreateSecret",
+            "GenerateMac",
+            "TagResource"
+        ]
     );
     let secret = db.secret(&c).await.unwrap();
     assert_eq!(
@@ -239,7 +246,7 @@ fn metric_filters() -> Vec<(Vec<String>, String)> {
 }
 
 #[tokio::test]
-async fn each_alarming_error_type_writes_a_log_line_its_metric_filter_matches() {
+async fn each_alarm_has_a_log_line_its_metric_filter_matches() {
     let c = clients().await;
     let db = fixtures::instance(&c, "alarm", "mysql", "admin", Some(PASSWORD)).await;
     // A secret at the rendered name that is not the function's.
@@ -255,6 +262,41 @@ async fn each_alarming_error_type_writes_a_log_line_its_metric_filter_matches() 
     foreign["account"] = json!("210987654321");
     assert_eq!(function.invoke(&foreign).error_type(), "UntrustedEvent");
     assert_eq!(function.invoke(&db.event()).error_type(), "SecretConflict");
+    // A retired secret of the function's shape at another database's name, but unsealed.
+    let unsealed = fixtures::instance(&c, "alarm-flag", "mysql", "admin", Some(PASSWORD)).await;
+    let mut tags = db_secret_provisioner::model::tags::Owner::new(
+        Service::Rds,
+        db_secret_provisioner::model::DbKind::Instance,
+        &unsealed.id,
+        "admin",
+    )
+    .tags()
+    .to_vec();
+    tags.push((
+        "db-secret-provisioner:database-deleted".into(),
+        "2026-11-01T00:00:00Z".into(),
+    ));
+    c.secrets
+        .create_secret()
+        .name(unsealed.secret_name())
+        .secret_string("{}")
+        .set_tags(Some(
+            tags.iter()
+                .map(|(k, v)| {
+                    aws_sdk_secretsmanager::types::Tag::builder()
+                        .key(k)
+                        .value(v)
+                        .build()
+                })
+                .collect(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        function.invoke(&unsealed.event()).response()["outcome"],
+        "flagged"
+    );
     let mut misconfigured = Function::start_default(&[("SECRET_NAME_TEMPLATE", "db/{hostname}")]);
     misconfigured
         .api
@@ -271,7 +313,12 @@ async fn each_alarming_error_type_writes_a_log_line_its_metric_filter_matches() 
     let alarmed: Vec<&str> = filters.iter().map(|(_, v)| v.as_str()).collect();
     assert_eq!(
         alarmed,
-        ["UntrustedEvent", "SecretConflict", "ConfigurationError"]
+        [
+            "UntrustedEvent",
+            "SecretConflict",
+            "secret flagged",
+            "ConfigurationError"
+        ]
     );
     for (path, value) in &filters {
         let matching = lines
@@ -280,4 +327,11 @@ async fn each_alarming_error_type_writes_a_log_line_its_metric_filter_matches() 
             .count();
         assert_eq!(matching, 1, "{path:?} = {value}: {logs}");
     }
+}
+
+#[test]
+fn this_binary_records_the_functions_aws_operations_for_the_iam_contract() {
+    // tests/deploy/iam_contract.py proves the templates' policies against what this binary
+    // records; a test binary that recorded nothing would leave it proving stale records.
+    assert!(crate::support::records_operations());
 }

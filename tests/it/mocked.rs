@@ -406,7 +406,7 @@ fn scheduled_create() -> aws_smithy_mocks::Rule {
 }
 
 /// DescribeSecret of the function's own secret for `rot`, scheduled for deletion, with the
-/// deleted tag when `retired`.
+/// deleted tag (and a seal) when `retired`.
 fn scheduled_secret(retired: bool) -> aws_smithy_mocks::Rule {
     use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
     use aws_sdk_secretsmanager::types::Tag;
@@ -418,6 +418,10 @@ fn scheduled_secret(retired: bool) -> aws_smithy_mocks::Rule {
         ];
         if retired {
             tags.push(("db-secret-provisioner:database-deleted", "2026-11-01"));
+            tags.push((
+                "db-secret-provisioner:seal",
+                "v1 2026-10-01T00:00:00Z c2VhbA==",
+            ));
         }
         DescribeSecretOutput::builder()
             .arn(rot_arn())
@@ -461,23 +465,54 @@ async fn a_recreated_database_restores_its_retired_secret_with_the_new_password(
     let tag = mock!(aws_sdk_secretsmanager::Client::tag_resource)
         .match_requests(|r| r.tags()[0].key() == Some("db-secret-provisioner:endpoint"))
         .then_output(|| TagResourceOutput::builder().build());
+    // The seal (KMS; moto verifies real MACs, here the answers are given): the retired secret's
+    // seal verifies, and the secret is sealed again for the new database.
+    let verify = mock!(aws_sdk_kms::Client::verify_mac).then_output(|| {
+        aws_sdk_kms::operation::verify_mac::VerifyMacOutput::builder()
+            .mac_valid(true)
+            .build()
+    });
+    let generate = mock!(aws_sdk_kms::Client::generate_mac).then_output(|| {
+        aws_sdk_kms::operation::generate_mac::GenerateMacOutput::builder()
+            .mac(aws_sdk_kms::primitives::Blob::new(vec![7; 32]))
+            .build()
+    });
+    let seal = mock!(aws_sdk_secretsmanager::Client::tag_resource)
+        .match_requests(|r| r.tags()[0].key() == Some("db-secret-provisioner:seal"))
+        .then_output(|| TagResourceOutput::builder().build());
     let clients = mocks::clients(&mocks::Rules {
         rds: vec![&describe],
         ssm: vec![&ssm],
-        secrets: vec![&create, &describe_secret, &restore, &put, &untag, &tag],
+        secrets: vec![
+            &create,
+            &describe_secret,
+            &restore,
+            &put,
+            &untag,
+            &tag,
+            &seal,
+        ],
+        kms: vec![&verify, &generate],
         ..Default::default()
     });
     let o = serde_json::to_value(
-        handler(clients)
-            .handle(&event("rot"), &here())
-            .await
-            .unwrap(),
+        handler_with(
+            clients,
+            &[("SEAL_KEY_ID", "alias/db-secret-provisioner-seal")],
+        )
+        .handle(&event("rot"), &here())
+        .await
+        .unwrap(),
     )
     .unwrap();
     assert_eq!(o["outcome"], "created", "{o}");
     assert!(o["reason"].as_str().unwrap().contains("restored"), "{o}");
     assert_eq!(
         (restore.num_calls(), untag.num_calls(), tag.num_calls()),
+        (1, 1, 1)
+    );
+    assert_eq!(
+        (verify.num_calls(), generate.num_calls(), seal.num_calls()),
         (1, 1, 1)
     );
     let stored: Value = serde_json::from_str(written.lock().unwrap().as_deref().unwrap()).unwrap();

@@ -80,11 +80,14 @@ async fn kms_key_tags_and_replicas_go_into_one_create_secret() {
 
     let d = describe_secret(&c, &name).await;
     assert_eq!(d.kms_key_id(), Some(KEY));
-    let tags: HashMap<&str, &str> = d
+    let mut tags: HashMap<&str, &str> = d
         .tags()
         .iter()
         .map(|t| (t.key().unwrap(), t.value().unwrap()))
         .collect();
+    // The seal is a MAC made after CreateSecret: present and of its form.
+    let seal = tags.remove("db-secret-provisioner:seal");
+    assert!(seal.is_some_and(|s| s.starts_with("v1 ")), "{seal:?}");
     let database = format!("rds/instance/{id}");
     let endpoint = format!("{id}.aaaaaaaaaa.us-east-1.rds.amazonaws.com:3306");
     let described = c

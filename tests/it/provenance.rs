@@ -6,7 +6,13 @@
 //!   its value is not a JSON object (a bare password, an array, a binary secret), no path
 //!   (follow, `EXISTING_SECRET=update`, the sweep's repair) ever writes over it: each answers
 //!   `SecretNotJson` naming the secret, and the value and its versions stay as they were.
-//! - Every new secret carries its database's immutable resource id (the database-id tag).
+//! - Every new secret carries its database's immutable resource id (the database-id tag) and a
+//!   seal (a KMS HMAC over its ARN, ownership tags, database id and creation time).
+//! - A squatter's secret (forged ownership and deleted tags, a bogus database id): without a
+//!   seal the creation event and the sweep answer `flagged`; with a seal copied from another
+//!   secret, `SecretConflict`; either way nothing is written or restored.
+//! - A database created again before its deletion was seen (a new database id) gets its new
+//!   password; a replay then changes nothing.
 
 use std::sync::OnceLock;
 
@@ -168,4 +174,157 @@ async fn a_new_secret_is_tagged_with_its_databases_immutable_id() {
         .find(|t| t.key() == Some("db-secret-provisioner:database-id"))
         .and_then(|t| t.value().map(str::to_string));
     assert_eq!(tagged, Some(resource_id));
+}
+
+/// The squat secret's value, versions and tags, to compare before and after an attack.
+async fn squat_state(
+    c: &Clients,
+    name: &str,
+) -> (Option<String>, usize, Vec<(String, String)>, bool) {
+    let (value, _, versions) = value_and_versions(c, name).await;
+    let d = describe_secret(c, name).await;
+    let mut tags: Vec<(String, String)> = d
+        .tags()
+        .iter()
+        .map(|t| (t.key().unwrap_or("").into(), t.value().unwrap_or("").into()))
+        .collect();
+    tags.sort();
+    (value, versions, tags, d.deleted_date().is_some())
+}
+
+/// Plants, as an attacker who may create and tag secrets under the prefix could, a secret at
+/// `db`'s name: the three ownership tags, the deleted tag (so it reads as a retired secret of
+/// the function), a bogus database id, and `seal` when given.
+async fn plant(c: &Clients, db: &fixtures::Db, seal: Option<&str>) -> String {
+    let name = db.secret_name();
+    let mut tags: Vec<(String, String)> =
+        Owner::new(Service::Rds, DbKind::Instance, &db.id, "admin")
+            .tags()
+            .to_vec();
+    tags.push((
+        "db-secret-provisioner:database-deleted".into(),
+        "2026-11-01T00:00:00Z".into(),
+    ));
+    tags.push((
+        "db-secret-provisioner:database-id".into(),
+        "db-ATTACKER0000000000000000".into(),
+    ));
+    if let Some(s) = seal {
+        tags.push(("db-secret-provisioner:seal".into(), s.into()));
+    }
+    c.secrets
+        .create_secret()
+        .name(&name)
+        .secret_string(
+            r#"{"host":"attacker.example.com","username":"admin","password":"squatted"}"#,
+        )
+        .set_tags(Some(
+            tags.iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    name
+}
+
+#[tokio::test]
+async fn a_squatted_secret_never_receives_the_password_by_event_or_by_sweep() {
+    // A moto of its own: the sweep lists the whole account.
+    let moto = start_moto(None);
+    let endpoint = &moto.endpoint;
+    let c = Clients::new(&sdk_config(endpoint, REGION).await);
+    const PW: &str = "Real-Initial-Passw0rd";
+    // A legitimate secret, whose seal the attacker copies.
+    let legit = fixtures::instance(&c, "legit", "mysql", "admin", Some("Legit-Passw0rd")).await;
+    let f = Function::start(&built_binary(), endpoint, &[]);
+    assert_eq!(f.invoke(&legit.event()).response()["outcome"], "created");
+    let copied = describe_secret(&c, &legit.secret_name())
+        .await
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some("db-secret-provisioner:seal"))
+        .and_then(|t| t.value().map(str::to_string))
+        .expect("the function sealed its secret");
+
+    let unsealed = fixtures::instance(&c, "squat-a", "mysql", "admin", Some(PW)).await;
+    let copied_seal = fixtures::instance(&c, "squat-b", "mysql", "admin", Some(PW)).await;
+    let a = plant(&c, &unsealed, None).await;
+    let b = plant(&c, &copied_seal, Some(&copied)).await;
+    let before = (squat_state(&c, &a).await, squat_state(&c, &b).await);
+
+    let mut wrong = Vec::new();
+    // By event: the creation event of each database.
+    let answer = f.invoke(&unsealed.event());
+    if answer.response()["outcome"] != "flagged" {
+        wrong.push(format!("unsealed, by event: {answer:?}"));
+    }
+    let answer = f.invoke(&copied_seal.event());
+    if answer.error_type() != "SecretConflict" {
+        wrong.push(format!("copied seal, by event: {answer:?}"));
+    }
+    // By sweep: both are databases without a live secret.
+    let answer = f.invoke(&events::scheduled());
+    let sweep = &answer.response()["sweep"];
+    if sweep["flagged"] != serde_json::json!([a]) {
+        wrong.push(format!("unsealed, by sweep: {sweep}"));
+    }
+    let conflicts: Vec<&Value> = sweep["failed"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .filter(|f| f["errorType"] == "SecretConflict")
+                .collect()
+        })
+        .unwrap_or_default();
+    if conflicts.len() != 1 {
+        wrong.push(format!("copied seal, by sweep: {sweep}"));
+    }
+    let after = (squat_state(&c, &a).await, squat_state(&c, &b).await);
+    if after != before {
+        wrong.push(format!(
+            "a squatted secret changed: {before:?} -> {after:?}"
+        ));
+    }
+    // The alarm's metric filter counts these lines (template.yaml FlaggedSecretsMetric).
+    let flagged_lines = f
+        .logs()
+        .lines()
+        .filter(|l| l.contains(r#""message":"secret flagged""#))
+        .count();
+    if flagged_lines != 2 {
+        wrong.push(format!(
+            "{flagged_lines} \"secret flagged\" log lines, not 2 (event, sweep)"
+        ));
+    }
+    if f.logs().contains(PW) || format!("{answer:?}").contains(PW) {
+        wrong.push("the password is in a log line or an answer".into());
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[tokio::test]
+async fn a_database_created_again_before_its_deletion_was_seen_gets_the_new_password() {
+    // The deletion event is lost: the live secret still names the first database's id. The
+    // creation event of the new database (a new DbiResourceId) writes its password.
+    let endpoint = &provenance_moto().endpoint;
+    let c = Clients::new(&sdk_config(endpoint, REGION).await);
+    let db = fixtures::instance(&c, "again", "postgres", "admin", Some("First-Passw0rd")).await;
+    let f = Function::start(&built_binary(), endpoint, &[]);
+    assert_eq!(f.invoke(&db.event()).response()["outcome"], "created");
+    c.rds
+        .delete_db_instance()
+        .db_instance_identifier(&db.id)
+        .skip_final_snapshot(true)
+        .send()
+        .await
+        .unwrap();
+    create_instance(&c, &db.id, "postgres", "admin").await;
+    db.put_password(&c, "Second-Passw0rd").await;
+    let answer = f.invoke(&db.event());
+    assert_eq!(answer.response()["outcome"], "created", "{answer:?}");
+    assert_eq!(db.secret(&c).await.unwrap()["password"], "Second-Passw0rd");
+    // A replay is a replay: the secret now names the new database, and keeps its password.
+    assert_eq!(f.invoke(&db.event()).response()["outcome"], "unchanged");
 }

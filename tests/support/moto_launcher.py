@@ -11,6 +11,8 @@ The extensions, each said where it is used:
 - DB instance endpoints from tags: an instance tagged `moto:endpoint-address` reports that
   address (the real-database tests point an instance at a local PostgreSQL or MariaDB);
 - replica KMS keys: a replica region's `KmsKeyId` is kept (moto reports the default key);
+- the seal key (HMAC_256) under `alias/db-secret-provisioner-seal` in the default account's
+  regions, as SAM and CDK create it (the tests pass the alias as SEAL_KEY_ID);
 - a DbiResourceId of its own for every DB instance (moto gives all the same constant; the
   database-id tag and tests/it/provenance.rs rely on AWS's region-unique, immutable id);
 - rotation without a Lambda to invoke: RotateSecret naming a function moto does not have turns
@@ -186,7 +188,7 @@ RECORDED = {
     "ForceDeleteWithoutRecovery", "Filters", "IncludePlannedDeletion", "Path", "Recursive",
     "WithDecryption", "DBInstanceIdentifier", "DBClusterIdentifier", "ClusterIdentifier",
     "workgroupName", "namespaceName", "RoleArn", "RoleSessionName", "TagKeys", "VersionStage",
-    "MaxResults", "NextToken", "Marker",
+    "MaxResults", "NextToken", "Marker", "KeyId", "MacAlgorithm",
 }
 
 
@@ -438,6 +440,25 @@ class Extensions:
         return self.app(environ, start_response)
 
 
+SEAL_KEY_ALIAS = "alias/db-secret-provisioner-seal"
+SEAL_KEY_REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1"]
+
+
+def seal_keys() -> None:
+    """The function's seal key, as SAM and CDK create it (KeySpec HMAC_256, KeyUsage
+    GENERATE_VERIFY_MAC), with the alias the tests configure as SEAL_KEY_ID, in the default
+    account's regions the tests run the function in. Made in moto's backend, before the server
+    starts, so that the IAM recording sees only the function's own calls."""
+    from moto.kms.models import kms_backends
+
+    for region in SEAL_KEY_REGIONS:
+        backend = kms_backends["123456789012"][region]
+        key = backend.create_key(
+            policy=None, key_usage="GENERATE_VERIFY_MAC", key_spec="HMAC_256",
+            description="db-secret-provisioner seal (tests)", tags=None)
+        backend.create_alias(key.id, SEAL_KEY_ALIAS)
+
+
 class ExtendedMotoServer(ThreadedMotoServer):
     """moto's threaded server with the extensions in front."""
 
@@ -466,6 +487,7 @@ def main() -> None:
     rotation_without_lambda()
     replica_kms_keys()
     unique_instance_resource_ids()
+    seal_keys()
     server = ExtendedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     if args.record:
         server.recorder = Recorder(args.record)

@@ -10,6 +10,7 @@ use crate::aws::secrets::{self, Created};
 use crate::jobs::Job;
 use crate::model::error::{Error, Result};
 use crate::model::outcome::{Outcome, OutcomeKind, ReplicaStatus};
+use crate::model::seal::SealCheck;
 use crate::model::tags;
 use crate::model::Database;
 use crate::rules::existing_secret::SecretState;
@@ -40,6 +41,11 @@ pub(super) enum Stored {
         what: String,
     },
     Unchanged {
+        arn: String,
+        reason: String,
+    },
+    /// Nothing was written: the secret cannot be proven to be the function's (why, in words).
+    Flagged {
         arn: String,
         reason: String,
     },
@@ -83,6 +89,7 @@ impl Job {
                 name,
                 replicas,
             } => {
+                self.seal(&arn, names).await?;
                 secrets::configure_new(secrets, options, &arn, rotation.lambda.as_deref()).await?;
                 Ok(Stored::Created {
                     arn,
@@ -108,10 +115,33 @@ impl Job {
                     &state,
                     &names.owner,
                     Some(&self.place.region),
+                    names.database_id.as_deref(),
                     options,
                     rotation.lambda.is_some(),
                 )?;
-                self.change(state, changes, value, rotation).await
+                if changes.recreate {
+                    // A password goes into an existing secret only if the function made it:
+                    // its seal verifies for this ARN, database, user and database id.
+                    match self.seal_check(&state).await? {
+                        SealCheck::Valid => {}
+                        SealCheck::Absent => {
+                            return Ok(Stored::Flagged {
+                                arn: state.arn,
+                                reason: format!(
+                                    "{name} exists for a database created again, but carries no seal (made before sealing, or not by this function): no password was written; check the secret, then send {{\"action\": \"resolve\", \"secret\": \"{name}\", \"use\": \"parameter\"}} or delete it"
+                                ),
+                            })
+                        }
+                        SealCheck::Invalid => {
+                            return Err(Error::SecretConflict {
+                                name: name.to_string(),
+                                expected: names.owner.to_string(),
+                                reason: "its seal does not verify (copied from another secret, forged, or its tags were changed); nothing was restored or written".into(),
+                            })
+                        }
+                    }
+                }
+                self.change(state, names, changes, value, rotation).await
             }
         }
     }
@@ -120,6 +150,7 @@ impl Job {
     async fn change(
         &self,
         state: SecretState,
+        names: &Names,
         changes: Changes,
         value: &SecretValue,
         rotation: &Rotator,
@@ -139,7 +170,14 @@ impl Job {
             state.check_writable()?;
             secrets::put_value(secrets, &arn, None, value.json()).await?;
             secrets::untag(secrets, &arn, &[tags::DELETED_TAG_KEY]).await?;
-            secrets::tag(secrets, &arn, &[(tags::ENDPOINT_TAG_KEY, &endpoint)]).await?;
+            // It is now the new database's secret: its endpoint and database id, and a seal
+            // over them.
+            let mut stamp = vec![(tags::ENDPOINT_TAG_KEY, endpoint.as_str())];
+            if let Some(id) = &names.database_id {
+                stamp.push((tags::DATABASE_ID_TAG_KEY, id.as_str()));
+            }
+            secrets::tag(secrets, &arn, &stamp).await?;
+            self.seal(&arn, names).await?;
             Some(format!(
                 "the database was created again: its retired secret{} got a new version with the new initial password",
                 if state.scheduled_for_deletion { " was restored and" } else { "" }
@@ -254,6 +292,12 @@ impl Job {
                 Outcome::about(OutcomeKind::Unchanged, db, &self.place)
                     .with_secret(name, Some(arn))
                     .with_reason(joined(reason, note))
+            }
+            Stored::Flagged { arn, reason } => {
+                warn!(secret_name = name, reason = %reason, "secret flagged");
+                Outcome::about(OutcomeKind::Flagged, db, &self.place)
+                    .with_secret(name, Some(arn))
+                    .with_reason(reason)
             }
         };
         for r in outcome

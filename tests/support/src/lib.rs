@@ -35,6 +35,9 @@ use serde_json::Value;
 use runtime_api::{Answer, RuntimeApi};
 
 pub const REGION: &str = "us-east-1";
+/// The seal key the moto launcher creates (HMAC_256) in the default account's regions; the
+/// function gets it as `SEAL_KEY_ID` unless a test says otherwise (blank: no seal key).
+pub const SEAL_KEY_ID: &str = "alias/db-secret-provisioner-seal";
 pub const ACCOUNT: &str = "123456789012";
 
 /// A running moto server.
@@ -175,6 +178,12 @@ pub fn handler_with(
         .collect();
     map.entry("AWS_REGION".into())
         .or_insert_with(|| REGION.into());
+    // Over moto, the launcher's seal key; mocked clients (no SDK configuration) answer KMS
+    // only where a test gives rules and a key.
+    if clients.sdk.is_some() {
+        map.entry("SEAL_KEY_ID".into())
+            .or_insert_with(|| SEAL_KEY_ID.into());
+    }
     db_secret_provisioner::lambda::handler::Handler::new(
         db_secret_provisioner::config::Config::from_lookup(|k| map.get(k).cloned()).unwrap(),
         clients,
@@ -435,6 +444,7 @@ impl Function {
             .env("AWS_ACCESS_KEY_ID", FUNCTION_KEY)
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", REGION)
+            .env("SEAL_KEY_ID", SEAL_KEY_ID)
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env(
                 "RUST_LOG",

@@ -36,6 +36,7 @@ pub struct Rules<'a> {
     pub secrets: Vec<&'a Rule>,
     pub redshift: Vec<&'a Rule>,
     pub serverless: Vec<&'a Rule>,
+    pub kms: Vec<&'a Rule>,
 }
 
 /// Listing a parameter path finds nothing unless a test says otherwise: the function then
@@ -56,6 +57,7 @@ pub fn clients(rules: &Rules<'_>) -> Clients {
         secrets: mocked!(aws_sdk_secretsmanager, &rules.secrets),
         redshift: mocked!(aws_sdk_redshift, &rules.redshift),
         serverless: mocked!(aws_sdk_redshiftserverless, &rules.serverless),
+        kms: mocked!(aws_sdk_kms, &rules.kms),
         regional: Default::default(),
         sdk: None,
     }
