@@ -646,8 +646,10 @@ async fn main() {
         rows.push(row(
             format!("sequential AWS round trips, {label} ((latency with +{} per request − without) ÷ delay)", ms(DELAY)),
             cells(b, a, |m| format!("{:.2}", m.trips[n])),
-            "≤ 2",
-            Some(a.trips[n].round() <= 2.0),
+            // Describe ∥ the password read, CreateSecret, then the seal (GenerateMac, its tag):
+            // the seal covers the new ARN, which exists only after CreateSecret.
+            "≤ 4 (2 of them the seal)",
+            Some(a.trips[n].round() <= 4.0),
         ));
     }
     rows.push(row(
@@ -698,8 +700,8 @@ async fn main() {
             ms(DELAY)
         ),
         cells(ob, oa, |o| format!("{:.2} / {:.2}", o.first_trips, o.next_trips)),
-        "+1 / +0 over a same-account event (2)",
-        Some(oa.first_trips.round() <= 3.0 && oa.next_trips.round() <= 2.0),
+        "+1 / +0 over a same-account event (4)",
+        Some(oa.first_trips.round() <= 5.0 && oa.next_trips.round() <= 4.0),
     ));
     let places = ORG_ACCOUNTS * ORG_REGIONS.len();
     let databases = places * ORG_DATABASES;
