@@ -77,6 +77,20 @@ export function jobStatements(p: JobPermissionsProps): iam.PolicyStatement[] {
   if (onDeleted === "schedule-deletion") {
     allow("ScheduleDeletionOfOwnSecrets", ["secretsmanager:DeleteSecret", "secretsmanager:RestoreSecret"], secrets, own);
   }
+  // Ownership tags at creation only: an owned secret is never re-pointed to another database or
+  // user (CreateTaggedSecrets alone would allow any TagResource whose request carries managed-by).
+  out.push(new iam.PolicyStatement({
+    sid: "NeverRepointOwnedSecrets",
+    effect: iam.Effect.DENY,
+    actions: ["secretsmanager:TagResource"],
+    resources: secrets,
+    conditions: {
+      StringLike: { "secretsmanager:ResourceTag/managed-by": "*" },
+      "ForAnyValue:StringEquals": {
+        "aws:TagKeys": ["managed-by", "db-secret-provisioner:database", "db-secret-provisioner:username"],
+      },
+    },
+  }));
   // Never a deletion without a recovery window.
   out.push(new iam.PolicyStatement({
     sid: "NeverForceDelete",

@@ -41,8 +41,11 @@ for (const [id, p] of of("AWS::IAM::Policy")) {
     const sm = actions.filter((a) => a.startsWith("secretsmanager:"));
     const unconditioned = ["secretsmanager:DescribeSecret", "secretsmanager:ListSecrets"];
     if (st.Effect === "Deny") {
-      check(actions.join() === "secretsmanager:DeleteSecret" && conditions.includes("ForceDeleteWithoutRecovery"),
-        `${id}: the only Deny is of DeleteSecret without a recovery window`);
+      const forceDelete = actions.join() === "secretsmanager:DeleteSecret" && conditions.includes("ForceDeleteWithoutRecovery");
+      const repoint = actions.join() === "secretsmanager:TagResource" &&
+        conditions.includes("secretsmanager:ResourceTag/managed-by") && conditions.includes("db-secret-provisioner:database");
+      check(forceDelete || repoint,
+        `${id}: the only Denies are of DeleteSecret without a recovery window and of re-pointing an owned secret`);
     } else if (sm.length && !sm.every((a) => unconditioned.includes(a))) {
       const key = sm.includes("secretsmanager:CreateSecret") ? "aws:RequestTag/managed-by" : "secretsmanager:ResourceTag/managed-by";
       check(conditions.includes(key), `${id}: ${sm} not conditioned on ${key}`);

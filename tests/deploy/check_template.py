@@ -156,7 +156,12 @@ def main() -> int:
             check("aws:TagKeys" in conditions, f"{st.get('Sid')}: tagging not limited to the function's tag keys")
         if any(a.startswith("ssm:") for a in actions):
             check("parameter${ParameterPrefix}*" in resource, f"SSM not scoped to the parameter prefix: {resource}")
-        if st["Effect"] == "Deny" or actions == ["secretsmanager:ListSecrets"]:
+        if st.get("Sid") == "NeverRepointOwnedSecrets":
+            # Ownership tags at creation only: no TagResource of them on a managed-by secret.
+            check(st["Effect"] == "Deny" and actions == ["secretsmanager:TagResource"] and
+                  "secretsmanager:ResourceTag/managed-by" in conditions and "db-secret-provisioner:database" in conditions,
+                  "NeverRepointOwnedSecrets must deny TagResource of the ownership keys on managed-by secrets")
+        elif st["Effect"] == "Deny" or actions == ["secretsmanager:ListSecrets"]:
             # The Deny of ForceDeleteWithoutRecovery; ListSecrets, which AWS allows only on "*".
             check(st.get("Resource") == "*", f"{st.get('Sid')}: expected Resource '*'")
         elif any(a.startswith("secretsmanager:") for a in actions):

@@ -684,12 +684,43 @@ def check(kind, path, directory):
     return verdict(kind, {ACCOUNT: (statements, needs)}, operations)
 
 
+def forbidden(account):
+    """Requests the policy must refuse whatever the tests recorded: the attacks its Deny
+    statements stop. Re-pointing a secret the function owns (its ownership tags rewritten to name
+    another database, with managed-by in the request so that the creation grant would match),
+    and deleting one without a recovery window."""
+    res = arn("secretsmanager", REGION, account, "secret:db-secrets/rds/victim/admin-AbCdEf")
+    owned = tag_context({"managed-by": "db-secret-provisioner",
+                         "db-secret-provisioner:database": "rds/instance/victim",
+                         "db-secret-provisioner:username": "admin"}, "resource")
+    repoint = {**owned, **tag_context({"managed-by": "db-secret-provisioner",
+                                       "db-secret-provisioner:database": "rds/instance/attacker"}, "request")}
+    return [
+        Need("secretsmanager:TagResource", res, repoint, "re-point an owned secret's database tag"),
+        Need("secretsmanager:DeleteSecret", res, {**owned, "secretsmanager:ForceDeleteWithoutRecovery": "true"},
+             "delete an owned secret without a recovery window"),
+    ]
+
+
+def deny_mutants(statements):
+    """(description, statements) with one Deny statement removed."""
+    for i, st in enumerate(statements):
+        if st["Effect"] == "Deny":
+            yield f"without {label(st, i)}", statements[:i] + statements[i + 1:]
+
+
 def verdict(kind, accounts, operations):
-    """Sufficient (every need allowed in its account) and minimal (every mutant refuses one)."""
+    """Sufficient (every need allowed in its account), minimal (every mutant refuses one), and
+    safe (every forbidden request refused, and every Deny needed to refuse one)."""
     problems = []
     for account, (statements, needs) in accounts.items():
         problems += validate(statements, needs)
         problems += [f"not allowed in {account}: {n}" for n in refused(statements, needs)]
+        problems += [f"allowed in {account}, but must be refused: {n.why}"
+                     for n in forbidden(account) if allowed(statements, n)]
+        for description, m in deny_mutants(statements):
+            if not any(allowed(m, n) for n in forbidden(account)):
+                problems.append(f"{description}: every forbidden request is still refused, so the Deny refuses nothing")
     if problems:
         for p in problems:
             print(f"FAIL {kind}: {p}")
@@ -708,7 +739,8 @@ def verdict(kind, accounts, operations):
     actions = sorted({n.action for n in needs})
     print(f"IAM contract ({kind}): {operations} recorded operations in {len(accounts)} account(s) -> "
           f"{len(needs)} distinct requests over {len(actions)} actions, all allowed; {count} mutants "
-          f"(each statement, action and resource removed) all refuse one")
+          f"(each statement, action and resource removed) all refuse one; {len(forbidden(ACCOUNT))} forbidden requests "
+          f"(re-pointing an owned secret, a deletion without recovery) refused, each by a Deny it needs")
     return 0
 
 
