@@ -20,6 +20,7 @@ use crate::aws::secrets;
 use crate::jobs::{Job, DEADLINE_MARGIN};
 use crate::model::error::{Error, Result};
 use crate::model::outcome::{FailedListing, Outcome, OutcomeKind, SweepFailure, SweepReport};
+use crate::model::tags;
 use crate::model::{Database, DbKind, Service};
 use crate::rules::drift::{plan_sweep, Connection};
 use crate::rules::existing_secret::SecretState;
@@ -37,6 +38,7 @@ enum Task<'a> {
     Repair(&'a Database, &'a SecretState),
     Retire(&'a SecretState),
     Replica(&'a SecretState, String),
+    Backfill(&'a SecretState, &'a str),
 }
 
 /// What a task did.
@@ -46,6 +48,7 @@ enum Done {
     Unchanged,
     Retired(String),
     ReplicaRepaired(String),
+    Backfilled(String),
 }
 
 /// Sweeps the job's place (one account and region) and returns its report. Stops starting new
@@ -143,6 +146,11 @@ pub async fn run(job: &Job, remaining: Option<Duration>) -> Result<SweepReport> 
             .into_iter()
             .map(|(s, r)| Task::Replica(s, r)),
     );
+    tasks.extend(
+        plan.backfill
+            .into_iter()
+            .map(|(s, id)| Task::Backfill(s, id)),
+    );
     finish(job, report, tasks, stop_at).await
 }
 
@@ -178,6 +186,7 @@ async fn finish(
             Some(Ok(Done::Repaired(s))) => report.repaired.push(s),
             Some(Ok(Done::Retired(s))) => report.retired.push(s),
             Some(Ok(Done::ReplicaRepaired(s))) => report.replicas_repaired.push(s),
+            Some(Ok(Done::Backfilled(s))) => report.backfilled.push(s),
             Some(Ok(Done::Unchanged)) => {}
             // Not ready: its own creation event (or the next sweep) takes care of it. (A
             // missing parameter is `skipped` or a failure, as MISSING_PASSWORD_PARAMETER says.)
@@ -206,6 +215,7 @@ async fn finish(
         &mut report.retired,
         &mut report.replicas_repaired,
         &mut report.flagged,
+        &mut report.backfilled,
     ] {
         list.sort();
     }
@@ -231,7 +241,7 @@ impl Task<'_> {
     fn label(&self) -> String {
         match self {
             Task::Provision(db) | Task::Repair(db, _) => db.to_string(),
-            Task::Retire(s) => s.name.clone(),
+            Task::Retire(s) | Task::Backfill(s, _) => s.name.clone(),
             Task::Replica(s, region) => format!("{}:{region}", s.name),
         }
     }
@@ -259,6 +269,11 @@ async fn run_task(job: &Job, task: Task<'_>) -> Result<Done> {
         } else {
             Done::Unchanged
         }),
+        Task::Backfill(s, id) => {
+            let tag = [(tags::DATABASE_ID_TAG_KEY, id)];
+            secrets::tag(&job.clients.secrets, &s.arn, &tag).await?;
+            Ok(Done::Backfilled(s.name.clone()))
+        }
     }
 }
 

@@ -103,6 +103,9 @@ pub struct SweepReport {
     /// Secrets that exist for a database but carry no seal: nothing was written (an operator
     /// decides; see the `flagged` outcome).
     pub flagged: Vec<String>,
+    /// Secrets made before the database-id tag existed that got it (created after their
+    /// database; never a seal).
+    pub backfilled: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

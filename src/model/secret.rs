@@ -24,6 +24,8 @@ pub struct SecretState {
     pub primary_region: Option<String>,
     /// A rotation is in progress: a version is labelled `AWSPENDING` and not `AWSCURRENT`.
     pub rotation_pending: bool,
+    /// When the secret was created (`CreatedDate`).
+    pub created_at: Option<std::time::SystemTime>,
 }
 
 impl SecretState {

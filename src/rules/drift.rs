@@ -79,6 +79,10 @@ pub struct SweepPlan<'a> {
     pub retire_deferred: Vec<&'a SecretState>,
     /// Live secrets missing from a replica region's listing: `(secret, region)`.
     pub replicas_missing: Vec<(&'a SecretState, String)>,
+    /// Live secrets made before the database-id tag existed, created after their database: the
+    /// tag to backfill, `(secret, database id)`. (A secret created before its database could be
+    /// a squatter's, planted in wait: it is left without one.)
+    pub backfill: Vec<(&'a SecretState, &'a str)>,
 }
 
 /// Joins the listed databases with the function's secrets (primary in `region`).
@@ -108,10 +112,19 @@ pub fn plan_sweep<'a>(
     let mut seen: HashSet<String> = HashSet::new();
     for db in databases {
         let key = database_key(db);
+        let id = db.resource_id.as_deref();
         let live: Vec<&SecretState> = by_database
             .get(key.as_str())
             .map(|v| v.iter().copied().filter(|s| !s.is_retired()).collect())
             .unwrap_or_default();
+        if let (Some(id), Some(created)) = (id, db.created_at) {
+            plan.backfill.extend(
+                live.iter()
+                    .filter(|s| tags::value(&s.tags, tags::DATABASE_ID_TAG_KEY).is_none())
+                    .filter(|s| s.created_at.is_some_and(|t| t > created))
+                    .map(|s| (*s, id)),
+            );
+        }
         seen.insert(key);
         let admin = live.iter().find(|s| is_admin_secret(db, s));
         let connection = (lifecycle.follow_connection_changes && db.is_available())
@@ -191,6 +204,56 @@ mod tests {
 
     fn all_listed(_: Service, _: DbKind) -> bool {
         true
+    }
+
+    #[test]
+    fn the_database_id_is_backfilled_only_on_secrets_made_after_their_database() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let created = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let dbs = vec![
+            Database {
+                resource_id: Some("db-A".into()),
+                created_at: Some(created),
+                ..db("after", 5432)
+            },
+            Database {
+                resource_id: Some("db-B".into()),
+                created_at: Some(created),
+                ..db("before", 5432)
+            },
+        ];
+        let at = |s: SecretState, t: u64| SecretState {
+            created_at: Some(UNIX_EPOCH + Duration::from_secs(t)),
+            ..s
+        };
+        let secrets = vec![
+            // Made after its database: backfilled.
+            at(
+                secret("after", "admin", Some("after.x.rds.amazonaws.com:5432")),
+                1_000_001,
+            ),
+            // Made before its database (a squatter's in wait?): left without an id.
+            at(
+                secret("before", "admin", Some("before.x.rds.amazonaws.com:5432")),
+                999_999,
+            ),
+        ];
+        let plan = plan_sweep(
+            &dbs,
+            &secrets,
+            None,
+            &[],
+            &all_listed,
+            &Lifecycle::default(),
+        );
+        let backfill: Vec<(&str, &str)> = plan
+            .backfill
+            .iter()
+            .map(|(s, id)| (s.name.as_str(), *id))
+            .collect();
+        assert_eq!(backfill, [("db-secrets/rds/after/admin", "db-A")]);
+        assert!(plan.provision.is_empty());
+        assert_eq!(plan.present, 2);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::config::{ExistingSecret, Replica, SecretOptions};
 use crate::model::error::{Error, Result};
 use crate::model::secret::{connection_keys, SecretFields};
 pub use crate::model::secret::{ownership, rotation_pending, SecretState};
-use crate::model::tags::{self, Owner};
+use crate::model::tags::Owner;
 
 /// The changes an existing secret of ours needs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -36,7 +36,6 @@ pub fn decide(
     state: &SecretState,
     owner: &Owner,
     region: Option<&str>,
-    database_id: Option<&str>,
     options: &SecretOptions,
     rotatable: bool,
 ) -> Result<Changes> {
@@ -55,9 +54,7 @@ pub fn decide(
         });
     }
     Ok(Changes {
-        // Retired, or live but made for an earlier database of the same name (its deletion was
-        // never seen): the database was created again.
-        recreate: state.is_retired() || made_for_another(state, database_id),
+        recreate: state.is_retired(),
         missing_replicas: options
             .replicas
             .iter()
@@ -68,13 +65,6 @@ pub fn decide(
         turn_on_rotation: rotatable && !state.rotation_enabled,
         put_policy: options.resource_policy.is_some(),
     })
-}
-
-/// Whether the secret's database-id tag names another database than `database_id` (both
-/// known): a database created again or restored under the same name has a new resource id.
-pub fn made_for_another(state: &SecretState, database_id: Option<&str>) -> bool {
-    let tagged = tags::value(&state.tags, tags::DATABASE_ID_TAG_KEY);
-    matches!((tagged, database_id), (Some(t), Some(d)) if t != d)
 }
 
 /// A refreshed version: the merged JSON, the keys that changed, and a `ClientRequestToken`
@@ -168,7 +158,6 @@ mod tests {
             state,
             &owner(),
             Some("us-east-1"),
-            None,
             &options(&[]),
             false,
         )
@@ -178,27 +167,10 @@ mod tests {
     }
 
     #[test]
-    fn a_live_secret_made_for_another_database_id_is_a_recreation() {
-        let o = options(&[]);
-        let mut s = ours();
-        let decide_for = |s: &SecretState, id| decide("n", s, &owner(), None, id, &o, false);
-        // No database-id tag (made before the tag existed): not a recreation.
-        assert!(!decide_for(&s, Some("db-NEW")).unwrap().recreate);
-        s.tags
-            .push((tags::DATABASE_ID_TAG_KEY.into(), "db-OLD".into()));
-        assert!(!decide_for(&s, Some("db-OLD")).unwrap().recreate);
-        assert!(
-            !decide_for(&s, None).unwrap().recreate,
-            "Describe gave no id"
-        );
-        assert!(decide_for(&s, Some("db-NEW")).unwrap().recreate);
-    }
-
-    #[test]
     fn only_our_secret_for_the_same_database_and_user_is_changed() {
         let o = options(&[]);
         assert_eq!(
-            decide("n", &ours(), &owner(), Some("us-east-1"), None, &o, false).unwrap(),
+            decide("n", &ours(), &owner(), Some("us-east-1"), &o, false).unwrap(),
             Changes::default()
         );
         assert!(conflict(&SecretState::default()).contains("no managed-by"));
@@ -221,17 +193,9 @@ mod tests {
         let mut scheduled = ours();
         scheduled.scheduled_for_deletion = true;
         assert_eq!(
-            decide(
-                "n",
-                &scheduled,
-                &owner(),
-                Some("us-east-1"),
-                None,
-                &o,
-                false
-            )
-            .unwrap_err()
-            .error_type(),
+            decide("n", &scheduled, &owner(), Some("us-east-1"), &o, false)
+                .unwrap_err()
+                .error_type(),
             "SecretScheduledForDeletion"
         );
         let foreign_scheduled = SecretState {
@@ -260,7 +224,7 @@ mod tests {
             status: "InSync".into(),
             message: None,
         });
-        let c = decide("n", &s, &owner(), Some("us-east-1"), None, &o, true).unwrap();
+        let c = decide("n", &s, &owner(), Some("us-east-1"), &o, true).unwrap();
         assert_eq!(
             c.missing_replicas
                 .iter()

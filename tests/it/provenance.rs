@@ -11,8 +11,7 @@
 //! - A squatter's secret (forged ownership and deleted tags, a bogus database id): without a
 //!   seal the creation event and the sweep answer `flagged`; with a seal copied from another
 //!   secret, `SecretConflict`; either way nothing is written or restored.
-//! - A database created again before its deletion was seen (a new database id) gets its new
-//!   password; a replay then changes nothing.
+//! - The sweep backfills the database-id tag only on secrets made after their database.
 
 use std::sync::OnceLock;
 
@@ -305,26 +304,77 @@ async fn a_squatted_secret_never_receives_the_password_by_event_or_by_sweep() {
 }
 
 #[tokio::test]
-async fn a_database_created_again_before_its_deletion_was_seen_gets_the_new_password() {
-    // The deletion event is lost: the live secret still names the first database's id. The
-    // creation event of the new database (a new DbiResourceId) writes its password.
-    let endpoint = &provenance_moto().endpoint;
+async fn the_sweep_backfills_the_database_id_only_on_secrets_made_after_their_database() {
+    // Secrets made before the database-id tag existed: one made (by the function) after its
+    // database, one planted before its database was created. Only the first gets the tag, and
+    // neither gets a seal. A moto of its own: the sweep lists the whole account.
+    let moto = start_moto(None);
+    let endpoint = &moto.endpoint;
     let c = Clients::new(&sdk_config(endpoint, REGION).await);
-    let db = fixtures::instance(&c, "again", "postgres", "admin", Some("First-Passw0rd")).await;
     let f = Function::start(&built_binary(), endpoint, &[]);
-    assert_eq!(f.invoke(&db.event()).response()["outcome"], "created");
-    c.rds
-        .delete_db_instance()
-        .db_instance_identifier(&db.id)
-        .skip_final_snapshot(true)
+    let after = fixtures::instance(&c, "upgrade", "mysql", "admin", Some("Upgrade-Passw0rd")).await;
+    // moto keeps a secret's CreatedDate to the second: let the second of the database pass.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(f.invoke(&after.event()).response()["outcome"], "created");
+    // As an earlier version left it: no database-id tag (and no seal).
+    c.secrets
+        .untag_resource()
+        .secret_id(after.secret_name())
+        .tag_keys("db-secret-provisioner:database-id")
+        .tag_keys("db-secret-provisioner:seal")
         .send()
         .await
         .unwrap();
-    create_instance(&c, &db.id, "postgres", "admin").await;
-    db.put_password(&c, "Second-Passw0rd").await;
-    let answer = f.invoke(&db.event());
-    assert_eq!(answer.response()["outcome"], "created", "{answer:?}");
-    assert_eq!(db.secret(&c).await.unwrap()["password"], "Second-Passw0rd");
-    // A replay is a replay: the secret now names the new database, and keeps its password.
-    assert_eq!(f.invoke(&db.event()).response()["outcome"], "unchanged");
+    // Planted before its database exists (CreatedDate has seconds: wait past them).
+    let before = fixtures::Db::new("instance", Service::Rds, "planted-early", "admin");
+    let planted = plant(&c, &before, None).await;
+    c.secrets
+        .untag_resource()
+        .secret_id(&planted)
+        .tag_keys("db-secret-provisioner:database-deleted")
+        .tag_keys("db-secret-provisioner:database-id")
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    create_instance(&c, &before.id, "mysql", "admin").await;
+
+    let sweep = f.invoke(&events::scheduled());
+    let report = &sweep.response()["sweep"];
+    assert_eq!(
+        report["backfilled"],
+        serde_json::json!([after.secret_name()]),
+        "{report}"
+    );
+    let tag = |name: String| {
+        let c = c.clone();
+        async move {
+            describe_secret(&c, &name)
+                .await
+                .tags()
+                .iter()
+                .filter(|t| {
+                    matches!(
+                        t.key(),
+                        Some("db-secret-provisioner:database-id" | "db-secret-provisioner:seal")
+                    )
+                })
+                .map(|t| t.key().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        tag(after.secret_name()).await,
+        ["db-secret-provisioner:database-id"]
+    );
+    assert!(
+        tag(planted).await.is_empty(),
+        "nothing backfilled on the early secret"
+    );
+    // The next sweep has nothing left to backfill.
+    let again = f.invoke(&events::scheduled());
+    assert_eq!(
+        again.response()["sweep"]["backfilled"],
+        serde_json::json!([])
+    );
 }

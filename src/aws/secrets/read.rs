@@ -72,6 +72,9 @@ fn state_of(e: &SecretListEntry) -> SecretState {
         rotation_enabled: e.rotation_enabled() == Some(true),
         replicas: Vec::new(),
         primary_region: e.primary_region().map(str::to_string),
+        created_at: e
+            .created_date()
+            .and_then(|t| std::time::SystemTime::try_from(*t).ok()),
         rotation_pending: rotation_pending(
             e.secret_versions_to_stages()
                 .into_iter()
@@ -96,6 +99,9 @@ pub async fn describe(secrets: &Client, name: &str) -> Result<Option<SecretState
             rotation_enabled: d.rotation_enabled() == Some(true),
             replicas: replica_statuses(d.replication_status()),
             primary_region: d.primary_region().map(str::to_string),
+            created_at: d
+                .created_date()
+                .and_then(|t| std::time::SystemTime::try_from(*t).ok()),
         })),
         Err(e) => match e.as_service_error() {
             Some(DescribeSecretError::ResourceNotFoundException(_)) => Ok(None),

@@ -115,7 +115,6 @@ impl Job {
                     &state,
                     &names.owner,
                     Some(&self.place.region),
-                    names.database_id.as_deref(),
                     options,
                     rotation.lambda.is_some(),
                 )?;
