@@ -434,6 +434,7 @@ const CONFIG_CASES: &[(&str, &str)] = &[
     ("SECRET_DESCRIPTION_TEMPLATE", "for {who}"),
     ("WAIT_FOR_AVAILABLE_SECONDS", "forever"),
     ("KMS_KEY_ID", "not a key"),
+    ("SEAL_KEY_ID", "not a key"),
     ("SECRET_TAGS", "team"),
     ("REPLICA_REGIONS", "moon-1"),
     ("FORCE_OVERWRITE_REPLICA_SECRET", "sure"),
