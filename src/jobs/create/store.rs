@@ -127,7 +127,7 @@ impl Job {
                             return Ok(Stored::Flagged {
                                 arn: state.arn,
                                 reason: format!(
-                                    "{name} exists for a database created again, but carries no seal (made before sealing, or not by this function): no password was written; check the secret, then send {{\"action\": \"resolve\", \"secret\": \"{name}\", \"use\": \"parameter\"}} or delete it"
+                                    "{name} exists for a database created again, but carries no seal (made before sealing, or not by this function): no password was written; if it is yours, delete it (delete-secret --force-delete-without-recovery) and the next event or sweep makes a sealed one"
                                 ),
                             })
                         }
