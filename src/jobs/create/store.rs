@@ -168,7 +168,15 @@ impl Job {
             }
             state.check_writable()?;
             secrets::put_value(secrets, &arn, None, value.json()).await?;
-            secrets::untag(secrets, &arn, &[tags::DELETED_TAG_KEY]).await?;
+            // The seal covers the database-id tag as the secret will carry it: an earlier
+            // database's id goes when Describe gives the new one none.
+            let mut gone = vec![tags::DELETED_TAG_KEY];
+            if names.database_id.is_none()
+                && tags::value(&state.tags, tags::DATABASE_ID_TAG_KEY).is_some()
+            {
+                gone.push(tags::DATABASE_ID_TAG_KEY);
+            }
+            secrets::untag(secrets, &arn, &gone).await?;
             // It is now the new database's secret: its endpoint and database id, and a seal
             // over them.
             let mut stamp = vec![(tags::ENDPOINT_TAG_KEY, endpoint.as_str())];
