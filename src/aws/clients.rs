@@ -19,6 +19,8 @@ pub struct Clients {
     /// KMS in the function's own account and region, where its seal key is: every place's
     /// clients share it (a member's secrets are sealed with the hub's key).
     pub kms: aws_sdk_kms::Client,
+    /// KMS in the place itself, where a secret's encryption key is resolved (DescribeKey).
+    pub kms_here: aws_sdk_kms::Client,
     /// Secrets Manager clients for other regions (replica regions), built on first use from
     /// `secrets`' configuration and kept.
     pub regional: RegionalSecrets,
@@ -42,6 +44,7 @@ impl Clients {
             redshift: aws_sdk_redshift::Client::new(config),
             serverless: aws_sdk_redshiftserverless::Client::new(config),
             kms: aws_sdk_kms::Client::new(config),
+            kms_here: aws_sdk_kms::Client::new(config),
             regional: RegionalSecrets::default(),
             sdk: Some(config.clone()),
         }

@@ -53,3 +53,22 @@ pub async fn verify_mac(kms: &Client, key: &str, message: Vec<u8>, mac: Vec<u8>)
         Err(e) => Err(Error::aws_on("KMS", "VerifyMac", key, &e)),
     }
 }
+
+/// The key ARN `key` (a key id, key ARN, alias name or alias ARN) resolves to (DescribeKey:
+/// `KeyMetadata.Arn`).
+pub async fn key_arn(kms: &Client, key: &str) -> Result<String> {
+    let out = kms
+        .describe_key()
+        .key_id(key)
+        .send()
+        .await
+        .map_err(|e| Error::aws_on("KMS", "DescribeKey", key, &e))?;
+    out.key_metadata()
+        .and_then(|m| m.arn())
+        .map(str::to_string)
+        .ok_or_else(|| Error::AwsService {
+            service: "KMS",
+            operation: "DescribeKey",
+            message: format!("{key}: the response holds no key ARN"),
+        })
+}

@@ -3,13 +3,24 @@
 use aws_sdk_ssm::operation::delete_parameter::DeleteParameterError;
 use aws_sdk_ssm::operation::get_parameter::GetParameterError;
 use aws_sdk_ssm::types::{Parameter, ParameterType};
+use std::time::SystemTime;
+
 use secrecy::SecretString;
 
 use crate::model::error::{Error, Result};
 
+/// An initial password and when its parameter was last written (`LastModifiedDate`): a
+/// password goes into an existing secret only when the parameter is newer than the secret's
+/// last change.
+#[derive(Debug)]
+pub struct Password {
+    pub value: SecretString,
+    pub modified: Option<SystemTime>,
+}
+
 /// Reads `name` with decryption. Only a `SecureString` is accepted: a plain `String` or
 /// `StringList` means the password sat unencrypted in Parameter Store, which is an error.
-pub async fn read(ssm: &aws_sdk_ssm::Client, name: &str) -> Result<SecretString> {
+pub async fn read(ssm: &aws_sdk_ssm::Client, name: &str) -> Result<Password> {
     let out = ssm
         .get_parameter()
         .name(name)
@@ -34,7 +45,7 @@ pub async fn read(ssm: &aws_sdk_ssm::Client, name: &str) -> Result<SecretString>
 }
 
 /// The password in `parameter`, if it is a non-empty SecureString.
-fn accept(name: &str, parameter: Parameter) -> Result<SecretString> {
+fn accept(name: &str, parameter: Parameter) -> Result<Password> {
     match parameter.r#type {
         Some(ParameterType::SecureString) => {}
         other => {
@@ -46,8 +57,14 @@ fn accept(name: &str, parameter: Parameter) -> Result<SecretString> {
             })
         }
     }
+    let modified = parameter
+        .last_modified_date
+        .and_then(|t| SystemTime::try_from(t).ok());
     match parameter.value {
-        Some(value) if !value.is_empty() => Ok(SecretString::from(value)),
+        Some(value) if !value.is_empty() => Ok(Password {
+            value: SecretString::from(value),
+            modified,
+        }),
         _ => Err(Error::PasswordParameterInvalid {
             name: name.to_string(),
             reason: "the value is empty".into(),
@@ -58,10 +75,10 @@ fn accept(name: &str, parameter: Parameter) -> Result<SecretString> {
 /// A read started before Describe, concurrently with it.
 pub enum Early {
     /// GetParameter of the exact name (the template needed nothing from Describe).
-    Exact(String, Result<SecretString>),
+    Exact(String, Result<Password>),
     /// GetParametersByPath of the parent path, when only a trailing `/{username}` was unknown:
     /// the first page of the parameters directly under it, each already judged by [`accept`].
-    Listed(Result<Vec<(String, Result<SecretString>)>>),
+    Listed(Result<Vec<(String, Result<Password>)>>),
 }
 
 /// What to read early, if anything.
@@ -85,7 +102,7 @@ impl Plan {
 impl Early {
     /// The password of `name`: from the early read when it covers that name, otherwise (a
     /// wrong guess, a later page, a failed listing) with GetParameter.
-    pub async fn take(self, ssm: &aws_sdk_ssm::Client, name: &str) -> Result<SecretString> {
+    pub async fn take(self, ssm: &aws_sdk_ssm::Client, name: &str) -> Result<Password> {
         match self {
             Early::Exact(n, result) if n == name => result,
             Early::Listed(Ok(list)) => match list.into_iter().find(|(n, _)| n == name) {
@@ -102,7 +119,7 @@ impl Early {
 async fn read_listed(
     ssm: &aws_sdk_ssm::Client,
     path: &str,
-) -> Result<Vec<(String, Result<SecretString>)>> {
+) -> Result<Vec<(String, Result<Password>)>> {
     let out = ssm
         .get_parameters_by_path()
         .path(path)

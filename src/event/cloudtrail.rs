@@ -9,8 +9,10 @@ use super::fields::{optional_object, Envelope};
 use super::{Action, Recognised, Request, Trigger, TriggerRow, CLOUDTRAIL_DETAIL_TYPE};
 use crate::model::error::{Error, Result};
 use crate::model::identifiers::{clip, RdsIdentifier, Username, WorkgroupName};
+use crate::model::restore_hint::RestorePoint;
+use crate::model::timestamp;
 use crate::model::{Resource, Target};
-use Action::{FollowConnection as Follow, Provision, Retire};
+use Action::{FollowConnection as Follow, HintRestore as Hint, Provision, Retire};
 use Resource::{DbCluster, DbInstance, RedshiftCluster, Workgroup};
 use Trigger as T;
 
@@ -56,6 +58,44 @@ const WORKGROUP: Id = Id {
     response: &["workgroup", "workgroupName"],
     param: "workgroupName",
 };
+/// A point-in-time restore names its new instance `targetDBInstanceIdentifier`.
+const TARGET_INSTANCE: Id = Id {
+    response: &["dBInstanceIdentifier"],
+    param: "targetDBInstanceIdentifier",
+};
+/// A Serverless restore names the workgroup whose namespace it restores into.
+const RESTORED_WORKGROUP: Id = Id {
+    response: &[],
+    param: "workgroupName",
+};
+
+/// Where a restore call says what it restores from: the snapshot parameters (first present
+/// wins), else a `restoreTime`.
+struct RestoreFrom {
+    snapshot: &'static [&'static str],
+    time: bool,
+}
+
+const SNAPSHOT: RestoreFrom = RestoreFrom {
+    snapshot: &["dBSnapshotIdentifier"],
+    time: false,
+};
+const CLUSTER_SNAPSHOT: RestoreFrom = RestoreFrom {
+    snapshot: &["snapshotIdentifier"],
+    time: false,
+};
+const REDSHIFT_SNAPSHOT: RestoreFrom = RestoreFrom {
+    snapshot: &["snapshotArn", "snapshotIdentifier"],
+    time: false,
+};
+const SERVERLESS_SNAPSHOT: RestoreFrom = RestoreFrom {
+    snapshot: &["snapshotArn", "snapshotName"],
+    time: false,
+};
+const POINT_IN_TIME: RestoreFrom = RestoreFrom {
+    snapshot: &[],
+    time: true,
+};
 
 /// A Modify/Update call's port: the parameter that changes it, the parameter that renames the
 /// database (never followed), and whether the change waits for the maintenance window unless
@@ -77,22 +117,32 @@ struct Call {
     resource: Resource,
     id: Id,
     port: Option<Port>,
+    restore: Option<RestoreFrom>,
 }
 
 #[rustfmt::skip]
 const CALLS: &[Call] = &[
-    Call { api: RDS,        event_name: "CreateDBInstance", trigger: T::CloudTrailCreateDbInstance,      action: Provision, resource: DbInstance,      id: INSTANCE,   port: None },
-    Call { api: RDS,        event_name: "CreateDBCluster",  trigger: T::CloudTrailCreateDbCluster,       action: Provision, resource: DbCluster,       id: DB_CLUSTER, port: None },
-    Call { api: REDSHIFT,   event_name: "CreateCluster",    trigger: T::CloudTrailCreateRedshiftCluster, action: Provision, resource: RedshiftCluster, id: CLUSTER,    port: None },
-    Call { api: SERVERLESS, event_name: "CreateWorkgroup",  trigger: T::CloudTrailCreateWorkgroup,       action: Provision, resource: Workgroup,       id: WORKGROUP,  port: None },
-    Call { api: RDS,        event_name: "ModifyDBInstance", trigger: T::CloudTrailModifyDbInstance,      action: Follow,    resource: DbInstance,      id: INSTANCE,   port: Some(Port { param: "dBPortNumber", rename: Some("newDBInstanceIdentifier"), needs_apply_immediately: false }) },
-    Call { api: RDS,        event_name: "ModifyDBCluster",  trigger: T::CloudTrailModifyDbCluster,       action: Follow,    resource: DbCluster,       id: DB_CLUSTER, port: Some(Port { param: "port", rename: Some("newDBClusterIdentifier"), needs_apply_immediately: true }) },
-    Call { api: REDSHIFT,   event_name: "ModifyCluster",    trigger: T::CloudTrailModifyRedshiftCluster, action: Follow,    resource: RedshiftCluster, id: CLUSTER,    port: Some(Port { param: "port", rename: Some("newClusterIdentifier"), needs_apply_immediately: false }) },
-    Call { api: SERVERLESS, event_name: "UpdateWorkgroup",  trigger: T::CloudTrailUpdateWorkgroup,       action: Follow,    resource: Workgroup,       id: WORKGROUP,  port: Some(Port { param: "port", rename: None, needs_apply_immediately: false }) },
-    Call { api: RDS,        event_name: "DeleteDBInstance", trigger: T::CloudTrailDeleteDbInstance,      action: Retire,    resource: DbInstance,      id: INSTANCE,   port: None },
-    Call { api: RDS,        event_name: "DeleteDBCluster",  trigger: T::CloudTrailDeleteDbCluster,       action: Retire,    resource: DbCluster,       id: DB_CLUSTER, port: None },
-    Call { api: REDSHIFT,   event_name: "DeleteCluster",    trigger: T::CloudTrailDeleteRedshiftCluster, action: Retire,    resource: RedshiftCluster, id: CLUSTER,    port: None },
-    Call { api: SERVERLESS, event_name: "DeleteWorkgroup",  trigger: T::CloudTrailDeleteWorkgroup,       action: Retire,    resource: Workgroup,       id: WORKGROUP,  port: None },
+    Call { api: RDS,        event_name: "CreateDBInstance", trigger: T::CloudTrailCreateDbInstance,      action: Provision, resource: DbInstance,      id: INSTANCE,   port: None, restore: None },
+    Call { api: RDS,        event_name: "CreateDBCluster",  trigger: T::CloudTrailCreateDbCluster,       action: Provision, resource: DbCluster,       id: DB_CLUSTER, port: None, restore: None },
+    Call { api: REDSHIFT,   event_name: "CreateCluster",    trigger: T::CloudTrailCreateRedshiftCluster, action: Provision, resource: RedshiftCluster, id: CLUSTER,    port: None, restore: None },
+    Call { api: SERVERLESS, event_name: "CreateWorkgroup",  trigger: T::CloudTrailCreateWorkgroup,       action: Provision, resource: Workgroup,       id: WORKGROUP,  port: None, restore: None },
+    Call { api: RDS,        event_name: "ModifyDBInstance", trigger: T::CloudTrailModifyDbInstance,      action: Follow,    resource: DbInstance,      id: INSTANCE,   port: Some(Port { param: "dBPortNumber", rename: Some("newDBInstanceIdentifier"), needs_apply_immediately: false }), restore: None },
+    Call { api: RDS,        event_name: "ModifyDBCluster",  trigger: T::CloudTrailModifyDbCluster,       action: Follow,    resource: DbCluster,       id: DB_CLUSTER, port: Some(Port { param: "port", rename: Some("newDBClusterIdentifier"), needs_apply_immediately: true }), restore: None },
+    Call { api: REDSHIFT,   event_name: "ModifyCluster",    trigger: T::CloudTrailModifyRedshiftCluster, action: Follow,    resource: RedshiftCluster, id: CLUSTER,    port: Some(Port { param: "port", rename: Some("newClusterIdentifier"), needs_apply_immediately: false }), restore: None },
+    Call { api: SERVERLESS, event_name: "UpdateWorkgroup",  trigger: T::CloudTrailUpdateWorkgroup,       action: Follow,    resource: Workgroup,       id: WORKGROUP,  port: Some(Port { param: "port", rename: None, needs_apply_immediately: false }), restore: None },
+    Call { api: RDS,        event_name: "DeleteDBInstance", trigger: T::CloudTrailDeleteDbInstance,      action: Retire,    resource: DbInstance,      id: INSTANCE,   port: None, restore: None },
+    Call { api: RDS,        event_name: "DeleteDBCluster",  trigger: T::CloudTrailDeleteDbCluster,       action: Retire,    resource: DbCluster,       id: DB_CLUSTER, port: None, restore: None },
+    Call { api: REDSHIFT,   event_name: "DeleteCluster",    trigger: T::CloudTrailDeleteRedshiftCluster, action: Retire,    resource: RedshiftCluster, id: CLUSTER,    port: None, restore: None },
+    Call { api: SERVERLESS, event_name: "DeleteWorkgroup",  trigger: T::CloudTrailDeleteWorkgroup,       action: Retire,    resource: Workgroup,       id: WORKGROUP,  port: None, restore: None },
+    Call { api: RDS,        event_name: "RestoreDBInstanceFromDBSnapshot", trigger: T::CloudTrailRestoreDbInstanceFromSnapshot,  action: Hint, resource: DbInstance,      id: INSTANCE,           port: None, restore: Some(SNAPSHOT) },
+    Call { api: RDS,        event_name: "RestoreDBInstanceToPointInTime",  trigger: T::CloudTrailRestoreDbInstanceToPointInTime, action: Hint, resource: DbInstance,      id: TARGET_INSTANCE,    port: None, restore: Some(POINT_IN_TIME) },
+    Call { api: RDS,        event_name: "RestoreDBClusterFromSnapshot",    trigger: T::CloudTrailRestoreDbClusterFromSnapshot,   action: Hint, resource: DbCluster,       id: DB_CLUSTER,         port: None, restore: Some(CLUSTER_SNAPSHOT) },
+    Call { api: RDS,        event_name: "RestoreDBClusterToPointInTime",   trigger: T::CloudTrailRestoreDbClusterToPointInTime,  action: Hint, resource: DbCluster,       id: DB_CLUSTER,         port: None, restore: Some(POINT_IN_TIME) },
+    Call { api: REDSHIFT,   event_name: "RestoreFromClusterSnapshot",      trigger: T::CloudTrailRestoreRedshiftCluster,         action: Hint, resource: RedshiftCluster, id: CLUSTER,            port: None, restore: Some(REDSHIFT_SNAPSHOT) },
+    Call { api: SERVERLESS, event_name: "RestoreFromSnapshot",             trigger: T::CloudTrailRestoreServerless,              action: Hint, resource: Workgroup,       id: RESTORED_WORKGROUP, port: None, restore: Some(SERVERLESS_SNAPSHOT) },
+    // The S3 restores take a new master password: they are creations.
+    Call { api: RDS,        event_name: "RestoreDBInstanceFromS3",         trigger: T::CloudTrailRestoreDbInstanceFromS3,        action: Provision, resource: DbInstance, id: INSTANCE,          port: None, restore: None },
+    Call { api: RDS,        event_name: "RestoreDBClusterFromS3",          trigger: T::CloudTrailRestoreDbClusterFromS3,         action: Provision, resource: DbCluster,  id: DB_CLUSTER,        port: None, restore: None },
 ];
 
 pub(super) fn rows() -> Vec<TriggerRow> {
@@ -191,6 +241,26 @@ fn not_a_port_change(call: &Call, record: &Record<'_>) -> Option<String> {
     None
 }
 
+/// What a restore call restores from: its snapshot, else its `restoreTime` (CloudTrail
+/// records it as given; one that is not RFC 3339 counts as unknown), else unknown (the latest
+/// restorable time).
+fn restore_point(from: &RestoreFrom, record: &Record<'_>) -> RestorePoint {
+    let param = |key: &str| {
+        record
+            .params
+            .and_then(|p| p.get(key))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    if let Some(id) = from.snapshot.iter().find_map(|k| param(k)) {
+        return RestorePoint::Snapshot(id.to_string());
+    }
+    match from.time.then(|| param("restoreTime")).flatten() {
+        Some(t) => timestamp::parse(t).map_or(RestorePoint::Unknown, RestorePoint::Time),
+        None => RestorePoint::Unknown,
+    }
+}
+
 pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
     let record = Record::read(envelope.detail_object()?)?;
     let Some(call) = CALLS.iter().find(|c| {
@@ -234,8 +304,13 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
     let mut request = Request::new(call.trigger, call.action, target, envelope);
     request.claim("detail.awsRegion", None, record.aws_region)?;
     request.claim("detail.recipientAccountId", record.recipient_account, None)?;
-    // A create call's database is `creating`, a modified one restarts; a deleted one is gone.
-    request.wait = request.action != Action::Retire;
+    // A create call's database is `creating`, a modified one restarts; a deleted one is gone,
+    // and a restore only leaves a hint.
+    request.wait = matches!(request.action, Action::Provision | Action::FollowConnection);
+    request.restore = call
+        .restore
+        .as_ref()
+        .map(|from| restore_point(from, &record));
     request.master_username_hint = record
         .params
         .and_then(|p| p.get("masterUsername"))

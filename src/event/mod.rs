@@ -10,6 +10,7 @@
 mod cloudtrail;
 mod fields;
 mod rds;
+pub mod resolve;
 mod schedule;
 mod serverless;
 mod user;
@@ -44,6 +45,7 @@ impl Request {
             wait: false,
             master_username_hint: None,
             user: None,
+            restore: None,
         }
     }
 }
@@ -84,6 +86,8 @@ pub enum Recognised {
     Provision(Request),
     /// A scheduled event: run the reconcile sweep.
     Sweep(Location),
+    /// A direct invocation settling a flagged secret.
+    Resolve(resolve::Resolve),
     Ignored(String),
 }
 
@@ -118,6 +122,9 @@ pub fn recognise(payload: &Value) -> Result<Recognised> {
             json_kind(payload)
         )));
     };
+    if object.contains_key("action") && !object.contains_key("source") {
+        return resolve::recognise(object);
+    }
     if !object.contains_key("detail-type") || !object.contains_key("source") {
         return Ok(Recognised::Ignored(
             "not an EventBridge event (no detail-type or source)".into(),

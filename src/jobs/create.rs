@@ -5,25 +5,31 @@
 //! [`super::retire`].
 
 mod names;
+mod recreate;
+mod resolve;
+pub(crate) use recreate::remedy;
 mod seal;
 mod store;
+mod users;
 
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 
 use super::{Job, DEADLINE_MARGIN};
 use crate::aws::database;
-use crate::aws::parameters::{self, Early, Plan};
+use crate::aws::parameters::{self, Early, Password, Plan};
 use crate::aws::secrets;
 use crate::config::MissingParameter;
 use crate::event::{Request, UserSpec};
 use crate::model::engine::EngineRule;
 use crate::model::error::{Error, Result};
 use crate::model::outcome::{Outcome, OutcomeKind};
+use crate::model::tags;
 use crate::model::template::{Facts, Field};
 use crate::model::Database;
 use crate::rules::eligibility::{assess, is_admin, Assessment};
+use crate::rules::existing_secret;
 use crate::rules::secret_value;
 
 use names::Names;
@@ -133,15 +139,24 @@ impl Job {
         };
         let password = match self.password(&db, &names, early).await {
             Ok(p) => p,
-            Err(e) => return self.password_missing(&db, &names, user, e).await,
+            Err(e) => return self.password_missing(&db, &names, user, &host, e).await,
         };
         if let Some(dbname) = user.and_then(|u| u.dbname.as_ref()) {
             db.dbname = Some(dbname.to_string());
         }
-        let value =
-            secret_value::shape(&db, rule, &host, &username, &password, masterarn.as_deref())?;
+        let value = secret_value::shape(
+            &db,
+            rule,
+            &host,
+            &username,
+            &password.value,
+            masterarn.as_deref(),
+        )?;
         let rotation = self.rotation(rule, masterarn.is_some());
-        let stored = self.store(&names, &value, &rotation).await?;
+        let admin = is_admin(&db, user);
+        let stored = self
+            .store(&db, &names, &value, &password, &rotation, admin)
+            .await?;
         self.after_effects(&db, &names, stored, rotation.note).await
     }
 
@@ -177,7 +192,7 @@ impl Job {
         db: &Database,
         names: &Names,
         early: Option<Early>,
-    ) -> Result<SecretString> {
+    ) -> Result<Password> {
         let ssm = &self.clients.ssm;
         let password = match early {
             Some(early) => early.take(ssm, names.parameter.as_str()).await?,
@@ -188,7 +203,7 @@ impl Job {
             .options
             .tags
             .iter()
-            .find(|(_, v)| v == password.expose_secret())
+            .find(|(_, v)| v == password.value.expose_secret())
         {
             return Err(Error::config(
                 "SECRET_TAGS",
@@ -201,7 +216,7 @@ impl Job {
             .owner
             .tags()
             .iter()
-            .any(|(_, v)| v == password.expose_secret())
+            .any(|(_, v)| v == password.value.expose_secret())
         {
             return Err(Error::PasswordParameterInvalid {
                 name: names.parameter.to_string(),
@@ -211,16 +226,19 @@ impl Job {
         Ok(password)
     }
 
-    /// No initial-password parameter. If the function's own secret for this database and user
-    /// exists, that wins: `unchanged` (a replay after `DELETE_PASSWORD_PARAMETER`, or a secret
-    /// made before). Otherwise a user event fails (it claims the parameter exists), and any other
-    /// trigger answers as `MISSING_PASSWORD_PARAMETER` says: `skipped` (the database was made by
-    /// other means) or the error.
+    /// No initial-password parameter. If the function's own live secret for this database and
+    /// user exists, that wins: `unchanged` (a replay after `DELETE_PASSWORD_PARAMETER`, or a
+    /// secret made before). A retired one (or one of an earlier database) goes through the
+    /// recreation rule with nothing to write: kept on restore evidence, else `flagged`; it is
+    /// never hidden behind `skipped`. Otherwise a user event fails (it claims the parameter
+    /// exists), and any other trigger answers as `MISSING_PASSWORD_PARAMETER` says: `skipped`
+    /// (the database was made by other means) or the error.
     async fn password_missing(
         &self,
         db: &Database,
         names: &Names,
         user: Option<&UserSpec>,
+        host: &str,
         err: Error,
     ) -> Result<Outcome> {
         if !matches!(err, Error::PasswordParameterNotFound { .. }) {
@@ -228,12 +246,57 @@ impl Job {
         }
         if let Some(state) = secrets::describe(&self.clients.secrets, names.secret.as_str()).await?
         {
-            if state.is_owned_by(&names.owner, Some(&self.place.region)) && !state.is_retired() {
+            let here = Some(self.place.region.as_str());
+            let earlier = state.is_retired()
+                || existing_secret::of_another_database(&state, names.database_id.as_deref());
+            if state.is_owned_by(&names.owner, here) && !earlier {
                 return Ok(Outcome::about(OutcomeKind::Unchanged, db, &self.place)
                     .with_secret(names.secret.as_str(), Some(state.arn))
                     .with_reason(
                         "the secret already exists; its initial-password parameter is gone",
                     ));
+            }
+            if state.is_owned_by(&names.owner, here) {
+                let endpoint = db.port.map(|p| tags::endpoint(host, p));
+                let admin = is_admin(db, user);
+                let recreated = self
+                    .recreate(db, names, &state, None, endpoint.as_deref(), admin)
+                    .await?;
+                let stored = match recreated {
+                    recreate::Recreated::Flagged(reason) => store::Stored::Flagged {
+                        arn: state.arn,
+                        reason,
+                    },
+                    recreate::Recreated::Kept(what) | recreate::Recreated::Written(what) => {
+                        // Live again: the replicas a retirement removed are put back.
+                        let missing: Vec<_> = self
+                            .config
+                            .options
+                            .replicas
+                            .iter()
+                            .filter(|r| !state.replicas.iter().any(|s| s.region == r.region))
+                            .cloned()
+                            .collect();
+                        let replicas = match missing.is_empty() {
+                            true => state.replicas,
+                            false => {
+                                secrets::replicate(
+                                    &self.clients.secrets,
+                                    &state.arn,
+                                    &missing,
+                                    self.config.options.force_overwrite_replica,
+                                )
+                                .await?
+                            }
+                        };
+                        store::Stored::Updated {
+                            arn: state.arn,
+                            replicas,
+                            what,
+                        }
+                    }
+                };
+                return self.after_effects(db, names, stored, None).await;
             }
         }
         match (user, self.config.missing_parameter) {

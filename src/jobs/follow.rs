@@ -110,7 +110,11 @@ impl Job {
     ) -> Result<Option<Vec<String>>> {
         state.check_writable()?;
         let secrets = &self.clients.secrets;
-        let (version, current) = secrets::current_value(secrets, &state.arn, &state.name).await?;
+        let secrets::Current {
+            version_id: version,
+            value: current,
+            ..
+        } = secrets::current(secrets, &state.arn, &state.name).await?;
         let keys = connection.keys(is_admin_secret(db, state));
         let changed = match existing_secret::merge(&state.arn, &version, current, keys) {
             Some(r) => {

@@ -3,6 +3,7 @@
 
 pub mod create;
 pub mod follow;
+pub mod hint;
 pub mod organization;
 pub mod retire;
 pub mod sweep;

@@ -161,6 +161,12 @@ impl Handler {
                     ..Outcome::new(OutcomeKind::Reconciled)
                 })
             }
+            Recognised::Resolve(request) => {
+                span.record("trigger", "resolve");
+                span.record("database", request.secret.as_str());
+                let job = self.at(&invocation.own).await?;
+                job.resolve(&request).await
+            }
             Recognised::Provision(request) => {
                 span.record("trigger", request.trigger.as_str());
                 span.record("database", request.target.to_string());
@@ -174,6 +180,7 @@ impl Handler {
                         job.follow(&request, max_wait).await
                     }
                     Action::Retire => job.retire_database(&request).await,
+                    Action::HintRestore => job.hint_restore(&request).await,
                 }
             }
         }

@@ -11,6 +11,7 @@ pub mod identifiers;
 pub mod outcome;
 pub mod place;
 pub mod request;
+pub mod restore_hint;
 pub mod seal;
 pub mod secret;
 pub mod tags;

@@ -13,6 +13,9 @@ pub enum Action {
     FollowConnection,
     /// The database was deleted: retire its secrets as `ON_DATABASE_DELETED` says.
     Retire,
+    /// A restore call was recorded (the database does not exist yet): leave a restore hint
+    /// on its secrets, which the availability event or the sweep reads.
+    HintRestore,
 }
 
 /// The trigger an event belongs to (logged and reported).
@@ -38,6 +41,14 @@ pub enum Trigger {
     CloudTrailDeleteDbCluster,
     CloudTrailDeleteRedshiftCluster,
     CloudTrailDeleteWorkgroup,
+    CloudTrailRestoreDbInstanceFromSnapshot,
+    CloudTrailRestoreDbInstanceToPointInTime,
+    CloudTrailRestoreDbClusterFromSnapshot,
+    CloudTrailRestoreDbClusterToPointInTime,
+    CloudTrailRestoreRedshiftCluster,
+    CloudTrailRestoreServerless,
+    CloudTrailRestoreDbInstanceFromS3,
+    CloudTrailRestoreDbClusterFromS3,
 }
 
 impl Trigger {
@@ -63,6 +74,22 @@ impl Trigger {
             Trigger::CloudTrailDeleteDbCluster => "cloudtrail-delete-db-cluster",
             Trigger::CloudTrailDeleteRedshiftCluster => "cloudtrail-delete-redshift-cluster",
             Trigger::CloudTrailDeleteWorkgroup => "cloudtrail-delete-workgroup",
+            Trigger::CloudTrailRestoreDbInstanceFromSnapshot => {
+                "cloudtrail-restore-db-instance-from-snapshot"
+            }
+            Trigger::CloudTrailRestoreDbInstanceToPointInTime => {
+                "cloudtrail-restore-db-instance-to-point-in-time"
+            }
+            Trigger::CloudTrailRestoreDbClusterFromSnapshot => {
+                "cloudtrail-restore-db-cluster-from-snapshot"
+            }
+            Trigger::CloudTrailRestoreDbClusterToPointInTime => {
+                "cloudtrail-restore-db-cluster-to-point-in-time"
+            }
+            Trigger::CloudTrailRestoreRedshiftCluster => "cloudtrail-restore-redshift-cluster",
+            Trigger::CloudTrailRestoreServerless => "cloudtrail-restore-serverless-namespace",
+            Trigger::CloudTrailRestoreDbInstanceFromS3 => "cloudtrail-restore-db-instance-from-s3",
+            Trigger::CloudTrailRestoreDbClusterFromS3 => "cloudtrail-restore-db-cluster-from-s3",
         }
     }
 }
@@ -85,6 +112,8 @@ pub struct Request {
     pub master_username_hint: Option<Username>,
     /// Set for "Database User Created": the secret is this user's, not the master user's.
     pub user: Option<Box<UserSpec>>,
+    /// What a restore call restores from (restore calls only).
+    pub restore: Option<crate::model::restore_hint::RestorePoint>,
 }
 
 /// An application user announced by a "Database User Created" event. The secret's and the

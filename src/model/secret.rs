@@ -26,6 +26,12 @@ pub struct SecretState {
     pub rotation_pending: bool,
     /// When the secret was created (`CreatedDate`).
     pub created_at: Option<std::time::SystemTime>,
+    /// When it was last changed in any way (`LastChangedDate`), as read before this job
+    /// changed it.
+    pub last_changed_at: Option<std::time::SystemTime>,
+    /// The KMS key that encrypts it, as DescribeSecret names it (`KmsKeyId`: a key id, key
+    /// ARN or alias ARN); `None` for the AWS managed key `aws/secretsmanager`.
+    pub kms_key_id: Option<String>,
 }
 
 impl SecretState {

@@ -67,6 +67,18 @@ pub fn decide(
     })
 }
 
+/// Whether `state` carries another database's id than `database_id` (both known): a live
+/// secret of an earlier database of the same name, whose deletion was never seen.
+pub fn of_another_database(state: &SecretState, database_id: Option<&str>) -> bool {
+    match (
+        crate::model::tags::value(&state.tags, crate::model::tags::DATABASE_ID_TAG_KEY),
+        database_id,
+    ) {
+        (Some(found), Some(id)) => found != id,
+        _ => false,
+    }
+}
+
 /// A refreshed version: the merged JSON, the keys that changed, and a `ClientRequestToken`
 /// derived from the current version id and the new keys (never the password), so concurrent
 /// invocations making the same change create one version.

@@ -5,5 +5,6 @@
 pub mod drift;
 pub mod eligibility;
 pub mod existing_secret;
+pub mod recreation;
 pub mod secret_value;
 pub mod trust;

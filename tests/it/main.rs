@@ -34,6 +34,7 @@ mod options;
 mod organization;
 mod provenance;
 mod rds;
+mod recreation;
 mod samples;
 mod security;
 mod triggers;

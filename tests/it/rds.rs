@@ -356,8 +356,12 @@ async fn password_adapter_accepts_only_non_empty_secure_strings() {
     let pw = parameters::read(&c.ssm, &format!("{base}/secure"))
         .await
         .unwrap();
-    assert_eq!(pw.expose_secret(), "v4lue");
+    assert_eq!(pw.value.expose_secret(), "v4lue");
     assert!(!format!("{pw:?}").contains("v4lue"));
+    assert!(
+        pw.modified.is_some(),
+        "GetParameter gives LastModifiedDate: the freshness rule reads it"
+    );
 
     let e = parameters::read(&c.ssm, &format!("{base}/missing"))
         .await

@@ -5,6 +5,7 @@
 
 mod rds;
 mod redshift;
+pub mod restores;
 mod serverless;
 
 use std::time::Duration;

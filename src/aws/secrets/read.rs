@@ -8,6 +8,7 @@ use aws_sdk_secretsmanager::types::{
 };
 use aws_sdk_secretsmanager::Client;
 use serde_json::{Map, Value};
+use std::time::SystemTime;
 
 use crate::aws::Clients;
 use crate::model::error::{Error, Result};
@@ -72,9 +73,9 @@ fn state_of(e: &SecretListEntry) -> SecretState {
         rotation_enabled: e.rotation_enabled() == Some(true),
         replicas: Vec::new(),
         primary_region: e.primary_region().map(str::to_string),
-        created_at: e
-            .created_date()
-            .and_then(|t| std::time::SystemTime::try_from(*t).ok()),
+        created_at: e.created_date().and_then(time),
+        last_changed_at: e.last_changed_date().and_then(time),
+        kms_key_id: e.kms_key_id().map(str::to_string),
         rotation_pending: rotation_pending(
             e.secret_versions_to_stages()
                 .into_iter()
@@ -99,9 +100,9 @@ pub async fn describe(secrets: &Client, name: &str) -> Result<Option<SecretState
             rotation_enabled: d.rotation_enabled() == Some(true),
             replicas: replica_statuses(d.replication_status()),
             primary_region: d.primary_region().map(str::to_string),
-            created_at: d
-                .created_date()
-                .and_then(|t| std::time::SystemTime::try_from(*t).ok()),
+            created_at: d.created_date().and_then(time),
+            last_changed_at: d.last_changed_date().and_then(time),
+            kms_key_id: d.kms_key_id().map(str::to_string),
         })),
         Err(e) => match e.as_service_error() {
             Some(DescribeSecretError::ResourceNotFoundException(_)) => Ok(None),
@@ -110,20 +111,30 @@ pub async fn describe(secrets: &Client, name: &str) -> Result<Option<SecretState
     }
 }
 
-/// The current version: its id and its JSON object. A value that is not a JSON object (or a
-/// binary secret) is `SecretNotJson` naming `name`: nothing may be merged into it.
-pub async fn current_value(
-    secrets: &Client,
-    arn: &str,
-    name: &str,
-) -> Result<(String, Map<String, Value>)> {
-    let current = secrets
+fn time(t: &aws_smithy_types::DateTime) -> Option<SystemTime> {
+    SystemTime::try_from(*t).ok()
+}
+
+/// The secret's current version, as read before anything is written into an existing secret.
+#[derive(Debug)]
+pub struct Current {
+    pub version_id: String,
+    pub value: Map<String, Value>,
+    /// When the version was created (`CreatedDate` of GetSecretValue: "the date and time that
+    /// this version of the secret was created").
+    pub created: Option<SystemTime>,
+}
+
+/// GetSecretValue of the AWSCURRENT version, as [`Current`]; `SecretNotJson` naming `name`
+/// when its value is not a JSON object.
+pub async fn current(secrets: &Client, arn: &str, name: &str) -> Result<Current> {
+    let out = secrets
         .get_secret_value()
         .secret_id(arn)
         .send()
         .await
         .map_err(|e| Error::aws_on("Secrets Manager", "GetSecretValue", arn, &e))?;
-    let value = match current.secret_string().map(serde_json::from_str::<Value>) {
+    let value = match out.secret_string().map(serde_json::from_str::<Value>) {
         Some(Ok(Value::Object(map))) => map,
         _ => {
             return Err(Error::SecretNotJson {
@@ -131,7 +142,48 @@ pub async fn current_value(
             })
         }
     };
-    Ok((current.version_id().unwrap_or_default().to_string(), value))
+    Ok(Current {
+        version_id: out.version_id().unwrap_or_default().to_string(),
+        value,
+        created: out.created_date().and_then(time),
+    })
+}
+
+/// When the AWSCURRENT version of `arn` was created (ListSecretVersionIds, no value read);
+/// `None` when no version carries the label.
+pub async fn current_version_created(secrets: &Client, arn: &str) -> Result<Option<SystemTime>> {
+    let mut pages = secrets
+        .list_secret_version_ids()
+        .secret_id(arn)
+        .max_results(PAGE)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page =
+            page.map_err(|e| Error::aws_on("Secrets Manager", "ListSecretVersionIds", arn, &e))?;
+        if let Some(v) = page
+            .versions()
+            .iter()
+            .find(|v| v.version_stages().iter().any(|s| s == "AWSCURRENT"))
+        {
+            return Ok(v.created_date().and_then(time));
+        }
+    }
+    Ok(None)
+}
+
+/// The secret's resource policy (GetResourcePolicy), `None` when it has none.
+pub async fn policy(secrets: &Client, arn: &str) -> Result<Option<String>> {
+    let out = secrets
+        .get_resource_policy()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|e| Error::aws_on("Secrets Manager", "GetResourcePolicy", arn, &e))?;
+    Ok(out
+        .resource_policy()
+        .filter(|p| !p.is_empty())
+        .map(str::to_string))
 }
 
 /// A secret's tags as Secrets Manager returns them, as (key, value) pairs.

@@ -10,21 +10,32 @@ use crate::jobs::Job;
 use crate::model::error::Result;
 use crate::model::seal::{Seal, SealCheck, Sealed};
 use crate::model::secret::SecretState;
-use crate::model::tags;
+use crate::model::tags::{self, Owner};
 
 impl Job {
     /// Seals the secret just created at `arn` (GenerateMac, then the seal tag). Without
     /// `SEAL_KEY_ID` the secret stays unsealed.
     pub(super) async fn seal(&self, arn: &str, names: &Names) -> Result<bool> {
+        self.seal_as(arn, &names.owner, names.database_id.as_deref())
+            .await
+    }
+
+    /// Seals the secret at `arn` as `owner`'s, for the database with `database_id`.
+    pub(crate) async fn seal_as(
+        &self,
+        arn: &str,
+        owner: &Owner,
+        database_id: Option<&str>,
+    ) -> Result<bool> {
         let Some(key) = self.config.seal_key_id.as_deref() else {
             return Ok(false);
         };
         let created = SystemTime::now();
         let sealed = Sealed {
             arn,
-            database: &names.owner.database,
-            username: &names.owner.username,
-            database_id: names.database_id.as_deref().unwrap_or(""),
+            database: &owner.database,
+            username: &owner.username,
+            database_id: database_id.unwrap_or(""),
         };
         let mac = kms::generate_mac(&self.clients.kms, key, sealed.message(created)).await?;
         let value = Seal { created, mac }.tag_value();
@@ -34,7 +45,7 @@ impl Job {
 
     /// What the seal of an existing secret says (VerifyMac). Without `SEAL_KEY_ID` nothing can
     /// be verified: a seal counts as absent.
-    pub(super) async fn seal_check(&self, state: &SecretState) -> Result<SealCheck> {
+    pub(crate) async fn seal_check(&self, state: &SecretState) -> Result<SealCheck> {
         let Some(text) = tags::value(&state.tags, tags::SEAL_TAG_KEY) else {
             return Ok(SealCheck::Absent);
         };

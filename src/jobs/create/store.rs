@@ -4,13 +4,13 @@
 use secrecy::SecretString;
 use tracing::warn;
 
+use super::recreate::{Offered, Recreated};
 use super::{Names, Rotator};
-use crate::aws::parameters;
+use crate::aws::parameters::{self, Password};
 use crate::aws::secrets::{self, Created};
 use crate::jobs::Job;
 use crate::model::error::{Error, Result};
 use crate::model::outcome::{Outcome, OutcomeKind, ReplicaStatus};
-use crate::model::seal::SealCheck;
 use crate::model::tags;
 use crate::model::Database;
 use crate::rules::existing_secret::SecretState;
@@ -59,18 +59,19 @@ impl Job {
     /// password that was rotated since.
     pub(super) async fn store(
         &self,
+        db: &Database,
         names: &Names,
         value: &SecretValue,
+        password: &Password,
         rotation: &Rotator,
+        admin: bool,
     ) -> Result<Stored> {
         let secrets = &self.clients.secrets;
         let options = &self.config.options;
         let mut tags = options.tags.clone();
         tags.extend(names.owner.tags());
-        tags.push((
-            tags::ENDPOINT_TAG_KEY.into(),
-            tags::endpoint(&value.fields.host, value.fields.port),
-        ));
+        let endpoint = tags::endpoint(&value.fields.host, value.fields.port);
+        tags.push((tags::ENDPOINT_TAG_KEY.into(), endpoint.clone()));
         if let Some(id) = &names.database_id {
             tags.push((tags::DATABASE_ID_TAG_KEY.into(), id.clone()));
         }
@@ -110,7 +111,7 @@ impl Job {
                                 "secret {name:?} was reported to exist but cannot be found"
                             ),
                         })?;
-                let changes = existing_secret::decide(
+                let mut changes = existing_secret::decide(
                     name,
                     &state,
                     &names.owner,
@@ -118,29 +119,27 @@ impl Job {
                     options,
                     rotation.lambda.is_some(),
                 )?;
-                if changes.recreate {
-                    // A password goes into an existing secret only if the function made it:
-                    // its seal verifies for this ARN, database, user and database id.
-                    match self.seal_check(&state).await? {
-                        SealCheck::Valid => {}
-                        SealCheck::Absent => {
+                changes.recreate |=
+                    existing_secret::of_another_database(&state, names.database_id.as_deref());
+                let recreated = if changes.recreate {
+                    let offered = Offered { value, password };
+                    match self
+                        .recreate(db, names, &state, Some(offered), Some(&endpoint), admin)
+                        .await?
+                    {
+                        Recreated::Flagged(reason) => {
                             return Ok(Stored::Flagged {
                                 arn: state.arn,
-                                reason: format!(
-                                    "{name} exists for a database created again, but carries no seal (made before sealing, or not by this function): no password was written; if it is yours, delete it (delete-secret --force-delete-without-recovery) and the next event or sweep makes a sealed one"
-                                ),
+                                reason,
                             })
                         }
-                        SealCheck::Invalid => {
-                            return Err(Error::SecretConflict {
-                                name: name.to_string(),
-                                expected: names.owner.to_string(),
-                                reason: "its seal does not verify (copied from another secret, forged, or its tags were changed); nothing was restored or written".into(),
-                            })
-                        }
+                        other => Some(other),
                     }
-                }
-                self.change(state, names, changes, value, rotation).await
+                } else {
+                    None
+                };
+                self.change(state, changes, value, rotation, recreated)
+                    .await
             }
         }
     }
@@ -149,10 +148,10 @@ impl Job {
     async fn change(
         &self,
         state: SecretState,
-        names: &Names,
         changes: Changes,
         value: &SecretValue,
         rotation: &Rotator,
+        recreated: Option<Recreated>,
     ) -> Result<Stored> {
         let secrets = &self.clients.secrets;
         let options = &self.config.options;
@@ -160,38 +159,6 @@ impl Job {
         let mut replicas = state.replicas.clone();
         let mut what: Vec<String> = Vec::new();
         let endpoint = tags::endpoint(&value.fields.host, value.fields.port);
-        let recreated = if changes.recreate {
-            // The only path that writes a password to an existing secret: the database was
-            // created again under the same name, with a new initial password.
-            if state.scheduled_for_deletion {
-                secrets::restore(secrets, &arn).await?;
-            }
-            state.check_writable()?;
-            secrets::put_value(secrets, &arn, None, value.json()).await?;
-            // The seal covers the database-id tag as the secret will carry it: an earlier
-            // database's id goes when Describe gives the new one none.
-            let mut gone = vec![tags::DELETED_TAG_KEY];
-            if names.database_id.is_none()
-                && tags::value(&state.tags, tags::DATABASE_ID_TAG_KEY).is_some()
-            {
-                gone.push(tags::DATABASE_ID_TAG_KEY);
-            }
-            secrets::untag(secrets, &arn, &gone).await?;
-            // It is now the new database's secret: its endpoint and database id, and a seal
-            // over them.
-            let mut stamp = vec![(tags::ENDPOINT_TAG_KEY, endpoint.as_str())];
-            if let Some(id) = &names.database_id {
-                stamp.push((tags::DATABASE_ID_TAG_KEY, id.as_str()));
-            }
-            secrets::tag(secrets, &arn, &stamp).await?;
-            self.seal(&arn, names).await?;
-            Some(format!(
-                "the database was created again: its retired secret{} got a new version with the new initial password",
-                if state.scheduled_for_deletion { " was restored and" } else { "" }
-            ))
-        } else {
-            None
-        };
         if !changes.missing_replicas.is_empty() {
             replicas = secrets::replicate(
                 secrets,
@@ -208,7 +175,11 @@ impl Job {
             what.push(format!("replicated to {}", regions.join(", ")));
         }
         if changes.refresh_connection && !changes.recreate {
-            let (version, current) = secrets::current_value(secrets, &arn, &state.name).await?;
+            let secrets::Current {
+                version_id: version,
+                value: current,
+                ..
+            } = secrets::current(secrets, &arn, &state.name).await?;
             if let Some(r) = existing_secret::refresh(&arn, &version, current, &value.fields) {
                 state.check_writable()?;
                 let merged = SecretString::from(serde_json::Value::Object(r.merged).to_string());
@@ -230,16 +201,27 @@ impl Job {
         if changes.put_policy {
             secrets::put_policy(secrets, options, &arn).await?;
         }
-        if let Some(reason) = recreated {
-            return Ok(Stored::Created {
-                arn,
-                name: state.name,
-                replicas,
-                recreated: Some(match what.is_empty() {
-                    true => reason,
-                    false => format!("{reason}; {}", what.join("; ")),
-                }),
-            });
+        let with = |reason: String| match what.is_empty() {
+            true => reason,
+            false => format!("{reason}; {}", what.join("; ")),
+        };
+        match recreated {
+            Some(Recreated::Written(reason)) => {
+                return Ok(Stored::Created {
+                    arn,
+                    name: state.name,
+                    replicas,
+                    recreated: Some(with(reason)),
+                })
+            }
+            Some(Recreated::Kept(reason)) => {
+                return Ok(Stored::Updated {
+                    arn,
+                    replicas,
+                    what: with(reason),
+                })
+            }
+            _ => {}
         }
         Ok(if what.is_empty() {
             Stored::Unchanged {

@@ -58,6 +58,7 @@ pub fn clients(rules: &Rules<'_>) -> Clients {
         redshift: mocked!(aws_sdk_redshift, &rules.redshift),
         serverless: mocked!(aws_sdk_redshiftserverless, &rules.serverless),
         kms: mocked!(aws_sdk_kms, &rules.kms),
+        kms_here: mocked!(aws_sdk_kms, &rules.kms),
         regional: Default::default(),
         sdk: None,
     }

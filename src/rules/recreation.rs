@@ -1,0 +1,246 @@
+//! Whether a password may go into a secret that already exists for a database's name (pure):
+//! the secret is retired, or live with another database's id. The create job reads the facts
+//! (after the seal, key and policy checks and RestoreSecret), this module decides, and the
+//! job carries it out. Nothing is written on a guess: whatever cannot be proven is flagged.
+
+use std::time::SystemTime;
+
+use serde_json::Value;
+
+/// Evidence that the database was restored rather than created: a restore hint on the secret,
+/// or an RDS "restoration" event since the retirement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restore {
+    /// Where the evidence comes from, in words.
+    pub evidence: String,
+    /// The restore point (the snapshot's `SnapshotCreateTime`, or `restoreTime`), when known.
+    pub point: Option<SystemTime>,
+}
+
+/// What the job read.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// The initial-password parameter holds the secret's current password.
+    pub same_password: bool,
+    /// There is an initial-password parameter at all.
+    pub parameter: bool,
+    /// The parameter's `LastModifiedDate`.
+    pub parameter_modified: Option<SystemTime>,
+    /// The secret's `LastChangedDate`, before this job changed it.
+    pub secret_changed: Option<SystemTime>,
+    /// When the secret was retired (the deleted tag), if it was.
+    pub retired_at: Option<SystemTime>,
+    /// When the secret's AWSCURRENT version was created.
+    pub current_created: Option<SystemTime>,
+    pub restore: Option<Restore>,
+}
+
+/// What happens to the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Write the parameter's password: the database is new and the parameter was written
+    /// for it.
+    Write,
+    /// Keep the secret's value and un-retire it; `restored` when on restore evidence (its user
+    /// secrets may then be un-retired too).
+    Keep { reason: String, restored: bool },
+    /// Write nothing; tag the secret stale and answer `flagged`.
+    Flag(String),
+}
+
+/// The rule: equal passwords need no decision; restore evidence keeps a value that predates
+/// the restore point; otherwise the parameter's password is written only when the parameter
+/// is newer than the secret's last change and than its retirement.
+pub fn decide(f: &Facts) -> Verdict {
+    if f.same_password {
+        return Verdict::Keep {
+            reason: "the initial-password parameter holds the secret's current password".into(),
+            restored: false,
+        };
+    }
+    if let Some(r) = &f.restore {
+        return match (r.point, f.current_created) {
+            (Some(point), Some(current)) if current <= point => Verdict::Keep {
+                reason: format!(
+                    "the database was restored ({}) from a point after the secret's current password was set: the value was kept",
+                    r.evidence
+                ),
+                restored: true,
+            },
+            (Some(_), _) => Verdict::Flag(format!(
+                "the database was restored ({}) from a point before the secret's current password was set: neither password can be proven to be the database's",
+                r.evidence
+            )),
+            (None, _) => Verdict::Flag(format!(
+                "the database was restored ({}), but the restore point is not known: the secret's current password cannot be proven to be the database's",
+                r.evidence
+            )),
+        };
+    }
+    if !f.parameter {
+        return Verdict::Flag(
+            "the database was created again, but there is no initial-password parameter: the secret's password cannot be proven to be the database's".into(),
+        );
+    }
+    let newer = |than: Option<SystemTime>| match (f.parameter_modified, than) {
+        (Some(p), Some(t)) => p > t,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if newer(f.secret_changed) && newer(f.retired_at) {
+        Verdict::Write
+    } else {
+        Verdict::Flag(
+            "the initial-password parameter was not written after the secret's last change: it may be the earlier database's password".into(),
+        )
+    }
+}
+
+/// The key check, before any ARN is resolved: `Ok(true)` the keys are the same, `Ok(false)`
+/// they differ, `Err((a, b))` both must be resolved with DescribeKey and their ARNs compared.
+/// An absent `KmsKeyId` (the AWS managed key) matches only an unset `KMS_KEY_ID`.
+pub fn keys_match<'a>(
+    secret: Option<&'a str>,
+    configured: Option<&'a str>,
+) -> std::result::Result<bool, (&'a str, &'a str)> {
+    match (secret, configured) {
+        (None, None) => Ok(true),
+        (Some(a), Some(b)) if a == b => Ok(true),
+        (Some(a), Some(b)) => Err((a, b)),
+        _ => Ok(false),
+    }
+}
+
+/// The policy check: the secret has no resource policy, or the one `RESOURCE_POLICY` sets
+/// (compared as parsed JSON).
+pub fn policy_matches(found: Option<&str>, configured: Option<&Value>) -> bool {
+    match (found, configured) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(text), Some(want)) => serde_json::from_str::<Value>(text).ok().as_ref() == Some(want),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::time::Duration;
+
+    fn t(s: u64) -> Option<SystemTime> {
+        Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + s))
+    }
+
+    fn fresh() -> Facts {
+        Facts {
+            parameter: true,
+            parameter_modified: t(300),
+            secret_changed: t(200),
+            retired_at: t(100),
+            current_created: t(50),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_parameter_written_after_the_retirement_is_written() {
+        assert_eq!(decide(&fresh()), Verdict::Write);
+        let never_retired = Facts {
+            retired_at: None,
+            ..fresh()
+        };
+        assert_eq!(decide(&never_retired), Verdict::Write);
+    }
+
+    #[test]
+    fn an_old_or_missing_parameter_is_flagged_never_written() {
+        for f in [
+            Facts {
+                parameter_modified: t(150),
+                ..fresh()
+            },
+            Facts {
+                parameter_modified: t(50),
+                ..fresh()
+            },
+            Facts {
+                parameter_modified: t(200),
+                ..fresh()
+            },
+            Facts {
+                parameter_modified: None,
+                ..fresh()
+            },
+            Facts {
+                parameter: false,
+                parameter_modified: None,
+                ..fresh()
+            },
+        ] {
+            assert!(matches!(decide(&f), Verdict::Flag(_)), "{f:?}");
+        }
+    }
+
+    #[test]
+    fn the_same_password_is_kept_whatever_else_holds() {
+        let f = Facts {
+            same_password: true,
+            parameter_modified: t(1),
+            ..fresh()
+        };
+        assert!(matches!(
+            decide(&f),
+            Verdict::Keep {
+                restored: false,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn restore_evidence_keeps_only_a_value_older_than_the_restore_point() {
+        let restored = |point, current| Facts {
+            current_created: current,
+            restore: Some(Restore {
+                evidence: "hint".into(),
+                point,
+            }),
+            ..fresh()
+        };
+        assert!(matches!(
+            decide(&restored(t(60), t(50))),
+            Verdict::Keep { restored: true, .. }
+        ));
+        assert!(matches!(
+            decide(&restored(t(50), t(50))),
+            Verdict::Keep { restored: true, .. }
+        ));
+        // Rotated after the snapshot: the snapshot holds an older password.
+        assert!(matches!(decide(&restored(t(40), t(50))), Verdict::Flag(_)));
+        assert!(matches!(decide(&restored(None, t(50))), Verdict::Flag(_)));
+        // Never a write, however fresh the parameter.
+        assert!(matches!(decide(&restored(t(40), None)), Verdict::Flag(_)));
+    }
+
+    #[test]
+    fn keys_and_policies() {
+        assert_eq!(keys_match(None, None), Ok(true));
+        assert_eq!(keys_match(Some("k"), None), Ok(false));
+        assert_eq!(keys_match(None, Some("alias/k")), Ok(false));
+        assert_eq!(keys_match(Some("arn:k"), Some("arn:k")), Ok(true));
+        assert_eq!(
+            keys_match(Some("arn:k"), Some("alias/k")),
+            Err(("arn:k", "alias/k"))
+        );
+        let want = json!({"Version": "2012-10-17", "Statement": []});
+        assert!(policy_matches(None, None));
+        assert!(policy_matches(None, Some(&want)));
+        assert!(!policy_matches(Some("{}"), None));
+        assert!(policy_matches(
+            Some(r#"{"Statement":[],  "Version":"2012-10-17"}"#),
+            Some(&want)
+        ));
+        assert!(!policy_matches(Some(r#"{"Statement":[{}]}"#), Some(&want)));
+        assert!(!policy_matches(Some("not json"), Some(&want)));
+    }
+}
