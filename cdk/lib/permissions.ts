@@ -32,15 +32,17 @@ export function jobStatements(p: JobPermissionsProps): iam.PolicyStatement[] {
   const parameters = [arn("ssm", `parameter${p.parameterPrefix}*`)];
   const tagged = { StringEquals: { "aws:RequestTag/managed-by": "db-secret-provisioner" } };
   const own = { StringEquals: { "secretsmanager:ResourceTag/managed-by": "db-secret-provisioner" } };
-  const update = p.existingSecret === "update";
-  const follow = p.followConnectionChanges ?? true;
   const onDeleted = p.onDatabaseDeleted ?? "tag";
 
   // Describe calls name one database; the sweep's listings need "*".
   allow("DescribeAndListDatabases", [
     "rds:DescribeDBInstances", "rds:DescribeDBClusters", "redshift:DescribeClusters",
     "redshift-serverless:ListWorkgroups", "redshift-serverless:ListNamespaces",
+    "rds:DescribeEvents", "redshift:DescribeClusterSnapshots",
   ], ["*"]);
+  // Restore evidence: when the snapshot a database was restored from was taken.
+  allow("DescribeSnapshots", ["rds:DescribeDBSnapshots", "rds:DescribeDBClusterSnapshots"],
+    [arn("rds", "snapshot:*"), arn("rds", "cluster-snapshot:*")]);
   allow("DescribeServerlessWorkgroups", ["redshift-serverless:GetWorkgroup", "redshift-serverless:GetNamespace"],
     [arn("redshift-serverless", "workgroup/*"), arn("redshift-serverless", "namespace/*")]);
   allow("ReadInitialPasswords", ["ssm:GetParameter", "ssm:GetParametersByPath"], parameters);
@@ -59,19 +61,21 @@ export function jobStatements(p: JobPermissionsProps): iam.PolicyStatement[] {
     allow("RepairOwnReplicas", ["secretsmanager:RemoveRegionsFromReplication"], secrets, own);
   }
   if (p.resourcePolicy) allow("PutPolicyOnOwnSecrets", ["secretsmanager:PutResourcePolicy"], secrets, own);
-  // Connection changes and EXISTING_SECRET=update read the current version; they and a
-  // recreated database's retired secret write a new one.
-  if (update || follow) allow("ReadOwnSecretValues", ["secretsmanager:GetSecretValue"], secrets, own);
-  if (update || follow || onDeleted !== "ignore") {
-    allow("WriteOwnSecretValues", ["secretsmanager:PutSecretValue"], secrets, own);
-  }
+  // Connection changes, EXISTING_SECRET=update and any database created again under the name
+  // of an existing secret read the current version (and, for a recreation, its resource policy
+  // and version dates) and write a new one.
+  allow("ReadOwnSecretValues", [
+    "secretsmanager:GetSecretValue", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecretVersionIds",
+  ], secrets, own);
+  allow("WriteOwnSecretValues", ["secretsmanager:PutSecretValue"], secrets, own);
   // The sweep lists the function's secrets (AWS authorizes ListSecrets on "*" only).
   allow("ListSecrets", ["secretsmanager:ListSecrets"], ["*"]);
   // The function's own tag keys only, on its own secrets.
   allow("TagOwnSecrets", ["secretsmanager:TagResource", "secretsmanager:UntagResource"], secrets, {
     ...own,
     "ForAllValues:StringEquals": {
-      "aws:TagKeys": ["db-secret-provisioner:endpoint", "db-secret-provisioner:database-deleted", "db-secret-provisioner:database-id", "db-secret-provisioner:seal"],
+      "aws:TagKeys": ["db-secret-provisioner:endpoint", "db-secret-provisioner:database-deleted", "db-secret-provisioner:database-id", "db-secret-provisioner:seal",
+        "db-secret-provisioner:password-stale", "db-secret-provisioner:restore-hint"],
     },
   });
   if (onDeleted === "schedule-deletion") {

@@ -290,6 +290,8 @@ export class DbSecretProvisioner extends Construct {
       allow("UseSecretsKey", ["kms:GenerateDataKey", "kms:Decrypt"], [props.kmsKeyArn], {
         StringEquals: { "kms:ViaService": `secretsmanager.${stack.region}.amazonaws.com` },
       });
+      // The key check before a password goes into an existing secret (kms:DescribeKey).
+      allow("DescribeSecretsKey", ["kms:DescribeKey"], [props.kmsKeyArn]);
     }
     if (props.replicaKmsKeyArns?.length) {
       allow("UseReplicaKeys", ["kms:GenerateDataKey", "kms:Encrypt"], props.replicaKmsKeyArns, {

@@ -51,8 +51,8 @@ def statements(policy_document):
 # Actions granted only when the option that needs them is on (CloudFormation condition).
 OPTION_ACTIONS = {
     "ssm:DeleteParameter": "DeletesParameters",
-    "secretsmanager:GetSecretValue": "ReadsSecretValues",
-    "secretsmanager:PutSecretValue": "WritesSecretValues",
+    # GetSecretValue / PutSecretValue: any database created again under an existing secret's
+    # name needs them (docs/triggers.md, "Recreations and restores"), whatever the options.
     "secretsmanager:RemoveRegionsFromReplication": "HasReplicas",
     "secretsmanager:RestoreSecret": "SchedulesDeletion",
     "sts:AssumeRole": "IsHub",
@@ -178,7 +178,11 @@ def main() -> int:
             elif actions != ["secretsmanager:DescribeSecret"]:
                 check("secretsmanager:ResourceTag/managed-by" in conditions,
                       f"{actions} not conditioned on secretsmanager:ResourceTag/managed-by")
-        if any(a.startswith("kms:") for a in actions) and st.get("Sid") != "SealOwnSecrets":
+        if st.get("Sid") == "DescribeSecretsKey":
+            # The key check calls DescribeKey itself (no service in between): no ViaService.
+            check(actions == ["kms:DescribeKey"] and condition == "HasKmsKeyArn",
+                  f"DescribeSecretsKey: only kms:DescribeKey, under HasKmsKeyArn: {actions} {condition}")
+        elif any(a.startswith("kms:") for a in actions) and st.get("Sid") != "SealOwnSecrets":
             check("kms:ViaService" in conditions, f"KMS use without kms:ViaService: {actions}")
             check(condition in ("HasKmsKeyArn", "HasReplicaKmsKeys", "HasParameterKmsKeyArn"),
                   f"KMS granted without a key parameter: {actions} under {condition}")

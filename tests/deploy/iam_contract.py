@@ -47,6 +47,9 @@ ROTATION_MYSQL = "arn:aws:lambda:us-east-1:123456789012:function:rotate-mysql"
 # for it through the launcher's alias, which names the same key here.
 SEAL_KEY = "arn:aws:kms:us-east-1:123456789012:key/5ea15ea1-0000-4000-8000-00000000beef"
 SEAL_KEY_ALIAS = "alias/db-secret-provisioner-seal"
+# The launcher's alias for a symmetric key, which the tests configure as KMS_KEY_ID where the key
+# check must resolve it: it stands for the deployment's KmsKeyArn.
+SECRETS_KEY_ALIAS = "alias/db-secrets"
 OPTIONS_ON = {
     "KmsKeyArn": SECRETS_KEY,
     "ParameterKmsKeyArn": PARAMETER_KEY,
@@ -73,9 +76,7 @@ MEMBER_ON = {
     "HubEventBusArn": f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/db-secret-provisioner-hub",
     "OrganizationId": ORGANIZATION_ID,
     "RoleRegion": REGION,
-    "ExistingSecret": "update",
     "DeletePasswordParameter": "true",
-    "FollowConnectionChanges": "true",
     "OnDatabaseDeleted": "schedule-deletion",
     "ReplicasEnabled": "true",
     "ResourcePolicyEnabled": "true",
@@ -223,6 +224,19 @@ def needs_of(entry):
         need(f"redshift-serverless:{op}", arn("redshift-serverless", region, account, f"{kind}/{ident}"))
     elif svc == "redshift-serverless" and op in ("ListWorkgroups", "ListNamespaces"):
         need(f"redshift-serverless:{op}", "*")
+    elif svc == "rds" and op == "DescribeEvents":
+        need("rds:DescribeEvents", "*")  # AWS authorizes it on no resource
+    elif svc == "rds" and op in ("DescribeDBSnapshots", "DescribeDBClusterSnapshots"):
+        ident = p.get("DBSnapshotIdentifier") or p.get("DBClusterSnapshotIdentifier")
+        kind = "snapshot" if op == "DescribeDBSnapshots" else "cluster-snapshot"
+        need(f"rds:{op}", ident if ident.startswith("arn:") else arn("rds", region, account, f"{kind}:{ident}"))
+    elif svc == "redshift" and op == "DescribeClusterSnapshots":
+        need("redshift:DescribeClusterSnapshots", "*")  # its only resource type is "*"
+    elif svc == "kms" and op == "DescribeKey":
+        # The key check resolves KMS_KEY_ID (the tests' alias/db-secrets names the deployment's
+        # key, SECRETS_KEY) and a secret's KmsKeyId.
+        key = p.get("KeyId")
+        need("kms:DescribeKey", SECRETS_KEY if key == SECRETS_KEY_ALIAS else key_arn(key, why))
     elif svc == "kms" and op in ("GenerateMac", "VerifyMac"):
         key = SEAL_KEY if p.get("KeyId") == SEAL_KEY_ALIAS else key_arn(p.get("KeyId"), why)
         need(f"kms:{op}", key, {"kms:MacAlgorithm": p.get("MacAlgorithm")})
@@ -259,7 +273,7 @@ def needs_of(entry):
     elif svc == "secretsmanager" and op in (
             "DescribeSecret", "GetSecretValue", "PutSecretValue", "RotateSecret", "PutResourcePolicy",
             "ReplicateSecretToRegions", "TagResource", "UntagResource", "RestoreSecret", "DeleteSecret",
-            "RemoveRegionsFromReplication"):
+            "RemoveRegionsFromReplication", "GetResourcePolicy", "ListSecretVersionIds"):
         state = entry.get("secret") or {}
         res = state.get("arn") or secret_arn(entry, p["SecretId"])
         ctx = tag_context(state.get("tags") or {}, "resource")

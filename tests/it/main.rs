@@ -35,6 +35,7 @@ mod organization;
 mod provenance;
 mod rds;
 mod recreation;
+mod restores;
 mod samples;
 mod security;
 mod triggers;

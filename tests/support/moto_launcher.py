@@ -11,6 +11,9 @@ The extensions, each said where it is used:
 - DB instance endpoints from tags: an instance tagged `moto:endpoint-address` reports that
   address (the real-database tests point an instance at a local PostgreSQL or MariaDB);
 - replica KMS keys: a replica region's `KmsKeyId` is kept (moto reports the default key);
+- ListSecretVersionIds reports each version's own CreatedDate (moto reports the time of the
+  call);
+- a symmetric key under `alias/db-secrets` (the key-check tests' KMS_KEY_ID);
 - the seal key (HMAC_256) under `alias/db-secret-provisioner-seal` in the default account's
   regions, as SAM and CDK create it (the tests pass the alias as SEAL_KEY_ID);
 - a DbiResourceId of its own for every DB instance (moto gives all the same constant; the
@@ -153,6 +156,24 @@ def replica_kms_keys() -> None:
     FakeSecret.create_replicas = with_keys
 
 
+def version_dates() -> None:
+    """ListSecretVersionIds: each version's own CreatedDate ("the date and time the version
+    was created", ListSecretVersionIds API reference). moto reports the time of the call."""
+    listed = SecretsManagerBackend.list_secret_version_ids
+
+    @functools.wraps(listed)
+    def dated(self, secret_id, *args, **kwargs):
+        out = json.loads(listed(self, secret_id, *args, **kwargs))
+        secret = self.secrets[secret_id]
+        for v in out.get("Versions", []):
+            created = secret.versions.get(v["VersionId"], {}).get("createdate")
+            if created is not None:
+                v["CreatedDate"] = created
+        return json.dumps(out)
+
+    SecretsManagerBackend.list_secret_version_ids = dated
+
+
 def rotation_without_lambda() -> None:
     """RotateSecret with a RotationLambdaARN that moto has no function for: turn rotation on
     and keep the versions as they are, as Secrets Manager does after the rotation function's
@@ -188,7 +209,8 @@ RECORDED = {
     "ForceDeleteWithoutRecovery", "Filters", "IncludePlannedDeletion", "Path", "Recursive",
     "WithDecryption", "DBInstanceIdentifier", "DBClusterIdentifier", "ClusterIdentifier",
     "workgroupName", "namespaceName", "RoleArn", "RoleSessionName", "TagKeys", "VersionStage",
-    "MaxResults", "NextToken", "Marker", "KeyId", "MacAlgorithm",
+    "MaxResults", "NextToken", "Marker", "KeyId", "MacAlgorithm", "DBSnapshotIdentifier",
+    "DBClusterSnapshotIdentifier", "SnapshotIdentifier", "SnapshotArn", "SourceIdentifier",
 }
 
 
@@ -442,6 +464,7 @@ class Extensions:
 
 SEAL_KEY_ALIAS = "alias/db-secret-provisioner-seal"
 SEAL_KEY_REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1"]
+SECRETS_KEY_ALIAS = "alias/db-secrets"
 
 
 def seal_keys() -> None:
@@ -457,6 +480,12 @@ def seal_keys() -> None:
             policy=None, key_usage="GENERATE_VERIFY_MAC", key_spec="HMAC_256",
             description="db-secret-provisioner seal (tests)", tags=None)
         backend.create_alias(key.id, SEAL_KEY_ALIAS)
+    # A key for secrets under the alias the key-check tests configure as KMS_KEY_ID.
+    backend = kms_backends["123456789012"]["us-east-1"]
+    key = backend.create_key(
+        policy=None, key_usage="ENCRYPT_DECRYPT", key_spec="SYMMETRIC_DEFAULT",
+        description="db-secret-provisioner secrets key (tests)", tags=None)
+    backend.create_alias(key.id, SECRETS_KEY_ALIAS)
 
 
 class ExtendedMotoServer(ThreadedMotoServer):
@@ -485,6 +514,7 @@ def main() -> None:
     endpoints_from_tags()
     ports_follow_modify()
     rotation_without_lambda()
+    version_dates()
     replica_kms_keys()
     unique_instance_resource_ids()
     seal_keys()

@@ -172,16 +172,24 @@ impl Job {
         }
     }
 
-    /// The key check: the secret's `KmsKeyId` and `KMS_KEY_ID` resolve (DescribeKey, in the
-    /// secret's account and region) to the same key ARN.
+    /// The key check: the secret's `KmsKeyId` and `KMS_KEY_ID` name the same key, resolved
+    /// (DescribeKey, in the secret's account and region) to key ARNs where they are not key
+    /// ARNs already. A secret's key that cannot be resolved (another account's, or one the
+    /// role may not describe) is not the configured key.
     pub(super) async fn same_key(&self, state: &SecretState) -> Result<bool> {
         let configured = self.config.options.kms_key_id.as_deref();
         match recreation::keys_match(state.kms_key_id.as_deref(), configured) {
             Ok(same) => Ok(same),
-            Err((a, b)) => {
+            Err((theirs, ours)) => {
                 let kms = &self.clients.kms_here;
-                let (a, b) = tokio::try_join!(kms::key_arn(kms, a), kms::key_arn(kms, b))?;
-                Ok(a == b)
+                let ours = match is_key_arn(ours) {
+                    true => ours.to_string(),
+                    false => kms::key_arn(kms, ours).await?,
+                };
+                Ok(match is_key_arn(theirs) {
+                    true => theirs == ours,
+                    false => kms::key_arn(kms, theirs).await.is_ok_and(|t| t == ours),
+                })
             }
         }
     }
@@ -316,6 +324,11 @@ impl Job {
         self.seal_as(&state.arn, owner, database_id).await?;
         Ok(())
     }
+}
+
+/// `arn:…:kms:…:key/…`: a key ARN, which names its key without DescribeKey.
+fn is_key_arn(key: &str) -> bool {
+    key.starts_with("arn:") && key.contains(":key/")
 }
 
 /// The operator's way out of `flagged`.

@@ -82,7 +82,8 @@ impl Job {
             self.seal_check(s),
             secrets::current_version_created(secrets, &s.arn)
         );
-        if seal? != SealCheck::Valid || created?.is_none_or(|c| c > point) {
+        let (seal, created) = (seal?, created?);
+        if seal != SealCheck::Valid || created.is_none_or(|c| c > point) {
             return Ok(false);
         }
         let Some(owner) = tags::owner_of(&s.tags) else {
