@@ -52,10 +52,15 @@ pub enum Verdict {
 /// the restore point; otherwise the parameter's password is written only when the parameter
 /// is newer than the secret's last change and than its retirement.
 pub fn decide(f: &Facts) -> Verdict {
+    // Restore evidence whose point is after the secret's current password: the database has
+    // that password, and so do its users' secrets of the same age.
+    let restored_after = f.restore.as_ref().is_some_and(|r| {
+        matches!((r.point, f.current_created), (Some(point), Some(current)) if current <= point)
+    });
     if f.same_password {
         return Verdict::Keep {
             reason: "the initial-password parameter holds the secret's current password".into(),
-            restored: false,
+            restored: restored_after,
         };
     }
     if let Some(r) = &f.restore {

@@ -173,6 +173,8 @@ def secret_arn(entry, name_or_arn):
 def key_arn(key, why):
     if key is None or key in ("alias/aws/secretsmanager", "alias/aws/ssm"):
         return None  # the AWS managed key: its key policy allows use through the service
+    if key == SECRETS_KEY_ALIAS:
+        return SECRETS_KEY  # the launcher's alias for the deployment's secrets key
     if not key.startswith("arn:") or ":key/" not in key:
         raise ContractError(f"{why}: KMS key {key!r} is not a key ARN; the contract cannot tell which key it is")
     return key
@@ -236,7 +238,7 @@ def needs_of(entry):
         # The key check resolves KMS_KEY_ID (the tests' alias/db-secrets names the deployment's
         # key, SECRETS_KEY) and a secret's KmsKeyId.
         key = p.get("KeyId")
-        need("kms:DescribeKey", SECRETS_KEY if key == SECRETS_KEY_ALIAS else key_arn(key, why))
+        need("kms:DescribeKey", key_arn(key, why))
     elif svc == "kms" and op in ("GenerateMac", "VerifyMac"):
         key = SEAL_KEY if p.get("KeyId") == SEAL_KEY_ALIAS else key_arn(p.get("KeyId"), why)
         need(f"kms:{op}", key, {"kms:MacAlgorithm": p.get("MacAlgorithm")})

@@ -348,3 +348,170 @@ async fn the_organization_sweep_can_take_its_accounts_from_organizations() {
     assert!(accounts[ACCOUNT]["regions"][REGION].is_object(), "{o}");
     assert_eq!(o["sweep"]["failedPlaces"], 2, "{o}");
 }
+
+#[tokio::test]
+async fn restores_in_a_member_account_read_their_snapshots_with_the_member_role() {
+    // The restore evidence's reads (snapshot times, version dates) in a member account: the IAM
+    // contract checks deploy/member.yaml's role against what this records.
+    let moto = start_moto(None);
+    let m = &moto.endpoint;
+    let (account, region) = (MEMBERS[0], "us-east-1");
+    create_role(m, account, ROLE).await;
+    let c = seed(m, account, region, "rst-db").await;
+    let env = [("MEMBER_ACCOUNTS", account), ("SWEEP_REGIONS", region)];
+    let f = Function::start(&built_binary(), m, &env);
+    let call = |name: &str, source: &str, params: Value| {
+        let service = source.trim_start_matches("aws.");
+        from(
+            events::cloudtrail(source, &format!("{service}.amazonaws.com"), name, params),
+            account,
+            region,
+        )
+    };
+    let tick = || std::thread::sleep(std::time::Duration::from_millis(1100));
+
+    // An instance with a user secret, snapshotted, deleted, restored.
+    let db = Db::new("instance", Service::Rds, "rst-db", "admin");
+    let create = from(events::create_db_instance_call("rst-db"), account, region);
+    assert_eq!(f.invoke(&create).response()["outcome"], "created");
+    db.put_password_of(&c, "app_user", "user-pw").await;
+    let mut user = events::user(json!({"dbInstanceIdentifier": "rst-db", "username": "app_user"}));
+    user["account"] = json!(account);
+    assert_eq!(f.invoke(&user).response()["outcome"], "created");
+    tick();
+    c.rds
+        .create_db_snapshot()
+        .db_instance_identifier("rst-db")
+        .db_snapshot_identifier("rst-db-final")
+        .send()
+        .await
+        .unwrap();
+    c.rds
+        .delete_db_instance()
+        .db_instance_identifier("rst-db")
+        .skip_final_snapshot(true)
+        .send()
+        .await
+        .unwrap();
+    let delete = from(events::delete_instance_call("rst-db"), account, region);
+    assert_eq!(f.invoke(&delete).response()["outcome"], "retired");
+    let restore = call(
+        "RestoreDBInstanceFromDBSnapshot",
+        "aws.rds",
+        json!({"dBInstanceIdentifier": "rst-db", "dBSnapshotIdentifier": "rst-db-final"}),
+    );
+    assert_eq!(f.invoke(&restore).response()["outcome"], "updated");
+    create_instance(&c, "rst-db", "postgres", "admin").await;
+    let back = f.invoke(&create);
+    assert_eq!(back.response()["outcome"], "updated", "{back:?}");
+    let user_name = db.secret_name_of("app_user");
+    let d = describe_secret(&c, &user_name).await;
+    assert!(
+        !d.tags()
+            .iter()
+            .any(|t| t.key() == Some("db-secret-provisioner:database-deleted")),
+        "the user secret is live again"
+    );
+
+    // A cluster, snapshotted, deleted, restored.
+    create_cluster(&c, "rst-cl", "aurora-postgresql", "admin", None).await;
+    let cl = Db::new("cluster", Service::Rds, "rst-cl", "admin");
+    cl.put_password(&c, "cluster-pw").await;
+    let create = call(
+        "CreateDBCluster",
+        "aws.rds",
+        json!({"dBClusterIdentifier": "rst-cl", "masterUsername": "admin"}),
+    );
+    assert_eq!(f.invoke(&create).response()["outcome"], "created");
+    tick();
+    c.rds
+        .create_db_cluster_snapshot()
+        .db_cluster_identifier("rst-cl")
+        .db_cluster_snapshot_identifier("rst-cl-final")
+        .send()
+        .await
+        .unwrap();
+    c.rds
+        .delete_db_cluster()
+        .db_cluster_identifier("rst-cl")
+        .skip_final_snapshot(true)
+        .send()
+        .await
+        .unwrap();
+    let delete = call(
+        "DeleteDBCluster",
+        "aws.rds",
+        json!({"dBClusterIdentifier": "rst-cl"}),
+    );
+    assert_eq!(f.invoke(&delete).response()["outcome"], "retired");
+    let restore = call(
+        "RestoreDBClusterFromSnapshot",
+        "aws.rds",
+        json!({"dBClusterIdentifier": "rst-cl", "snapshotIdentifier": "rst-cl-final"}),
+    );
+    assert_eq!(f.invoke(&restore).response()["outcome"], "updated");
+    let automated = c
+        .rds
+        .describe_db_cluster_snapshots()
+        .db_cluster_identifier("rst-cl")
+        .snapshot_type("automated")
+        .send()
+        .await
+        .unwrap();
+    for s in automated.db_cluster_snapshots() {
+        c.rds
+            .delete_db_cluster_snapshot()
+            .db_cluster_snapshot_identifier(s.db_cluster_snapshot_identifier().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+    create_cluster(&c, "rst-cl", "aurora-postgresql", "admin", None).await;
+    let back = f.invoke(&create);
+    assert_eq!(back.response()["outcome"], "updated", "{back:?}");
+
+    // A Redshift cluster: the sweep reads the hint.
+    create_redshift_cluster(&c, "rst-wh", "awsuser").await;
+    let wh = Db::new("redshift", Service::Redshift, "rst-wh", "awsuser");
+    wh.put_password(&c, "Warehouse-pw1").await;
+    let create = call(
+        "CreateCluster",
+        "aws.redshift",
+        json!({"clusterIdentifier": "rst-wh", "masterUsername": "awsuser"}),
+    );
+    assert_eq!(f.invoke(&create).response()["outcome"], "created");
+    tick();
+    c.redshift
+        .create_cluster_snapshot()
+        .cluster_identifier("rst-wh")
+        .snapshot_identifier("rst-wh-final")
+        .send()
+        .await
+        .unwrap();
+    c.redshift
+        .delete_cluster()
+        .cluster_identifier("rst-wh")
+        .skip_final_cluster_snapshot(true)
+        .send()
+        .await
+        .unwrap();
+    let delete = call(
+        "DeleteCluster",
+        "aws.redshift",
+        json!({"clusterIdentifier": "rst-wh"}),
+    );
+    assert_eq!(f.invoke(&delete).response()["outcome"], "retired");
+    let restore = call(
+        "RestoreFromClusterSnapshot",
+        "aws.redshift",
+        json!({"clusterIdentifier": "rst-wh", "snapshotIdentifier": "rst-wh-final"}),
+    );
+    assert_eq!(f.invoke(&restore).response()["outcome"], "updated");
+    create_redshift_cluster(&c, "rst-wh", "awsuser").await;
+    let swept = f.invoke(&events::scheduled());
+    let report = &swept.response()["sweep"]["accounts"][account]["regions"][region];
+    assert_eq!(report["flagged"], json!([]), "{swept:?}");
+    assert_eq!(report["failed"], json!([]), "{swept:?}");
+    let d = describe_secret(&c, &wh.secret_name()).await;
+    assert!(d.deleted_date().is_none(), "the warehouse's secret is live");
+}
