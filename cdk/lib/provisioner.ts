@@ -322,9 +322,16 @@ export class DbSecretProvisioner extends Construct {
       {
         id: "AwsSolutions-IAM5",
         reason:
-          "Listings (DescribeDBInstances, DescribeDBClusters, DescribeClusters, ListWorkgroups, ListNamespaces) name no single resource and authorize on '*'; " +
+          "Listings (DescribeDBInstances, DescribeDBClusters, DescribeClusters, ListWorkgroups, ListNamespaces) and DescribeEvents and Redshift DescribeClusterSnapshots name no single resource and authorize on '*'; " +
           "tests/deploy/iam_contract.py proves the statement necessary.",
         appliesTo: ["Resource::*"],
+      },
+      {
+        id: "AwsSolutions-IAM5",
+        reason:
+          "Restore evidence: the snapshot a database was restored from is named by the restore call (any name the operator chose); " +
+          "describe-only, in the function's own account and region.",
+        appliesTo: [wildcard("rds", "snapshot:"), wildcard("rds", "cluster-snapshot:")],
       },
       {
         id: "AwsSolutions-IAM5",

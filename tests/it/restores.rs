@@ -342,6 +342,10 @@ async fn a_secret_moved_to_another_kms_key_is_refused_before_restore() {
     let versions = version_count(&c, &db.secret_name()).await;
     let o = f.invoke(&db.event());
     assert_eq!(o.error_type(), "SecretConflict", "{o:?}");
+    // By sweep: the database has no live secret, and the same check refuses it.
+    let s = f.invoke(&events::scheduled());
+    let failed = s.response()["sweep"]["failed"].to_string();
+    assert!(failed.contains("SecretConflict"), "{s:?}");
     assert_eq!(version_count(&c, &db.secret_name()).await, versions);
     assert!(
         tag(&c, &db.secret_name(), DELETED).await.0.is_some(),
