@@ -34,6 +34,9 @@ pub struct Lifecycle {
     pub on_deleted: OnDeleted,
     /// `MAX_RETIRE_PER_RUN` (default 10): at most this many secrets retired per sweep.
     pub max_retire_per_run: usize,
+    /// `PORT_CHANGE_WAIT_SECONDS` (default 300): how long a port change waits for Describe to
+    /// show the requested port (within the invocation's deadline).
+    pub port_change_wait: std::time::Duration,
 }
 
 impl Default for Lifecycle {
@@ -42,11 +45,15 @@ impl Default for Lifecycle {
             follow_connection_changes: true,
             on_deleted: OnDeleted::Tag,
             max_retire_per_run: DEFAULT_MAX_RETIRE_PER_RUN,
+            port_change_wait: std::time::Duration::from_secs(DEFAULT_PORT_CHANGE_WAIT_SECONDS),
         }
     }
 }
 
 pub const DEFAULT_MAX_RETIRE_PER_RUN: usize = 10;
+pub const DEFAULT_PORT_CHANGE_WAIT_SECONDS: u64 = 300;
+/// Lambda's longest invocation.
+const MAX_PORT_CHANGE_WAIT_SECONDS: u64 = 900;
 pub const DEFAULT_RECOVERY_WINDOW_DAYS: i64 = 30;
 /// The recovery windows Secrets Manager accepts.
 const RECOVERY_WINDOW: std::ops::RangeInclusive<i64> = 7..=30;
@@ -83,10 +90,18 @@ pub(super) fn lifecycle(get: &impl Fn(&str) -> Option<String>) -> Result<Lifecyc
         0..=MAX_RETIRE_LIMIT,
         "",
     )?;
+    let port_change_wait = whole_number(
+        get,
+        "PORT_CHANGE_WAIT_SECONDS",
+        DEFAULT_PORT_CHANGE_WAIT_SECONDS,
+        0..=MAX_PORT_CHANGE_WAIT_SECONDS,
+        "of seconds ",
+    )?;
     Ok(Lifecycle {
         follow_connection_changes,
         on_deleted,
         max_retire_per_run,
+        port_change_wait: std::time::Duration::from_secs(port_change_wait),
     })
 }
 

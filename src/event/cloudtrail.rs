@@ -97,15 +97,17 @@ const POINT_IN_TIME: RestoreFrom = RestoreFrom {
     time: true,
 };
 
-/// A Modify/Update call's port: the parameter that changes it, the parameter that renames the
-/// database (never followed), and whether the change waits for the maintenance window unless
-/// applied immediately. A changed DBPortNumber restarts the instance whatever
-/// ApplyImmediately says (ModifyDBInstance API reference); a cluster's port waits for the
-/// maintenance window unless applied at once (ModifyDBCluster).
+/// A Modify/Update call's port: the parameters that carry it (CloudTrail records
+/// `dBPortNumber`; `dbPortNumber` is accepted too) and the parameter that renames the database
+/// (never followed). Every port change is followed whatever `ApplyImmediately` says: "If you
+/// change the DBPortNumber value, your database restarts regardless of the value of the
+/// ApplyImmediately parameter" (ModifyDBInstance); DocumentDB's ApplyImmediately "affects only
+/// the NewDBClusterIdentifier and MasterUserPassword values" (ModifyDBCluster), and an Aurora
+/// port change reboots every instance of the cluster at once (Aurora user guide, "Modifying an
+/// Amazon Aurora DB cluster").
 struct Port {
-    param: &'static str,
+    params: &'static [&'static str],
     rename: Option<&'static str>,
-    needs_apply_immediately: bool,
 }
 
 /// One recorded call we act on: one row per call, one call per line.
@@ -126,10 +128,10 @@ const CALLS: &[Call] = &[
     Call { api: RDS,        event_name: "CreateDBCluster",  trigger: T::CloudTrailCreateDbCluster,       action: Provision, resource: DbCluster,       id: DB_CLUSTER, port: None, restore: None },
     Call { api: REDSHIFT,   event_name: "CreateCluster",    trigger: T::CloudTrailCreateRedshiftCluster, action: Provision, resource: RedshiftCluster, id: CLUSTER,    port: None, restore: None },
     Call { api: SERVERLESS, event_name: "CreateWorkgroup",  trigger: T::CloudTrailCreateWorkgroup,       action: Provision, resource: Workgroup,       id: WORKGROUP,  port: None, restore: None },
-    Call { api: RDS,        event_name: "ModifyDBInstance", trigger: T::CloudTrailModifyDbInstance,      action: Follow,    resource: DbInstance,      id: INSTANCE,   port: Some(Port { param: "dBPortNumber", rename: Some("newDBInstanceIdentifier"), needs_apply_immediately: false }), restore: None },
-    Call { api: RDS,        event_name: "ModifyDBCluster",  trigger: T::CloudTrailModifyDbCluster,       action: Follow,    resource: DbCluster,       id: DB_CLUSTER, port: Some(Port { param: "port", rename: Some("newDBClusterIdentifier"), needs_apply_immediately: true }), restore: None },
-    Call { api: REDSHIFT,   event_name: "ModifyCluster",    trigger: T::CloudTrailModifyRedshiftCluster, action: Follow,    resource: RedshiftCluster, id: CLUSTER,    port: Some(Port { param: "port", rename: Some("newClusterIdentifier"), needs_apply_immediately: false }), restore: None },
-    Call { api: SERVERLESS, event_name: "UpdateWorkgroup",  trigger: T::CloudTrailUpdateWorkgroup,       action: Follow,    resource: Workgroup,       id: WORKGROUP,  port: Some(Port { param: "port", rename: None, needs_apply_immediately: false }), restore: None },
+    Call { api: RDS,        event_name: "ModifyDBInstance", trigger: T::CloudTrailModifyDbInstance,      action: Follow,    resource: DbInstance,      id: INSTANCE,   port: Some(Port { params: &["dBPortNumber", "dbPortNumber"], rename: Some("newDBInstanceIdentifier") }), restore: None },
+    Call { api: RDS,        event_name: "ModifyDBCluster",  trigger: T::CloudTrailModifyDbCluster,       action: Follow,    resource: DbCluster,       id: DB_CLUSTER, port: Some(Port { params: &["port"], rename: Some("newDBClusterIdentifier") }), restore: None },
+    Call { api: REDSHIFT,   event_name: "ModifyCluster",    trigger: T::CloudTrailModifyRedshiftCluster, action: Follow,    resource: RedshiftCluster, id: CLUSTER,    port: Some(Port { params: &["port"], rename: Some("newClusterIdentifier") }), restore: None },
+    Call { api: SERVERLESS, event_name: "UpdateWorkgroup",  trigger: T::CloudTrailUpdateWorkgroup,       action: Follow,    resource: Workgroup,       id: WORKGROUP,  port: Some(Port { params: &["port"], rename: None }), restore: None },
     Call { api: RDS,        event_name: "DeleteDBInstance", trigger: T::CloudTrailDeleteDbInstance,      action: Retire,    resource: DbInstance,      id: INSTANCE,   port: None, restore: None },
     Call { api: RDS,        event_name: "DeleteDBCluster",  trigger: T::CloudTrailDeleteDbCluster,       action: Retire,    resource: DbCluster,       id: DB_CLUSTER, port: None, restore: None },
     Call { api: REDSHIFT,   event_name: "DeleteCluster",    trigger: T::CloudTrailDeleteRedshiftCluster, action: Retire,    resource: RedshiftCluster, id: CLUSTER,    port: None, restore: None },
@@ -207,11 +209,7 @@ impl<'a> Record<'a> {
 /// Why a Modify/Update call is not a port change to follow (`None` when it is one, or is not a
 /// Modify call).
 fn not_a_port_change(call: &Call, record: &Record<'_>) -> Option<String> {
-    let Port {
-        param: port,
-        rename,
-        needs_apply_immediately,
-    } = call.port.as_ref()?;
+    let Port { params, rename } = call.port.as_ref()?;
     let param = |key: &str| {
         record
             .params
@@ -225,20 +223,25 @@ fn not_a_port_change(call: &Call, record: &Record<'_>) -> Option<String> {
             clip(new.as_str().unwrap_or(""))
         ));
     }
-    if param(port).is_none() {
+    if params.iter().all(|p| param(p).is_none()) {
         return Some(format!(
-            "{} does not change the port ({port}); nothing to follow",
-            call.event_name
-        ));
-    }
-    if *needs_apply_immediately && param("applyImmediately").and_then(Value::as_bool) != Some(true)
-    {
-        return Some(format!(
-            "{} changes the port in the next maintenance window; the reconcile sweep follows it then",
-            call.event_name
+            "{} does not change the port ({}); nothing to follow",
+            call.event_name, params[0]
         ));
     }
     None
+}
+
+/// The port a Modify/Update call asks for (a JSON number, or a string of digits).
+fn requested_port(call: &Call, record: &Record<'_>) -> Option<i32> {
+    let Port { params, .. } = call.port.as_ref()?;
+    params.iter().find_map(|k| {
+        let v = record.params?.get(*k)?;
+        v.as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            .and_then(|p| i32::try_from(p).ok())
+            .filter(|p| (1..=65535).contains(p))
+    })
 }
 
 /// What a restore call restores from: its snapshot, else its `restoreTime` (CloudTrail
@@ -311,6 +314,7 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
         .restore
         .as_ref()
         .map(|from| restore_point(from, &record));
+    request.port = requested_port(call, &record);
     request.master_username_hint = record
         .params
         .and_then(|p| p.get("masterUsername"))
@@ -469,6 +473,21 @@ mod tests {
                 json!({"dBClusterIdentifier": "c", "port": 6000, "applyImmediately": true}),
                 Trigger::CloudTrailModifyDbCluster,
             ),
+            // The AWS CLI's default, --no-apply-immediately: the port changes at once anyway.
+            (
+                "aws.rds",
+                "rds.amazonaws.com",
+                "ModifyDBCluster",
+                json!({"dBClusterIdentifier": "c", "port": 6000}),
+                Trigger::CloudTrailModifyDbCluster,
+            ),
+            (
+                "aws.rds",
+                "rds.amazonaws.com",
+                "ModifyDBInstance",
+                json!({"dBInstanceIdentifier": "Orders", "dbPortNumber": "6000"}),
+                Trigger::CloudTrailModifyDbInstance,
+            ),
             (
                 "aws.redshift",
                 "redshift.amazonaws.com",
@@ -490,6 +509,10 @@ mod tests {
                 (r.trigger, r.action, r.wait),
                 (trigger, Action::FollowConnection, true),
                 "{name}"
+            );
+            assert!(
+                matches!(r.port, Some(6000 | 5440)),
+                "{name}: the requested port"
             );
         }
         assert_eq!(
@@ -547,11 +570,6 @@ mod tests {
                 "ModifyDBInstance",
                 json!({"dBInstanceIdentifier": "x", "newDBInstanceIdentifier": "x-old1"}),
                 "renames are not followed",
-            ),
-            (
-                "ModifyDBCluster",
-                json!({"dBClusterIdentifier": "c", "port": 6000}),
-                "maintenance window",
             ),
         ];
         for (name, params, why) in ignored {

@@ -46,6 +46,7 @@ impl Request {
             master_username_hint: None,
             user: None,
             restore: None,
+            port: None,
         }
     }
 }

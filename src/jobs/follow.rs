@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures_util::future::try_join_all;
 
-use super::Job;
+use super::{Job, DEADLINE_MARGIN};
 use crate::aws::database;
 use crate::aws::secrets;
 use crate::event::Request;
@@ -35,8 +35,10 @@ impl Job {
     }
 
     /// A port change (CloudTrail Modify/Update call): Describe, waiting while the database
-    /// restarts, then bring each of its secrets up to date.
-    pub async fn follow(&self, request: &Request, max_wait: Duration) -> Result<Outcome> {
+    /// restarts and until it shows the requested port, then bring each of its secrets up to
+    /// date.
+    pub async fn follow(&self, request: &Request, remaining: Option<Duration>) -> Result<Outcome> {
+        let max_wait = self.max_wait(request, remaining);
         if !self.config.lifecycle.follow_connection_changes {
             return Ok(Outcome::ignored(format!(
                 "{}: connection changes are not followed (FOLLOW_CONNECTION_CHANGES=false)",
@@ -57,6 +59,7 @@ impl Job {
                 ),
             });
         }
+        let db = self.wait_for_port(request, db, remaining).await?;
         let Some(connection) = Connection::of(&db) else {
             return Ok(
                 Outcome::about(OutcomeKind::Skipped, &db, &self.place).with_reason(format!(
@@ -98,6 +101,49 @@ impl Job {
         })
     }
 
+    /// The port the change asks for (the call's, else an instance's pending port), once
+    /// Describe shows it applied: `Endpoint.Port` equal to it and no port pending. A Describe
+    /// made before RDS starts applying the change still shows `available` with the old port.
+    /// Polled with backoff (1 s, doubling, at most 15 s apart) for up to
+    /// `PORT_CHANGE_WAIT_SECONDS`, never past the deadline; then `DatabaseNotReady`, which
+    /// Lambda retries and the sweep finishes.
+    async fn wait_for_port(
+        &self,
+        request: &Request,
+        mut db: Database,
+        remaining: Option<Duration>,
+    ) -> Result<Database> {
+        let Some(target) = request.port.or(db.pending_port) else {
+            return Ok(db);
+        };
+        let budget = remaining
+            .map(|r| r.saturating_sub(DEADLINE_MARGIN))
+            .map_or(self.config.lifecycle.port_change_wait, |b| {
+                b.min(self.config.lifecycle.port_change_wait)
+            });
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_secs(1);
+        while !port_applied(&db, target) {
+            let left = budget.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                return Err(Error::DatabaseNotReady {
+                    resource: db.resource,
+                    identifier: db.identifier.clone(),
+                    detail: format!(
+                        "port {target} is not applied yet after {}s (Describe shows {:?}, pending {:?}); the reconcile sweep follows it once it is",
+                        budget.as_secs(),
+                        db.port,
+                        db.pending_port
+                    ),
+                });
+            }
+            tokio::time::sleep(pause.min(left)).await;
+            pause = (pause * 2).min(Duration::from_secs(15));
+            db = database::describe(&self.clients, &request.target).await?;
+        }
+        Ok(db)
+    }
+
     /// Brings one secret up to `connection`: a new version with the changed keys, carrying the
     /// current password and every other key, unless nothing differs; then the endpoint tag.
     /// `Some(changed keys)` when a version was written. `RotationInProgress` while a rotation
@@ -131,4 +177,9 @@ impl Job {
         }
         Ok(changed)
     }
+}
+
+/// Describe shows `target` as the endpoint's port, with no port change pending.
+fn port_applied(db: &Database, target: i32) -> bool {
+    db.port == Some(target) && db.pending_port.is_none()
 }

@@ -175,10 +175,7 @@ impl Handler {
                 // The one dispatch on what the trigger asks for.
                 match request.action {
                     Action::Provision => job.run(&request, remaining).await,
-                    Action::FollowConnection => {
-                        let max_wait = job.max_wait(&request, remaining);
-                        job.follow(&request, max_wait).await
-                    }
+                    Action::FollowConnection => job.follow(&request, remaining).await,
                     Action::Retire => job.retire_database(&request).await,
                     Action::HintRestore => job.hint_restore(&request).await,
                 }

@@ -225,6 +225,9 @@ pub struct Database {
     /// When the database was created (`InstanceCreateTime`, `ClusterCreateTime`, the
     /// namespace's `creationDate`).
     pub created_at: Option<std::time::SystemTime>,
+    /// A port change RDS has not applied yet (`PendingModifiedValues.Port`; instances only:
+    /// a cluster's pending values carry no port).
+    pub pending_port: Option<i32>,
 }
 
 impl Database {
@@ -263,6 +266,7 @@ impl Database {
             replica_source: None,
             resource_id: Some("db-ORDERS0SAMPLE0RESOURCE0ID".into()),
             created_at: Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_651_200)),
+            pending_port: None,
         }
     }
 }

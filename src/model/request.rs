@@ -112,6 +112,8 @@ pub struct Request {
     pub master_username_hint: Option<Username>,
     /// Set for "Database User Created": the secret is this user's, not the master user's.
     pub user: Option<Box<UserSpec>>,
+    /// The port a Modify/Update call asks for (port changes only).
+    pub port: Option<i32>,
     /// What a restore call restores from (restore calls only).
     pub restore: Option<crate::model::restore_hint::RestorePoint>,
 }

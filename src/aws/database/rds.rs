@@ -147,6 +147,7 @@ fn from_instance(i: &DbInstance, id: &str) -> Database {
             .map(str::to_string),
         resource_id: nonempty(i.dbi_resource_id()),
         created_at: i.instance_create_time().and_then(system_time),
+        pending_port: i.pending_modified_values().and_then(|p| p.port()),
     }
 }
 
@@ -175,5 +176,6 @@ fn from_cluster(c: &DbCluster, id: &str) -> Database {
             .map(str::to_string),
         resource_id: nonempty(c.db_cluster_resource_id()),
         created_at: c.cluster_create_time().and_then(system_time),
+        pending_port: None,
     }
 }

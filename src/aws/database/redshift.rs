@@ -86,5 +86,6 @@ fn from_cluster(c: &Cluster, id: &str) -> Database {
         replica_source: None,
         resource_id: nonempty(c.cluster_namespace_arn()),
         created_at: c.cluster_create_time().and_then(system_time),
+        pending_port: None,
     }
 }

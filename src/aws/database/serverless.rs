@@ -42,6 +42,7 @@ fn from_workgroup(wg: &Workgroup, ns: Option<&Namespace>, name: &str) -> Databas
         // The database is the namespace: a workgroup does not set its password.
         resource_id: nonempty(ns.and_then(|n| n.namespace_id())),
         created_at: ns.and_then(|n| n.creation_date()).and_then(system_time),
+        pending_port: None,
     }
 }
 
