@@ -68,10 +68,8 @@ impl Job {
             );
         };
         let secrets = self.secrets_of(&database_key(&db)).await?;
-        // Nothing is written while any of them is being rotated.
-        for s in &secrets {
-            s.check_writable()?;
-        }
+        // Nothing is written while any of them is being rotated (read fresh, per secret).
+        try_join_all(secrets.iter().map(|s| self.check_rotation(s))).await?;
         let repaired =
             try_join_all(secrets.iter().map(|s| self.repair(&db, &connection, s))).await?;
         let mut names = Vec::new();
@@ -146,15 +144,14 @@ impl Job {
 
     /// Brings one secret up to `connection`: a new version with the changed keys, carrying the
     /// current password and every other key, unless nothing differs; then the endpoint tag.
-    /// `Some(changed keys)` when a version was written. `RotationInProgress` while a rotation
-    /// is under way.
+    /// `Some(changed keys)` when a version was written. The caller runs the rotation guard
+    /// first ([`Job::check_rotation`]).
     pub(crate) async fn repair(
         &self,
         db: &Database,
         connection: &Connection,
         state: &SecretState,
     ) -> Result<Option<Vec<String>>> {
-        state.check_writable()?;
         let secrets = &self.clients.secrets;
         let secrets::Current {
             version_id: version,

@@ -1,8 +1,10 @@
 //! ORCHESTRATION, one file per thing the function does: [`create`], [`follow`], [`retire`],
-//! [`sweep`] and [`organization`], and the small context they share ([`Job`]).
+//! [`hint`], [`sweep`] and [`organization`], the rotation guard every write passes (`guard`),
+//! and the small context they share ([`Job`]).
 
 pub mod create;
 pub mod follow;
+mod guard;
 pub mod hint;
 pub mod organization;
 pub mod retire;

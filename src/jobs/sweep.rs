@@ -256,6 +256,8 @@ async fn run_task(job: &Job, task: Task<'_>) -> Result<Done> {
             let Some(connection) = Connection::of(db) else {
                 return Ok(Done::Unchanged);
             };
+            // ListSecrets' view of the rotation may be minutes old: read it fresh first.
+            job.check_rotation(s).await?;
             job.repair(db, &connection, s).await?;
             Ok(Done::Repaired(s.name.clone()))
         }

@@ -77,6 +77,15 @@ pub enum Error {
     #[error("secret {name:?} is being rotated (an AWSPENDING version exists); nothing was written, retry after the rotation")]
     RotationInProgress { name: String },
 
+    /// A rotation failed and left its `AWSPENDING` version behind, older than the secret's
+    /// rotation window plus 15 minutes: no retry helps until an operator removes the label.
+    #[error("secret {name:?} has a rotation stuck since {since} (AWSPENDING on version {version}, past its rotation window); nothing was written. Fix the rotation's cause, then remove the label: aws secretsmanager update-secret-version-stage --secret-id {name} --version-stage AWSPENDING --remove-from-version-id {version}")]
+    RotationStuck {
+        name: String,
+        version: String,
+        since: String,
+    },
+
     /// The member account's role could not be assumed (missing, or it does not trust the hub's
     /// role). Nothing was done in that account.
     #[error("the hub cannot assume role {role} in member account {account}: {message}; deploy the member stack there, or check its trust policy")]
@@ -115,6 +124,7 @@ impl Error {
             Error::SecretScheduledForDeletion { .. } => "SecretScheduledForDeletion",
             Error::SecretNotJson { .. } => "SecretNotJson",
             Error::RotationInProgress { .. } => "RotationInProgress",
+            Error::RotationStuck { .. } => "RotationStuck",
             Error::MemberAccessDenied { .. } => "MemberAccessDenied",
             Error::Configuration { .. } => "ConfigurationError",
             Error::AwsService { .. } => "AwsServiceError",

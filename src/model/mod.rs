@@ -12,6 +12,7 @@ pub mod outcome;
 pub mod place;
 pub mod request;
 pub mod restore_hint;
+pub mod rotation;
 pub mod seal;
 pub mod secret;
 pub mod tags;

@@ -6,7 +6,6 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::model::error::{Error, Result};
 use crate::model::outcome::ReplicaStatus;
 use crate::model::tags::{self, Owner};
 
@@ -29,6 +28,8 @@ pub struct SecretState {
     /// When it was last changed in any way (`LastChangedDate`), as read before this job
     /// changed it.
     pub last_changed_at: Option<std::time::SystemTime>,
+    /// The rotation window its `RotationRules` give (how long a rotation may take).
+    pub rotation_window: crate::model::rotation::Window,
     /// The KMS key that encrypts it, as DescribeSecret names it (`KmsKeyId`: a key id, key
     /// ARN or alias ARN); `None` for the AWS managed key `aws/secretsmanager`.
     pub kms_key_id: Option<String>,
@@ -66,16 +67,6 @@ impl SecretState {
     /// Retired: tagged deleted, or scheduled for deletion.
     pub fn is_retired(&self) -> bool {
         self.retired_on().is_some() || self.scheduled_for_deletion
-    }
-
-    /// `RotationInProgress` when a rotation is under way: nothing may be written then.
-    pub fn check_writable(&self) -> Result<()> {
-        if self.rotation_pending {
-            return Err(Error::RotationInProgress {
-                name: self.name.clone(),
-            });
-        }
-        Ok(())
     }
 }
 

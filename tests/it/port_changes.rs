@@ -66,6 +66,8 @@ fn current(host: &'static str) -> Rule {
 struct Writes {
     put: Rule,
     tag: Rule,
+    /// DescribeSecret right before the write (the rotation guard): no rotation.
+    fresh: Rule,
     written: Arc<Mutex<Option<Value>>>,
 }
 
@@ -80,7 +82,18 @@ fn writes() -> Writes {
         .then_output(|| PutSecretValueOutput::builder().build());
     let tag = mock!(aws_sdk_secretsmanager::Client::tag_resource)
         .then_output(|| TagResourceOutput::builder().build());
-    Writes { put, tag, written }
+    let fresh = mock!(aws_sdk_secretsmanager::Client::describe_secret).then_output(|| {
+        aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput::builder()
+            .arn("arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf")
+            .name("s")
+            .build()
+    });
+    Writes {
+        put,
+        tag,
+        fresh,
+        written,
+    }
 }
 
 fn cluster(port: i32) -> DescribeDbClustersOutput {
@@ -115,7 +128,7 @@ async fn a_documentdb_port_change_without_apply_immediately_is_followed_once_app
     let w = writes();
     let clients = mocks::clients(&mocks::Rules {
         rds: vec![&describe],
-        secrets: vec![&list, &value, &w.put, &w.tag],
+        secrets: vec![&list, &value, &w.put, &w.tag, &w.fresh],
         ..Default::default()
     });
     let event = events::cloudtrail(
@@ -174,7 +187,7 @@ async fn an_instance_port_pending_is_waited_for_and_a_port_never_applied_is_not_
     let w = writes();
     let clients = mocks::clients(&mocks::Rules {
         rds: vec![&describe],
-        secrets: vec![&list, &value, &w.put, &w.tag],
+        secrets: vec![&list, &value, &w.put, &w.tag, &w.fresh],
         ..Default::default()
     });
     let event = events::cloudtrail(
@@ -199,7 +212,7 @@ async fn an_instance_port_pending_is_waited_for_and_a_port_never_applied_is_not_
     let w = writes();
     let clients = mocks::clients(&mocks::Rules {
         rds: vec![&stuck],
-        secrets: vec![&list, &value, &w.put, &w.tag],
+        secrets: vec![&list, &value, &w.put, &w.tag, &w.fresh],
         ..Default::default()
     });
     let e = handler_with(clients, &[("PORT_CHANGE_WAIT_SECONDS", "2")])

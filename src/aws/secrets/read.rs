@@ -4,7 +4,7 @@
 
 use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretError;
 use aws_sdk_secretsmanager::types::{
-    Filter, FilterNameStringType, ReplicationStatusType, SecretListEntry, Tag,
+    Filter, FilterNameStringType, ReplicationStatusType, RotationRulesType, SecretListEntry, Tag,
 };
 use aws_sdk_secretsmanager::Client;
 use serde_json::{Map, Value};
@@ -13,6 +13,7 @@ use std::time::SystemTime;
 use crate::aws::Clients;
 use crate::model::error::{Error, Result};
 use crate::model::outcome::ReplicaStatus;
+use crate::model::rotation::Window;
 use crate::model::secret::{rotation_pending, SecretState};
 use crate::model::tags;
 
@@ -76,6 +77,7 @@ fn state_of(e: &SecretListEntry) -> SecretState {
         created_at: e.created_date().and_then(time),
         last_changed_at: e.last_changed_date().and_then(time),
         kms_key_id: e.kms_key_id().map(str::to_string),
+        rotation_window: window(e.rotation_rules()),
         rotation_pending: rotation_pending(
             e.secret_versions_to_stages()
                 .into_iter()
@@ -103,12 +105,52 @@ pub async fn describe(secrets: &Client, name: &str) -> Result<Option<SecretState
             created_at: d.created_date().and_then(time),
             last_changed_at: d.last_changed_date().and_then(time),
             kms_key_id: d.kms_key_id().map(str::to_string),
+            rotation_window: window(d.rotation_rules()),
         })),
         Err(e) => match e.as_service_error() {
             Some(DescribeSecretError::ResourceNotFoundException(_)) => Ok(None),
             _ => Err(Error::aws_on("Secrets Manager", "DescribeSecret", name, &e)),
         },
     }
+}
+
+fn window(rules: Option<&RotationRulesType>) -> Window {
+    match rules {
+        Some(r) => Window::of(
+            r.duration(),
+            r.schedule_expression(),
+            r.automatically_after_days(),
+        ),
+        None => Window::Unknown,
+    }
+}
+
+/// The version labelled AWSPENDING and not AWSCURRENT, and when it was created
+/// (ListSecretVersionIds); `None` when there is none.
+pub async fn pending_version(
+    secrets: &Client,
+    arn: &str,
+) -> Result<Option<(String, Option<SystemTime>)>> {
+    let mut pages = secrets
+        .list_secret_version_ids()
+        .secret_id(arn)
+        .max_results(PAGE)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page =
+            page.map_err(|e| Error::aws_on("Secrets Manager", "ListSecretVersionIds", arn, &e))?;
+        if let Some(v) = page.versions().iter().find(|v| {
+            let stages = v.version_stages();
+            stages.iter().any(|s| s == "AWSPENDING") && !stages.iter().any(|s| s == "AWSCURRENT")
+        }) {
+            return Ok(Some((
+                v.version_id().unwrap_or_default().to_string(),
+                v.created_date().and_then(time),
+            )));
+        }
+    }
+    Ok(None)
 }
 
 fn time(t: &aws_smithy_types::DateTime) -> Option<SystemTime> {

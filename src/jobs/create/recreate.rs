@@ -131,7 +131,7 @@ impl Job {
         match recreation::decide(&facts) {
             Verdict::Write => {
                 let offered = offered.expect("a write needs a parameter");
-                state.check_writable()?;
+                self.check_rotation(state).await?;
                 self.write_over(state, &current, offered.value).await?;
                 self.stamp(state, names, endpoint).await?;
                 let mut reason = format!(

@@ -99,7 +99,7 @@ impl Job {
                 ));
             }
         }
-        state.check_writable()?;
+        self.check_rotation(&state).await?;
         // The chosen password is read before anything changes.
         let offered = match request.use_ {
             Use::Parameter => Some(self.password(&db, &names, None).await?),
