@@ -73,7 +73,11 @@ impl Job {
     /// Retires one secret: the deleted tag, then with `schedule-deletion` the replicas removed
     /// (DeleteSecret refuses a secret that still has replicas; removing them deletes them at
     /// once) and the deletion scheduled with the recovery window.
+    /// An already retired secret (deleted tag or `DeletedDate`) is left as it is.
     pub(crate) async fn retire(&self, state: &SecretState) -> Result<()> {
+        if state.is_retired() {
+            return Ok(());
+        }
         let secrets = &self.clients.secrets;
         let now = timestamp::rfc3339(SystemTime::now());
         secrets::tag(secrets, &state.arn, &[(tags::DELETED_TAG_KEY, &now)]).await?;
@@ -81,7 +85,9 @@ impl Job {
             recovery_window_days,
         } = self.config.lifecycle.on_deleted
         {
+            // Read fresh: a concurrent retirement may have scheduled it already.
             let replicas = match secrets::describe(secrets, &state.arn).await? {
+                Some(d) if d.scheduled_for_deletion => return Ok(()),
                 Some(d) => d.replicas.into_iter().map(|r| r.region).collect(),
                 None => Vec::new(),
             };

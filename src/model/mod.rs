@@ -237,11 +237,13 @@ impl Database {
         self.status.eq_ignore_ascii_case("available")
     }
 
-    /// Whether the database is going away (any service's spelling of the status).
+    /// Whether the database is going away (any service's spelling of the status). A Redshift
+    /// cluster deleted with a final snapshot (the default) is `final-snapshot` while the
+    /// snapshot is taken, then `deleting`, and the deletion cannot be cancelled.
     pub fn is_gone(&self) -> bool {
         matches!(
             self.status.to_ascii_lowercase().as_str(),
-            "deleting" | "deleted"
+            "deleting" | "deleted" | "final-snapshot"
         )
     }
 }

@@ -37,6 +37,7 @@ mod provenance;
 mod rds;
 mod recreation;
 mod restores;
+mod retirement;
 mod rotation_guard;
 mod samples;
 mod security;

@@ -3,6 +3,7 @@
 //! replicas). It only talks to AWS: what to change is decided in `rules/`.
 
 use aws_sdk_secretsmanager::operation::create_secret::CreateSecretError;
+use aws_sdk_secretsmanager::operation::delete_secret::DeleteSecretError;
 use aws_sdk_secretsmanager::types::{ReplicaRegionType, RotationRulesType, Tag};
 use aws_sdk_secretsmanager::Client;
 use secrecy::{ExposeSecret, SecretString};
@@ -227,7 +228,9 @@ pub async fn restore(secrets: &Client, arn: &str) -> Result<()> {
         .map_err(|e| Error::aws_on("Secrets Manager", "RestoreSecret", arn, &e))
 }
 
-/// Schedules the deletion with a recovery window (never `ForceDeleteWithoutRecovery`).
+/// Schedules the deletion with a recovery window (never `ForceDeleteWithoutRecovery`). A
+/// secret already scheduled ("marked for deletion", `InvalidRequestException`) is fine: a
+/// second retirement (the native and the CloudTrail deletion events race) changes nothing.
 pub async fn schedule_deletion(
     secrets: &Client,
     arn: &str,
@@ -240,7 +243,15 @@ pub async fn schedule_deletion(
         .send()
         .await
         .map(drop)
-        .map_err(|e| Error::aws_on("Secrets Manager", "DeleteSecret", arn, &e))
+        .or_else(|e| match e.as_service_error() {
+            Some(DeleteSecretError::InvalidRequestException(x))
+                if x.message()
+                    .is_some_and(|m| m.contains("marked for deletion")) =>
+            {
+                Ok(())
+            }
+            _ => Err(Error::aws_on("Secrets Manager", "DeleteSecret", arn, &e)),
+        })
 }
 
 /// Stops replicating to `regions`, which deletes those replicas at once.
