@@ -56,8 +56,11 @@ export function jobStatements(p: JobPermissionsProps): iam.PolicyStatement[] {
     // own for an existing secret (the secret's tag).
     allow("ReplicateNewSecrets", ["secretsmanager:ReplicateSecretToRegions"], secrets, tagged);
     allow("ReplicateOwnSecrets", ["secretsmanager:ReplicateSecretToRegions"], secrets, own);
-    // A failed replica is removed before it is replicated again; schedule-deletion removes the
-    // replicas first (DeleteSecret refuses a secret that has any).
+  }
+  // A failed replica is removed before it is replicated again; schedule-deletion removes the
+  // replicas first (DeleteSecret refuses a secret that has any), also those made under an
+  // earlier replicas option.
+  if (p.replicas || onDeleted === "schedule-deletion") {
     allow("RepairOwnReplicas", ["secretsmanager:RemoveRegionsFromReplication"], secrets, own);
   }
   if (p.resourcePolicy) allow("PutPolicyOnOwnSecrets", ["secretsmanager:PutResourcePolicy"], secrets, own);
@@ -79,7 +82,11 @@ export function jobStatements(p: JobPermissionsProps): iam.PolicyStatement[] {
     },
   });
   if (onDeleted === "schedule-deletion") {
-    allow("ScheduleDeletionOfOwnSecrets", ["secretsmanager:DeleteSecret", "secretsmanager:RestoreSecret"], secrets, own);
+    allow("ScheduleDeletionOfOwnSecrets", ["secretsmanager:DeleteSecret"], secrets, own);
+  }
+  // A retired secret (under today's options or earlier ones) comes back when its database does.
+  if (onDeleted !== "ignore") {
+    allow("RestoreOwnSecrets", ["secretsmanager:RestoreSecret"], secrets, own);
   }
   // Ownership tags at creation only: an owned secret is never re-pointed to another database or
   // user (CreateTaggedSecrets alone would allow any TagResource whose request carries managed-by).

@@ -50,9 +50,10 @@ for (const [id, p] of of("AWS::IAM::Policy")) {
       const key = sm.includes("secretsmanager:CreateSecret") ? "aws:RequestTag/managed-by" : "secretsmanager:ResourceTag/managed-by";
       check(conditions.includes(key), `${id}: ${sm} not conditioned on ${key}`);
     }
-    // Off by default: parameter deletion, rotation, replicas, schedule-deletion.
+    // Off by default: parameter deletion, rotation, replicas, schedule-deletion. (RestoreSecret
+    // is on whenever secrets are retired, the default `tag` included.)
     for (const optional of ["ssm:DeleteParameter", "lambda:InvokeFunction", "secretsmanager:RemoveRegionsFromReplication",
-      "secretsmanager:RestoreSecret", "secretsmanager:RotateSecret"]) {
+      "secretsmanager:RotateSecret"]) {
       check(!actions.includes(optional), `${id}: ${optional} granted although its option is off`);
     }
     if (st.Effect !== "Deny") {

@@ -53,8 +53,8 @@ OPTION_ACTIONS = {
     "ssm:DeleteParameter": "DeletesParameters",
     # GetSecretValue / PutSecretValue: any database created again under an existing secret's
     # name needs them (docs/triggers.md, "Recreations and restores"), whatever the options.
-    "secretsmanager:RemoveRegionsFromReplication": "HasReplicas",
-    "secretsmanager:RestoreSecret": "SchedulesDeletion",
+    "secretsmanager:RemoveRegionsFromReplication": "RemovesReplicas",
+    "secretsmanager:RestoreSecret": "RetiresSecrets",
     "sts:AssumeRole": "IsHub",
     "organizations:ListAccounts": "SweepsOrganizationAccounts",
     "secretsmanager:RotateSecret": "HasRotation",
