@@ -46,6 +46,10 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
         }
+        // A resolve request names a valid secret name (parsed strictly).
+        Ok(Recognised::Resolve(r)) => {
+            assert!(SecretName::parse(r.secret.as_str()).is_ok(), "{:?}", r.secret);
+        }
         Ok(Recognised::Sweep(_)) | Ok(Recognised::Ignored(_)) => {}
         // Refusals only: a malformed event, or one whose ARN or field speaks for another
         // account or region than its envelope.

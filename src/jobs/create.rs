@@ -269,26 +269,7 @@ impl Job {
                     },
                     recreate::Recreated::Kept(what) | recreate::Recreated::Written(what) => {
                         // Live again: the replicas a retirement removed are put back.
-                        let missing: Vec<_> = self
-                            .config
-                            .options
-                            .replicas
-                            .iter()
-                            .filter(|r| !state.replicas.iter().any(|s| s.region == r.region))
-                            .cloned()
-                            .collect();
-                        let replicas = match missing.is_empty() {
-                            true => state.replicas,
-                            false => {
-                                secrets::replicate(
-                                    &self.clients.secrets,
-                                    &state.arn,
-                                    &missing,
-                                    self.config.options.force_overwrite_replica,
-                                )
-                                .await?
-                            }
-                        };
+                        let replicas = self.put_replicas_back(&state).await?;
                         store::Stored::Updated {
                             arn: state.arn,
                             replicas,

@@ -125,11 +125,12 @@ fn window(rules: Option<&RotationRulesType>) -> Window {
     }
 }
 
-/// The version labelled AWSPENDING and not AWSCURRENT, and when it was created
-/// (ListSecretVersionIds); `None` when there is none.
-pub async fn pending_version(
+/// The first version (ListSecretVersionIds, no value read) whose stages `wanted` accepts: its
+/// id and when it was created.
+async fn version_where(
     secrets: &Client,
     arn: &str,
+    wanted: impl Fn(&[String]) -> bool,
 ) -> Result<Option<(String, Option<SystemTime>)>> {
     let mut pages = secrets
         .list_secret_version_ids()
@@ -140,10 +141,7 @@ pub async fn pending_version(
     while let Some(page) = pages.next().await {
         let page =
             page.map_err(|e| Error::aws_on("Secrets Manager", "ListSecretVersionIds", arn, &e))?;
-        if let Some(v) = page.versions().iter().find(|v| {
-            let stages = v.version_stages();
-            stages.iter().any(|s| s == "AWSPENDING") && !stages.iter().any(|s| s == "AWSCURRENT")
-        }) {
+        if let Some(v) = page.versions().iter().find(|v| wanted(v.version_stages())) {
             return Ok(Some((
                 v.version_id().unwrap_or_default().to_string(),
                 v.created_date().and_then(time),
@@ -151,6 +149,18 @@ pub async fn pending_version(
         }
     }
     Ok(None)
+}
+
+/// The version labelled AWSPENDING and not AWSCURRENT, and when it was created; `None` when
+/// there is none.
+pub async fn pending_version(
+    secrets: &Client,
+    arn: &str,
+) -> Result<Option<(String, Option<SystemTime>)>> {
+    version_where(secrets, arn, |stages| {
+        stages.iter().any(|s| s == "AWSPENDING") && !stages.iter().any(|s| s == "AWSCURRENT")
+    })
+    .await
 }
 
 fn time(t: &aws_smithy_types::DateTime) -> Option<SystemTime> {
@@ -194,24 +204,11 @@ pub async fn current(secrets: &Client, arn: &str, name: &str) -> Result<Current>
 /// When the AWSCURRENT version of `arn` was created (ListSecretVersionIds, no value read);
 /// `None` when no version carries the label.
 pub async fn current_version_created(secrets: &Client, arn: &str) -> Result<Option<SystemTime>> {
-    let mut pages = secrets
-        .list_secret_version_ids()
-        .secret_id(arn)
-        .max_results(PAGE)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|e| Error::aws_on("Secrets Manager", "ListSecretVersionIds", arn, &e))?;
-        if let Some(v) = page
-            .versions()
-            .iter()
-            .find(|v| v.version_stages().iter().any(|s| s == "AWSCURRENT"))
-        {
-            return Ok(v.created_date().and_then(time));
-        }
-    }
-    Ok(None)
+    Ok(version_where(secrets, arn, |stages| {
+        stages.iter().any(|s| s == "AWSCURRENT")
+    })
+    .await?
+    .and_then(|(_, created)| created))
 }
 
 /// The secret's resource policy (GetResourcePolicy), `None` when it has none.

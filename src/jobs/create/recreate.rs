@@ -17,6 +17,7 @@ use crate::aws::secrets::{self, Current};
 use crate::aws::{kms, parameters::Password};
 use crate::jobs::Job;
 use crate::model::error::{Error, Result};
+use crate::model::outcome::ReplicaStatus;
 use crate::model::restore_hint::{snapshot_of_message, RestoreHint, RestorePoint};
 use crate::model::seal::SealCheck;
 use crate::model::secret::SecretState;
@@ -323,6 +324,34 @@ impl Job {
         }
         self.seal_as(&state.arn, owner, database_id).await?;
         Ok(())
+    }
+}
+
+impl Job {
+    /// The configured replica regions `state` lacks, replicated again (a retirement with
+    /// `schedule-deletion` removed them); the replica statuses afterwards.
+    pub(super) async fn put_replicas_back(
+        &self,
+        state: &SecretState,
+    ) -> Result<Vec<ReplicaStatus>> {
+        let missing: Vec<_> = self
+            .config
+            .options
+            .replicas
+            .iter()
+            .filter(|r| !state.replicas.iter().any(|s| s.region == r.region))
+            .cloned()
+            .collect();
+        if missing.is_empty() {
+            return Ok(state.replicas.clone());
+        }
+        secrets::replicate(
+            &self.clients.secrets,
+            &state.arn,
+            &missing,
+            self.config.options.force_overwrite_replica,
+        )
+        .await
     }
 }
 

@@ -132,26 +132,7 @@ impl Job {
             ),
         };
         self.stamp(&state, &names, Some(&endpoint)).await?;
-        let missing: Vec<_> = self
-            .config
-            .options
-            .replicas
-            .iter()
-            .filter(|r| !state.replicas.iter().any(|s| s.region == r.region))
-            .cloned()
-            .collect();
-        let replicas = match missing.is_empty() {
-            true => state.replicas.clone(),
-            false => {
-                secrets::replicate(
-                    secrets,
-                    &state.arn,
-                    &missing,
-                    self.config.options.force_overwrite_replica,
-                )
-                .await?
-            }
-        };
+        let replicas = self.put_replicas_back(&state).await?;
         Ok(Outcome::about(OutcomeKind::Updated, &db, &self.place)
             .with_secret(name, Some(state.arn))
             .with_replicas(replicas)
