@@ -15,15 +15,23 @@ use crate::model::secret::SecretState;
 use crate::model::timestamp;
 
 impl Job {
-    /// `Ok` when nothing rotates `state`'s secret now.
+    /// `Ok` when nothing rotates `state`'s secret now: DescribeSecret right then (`state` may be
+    /// a ListSecrets entry, minutes old), then [`Job::check_rotation_of`].
     pub(crate) async fn check_rotation(&self, state: &SecretState) -> Result<()> {
-        let s = &self.clients.secrets;
-        let fresh = secrets::describe(s, &state.arn).await?;
-        let Some(fresh) = fresh.filter(|f| f.rotation_pending) else {
+        match secrets::describe(&self.clients.secrets, &state.arn).await? {
+            Some(fresh) => self.check_rotation_of(&fresh).await,
+            None => Ok(()),
+        }
+    }
+
+    /// The guard for a state this invocation just read with DescribeSecret: no second
+    /// DescribeSecret; for a pending rotation, its version's date decides in progress or stuck.
+    pub(crate) async fn check_rotation_of(&self, fresh: &SecretState) -> Result<()> {
+        if !fresh.rotation_pending {
             return Ok(());
-        };
+        }
         let name = fresh.name.clone();
-        match secrets::pending_version(s, &state.arn).await? {
+        match secrets::pending_version(&self.clients.secrets, &fresh.arn).await? {
             Some((version, since)) if is_stuck(fresh.rotation_window, since, SystemTime::now()) => {
                 let since = since.map(timestamp::rfc3339).unwrap_or_default();
                 warn!(secret_name = %name, version = %version, since = %since, "rotation stuck");

@@ -79,6 +79,8 @@ struct Case {
     /// SnapshotCreateTime of the snapshot `rot-final`.
     snapshot: Option<i64>,
     vars: Vec<(&'static str, &'static str)>,
+    /// DescribeSecret shows a rotation in progress (AWSPENDING, created just now).
+    rotating: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -107,6 +109,7 @@ impl Default for Case {
             hint: None,
             snapshot: None,
             vars: Vec::new(),
+            rotating: false,
         }
     }
 }
@@ -246,7 +249,7 @@ async fn play(case: &Case, event: &Value) -> Played {
     if let Some(h) = &c.hint {
         tags.push(("db-secret-provisioner:restore-hint".into(), h.clone()));
     }
-    let (kms_key_id, changed) = (c.kms_key_id, c.changed);
+    let (kms_key_id, changed, rotating) = (c.kms_key_id, c.changed, c.rotating);
     let describe_secret =
         mock!(aws_sdk_secretsmanager::Client::describe_secret).then_output(move || {
             DescribeSecretOutput::builder()
@@ -256,6 +259,11 @@ async fn play(case: &Case, event: &Value) -> Played {
                 .last_changed_date(at(changed))
                 .created_date(at(100))
                 .set_deleted_date(scheduled.then(|| at(1000)))
+                .set_version_ids_to_stages(
+                    rotating.then(|| {
+                        [("v-pending".to_string(), vec!["AWSPENDING".to_string()])].into()
+                    }),
+                )
                 .set_tags(Some(
                     tags.iter()
                         .map(|(k, v)| Tag::builder().key(k).value(v).build())
@@ -316,6 +324,17 @@ async fn play(case: &Case, event: &Value) -> Played {
             true
         })
         .then_output(|| UntagResourceOutput::builder().build());
+    let versions = mock!(aws_sdk_secretsmanager::Client::list_secret_version_ids).then_output(|| {
+        aws_sdk_secretsmanager::operation::list_secret_version_ids::ListSecretVersionIdsOutput::builder()
+            .versions(
+                aws_sdk_secretsmanager::types::SecretVersionsListEntry::builder()
+                    .version_id("v-pending")
+                    .version_stages("AWSPENDING")
+                    .created_date(DateTime::from(std::time::SystemTime::now()))
+                    .build(),
+            )
+            .build()
+    });
     let put_policy = mock!(aws_sdk_secretsmanager::Client::put_resource_policy).then_output(|| {
         aws_sdk_secretsmanager::operation::put_resource_policy::PutResourcePolicyOutput::builder()
             .build()
@@ -350,6 +369,7 @@ async fn play(case: &Case, event: &Value) -> Played {
         &list,
         &create,
         &put_policy,
+        &versions,
     ];
     let clients = mocks::clients(&mocks::Rules {
         rds: vec![&describe, &events, &snapshots],
@@ -727,4 +747,23 @@ async fn a_forged_or_missing_seal_never_receives_a_password() {
     let o = outcome(&p);
     assert_eq!(o["outcome"], "flagged", "{o}");
     assert_eq!((p.restored, p.written.is_none()), (0, true));
+}
+
+#[tokio::test]
+async fn a_recreation_never_writes_while_the_secret_is_being_rotated() {
+    // The guard reads the DescribeSecret this invocation made: AWSPENDING, just created.
+    let p = play(
+        &Case {
+            rotating: true,
+            ..Case::default()
+        },
+        &created(),
+    )
+    .await;
+    assert_eq!(
+        p.result.as_ref().unwrap_err(),
+        "RotationInProgress",
+        "{p:?}"
+    );
+    assert!(p.written.is_none(), "{p:?}");
 }

@@ -132,7 +132,7 @@ impl Job {
         match recreation::decide(&facts) {
             Verdict::Write => {
                 let offered = offered.expect("a write needs a parameter");
-                self.check_rotation(state).await?;
+                self.check_rotation_of(state).await?;
                 self.write_over(state, &current, offered.value).await?;
                 self.stamp(state, names, endpoint).await?;
                 let mut reason = format!(

@@ -99,7 +99,7 @@ impl Job {
                 ));
             }
         }
-        self.check_rotation(&state).await?;
+        self.check_rotation_of(&state).await?;
         // The chosen password is read before anything changes.
         let offered = match request.use_ {
             Use::Parameter => Some(self.password(&db, &names, None).await?),

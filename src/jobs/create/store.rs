@@ -181,7 +181,7 @@ impl Job {
                 ..
             } = secrets::current(secrets, &arn, &state.name).await?;
             if let Some(r) = existing_secret::refresh(&arn, &version, current, &value.fields) {
-                self.check_rotation(&state).await?;
+                self.check_rotation_of(&state).await?;
                 let merged = SecretString::from(serde_json::Value::Object(r.merged).to_string());
                 secrets::put_value(secrets, &arn, Some(&r.token), &merged).await?;
                 what.push("connection details refreshed (username and password kept)".into());
