@@ -186,6 +186,7 @@ impl MemberCredentials {
                 }
             })?;
         let c = out.credentials().ok_or_else(|| Error::AwsService {
+            code: None,
             service: "STS",
             operation: "AssumeRole",
             message: format!("{}: the answer carries no credentials", self.role_arn),

@@ -23,6 +23,7 @@ pub async fn generate_mac(kms: &Client, key: &str, message: Vec<u8>) -> Result<V
     match out.mac() {
         Some(mac) if !mac.as_ref().is_empty() => Ok(mac.as_ref().to_vec()),
         _ => Err(Error::AwsService {
+            code: None,
             service: "KMS",
             operation: "GenerateMac",
             message: format!("{key}: the response holds no MAC"),
@@ -67,6 +68,7 @@ pub async fn key_arn(kms: &Client, key: &str) -> Result<String> {
         .and_then(|m| m.arn())
         .map(str::to_string)
         .ok_or_else(|| Error::AwsService {
+            code: None,
             service: "KMS",
             operation: "DescribeKey",
             message: format!("{key}: the response holds no key ARN"),

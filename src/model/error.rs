@@ -105,6 +105,9 @@ pub enum Error {
         service: &'static str,
         operation: &'static str,
         message: String,
+        /// AWS's error code (`AccessDeniedException`, `ThrottlingException`, ...), when AWS
+        /// answered with one.
+        code: Option<String>,
     },
 }
 
@@ -131,6 +134,33 @@ impl Error {
         }
     }
 
+    /// Whether trying again (in this run, or at once) could succeed. `false` for what only an
+    /// operator can change: a refusal (`AccessDenied*`, `UnauthorizedOperation`), a request AWS
+    /// rejects as invalid (`ValidationException`, `InvalidParameter*`), a value the function
+    /// does not overwrite (`SecretNotJson`), a conflict, a stuck rotation, a bad parameter or
+    /// configuration. The sweep reports these once as `stuck` and does not retry them within
+    /// the run.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::AwsService { code, .. } => !code.as_deref().is_some_and(is_persistent_code),
+            Error::DatabaseNotFound { .. }
+            | Error::DatabaseNotReady { .. }
+            | Error::PasswordParameterNotFound { .. }
+            | Error::RotationInProgress { .. } => true,
+            Error::InvalidEvent(_)
+            | Error::UntrustedEvent(_)
+            | Error::PasswordParameterNotSecure { .. }
+            | Error::PasswordParameterInvalid { .. }
+            | Error::InvalidSecretName { .. }
+            | Error::SecretConflict { .. }
+            | Error::SecretScheduledForDeletion { .. }
+            | Error::SecretNotJson { .. }
+            | Error::RotationStuck { .. }
+            | Error::MemberAccessDenied { .. }
+            | Error::Configuration { .. } => false,
+        }
+    }
+
     pub fn config(variable: &str, reason: impl Into<String>) -> Self {
         Error::Configuration {
             variable: variable.to_string(),
@@ -149,9 +179,14 @@ impl Error {
         E: ProvideErrorMetadata,
     {
         let what = describe_sdk_error(err);
+        let code = match err {
+            SdkError::ServiceError(ctx) => ctx.err().meta().code().map(str::to_string),
+            _ => None,
+        };
         Error::AwsService {
             service,
             operation,
+            code,
             message: if resource.is_empty() {
                 what
             } else {
@@ -184,8 +219,25 @@ impl Error {
             service,
             operation: "wait until available",
             message: format!("{resource}: {what}"),
+            code: None,
         }
     }
+}
+
+/// AWS error codes that mean "not without an operator": refusals and invalid requests.
+fn is_persistent_code(code: &str) -> bool {
+    matches!(
+        code,
+        "AccessDenied"
+            | "AccessDeniedException"
+            | "UnauthorizedOperation"
+            | "ValidationException"
+            | "ValidationError"
+            | "InvalidParameterException"
+            | "InvalidParameterValue"
+            | "InvalidParameterValueException"
+            | "InvalidParameterCombination"
+    )
 }
 
 /// Our words for a failed SDK call: for an AWS error its code and message, for anything else
@@ -255,5 +307,31 @@ mod tests {
         .into();
         assert_eq!(d.error_type, "SecretConflict");
         assert!(d.error_message.contains("db-secrets/rds/a/admin"));
+    }
+
+    #[test]
+    fn refusals_and_invalid_requests_are_not_transient_throttling_is() {
+        let aws = |code: Option<&str>| Error::AwsService {
+            service: "Secrets Manager",
+            operation: "PutSecretValue",
+            message: "x".into(),
+            code: code.map(str::to_string),
+        };
+        for code in [
+            "AccessDeniedException",
+            "AccessDenied",
+            "ValidationException",
+        ] {
+            assert!(!aws(Some(code)).is_transient(), "{code}");
+        }
+        for code in [
+            Some("ThrottlingException"),
+            Some("InternalServiceError"),
+            None,
+        ] {
+            assert!(aws(code).is_transient(), "{code:?}");
+        }
+        assert!(!Error::SecretNotJson { name: "s".into() }.is_transient());
+        assert!(Error::RotationInProgress { name: "s".into() }.is_transient());
     }
 }

@@ -263,6 +263,7 @@ impl Job {
     ) -> Result<()> {
         let new: Map<String, Value> =
             serde_json::from_str(value.json().expose_secret()).map_err(|_| Error::AwsService {
+                code: None,
                 service: "Secrets Manager",
                 operation: "PutSecretValue",
                 message: format!("{}: the new value is not a JSON object", state.name),

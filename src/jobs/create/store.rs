@@ -105,6 +105,7 @@ impl Job {
                     secrets::describe(secrets, name)
                         .await?
                         .ok_or_else(|| Error::AwsService {
+                            code: None,
                             service: "Secrets Manager",
                             operation: "DescribeSecret",
                             message: format!(
