@@ -70,16 +70,6 @@ async fn set_port(c: &Clients, id: &str, port: i32) {
         .unwrap();
 }
 
-async fn delete_instance(c: &Clients, id: &str) {
-    c.rds
-        .delete_db_instance()
-        .db_instance_identifier(id)
-        .skip_final_snapshot(true)
-        .send()
-        .await
-        .unwrap();
-}
-
 const ENDPOINT_TAG: &str = "db-secret-provisioner:endpoint";
 const DELETED_TAG: &str = "db-secret-provisioner:database-deleted";
 

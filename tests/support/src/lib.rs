@@ -242,6 +242,17 @@ pub async fn create_instance(c: &Clients, id: &str, engine: &str, username: &str
         .unwrap_or_else(|e| panic!("create {engine} instance {id}: {e:?}"));
 }
 
+/// Deletes an instance at once (no final snapshot).
+pub async fn delete_instance(c: &Clients, id: &str) {
+    c.rds
+        .delete_db_instance()
+        .db_instance_identifier(id)
+        .skip_final_snapshot(true)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("delete instance {id}: {e:?}"));
+}
+
 /// A postgres instance whose master password RDS manages (`MasterUserSecret`).
 pub async fn create_managed_instance(c: &Clients, id: &str) {
     c.rds

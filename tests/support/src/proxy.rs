@@ -22,6 +22,14 @@ pub enum Mode {
     DownAfter(usize),
     /// Answer requests of this operation with 400 AccessDenied; forward the rest.
     Deny(&'static str),
+    /// Answer each request of an `(operation, marker)` rule's operation whose body contains
+    /// its marker (e.g. a part of a secret's name) with AccessDenied, as a resource policy with
+    /// an explicit deny makes AWS answer (moto does not enforce resource policies); forward the
+    /// rest.
+    DenyWhere(&'static [(&'static str, &'static str)]),
+    /// Hold each request matching an `(operation, marker)` rule this long, then forward it (a
+    /// slow dependency); forward the rest at once.
+    DelayWhere(&'static [(&'static str, &'static str)], Duration),
 }
 
 struct State {
@@ -92,6 +100,15 @@ fn operation(req: &HttpRequest) -> String {
         .unwrap_or_else(|| format!("{} {}", req.method, req.path))
 }
 
+/// The operation of the first rule `req` matches: its operation, and its marker in the body.
+fn matching(rules: &[(&'static str, &'static str)], req: &HttpRequest) -> Option<&'static str> {
+    let (op, body) = (operation(req), String::from_utf8_lossy(&req.body));
+    rules
+        .iter()
+        .find(|(o, m)| *o == op && body.contains(m))
+        .map(|(o, _)| *o)
+}
+
 fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Result<()> {
     let mut writer = client.try_clone()?;
     let mut reader = BufReader::new(client);
@@ -112,6 +129,16 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Re
         thread::sleep(delay);
         let mode = match mode {
             Mode::Deny(op) if op != operation(&req) => Mode::Forward,
+            Mode::DenyWhere(rules) => match matching(rules, &req) {
+                Some(o) => Mode::Deny(o),
+                None => Mode::Forward,
+            },
+            Mode::DelayWhere(rules, hold) => {
+                if matching(rules, &req).is_some() {
+                    thread::sleep(hold);
+                }
+                Mode::Forward
+            }
             other => other,
         };
         match mode {
@@ -123,7 +150,18 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Re
                 let _ = writer.shutdown(Shutdown::Both);
                 return Ok(());
             }
-            Mode::Deny(_) => {
+            Mode::Deny(op) if req.header("x-amz-target").is_some() => {
+                // JSON protocols (Secrets Manager, SSM, KMS): AWS's shape of the refusal.
+                let body = format!(
+                    r#"{{"__type":"AccessDeniedException","Message":"User: arn:aws:sts::123456789012:assumed-role/fn/x is not authorized to perform: {op} with an explicit deny in a resource-based policy"}}"#
+                );
+                write!(
+                    writer,
+                    "HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.1\r\nx-amzn-errortype: AccessDeniedException\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                )?;
+            }
+            Mode::Deny(_) | Mode::DenyWhere(_) | Mode::DelayWhere(..) => {
                 let body = r#"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>denied by the test proxy</Message></Error><RequestId>r</RequestId></ErrorResponse>"#;
                 write!(
                     writer,

@@ -40,7 +40,8 @@ impl Answer {
 
 #[derive(Default)]
 struct State {
-    queue: VecDeque<(String, String)>,
+    /// (request id, event, the invocation's time until its deadline)
+    queue: VecDeque<(String, String, Duration)>,
     answers: HashMap<String, Answer>,
     init_error: Option<Value>,
     first_next: Option<Instant>,
@@ -81,13 +82,30 @@ impl RuntimeApi {
         self.wait_answer(&id, timeout)
     }
 
-    /// Queues an event; returns its request id.
+    /// Queues an event with a deadline `time_left` after it is handed out (as Lambda's
+    /// function timeout gives), and waits for the function's answer.
+    pub fn invoke_with_deadline(
+        &self,
+        event: &Value,
+        time_left: Duration,
+        timeout: Duration,
+    ) -> Answer {
+        let id = self.enqueue_with_deadline(event, time_left);
+        self.wait_answer(&id, timeout)
+    }
+
+    /// Queues an event (deadline in 120 s); returns its request id.
     pub fn enqueue(&self, event: &Value) -> String {
+        self.enqueue_with_deadline(event, Duration::from_secs(120))
+    }
+
+    fn enqueue_with_deadline(&self, event: &Value, time_left: Duration) -> String {
         let (lock, cvar) = &*self.state;
         let mut s = lock.lock().unwrap();
         s.counter += 1;
         let id = format!("req-{:08}", s.counter);
-        s.queue.push_back((id.clone(), event.to_string()));
+        s.queue
+            .push_back((id.clone(), event.to_string(), time_left));
         cvar.notify_all();
         id
     }
@@ -166,7 +184,7 @@ fn serve(stream: TcpStream, shared: &(Mutex<State>, Condvar)) -> std::io::Result
     while let Some(req) = read_request(&mut reader)? {
         let path = req.path.trim_start_matches("/2018-06-01/runtime");
         if req.method == "GET" && path == "/invocation/next" {
-            let (id, body) = {
+            let (id, body, time_left) = {
                 let mut s = lock.lock().unwrap();
                 s.next_calls += 1;
                 if s.first_next.is_none() {
@@ -180,8 +198,7 @@ fn serve(stream: TcpStream, shared: &(Mutex<State>, Condvar)) -> std::io::Result
                     s = cvar.wait(s).unwrap();
                 }
             };
-            let deadline =
-                SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + Duration::from_secs(120);
+            let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + time_left;
             respond(
                 &mut writer,
                 "200 OK",
