@@ -2,7 +2,7 @@
 //! to its secrets.
 
 use super::{boolean, one_of, whole_number};
-use crate::model::error::Result;
+use crate::model::error::{Error, Result};
 
 /// What a database's deletion does to the function's secrets for it (`ON_DATABASE_DELETED`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +37,9 @@ pub struct Lifecycle {
     /// `PORT_CHANGE_WAIT_SECONDS` (default 300): how long a port change waits for Describe to
     /// show the requested port (within the invocation's deadline).
     pub port_change_wait: std::time::Duration,
+    /// `SWEEP_SEED` (default: the UTC date): what shuffles the order in which the sweep takes
+    /// orphans, with the account and region. Set it to replay one run's order.
+    pub sweep_seed: Option<String>,
 }
 
 impl Default for Lifecycle {
@@ -46,6 +49,7 @@ impl Default for Lifecycle {
             on_deleted: OnDeleted::Tag,
             max_retire_per_run: DEFAULT_MAX_RETIRE_PER_RUN,
             port_change_wait: std::time::Duration::from_secs(DEFAULT_PORT_CHANGE_WAIT_SECONDS),
+            sweep_seed: None,
         }
     }
 }
@@ -57,6 +61,8 @@ const MAX_PORT_CHANGE_WAIT_SECONDS: u64 = 900;
 pub const DEFAULT_RECOVERY_WINDOW_DAYS: i64 = 30;
 /// The recovery windows Secrets Manager accepts.
 const RECOVERY_WINDOW: std::ops::RangeInclusive<i64> = 7..=30;
+/// The longest `SWEEP_SEED`.
+const MAX_SWEEP_SEED_LEN: usize = 64;
 /// A sweep never retires more than this, whatever `MAX_RETIRE_PER_RUN` says.
 const MAX_RETIRE_LIMIT: usize = 1000;
 
@@ -97,11 +103,24 @@ pub(super) fn lifecycle(get: &impl Fn(&str) -> Option<String>) -> Result<Lifecyc
         0..=MAX_PORT_CHANGE_WAIT_SECONDS,
         "of seconds ",
     )?;
+    let sweep_seed = match get("SWEEP_SEED").filter(|s| !s.is_empty()) {
+        Some(s) if s.len() <= MAX_SWEEP_SEED_LEN && s.chars().all(|c| c.is_ascii_graphic()) => {
+            Some(s)
+        }
+        Some(_) => {
+            return Err(Error::config(
+                "SWEEP_SEED",
+                format!("must be 1 to {MAX_SWEEP_SEED_LEN} printable ASCII characters"),
+            ))
+        }
+        None => None,
+    };
     Ok(Lifecycle {
         follow_connection_changes,
         on_deleted,
         max_retire_per_run,
         port_change_wait: std::time::Duration::from_secs(port_change_wait),
+        sweep_seed,
     })
 }
 
@@ -136,6 +155,8 @@ mod tests {
             }
         );
         assert_eq!(l.max_retire_per_run, 0);
+        let seeded = read(&[("SWEEP_SEED", "replay-2026-12-03")]).unwrap();
+        assert_eq!(seeded.sweep_seed.as_deref(), Some("replay-2026-12-03"));
         assert_eq!(
             read(&[("ON_DATABASE_DELETED", "ignore")])
                 .unwrap()
@@ -168,6 +189,8 @@ mod tests {
             ("RECOVERY_WINDOW_DAYS", "31"),
             ("MAX_RETIRE_PER_RUN", "-1"),
             ("MAX_RETIRE_PER_RUN", "1001"),
+            ("SWEEP_SEED", "two words"),
+            ("SWEEP_SEED", &"x".repeat(65)),
         ] {
             let e = read(&[(k, v)]).unwrap_err();
             assert_eq!(e.error_type(), "ConfigurationError");

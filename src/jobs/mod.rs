@@ -1,5 +1,5 @@
 //! ORCHESTRATION, one file per thing the function does: [`create`], [`follow`], [`retire`],
-//! [`hint`], [`sweep`] and [`organization`], the rotation guard every write passes (`guard`),
+//! [`hint`], [`sweep`] (with `replica`) and [`organization`], the rotation guard every write passes (`guard`),
 //! and the small context they share ([`Job`]).
 
 pub mod create;
@@ -7,6 +7,7 @@ pub mod follow;
 mod guard;
 pub mod hint;
 pub mod organization;
+mod replica;
 pub mod retire;
 pub mod sweep;
 

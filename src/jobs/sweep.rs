@@ -12,18 +12,23 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
-use futures_util::{stream, StreamExt as _};
+use futures_util::stream::FuturesUnordered;
+use futures_util::StreamExt as _;
 use tracing::{info, warn};
 
 use crate::aws::database::{self, Listing};
 use crate::aws::secrets;
 use crate::jobs::{Job, DEADLINE_MARGIN};
 use crate::model::error::{Error, Result};
-use crate::model::outcome::{FailedListing, Outcome, OutcomeKind, SweepFailure, SweepReport};
-use crate::model::tags;
-use crate::model::{Database, DbKind, Service};
-use crate::rules::drift::{plan_sweep, Connection};
+use crate::model::outcome::{FailedListing, OutcomeKind, StuckJob, SweepFailure, SweepReport};
+use crate::model::{DbKind, Service};
+use crate::rules::drift::plan_sweep;
 use crate::rules::existing_secret::SecretState;
+use crate::rules::sweep_budget::{self, Ended, Hold, Kind, KindRun};
+
+mod task;
+
+use task::{run_task, Done, Task};
 
 /// Tasks run at once: bounded, to stay under the API rate limits.
 pub const SWEEP_CONCURRENCY: usize = 4;
@@ -31,25 +36,6 @@ pub const SWEEP_CONCURRENCY: usize = 4;
 /// The listing of the function's secrets, reported as `secrets` (and `secrets:<region>` for a
 /// replica region) when it fails.
 const SECRETS_LISTING: &str = "secrets";
-
-/// One unit of the sweep's work.
-enum Task<'a> {
-    Provision(&'a Database),
-    Repair(&'a Database, &'a SecretState),
-    Retire(&'a SecretState),
-    Replica(&'a SecretState, String),
-    Backfill(&'a SecretState, &'a str),
-}
-
-/// What a task did.
-enum Done {
-    Provisioned(Box<Outcome>),
-    Repaired(String),
-    Unchanged,
-    Retired(String),
-    ReplicaRepaired(String),
-    Backfilled(String),
-}
 
 /// Sweeps the job's place (one account and region) and returns its report. Stops starting new
 /// tasks when less than [`DEADLINE_MARGIN`] of the invocation is left, and reports those
@@ -133,14 +119,18 @@ pub async fn run(job: &Job, remaining: Option<Duration>) -> Result<SweepReport> 
         &config.lifecycle,
     );
     report.already_present = plan.present;
-    report.retire_deferred = plan
-        .retire_deferred
-        .iter()
-        .map(|s| s.name.clone())
-        .collect();
+    // Orphans in an order no name can choose: shuffled with a seed from the date and place.
+    let mut orphans = plan.retire;
+    let day = config
+        .lifecycle
+        .sweep_seed
+        .clone()
+        .unwrap_or_else(|| sweep_budget::utc_date(std::time::SystemTime::now()));
+    let seed = sweep_budget::seed(&day, &job.place.account, &job.place.region);
+    sweep_budget::shuffle(&mut orphans, &seed, |s| s.name.as_str());
     let mut tasks: Vec<Task> = plan.provision.into_iter().map(Task::Provision).collect();
     tasks.extend(plan.drift.into_iter().map(|(db, s)| Task::Repair(db, s)));
-    tasks.extend(plan.retire.into_iter().map(Task::Retire));
+    tasks.extend(orphans.into_iter().map(Task::Retire));
     tasks.extend(
         plan.replicas_missing
             .into_iter()
@@ -154,57 +144,81 @@ pub async fn run(job: &Job, remaining: Option<Duration>) -> Result<SweepReport> 
     finish(job, report, tasks, stop_at).await
 }
 
-/// Runs the tasks, a few at a time, and completes the report.
+/// Runs the tasks kind by kind, a few at a time, each kind within its share of the time and
+/// its failure limit ([`sweep_budget`]), and completes the report.
 async fn finish(
     job: &Job,
     mut report: SweepReport,
     tasks: Vec<Task<'_>>,
     stop_at: Option<Instant>,
 ) -> Result<SweepReport> {
-    // `None`: not started before the deadline.
-    let results: Vec<(String, Option<Result<Done>>)> = stream::iter(tasks)
-        .map(|task| async move {
-            let name = task.label();
-            if stop_at.is_some_and(|t| Instant::now() >= t) {
-                return (name, None);
+    let start = Instant::now();
+    let max_retire = job.config().lifecycle.max_retire_per_run;
+    // Subjects (secret names, or databases for `create`) that failed for good this run.
+    let mut stuck: HashSet<String> = HashSet::new();
+    for kind in Kind::ALL {
+        let of_kind: Vec<Task> = tasks_of(&tasks, kind);
+        if of_kind.is_empty() {
+            continue;
+        }
+        let deadline = sweep_budget::kind_deadline(kind, start, stop_at);
+        let mut run = KindRun::new(kind, of_kind.len(), deadline, max_retire);
+        let mut pending = of_kind.into_iter().peekable();
+        let mut running = FuturesUnordered::new();
+        let hold = loop {
+            let mut hold = None;
+            while running.len() < SWEEP_CONCURRENCY {
+                // Never retried within the run: already reported as stuck.
+                while pending.peek().is_some_and(|t| stuck.contains(&t.subject())) {
+                    pending.next();
+                }
+                if pending.peek().is_none() {
+                    break;
+                }
+                match run.start(Instant::now()) {
+                    Ok(()) => {
+                        let task = pending.next().expect("peeked");
+                        running.push(async move {
+                            let (label, subject) = (task.label(), task.subject());
+                            (label, subject, run_task(job, task).await)
+                        });
+                    }
+                    Err(h) => {
+                        hold = Some(h);
+                        break;
+                    }
+                }
             }
-            (name, Some(run_task(job, task).await))
-        })
-        .buffer_unordered(SWEEP_CONCURRENCY)
-        .collect()
-        .await;
-
-    for (name, result) in results {
-        match result {
-            None => report.left.push(name),
-            Some(Ok(Done::Provisioned(o))) => match o.outcome {
-                OutcomeKind::Created => report.created.push(o.secret_name.clone().unwrap_or(name)),
-                OutcomeKind::Updated | OutcomeKind::Unchanged => report.already_present += 1,
-                OutcomeKind::Flagged => report.flagged.push(o.secret_name.clone().unwrap_or(name)),
-                _ => report.skipped += 1,
-            },
-            Some(Ok(Done::Repaired(s))) => report.repaired.push(s),
-            Some(Ok(Done::Retired(s))) => report.retired.push(s),
-            Some(Ok(Done::ReplicaRepaired(s))) => report.replicas_repaired.push(s),
-            Some(Ok(Done::Backfilled(s))) => report.backfilled.push(s),
-            Some(Ok(Done::Unchanged)) => {}
-            // Not ready: its own creation event (or the next sweep) takes care of it. (A
-            // missing parameter is `skipped` or a failure, as MISSING_PASSWORD_PARAMETER says.)
-            Some(Err(Error::DatabaseNotReady { .. })) => report.skipped += 1,
-            Some(Err(e)) => {
-                // One line per failure, so that an alarming error type (e.g. SecretConflict)
-                // found by the sweep raises its alarm like an event's would.
-                warn!(
-                    database = %name,
-                    error_type = e.error_type(),
-                    error = %e,
-                    "reconcile sweep: database failed"
-                );
-                report.failed.push(SweepFailure {
-                    database: name,
-                    error_type: e.error_type().to_string(),
-                    message: e.to_string(),
-                })
+            let Some((label, subject, result)) = running.next().await else {
+                break hold;
+            };
+            run.ended(record(
+                &mut report,
+                kind,
+                label,
+                subject,
+                result,
+                &mut stuck,
+            ));
+        };
+        let left: Vec<String> = pending
+            .filter(|t| !stuck.contains(&t.subject()))
+            .map(|t| t.label())
+            .collect();
+        if left.is_empty() {
+            continue;
+        }
+        match hold {
+            Some(Hold::RetireLimit) => report.retire_deferred.extend(left),
+            Some(Hold::OutOfTime) => {
+                report.out_of_time.push(kind.as_str().to_string());
+                report.left.extend(left);
+            }
+            Some(Hold::TooManyFailures) | None => {
+                report
+                    .stopped_after_failures
+                    .push(kind.as_str().to_string());
+                report.left.extend(left);
             }
         }
     }
@@ -213,11 +227,14 @@ async fn finish(
         &mut report.left,
         &mut report.repaired,
         &mut report.retired,
+        &mut report.retire_deferred,
         &mut report.replicas_repaired,
         &mut report.flagged,
         &mut report.backfilled,
     ] {
         list.sort();
+        // A secret's repair and its tag backfill are two jobs of one kind: named once.
+        list.dedup();
     }
     info!(
         databases = report.databases,
@@ -229,54 +246,90 @@ async fn finish(
         replicas_repaired = report.replicas_repaired.len(),
         flagged = report.flagged.len(),
         failed = report.failed.len(),
+        stuck = report.stuck.len(),
         failed_listings = report.failed_listings.len(),
         left = report.left.len(),
+        out_of_time = ?report.out_of_time,
+        stopped_after_failures = ?report.stopped_after_failures,
         "reconcile sweep finished"
     );
     Ok(report)
 }
 
-impl Task<'_> {
-    /// The database or secret the job is about, for `left` and `failed`.
-    fn label(&self) -> String {
-        match self {
-            Task::Provision(db) | Task::Repair(db, _) => db.to_string(),
-            Task::Retire(s) | Task::Backfill(s, _) => s.name.clone(),
-            Task::Replica(s, region) => format!("{}:{region}", s.name),
-        }
-    }
+/// The tasks of one kind, in the plan's order.
+fn tasks_of<'a>(tasks: &[Task<'a>], kind: Kind) -> Vec<Task<'a>> {
+    tasks.iter().filter(|t| t.kind() == kind).cloned().collect()
 }
 
-async fn run_task(job: &Job, task: Task<'_>) -> Result<Done> {
-    match task {
-        Task::Provision(db) => Ok(Done::Provisioned(Box::new(
-            job.provision(db.clone(), None, None).await?,
-        ))),
-        Task::Repair(db, s) => {
-            let Some(connection) = Connection::of(db) else {
-                return Ok(Done::Unchanged);
-            };
-            // ListSecrets' view of the rotation may be minutes old: read it fresh first.
-            job.check_rotation(s).await?;
-            job.repair(db, &connection, s).await?;
-            Ok(Done::Repaired(s.name.clone()))
+/// Puts one task's result in the report; says how it ended for its kind's counts.
+fn record(
+    report: &mut SweepReport,
+    kind: Kind,
+    name: String,
+    subject: String,
+    result: Result<Done>,
+    stuck: &mut HashSet<String>,
+) -> Ended {
+    match result {
+        Ok(Done::Provisioned(o)) => match o.outcome {
+            OutcomeKind::Created => {
+                report.created.push(o.secret_name.clone().unwrap_or(name));
+                return Ended::Did;
+            }
+            OutcomeKind::Updated | OutcomeKind::Unchanged => report.already_present += 1,
+            OutcomeKind::Flagged => report.flagged.push(o.secret_name.clone().unwrap_or(name)),
+            _ => report.skipped += 1,
+        },
+        Ok(Done::Repaired(s)) => {
+            report.repaired.push(s);
+            return Ended::Did;
         }
-        Task::Retire(s) => Ok(if job.retire_orphan(s).await? {
-            Done::Retired(s.name.clone())
-        } else {
-            Done::Unchanged
-        }),
-        Task::Replica(s, region) => Ok(if job.repair_replica(s, &region).await? {
-            Done::ReplicaRepaired(format!("{}:{region}", s.name))
-        } else {
-            Done::Unchanged
-        }),
-        Task::Backfill(s, id) => {
-            let tag = [(tags::DATABASE_ID_TAG_KEY, id)];
-            secrets::tag(&job.clients.secrets, &s.arn, &tag).await?;
-            Ok(Done::Backfilled(s.name.clone()))
+        Ok(Done::Retired(s)) => {
+            report.retired.push(s);
+            return Ended::Did;
+        }
+        Ok(Done::ReplicaRepaired(s)) => {
+            report.replicas_repaired.push(s);
+            return Ended::Did;
+        }
+        Ok(Done::Backfilled(s)) => {
+            report.backfilled.push(s);
+            return Ended::Did;
+        }
+        Ok(Done::Unchanged) => {}
+        // Not ready: its own creation event (or the next sweep) takes care of it. (A missing
+        // parameter is `skipped` or a failure, as MISSING_PASSWORD_PARAMETER says.)
+        Err(Error::DatabaseNotReady { .. }) => report.skipped += 1,
+        Err(e) => {
+            // One line per failure, so that an alarming error type (e.g. SecretConflict) found
+            // by the sweep raises its alarm like an event's would.
+            let transient = e.is_transient();
+            warn!(
+                job = %name,
+                kind = kind.as_str(),
+                error_type = e.error_type(),
+                error = %e,
+                stuck = !transient,
+                "reconcile sweep: job failed"
+            );
+            if transient {
+                report.failed.push(SweepFailure {
+                    database: name,
+                    error_type: e.error_type().to_string(),
+                    message: e.to_string(),
+                });
+            } else if stuck.insert(subject) {
+                report.stuck.push(StuckJob {
+                    name,
+                    kind: kind.as_str().to_string(),
+                    error_type: e.error_type().to_string(),
+                    message: e.to_string(),
+                });
+            }
+            return Ended::Failed;
         }
     }
+    Ended::Nothing
 }
 
 /// The listing that shows databases tagged `{service}/{kind}`.
@@ -295,38 +348,5 @@ fn failed_listing(listing: &str, e: &Error) -> FailedListing {
         listing: listing.to_string(),
         error_type: e.error_type().to_string(),
         message: e.to_string(),
-    }
-}
-
-impl Job {
-    /// A replica missing from its region: re-created when the primary reports the region as
-    /// failed (removed from replication first) or not at all; left alone while AWS reports it
-    /// in progress or in sync. `true` when ReplicateSecretToRegions was called.
-    pub(crate) async fn repair_replica(&self, state: &SecretState, region: &str) -> Result<bool> {
-        let secrets = &self.clients.secrets;
-        let options = &self.config.options;
-        let Some(current) = secrets::describe(secrets, &state.arn).await? else {
-            return Ok(false);
-        };
-        match current.replicas.iter().find(|r| r.region == region) {
-            // Replication is asynchronous: in progress, or in sync after the listing was made.
-            Some(r) if !r.status.eq_ignore_ascii_case("Failed") => return Ok(false),
-            Some(_) => secrets::remove_regions(secrets, &state.arn, &[region.to_string()]).await?,
-            None => {}
-        }
-        let replica: Vec<_> = options
-            .replicas
-            .iter()
-            .filter(|r| r.region == region)
-            .cloned()
-            .collect();
-        secrets::replicate(
-            secrets,
-            &state.arn,
-            &replica,
-            options.force_overwrite_replica,
-        )
-        .await?;
-        Ok(true)
     }
 }

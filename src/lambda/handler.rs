@@ -154,7 +154,7 @@ impl Handler {
                     )
                 } else {
                     let job = self.at(&invocation.own).await?;
-                    Sweep::Single(sweep::run(&job, remaining).await?)
+                    Sweep::Single(Box::new(sweep::run(&job, remaining).await?))
                 };
                 Ok(Outcome {
                     sweep: Some(sweep),

@@ -63,6 +63,18 @@ pub struct SweepFailure {
     pub message: String,
 }
 
+/// A sweep job that failed in a way only an operator can remove.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StuckJob {
+    /// The secret (or, for `create`, the database) the job was about.
+    pub name: String,
+    /// `create`, `repair`, `retire` or `replica`.
+    pub kind: String,
+    pub error_type: String,
+    pub message: String,
+}
+
 /// A listing the sweep could not make (`rds-instances`, `rds-clusters`, `redshift-clusters`,
 /// `redshift-serverless-workgroups`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -87,16 +99,28 @@ pub struct SweepReport {
     /// Databases that get no secret (no password parameter, managed password, cluster member,
     /// unsupported engine, not available).
     pub skipped: usize,
+    /// Jobs that failed for a reason a later run may not meet (throttling, a 5xx, a timeout,
+    /// a rotation in progress).
     pub failed: Vec<SweepFailure>,
-    /// Databases not looked at before the invocation's deadline.
+    /// Jobs that failed for a reason only an operator can remove (AccessDenied,
+    /// ValidationException, SecretNotJson, a conflict, a stuck rotation): reported once, and
+    /// not retried for that secret or database within the run.
+    pub stuck: Vec<StuckJob>,
+    /// Jobs not started: their kind's time ran out, or it failed too often (see `outOfTime`
+    /// and `stoppedAfterFailures`). The next sweep takes them up.
     pub left: Vec<String>,
+    /// Kinds of job (`create`, `repair`, `retire`, `replica`) whose share of the time ran out
+    /// with jobs left.
+    pub out_of_time: Vec<String>,
+    /// Kinds of job no longer attempted after `max(3, 10 %)` of them failed.
+    pub stopped_after_failures: Vec<String>,
     /// Listings that failed; the databases of the others were swept.
     pub failed_listings: Vec<FailedListing>,
     /// Secrets whose connection keys drifted from their database and were repaired.
     pub repaired: Vec<String>,
     /// Secrets of databases that no longer exist, retired as `ON_DATABASE_DELETED` says.
     pub retired: Vec<String>,
-    /// Orphaned secrets left for the next sweep: over `MAX_RETIRE_PER_RUN`.
+    /// Orphaned secrets left for the next sweep: `MAX_RETIRE_PER_RUN` retirements succeeded.
     pub retire_deferred: Vec<String>,
     /// Replicas re-created, as `name:region`.
     pub replicas_repaired: Vec<String>,
@@ -145,7 +169,7 @@ pub struct Outcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Sweep {
-    Single(SweepReport),
+    Single(Box<SweepReport>),
     Organization(OrganizationSweep),
 }
 

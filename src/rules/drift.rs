@@ -73,10 +73,10 @@ pub struct SweepPlan<'a> {
     pub drift: Vec<(&'a Database, &'a SecretState)>,
     /// Databases whose master user's secret is there and current.
     pub present: usize,
-    /// Secrets of databases that no (working) listing shows any more: retired.
+    /// Secrets of databases that no (working) listing shows any more: retired, in the
+    /// sweep's shuffled order, until `MAX_RETIRE_PER_RUN` succeeded
+    /// ([`crate::rules::sweep_budget`]).
     pub retire: Vec<&'a SecretState>,
-    /// Orphans over `MAX_RETIRE_PER_RUN`, left for the next sweep.
-    pub retire_deferred: Vec<&'a SecretState>,
     /// Live secrets missing from a replica region's listing: `(secret, region)`.
     pub replicas_missing: Vec<(&'a SecretState, String)>,
     /// Live secrets made before the database-id tag existed, created after their database: the
@@ -154,13 +154,7 @@ pub fn plan_sweep<'a>(
             .filter(|(key, _)| !seen.contains(**key))
             .filter(|(key, _)| listing_worked(key, listed))
             .flat_map(|(_, v)| v.iter().copied().filter(|s| !s.is_retired()));
-        for s in orphans {
-            if plan.retire.len() < lifecycle.max_retire_per_run {
-                plan.retire.push(s);
-            } else {
-                plan.retire_deferred.push(s);
-            }
-        }
+        plan.retire.extend(orphans);
     }
     plan
 }
@@ -271,10 +265,7 @@ mod tests {
             secret("gone", "app", Some("gone.x:5432")),
             retired,
         ];
-        let lifecycle = Lifecycle {
-            max_retire_per_run: 1,
-            ..Lifecycle::default()
-        };
+        let lifecycle = Lifecycle::default();
         let replicas = vec![(
             "eu-west-1".to_string(),
             Some(HashSet::from(["db-secrets/rds/same/admin".to_string()])),
@@ -299,11 +290,10 @@ mod tests {
             drift,
             ["db-secrets/rds/moved/admin", "db-secrets/rds/moved/app"]
         );
-        assert_eq!(plan.retire.len(), 1);
         assert_eq!(
-            plan.retire_deferred.len(),
-            1,
-            "MAX_RETIRE_PER_RUN bounds it"
+            plan.retire.len(),
+            2,
+            "MAX_RETIRE_PER_RUN is the sweep's, not the plan's"
         );
         let missing: Vec<String> = plan
             .replicas_missing

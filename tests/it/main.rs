@@ -32,6 +32,7 @@ mod mocked;
 mod mocked_aws_rules;
 mod options;
 mod organization;
+mod pinning;
 mod port_changes;
 mod provenance;
 mod rds;

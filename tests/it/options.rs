@@ -435,11 +435,14 @@ async fn the_sweep_heals_missed_events_and_leaves_the_rest_untouched() {
     );
     assert_eq!(sweep["alreadyPresent"], 0);
     assert_eq!(sweep["skipped"], 2, "no parameter; managed password");
-    // Someone else's secret at the templated name: a conflict, reported, left as it is.
-    let failed = sweep["failed"].as_array().unwrap();
-    assert_eq!(failed.len(), 1, "{o}");
-    assert_eq!(failed[0]["database"], "DB instance has-secret");
-    assert_eq!(failed[0]["errorType"], "SecretConflict");
+    // Someone else's secret at the templated name: a conflict, reported once as stuck (only an
+    // operator can resolve it), left as it is.
+    assert_eq!(sweep["failed"], json!([]), "{o}");
+    let stuck = sweep["stuck"].as_array().unwrap();
+    assert_eq!(stuck.len(), 1, "{o}");
+    assert_eq!(stuck[0]["name"], "DB instance has-secret");
+    assert_eq!(stuck[0]["kind"], "create");
+    assert_eq!(stuck[0]["errorType"], "SecretConflict");
     assert_eq!(sweep["left"], json!([]));
     assert_eq!(a.secret(&c).await.unwrap()["engine"], "postgres");
     assert_eq!(
@@ -456,7 +459,7 @@ async fn the_sweep_heals_missed_events_and_leaves_the_rest_untouched() {
     .unwrap();
     assert_eq!(again["sweep"]["created"], json!([]));
     assert_eq!(again["sweep"]["alreadyPresent"], 3);
-    assert_eq!(again["sweep"]["failed"].as_array().unwrap().len(), 1);
+    assert_eq!(again["sweep"]["stuck"].as_array().unwrap().len(), 1);
 
     // Out of time: no job is started, each is reported as left (the databases whose secrets
     // are in place need none).

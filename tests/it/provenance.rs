@@ -121,7 +121,8 @@ async fn an_adopted_secret_that_is_not_json_is_never_overwritten() {
     // 3. The sweep's repair (every adopted secret lacks the endpoint tag: drift).
     let f = Function::start(&built_binary(), endpoint, &[]);
     let answer = f.invoke(&events::scheduled());
-    let failed: Vec<Value> = answer.response()["sweep"]["failed"]
+    // Only an operator can give them a JSON value: reported once each, as stuck.
+    let failed: Vec<Value> = answer.response()["sweep"]["stuck"]
         .as_array()
         .cloned()
         .unwrap_or_default();
@@ -269,7 +270,7 @@ async fn a_squatted_secret_never_receives_the_password_by_event_or_by_sweep() {
     if sweep["flagged"] != serde_json::json!([a]) {
         wrong.push(format!("unsealed, by sweep: {sweep}"));
     }
-    let conflicts: Vec<&Value> = sweep["failed"]
+    let conflicts: Vec<&Value> = sweep["stuck"]
         .as_array()
         .map(|f| {
             f.iter()
