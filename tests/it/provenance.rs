@@ -154,14 +154,8 @@ async fn a_new_secret_is_tagged_with_its_databases_immutable_id() {
     let endpoint = &provenance_moto().endpoint;
     let c = Clients::new(&sdk_config(endpoint, REGION).await);
     let db = fixtures::instance(&c, "dbid", "mysql", "admin", Some("Init-Passw0rd")).await;
-    let described = c
-        .rds
-        .describe_db_instances()
-        .db_instance_identifier(&db.id)
-        .send()
+    let resource_id = describe_instance(&c, &db.id)
         .await
-        .unwrap();
-    let resource_id = described.db_instances()[0]
         .dbi_resource_id()
         .expect("moto gives a DbiResourceId")
         .to_string();

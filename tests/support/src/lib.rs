@@ -242,6 +242,20 @@ pub async fn create_instance(c: &Clients, id: &str, engine: &str, username: &str
         .unwrap_or_else(|e| panic!("create {engine} instance {id}: {e:?}"));
 }
 
+/// What DescribeDBInstances shows of one instance.
+pub async fn describe_instance(c: &Clients, id: &str) -> aws_sdk_rds::types::DbInstance {
+    c.rds
+        .describe_db_instances()
+        .db_instance_identifier(id)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("describe instance {id}: {e:?}"))
+        .db_instances()
+        .first()
+        .cloned()
+        .unwrap_or_else(|| panic!("no instance {id}"))
+}
+
 /// Deletes an instance at once (no final snapshot).
 pub async fn delete_instance(c: &Clients, id: &str) {
     c.rds
