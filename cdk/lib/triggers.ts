@@ -21,7 +21,7 @@ export const serviceTriggers: ServiceTrigger[] = [
       source: ["aws.rds"],
       detailType: ["RDS DB Instance Event", "RDS DB Cluster Event"],
       detail: {
-        EventID: ["RDS-EVENT-0005", "RDS-EVENT-0043", "RDS-EVENT-0019", "RDS-EVENT-0170", "RDS-EVENT-0003", "RDS-EVENT-0171"],
+        EventID: ["RDS-EVENT-0005", "RDS-EVENT-0043", "RDS-EVENT-0019", "RDS-EVENT-0170", "RDS-EVENT-0003", "RDS-EVENT-0171", "RDS-EVENT-0016"],
       },
     },
   },

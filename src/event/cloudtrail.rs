@@ -232,6 +232,39 @@ fn not_a_port_change(call: &Call, record: &Record<'_>) -> Option<String> {
     None
 }
 
+/// What a Modify call asks of the master password, when it asks no port change: RDS
+/// `ModifyDBInstance` / `ModifyDBCluster` with `manageMasterUserPassword: true`, or Redshift
+/// `ModifyCluster` with `manageMasterPassword: true`, hands the password to a managed secret
+/// (take-over); `masterUserPassword` (any value: CloudTrail masks it) sets a new one (reset, a
+/// hint that the initial-password parameter may hold it). A call that also changes the port is
+/// followed as a port change; for RDS, `RDS-EVENT-0016` then announces the reset.
+fn password_change(call: &Call, record: &Record<'_>) -> Option<Action> {
+    let manage = match call.event_name {
+        "ModifyDBInstance" | "ModifyDBCluster" => "manageMasterUserPassword",
+        "ModifyCluster" => "manageMasterPassword",
+        _ => return None,
+    };
+    let param = |key: &str| {
+        record
+            .params
+            .and_then(|p| p.get(key))
+            .filter(|v| !v.is_null())
+    };
+    let (port, rename) = call.port.as_ref().map_or((false, false), |p| {
+        (
+            p.params.iter().any(|k| param(k).is_some()),
+            p.rename.and_then(param).is_some(),
+        )
+    });
+    if port || rename {
+        return None;
+    }
+    if param(manage).and_then(Value::as_bool) == Some(true) {
+        return Some(Action::TakeOver);
+    }
+    param("masterUserPassword").map(|_| Action::ResetPassword)
+}
+
 /// The port a Modify/Update call asks for (a JSON number, or a string of digits).
 fn requested_port(call: &Call, record: &Record<'_>) -> Option<i32> {
     let Port { params, .. } = call.port.as_ref()?;
@@ -284,7 +317,8 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
             clip(code.as_str().unwrap_or("error"))
         )));
     }
-    if let Some(reason) = not_a_port_change(call, &record) {
+    let password = password_change(call, &record);
+    if let (None, Some(reason)) = (password, not_a_port_change(call, &record)) {
         return Ok(Recognised::Ignored(reason));
     }
     let id = record.identifier(call).ok_or_else(|| {
@@ -304,7 +338,12 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
             }
         }
     };
-    let mut request = Request::new(call.trigger, call.action, target, envelope);
+    let mut request = Request::new(
+        call.trigger,
+        password.unwrap_or(call.action),
+        target,
+        envelope,
+    );
     request.claim("detail.awsRegion", None, record.aws_region)?;
     request.claim("detail.recipientAccountId", record.recipient_account, None)?;
     // A create call's database is `creating`, a modified one restarts; a deleted one is gone,
@@ -578,5 +617,68 @@ mod tests {
                 other => panic!("{name}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn master_password_calls_are_resets_and_take_overs() {
+        use crate::model::request::Action;
+        let action = |source: &str, es: &str, name: &str, params: Value| match recognise(
+            &cloudtrail(source, es, name, params),
+        )
+        .unwrap()
+        {
+            Recognised::Provision(r) => Some(r.action),
+            _ => None,
+        };
+        let rds = |params| action("aws.rds", "rds.amazonaws.com", "ModifyDBInstance", params);
+        assert_eq!(
+            rds(json!({"dBInstanceIdentifier": "a", "masterUserPassword": "****"})),
+            Some(Action::ResetPassword)
+        );
+        assert_eq!(
+            rds(json!({"dBInstanceIdentifier": "a", "manageMasterUserPassword": true})),
+            Some(Action::TakeOver)
+        );
+        assert_eq!(
+            rds(json!({"dBInstanceIdentifier": "a", "manageMasterUserPassword": false})),
+            None
+        );
+        assert_eq!(
+            rds(
+                json!({"dBInstanceIdentifier": "a", "masterUserPassword": "****", "dBPortNumber": 5433})
+            ),
+            Some(Action::FollowConnection),
+            "a port change too: followed as one (RDS-EVENT-0016 announces the reset)"
+        );
+        assert_eq!(
+            rds(
+                json!({"dBInstanceIdentifier": "a", "masterUserPassword": "****", "newDBInstanceIdentifier": "b"})
+            ),
+            None,
+            "a rename is never followed"
+        );
+        let cluster = action(
+            "aws.rds",
+            "rds.amazonaws.com",
+            "ModifyDBCluster",
+            json!({"dBClusterIdentifier": "c", "manageMasterUserPassword": true}),
+        );
+        assert_eq!(cluster, Some(Action::TakeOver));
+        let redshift = |params| {
+            action(
+                "aws.redshift",
+                "redshift.amazonaws.com",
+                "ModifyCluster",
+                params,
+            )
+        };
+        assert_eq!(
+            redshift(json!({"clusterIdentifier": "r", "masterUserPassword": "****"})),
+            Some(Action::ResetPassword)
+        );
+        assert_eq!(
+            redshift(json!({"clusterIdentifier": "r", "manageMasterPassword": true})),
+            Some(Action::TakeOver)
+        );
     }
 }

@@ -23,6 +23,8 @@ pub struct Envelope<'a> {
     pub account: Option<String>,
     pub region: Option<String>,
     pub resources: Vec<String>,
+    /// The envelope's `time` (RFC 3339), when it has a readable one.
+    pub time: Option<std::time::SystemTime>,
     pub detail: &'a Value,
 }
 
@@ -78,6 +80,10 @@ impl<'a> Envelope<'a> {
             account: event.account.filter(|a| !a.is_empty()),
             region: event.region.filter(|r| !r.is_empty()),
             resources: event.resources.unwrap_or_default(),
+            time: object
+                .get("time")
+                .and_then(Value::as_str)
+                .and_then(crate::model::timestamp::parse),
             detail: object.get("detail").unwrap_or(&NULL),
         })
     }

@@ -47,6 +47,7 @@ impl Request {
             user: None,
             restore: None,
             port: None,
+            time: envelope.time,
         }
     }
 }
@@ -171,7 +172,7 @@ mod tests {
             json!({"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {}}),
             rds_event(
                 "RDS DB Instance Event",
-                json!({"EventID": "RDS-EVENT-0016", "SourceArn": "arn:aws:rds:us-east-1:1:db:x"}),
+                json!({"EventID": "RDS-EVENT-0017", "SourceArn": "arn:aws:rds:us-east-1:1:db:x"}),
             ),
             rds_event(
                 "RDS DB Cluster Event",

@@ -20,9 +20,11 @@ struct RdsEvent {
     action: Action,
 }
 
-/// The native RDS events that announce a new or a deleted database. AWS's "event categories
-/// and event messages" tables: 0005 "DB instance created", 0043 / 0019 restored, 0170 "DB
-/// cluster created", 0003 "DB instance deleted", 0171 "DB cluster deleted". Renames (0172
+/// The native RDS events that announce a new or a deleted database, or a reset master password.
+/// AWS's "event categories and event messages" tables: 0005 "DB instance created", 0043 / 0019
+/// restored, 0170 "DB cluster created", 0003 "DB instance deleted", 0171 "DB cluster deleted",
+/// and 0016 "Reset master credentials." (configuration change), in both the instance and the
+/// cluster table. Renames (0172
 /// cluster renamed) and Blue/Green events (0244–0261, e.g. 0247/0248 switchover) are not
 /// triggers: a renamed database is a new identifier.
 #[rustfmt::skip]
@@ -33,6 +35,8 @@ const TRIGGERS: &[RdsEvent] = &[
     RdsEvent { detail_type: CLUSTER_EVENT,  event_id: "RDS-EVENT-0170", trigger: Trigger::RdsClusterCreated,   action: Action::Provision },
     RdsEvent { detail_type: INSTANCE_EVENT, event_id: "RDS-EVENT-0003", trigger: Trigger::RdsInstanceDeleted,  action: Action::Retire },
     RdsEvent { detail_type: CLUSTER_EVENT,  event_id: "RDS-EVENT-0171", trigger: Trigger::RdsClusterDeleted,   action: Action::Retire },
+    RdsEvent { detail_type: INSTANCE_EVENT, event_id: "RDS-EVENT-0016", trigger: Trigger::RdsInstancePasswordReset, action: Action::ResetPassword },
+    RdsEvent { detail_type: CLUSTER_EVENT,  event_id: "RDS-EVENT-0016", trigger: Trigger::RdsClusterPasswordReset,  action: Action::ResetPassword },
 ];
 
 pub(super) fn rows() -> Vec<TriggerRow> {

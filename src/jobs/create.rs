@@ -6,10 +6,12 @@
 
 mod names;
 mod recreate;
+mod reset;
 mod resolve;
 pub(crate) use recreate::remedy;
 mod seal;
 mod store;
+mod takeover;
 mod users;
 
 use std::time::Duration;

@@ -73,7 +73,8 @@ impl Job {
     /// Retires one secret: the deleted tag, then with `schedule-deletion` the replicas removed
     /// (DeleteSecret refuses a secret that still has replicas; removing them deletes them at
     /// once) and the deletion scheduled with the recovery window.
-    /// An already retired secret (deleted tag or `DeletedDate`) is left as it is.
+    /// An already retired secret (deleted tag or `DeletedDate`) is left as it is; a superseded
+    /// one (take-over) only gets the deleted tag.
     pub(crate) async fn retire(&self, state: &SecretState) -> Result<()> {
         if state.is_retired() {
             return Ok(());
@@ -81,6 +82,11 @@ impl Job {
         let secrets = &self.clients.secrets;
         let now = timestamp::rfc3339(SystemTime::now());
         secrets::tag(secrets, &state.arn, &[(tags::DELETED_TAG_KEY, &now)]).await?;
+        // Superseded by a managed secret (a take-over): an operator decides what becomes of
+        // it; it is never scheduled for deletion and keeps its replicas.
+        if tags::value(&state.tags, tags::SUPERSEDED_TAG_KEY).is_some() {
+            return Ok(());
+        }
         if let OnDeleted::ScheduleDeletion {
             recovery_window_days,
         } = self.config.lifecycle.on_deleted

@@ -136,6 +136,7 @@ pub async fn run(job: &Job, remaining: Option<Duration>) -> Result<SweepReport> 
             .into_iter()
             .map(|(s, r)| Task::Replica(s, r)),
     );
+    tasks.extend(plan.take_over.into_iter().map(Task::TakeOver));
     tasks.extend(
         plan.backfill
             .into_iter()
@@ -231,6 +232,7 @@ async fn finish(
         &mut report.replicas_repaired,
         &mut report.flagged,
         &mut report.backfilled,
+        &mut report.taken_over,
     ] {
         list.sort();
         // A secret's repair and its tag backfill are two jobs of one kind: named once.
@@ -290,6 +292,10 @@ fn record(
         }
         Ok(Done::ReplicaRepaired(s)) => {
             report.replicas_repaired.push(s);
+            return Ended::Did;
+        }
+        Ok(Done::TakenOver(s)) => {
+            report.taken_over.push(s);
             return Ended::Did;
         }
         Ok(Done::Backfilled(s)) => {

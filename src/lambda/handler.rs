@@ -178,6 +178,8 @@ impl Handler {
                     Action::FollowConnection => job.follow(&request, remaining).await,
                     Action::Retire => job.retire_database(&request).await,
                     Action::HintRestore => job.hint_restore(&request).await,
+                    Action::ResetPassword => job.reset_password(&request).await,
+                    Action::TakeOver => job.take_over_request(&request).await,
                 }
             }
         }

@@ -130,6 +130,9 @@ pub struct SweepReport {
     /// Secrets made before the database-id tag existed that got it (created after their
     /// database; never a seal).
     pub backfilled: Vec<String>,
+    /// Admin secrets superseded by their database's managed secret (RDS or Redshift manages
+    /// the master password now): tagged, kept, their users' `masterarn` repointed.
+    pub taken_over: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

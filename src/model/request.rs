@@ -16,6 +16,11 @@ pub enum Action {
     /// A restore call was recorded (the database does not exist yet): leave a restore hint
     /// on its secrets, which the availability event or the sweep reads.
     HintRestore,
+    /// The master password was reset (or a call asked for it): write the initial-password
+    /// parameter's password into the admin secret when it provably is the new one, else flag.
+    ResetPassword,
+    /// RDS or Redshift manages the master password now: the admin secret is superseded.
+    TakeOver,
 }
 
 /// The trigger an event belongs to (logged and reported).
@@ -49,6 +54,8 @@ pub enum Trigger {
     CloudTrailRestoreServerless,
     CloudTrailRestoreDbInstanceFromS3,
     CloudTrailRestoreDbClusterFromS3,
+    RdsInstancePasswordReset,
+    RdsClusterPasswordReset,
 }
 
 impl Trigger {
@@ -90,6 +97,8 @@ impl Trigger {
             Trigger::CloudTrailRestoreServerless => "cloudtrail-restore-serverless-namespace",
             Trigger::CloudTrailRestoreDbInstanceFromS3 => "cloudtrail-restore-db-instance-from-s3",
             Trigger::CloudTrailRestoreDbClusterFromS3 => "cloudtrail-restore-db-cluster-from-s3",
+            Trigger::RdsInstancePasswordReset => "rds-instance-password-reset",
+            Trigger::RdsClusterPasswordReset => "rds-cluster-password-reset",
         }
     }
 }
@@ -116,6 +125,8 @@ pub struct Request {
     pub port: Option<i32>,
     /// What a restore call restores from (restore calls only).
     pub restore: Option<crate::model::restore_hint::RestorePoint>,
+    /// When the event happened (the envelope's `time`), if it says.
+    pub time: Option<std::time::SystemTime>,
 }
 
 /// An application user announced by a "Database User Created" event. The secret's and the

@@ -34,8 +34,11 @@ pub const SEAL_TAG_KEY: &str = "db-secret-provisioner:seal";
 pub const STALE_TAG_KEY: &str = "db-secret-provisioner:password-stale";
 /// A restore of the secret's database was seen (CloudTrail), with its time and source.
 pub const RESTORE_HINT_TAG_KEY: &str = "db-secret-provisioner:restore-hint";
+/// RDS (or Redshift) manages the database's master password now: the ARN of its managed
+/// secret. The admin secret so tagged is never scheduled for deletion nor loses its replicas.
+pub const SUPERSEDED_TAG_KEY: &str = "db-secret-provisioner:superseded-by";
 /// Every tag key the function writes itself.
-pub const RESERVED_TAG_KEYS: [&str; 9] = [
+pub const RESERVED_TAG_KEYS: [&str; 10] = [
     MANAGED_TAG_KEY,
     DATABASE_TAG_KEY,
     USERNAME_TAG_KEY,
@@ -45,6 +48,7 @@ pub const RESERVED_TAG_KEYS: [&str; 9] = [
     SEAL_TAG_KEY,
     STALE_TAG_KEY,
     RESTORE_HINT_TAG_KEY,
+    SUPERSEDED_TAG_KEY,
 ];
 /// AWS allows 50 tags per secret; the function keeps the rest for its own keys.
 pub const MAX_USER_TAGS: usize = 50 - RESERVED_TAG_KEYS.len();

@@ -83,6 +83,9 @@ pub struct SweepPlan<'a> {
     /// tag to backfill, `(secret, database id)`. (A secret created before its database could be
     /// a squatter's, planted in wait: it is left without one.)
     pub backfill: Vec<(&'a SecretState, &'a str)>,
+    /// Databases whose password RDS (or Redshift) manages now, while the function's admin
+    /// secret for them is not yet tagged superseded by that managed secret: taken over.
+    pub take_over: Vec<&'a Database>,
 }
 
 /// Joins the listed databases with the function's secrets (primary in `region`).
@@ -134,6 +137,11 @@ pub fn plan_sweep<'a>(
             Some(c) => live.iter().copied().filter(|s| drifted(s, c)).collect(),
             None => Vec::new(),
         };
+        if let (Some(managed), Some(a)) = (&db.managed_secret_arn, admin) {
+            if tags::value(&a.tags, tags::SUPERSEDED_TAG_KEY) != Some(managed.as_str()) {
+                plan.take_over.push(db);
+            }
+        }
         match admin {
             None => plan.provision.push(db),
             Some(a) if !drifted_here.iter().any(|s| s.arn == a.arn) => plan.present += 1,

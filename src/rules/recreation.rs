@@ -126,6 +126,31 @@ pub fn policy_matches(found: Option<&str>, configured: Option<&Value>) -> bool {
     }
 }
 
+/// A reset master password: the initial-password parameter's password is the new one only
+/// when the parameter was written after the secret's last change (`LastChangedDate`) and
+/// before the reset (the event's time). `Err` says why it cannot be proven.
+pub fn reset_is_fresh(
+    parameter_modified: Option<SystemTime>,
+    secret_changed: Option<SystemTime>,
+    reset_at: SystemTime,
+) -> Result<(), String> {
+    let Some(modified) = parameter_modified else {
+        return Err(
+            "there is no initial-password parameter (or it has no LastModifiedDate)".into(),
+        );
+    };
+    match secret_changed {
+        Some(changed) if modified <= changed => Err(
+            "the initial-password parameter was not written after the secret last changed".into(),
+        ),
+        None => Err("the secret's last change is not known".into()),
+        _ if modified >= reset_at => {
+            Err("the initial-password parameter was written after the reset, not for it".into())
+        }
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,5 +272,23 @@ mod tests {
         ));
         assert!(!policy_matches(Some(r#"{"Statement":[{}]}"#), Some(&want)));
         assert!(!policy_matches(Some("not json"), Some(&want)));
+    }
+
+    #[test]
+    fn a_reset_takes_the_parameter_only_between_the_last_change_and_the_reset() {
+        let t = |s: u64| SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(s);
+        assert_eq!(reset_is_fresh(Some(t(20)), Some(t(10)), t(30)), Ok(()));
+        for (modified, changed, reset) in [
+            (None, Some(t(10)), t(30)),
+            (Some(t(5)), Some(t(10)), t(30)),
+            (Some(t(10)), Some(t(10)), t(30)),
+            (Some(t(40)), Some(t(10)), t(30)),
+            (Some(t(20)), None, t(30)),
+        ] {
+            assert!(
+                reset_is_fresh(modified, changed, reset).is_err(),
+                "{modified:?}"
+            );
+        }
     }
 }

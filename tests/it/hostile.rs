@@ -112,12 +112,12 @@ fn event_cases() -> Vec<(&'static str, Value, Expect)> {
             Answers("ignored"),
         ),
         (
-            "password reset is not a creation",
+            "password reset of a database without the function's secret",
             rds(
                 "RDS DB Instance Event",
                 json!({"EventID": "RDS-EVENT-0016", "SourceArn": arn("db", "string-db")}),
             ),
-            Answers("ignored"),
+            Answers("unchanged"),
         ),
         (
             "cluster EventID on an instance event",

@@ -37,6 +37,7 @@ mod port_changes;
 mod provenance;
 mod rds;
 mod recreation;
+mod resets;
 mod restores;
 mod retirement;
 mod rotation_guard;

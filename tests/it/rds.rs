@@ -269,9 +269,9 @@ async fn invalid_rendered_names_fail_before_any_secret_is_created() {
 async fn ignored_events_touch_nothing() {
     let c = clients().await;
     let db = fixtures::instance(&c, "reset", "mysql", "admin", Some("pw")).await;
-    // A master-password reset (RDS-EVENT-0016) of an existing database is not a creation.
+    // A failed master-password reset (RDS-EVENT-0067) is no trigger.
     for event in [
-        events::rds("instance", &db.id, "RDS-EVENT-0016"),
+        events::rds("instance", &db.id, "RDS-EVENT-0067"),
         json!({"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {}}),
     ] {
         let v = outcome(&event).await;

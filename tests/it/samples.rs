@@ -157,7 +157,13 @@ fn every_sample_event_is_recognised_as_named() {
         ),
         ("scheduled-reconcile.json", None),
         ("ignored-ec2-state-change.json", None),
-        ("ignored-rds-password-reset.json", None),
+        (
+            "rds-instance-password-reset.json",
+            Some((
+                Trigger::RdsInstancePasswordReset,
+                Target::DbInstance("orders-db".into()),
+            )),
+        ),
     ];
     let mut files: Vec<String> =
         std::fs::read_dir(format!("{}/events", env!("CARGO_MANIFEST_DIR")))

@@ -4,7 +4,7 @@
 use crate::aws::secrets;
 use crate::jobs::Job;
 use crate::model::error::Result;
-use crate::model::outcome::Outcome;
+use crate::model::outcome::{Outcome, OutcomeKind};
 use crate::model::tags;
 use crate::model::Database;
 use crate::rules::drift::Connection;
@@ -19,6 +19,8 @@ pub(super) enum Task<'a> {
     Retire(&'a SecretState),
     Replica(&'a SecretState, String),
     Backfill(&'a SecretState, &'a str),
+    /// RDS manages the password now: supersede the admin secret.
+    TakeOver(&'a Database),
 }
 
 /// What a task did.
@@ -29,13 +31,15 @@ pub(super) enum Done {
     Retired(String),
     ReplicaRepaired(String),
     Backfilled(String),
+    /// The admin secret, superseded by the database's managed secret.
+    TakenOver(String),
 }
 
 impl Task<'_> {
     pub(super) fn kind(&self) -> Kind {
         match self {
             Task::Provision(_) => Kind::Create,
-            Task::Repair(..) | Task::Backfill(..) => Kind::Repair,
+            Task::Repair(..) | Task::Backfill(..) | Task::TakeOver(_) => Kind::Repair,
             Task::Retire(_) => Kind::Retire,
             Task::Replica(..) => Kind::Replica,
         }
@@ -44,7 +48,7 @@ impl Task<'_> {
     /// What a failure for good is about: the secret, or for `create` the database.
     pub(super) fn subject(&self) -> String {
         match self {
-            Task::Provision(db) => db.to_string(),
+            Task::Provision(db) | Task::TakeOver(db) => db.to_string(),
             Task::Repair(_, s) | Task::Retire(s) | Task::Replica(s, _) | Task::Backfill(s, _) => {
                 s.name.clone()
             }
@@ -54,7 +58,7 @@ impl Task<'_> {
     /// The database or secret the job is about, for `left` and `failed`.
     pub(super) fn label(&self) -> String {
         match self {
-            Task::Provision(db) => db.to_string(),
+            Task::Provision(db) | Task::TakeOver(db) => db.to_string(),
             Task::Repair(_, s) | Task::Retire(s) | Task::Backfill(s, _) => s.name.clone(),
             Task::Replica(s, region) => format!("{}:{region}", s.name),
         }
@@ -63,6 +67,14 @@ impl Task<'_> {
 
 pub(super) async fn run_task(job: &Job, task: Task<'_>) -> Result<Done> {
     match task {
+        Task::TakeOver(db) => {
+            let managed = db.managed_secret_arn.as_deref().unwrap_or_default();
+            let o = job.take_over(db, managed).await?;
+            Ok(match (o.outcome, o.secret_name) {
+                (OutcomeKind::Updated, Some(name)) => Done::TakenOver(name),
+                _ => Done::Unchanged,
+            })
+        }
         Task::Provision(db) => Ok(Done::Provisioned(Box::new(
             job.provision(db.clone(), None, None).await?,
         ))),
