@@ -78,7 +78,8 @@ export function jobStatements(p: JobPermissionsProps): iam.PolicyStatement[] {
     ...own,
     "ForAllValues:StringEquals": {
       "aws:TagKeys": ["db-secret-provisioner:endpoint", "db-secret-provisioner:database-deleted", "db-secret-provisioner:database-id", "db-secret-provisioner:seal",
-        "db-secret-provisioner:password-stale", "db-secret-provisioner:restore-hint", "db-secret-provisioner:superseded-by"],
+        "db-secret-provisioner:password-stale", "db-secret-provisioner:restore-hint", "db-secret-provisioner:superseded-by",
+        "db-secret-provisioner:rotation-stuck"],
     },
   });
   if (onDeleted === "schedule-deletion") {

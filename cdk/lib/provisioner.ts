@@ -483,5 +483,16 @@ export class DbSecretProvisioner extends Construct {
     });
     alarm("FlaggedSecretsAlarm", flagged.metric({ statistic: "Sum", period: Duration.minutes(5) }),
       "FlaggedSecrets: a secret exists for a database but carries no seal, so no password was written into it (docs/outcomes.md).");
+    // One "rotation stuck" line per secret, version and UTC day.
+    const stuck = new logs.MetricFilter(this, "RotationStuckMetric", {
+      logGroup,
+      filterPattern: logs.FilterPattern.stringValue("$.fields.message", "=", "rotation stuck"),
+      metricNamespace: "db-secret-provisioner",
+      metricName: "RotationStuck",
+      metricValue: "1",
+      unit: cloudwatch.Unit.COUNT,
+    });
+    alarm("RotationStuckAlarm", stuck.metric({ statistic: "Sum", period: Duration.minutes(5) }),
+      "RotationStuck: a failed rotation left AWSPENDING on a secret past its rotation window; remove the label once fixed (docs/outcomes.md).");
   }
 }

@@ -5,13 +5,14 @@
 
 use std::time::SystemTime;
 
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::Job;
 use crate::aws::secrets;
 use crate::model::error::{Error, Result};
 use crate::model::rotation::is_stuck;
 use crate::model::secret::SecretState;
+use crate::model::tags;
 use crate::model::timestamp;
 
 impl Job {
@@ -34,7 +35,7 @@ impl Job {
         match secrets::pending_version(&self.clients.secrets, &fresh.arn).await? {
             Some((version, since)) if is_stuck(fresh.rotation_window, since, SystemTime::now()) => {
                 let since = since.map(timestamp::rfc3339).unwrap_or_default();
-                warn!(secret_name = %name, version = %version, since = %since, "rotation stuck");
+                self.report_stuck(fresh, &version, &since).await;
                 Err(Error::RotationStuck {
                     name,
                     version,
@@ -42,6 +43,25 @@ impl Job {
                 })
             }
             _ => Err(Error::RotationInProgress { name }),
+        }
+    }
+
+    /// The "rotation stuck" line (which the `RotationStuck` alarm counts), once per secret,
+    /// version and UTC day: the secret's `db-secret-provisioner:rotation-stuck` tag records
+    /// the day it was last reported. Every answer is still `RotationStuck`; a failed tag write
+    /// only means the line may come again.
+    async fn report_stuck(&self, fresh: &SecretState, version: &str, since: &str) {
+        let today = timestamp::rfc3339(SystemTime::now());
+        let mark = format!("{} {version}", today.get(..10).unwrap_or_default());
+        let name = fresh.name.as_str();
+        if tags::value(&fresh.tags, tags::ROTATION_STUCK_TAG_KEY) == Some(mark.as_str()) {
+            debug!(secret_name = %name, version = %version, "rotation stuck, reported today");
+            return;
+        }
+        warn!(secret_name = %name, version = %version, since = %since, "rotation stuck");
+        let tag = [(tags::ROTATION_STUCK_TAG_KEY, mark.as_str())];
+        if let Err(e) = secrets::tag(&self.clients.secrets, &fresh.arn, &tag).await {
+            warn!(secret_name = %name, error = %e, "could not record the stuck rotation's report");
         }
     }
 }

@@ -37,8 +37,11 @@ pub const RESTORE_HINT_TAG_KEY: &str = "db-secret-provisioner:restore-hint";
 /// RDS (or Redshift) manages the database's master password now: the ARN of its managed
 /// secret. The admin secret so tagged is never scheduled for deletion nor loses its replicas.
 pub const SUPERSEDED_TAG_KEY: &str = "db-secret-provisioner:superseded-by";
+/// A stuck rotation was reported (the "rotation stuck" log line and its alarm): `<YYYY-MM-DD>
+/// <version id>`, so that it is reported once per secret and day.
+pub const ROTATION_STUCK_TAG_KEY: &str = "db-secret-provisioner:rotation-stuck";
 /// Every tag key the function writes itself.
-pub const RESERVED_TAG_KEYS: [&str; 10] = [
+pub const RESERVED_TAG_KEYS: [&str; 11] = [
     MANAGED_TAG_KEY,
     DATABASE_TAG_KEY,
     USERNAME_TAG_KEY,
@@ -49,6 +52,7 @@ pub const RESERVED_TAG_KEYS: [&str; 10] = [
     STALE_TAG_KEY,
     RESTORE_HINT_TAG_KEY,
     SUPERSEDED_TAG_KEY,
+    ROTATION_STUCK_TAG_KEY,
 ];
 /// AWS allows 50 tags per secret; the function keeps the rest for its own keys.
 pub const MAX_USER_TAGS: usize = 50 - RESERVED_TAG_KEYS.len();

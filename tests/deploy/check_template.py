@@ -253,6 +253,8 @@ def main() -> int:
         check(any(error_type in f["FilterPattern"] and "$.fields.error_type" in f["FilterPattern"] for f in filters),
               f"no metric filter on error_type {error_type}")
         check(any(a.get("MetricName") == error_type for a in alarms), f"no alarm on {error_type}")
+    check(any('"rotation stuck"' in f["FilterPattern"] for f in filters) and
+          any(a.get("MetricName") == "RotationStuck" for a in alarms), "no alarm on stuck rotations")
     check(all("AlarmTopicArn" in json.dumps(a.get("AlarmActions")) for a in alarms),
           "every alarm must notify the optional AlarmTopicArn")
 

@@ -12,6 +12,7 @@ use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
 use aws_sdk_secretsmanager::operation::list_secret_version_ids::ListSecretVersionIdsOutput;
 use aws_sdk_secretsmanager::operation::list_secrets::ListSecretsOutput;
 use aws_sdk_secretsmanager::operation::put_secret_value::PutSecretValueOutput;
+use aws_sdk_secretsmanager::operation::tag_resource::TagResourceOutput;
 use aws_sdk_secretsmanager::types::{
     RotationRulesType, SecretListEntry, SecretVersionsListEntry, Tag,
 };
@@ -28,6 +29,11 @@ const ARN: &str =
 const NAME: &str = "db-secrets/rds/orders/admin";
 
 fn tags() -> Option<Vec<Tag>> {
+    tags_with(None)
+}
+
+/// The ownership tags, and `extra` (a key and value) when given.
+fn tags_with(extra: Option<(&str, &str)>) -> Option<Vec<Tag>> {
     Some(
         [
             ("managed-by", "db-secret-provisioner"),
@@ -35,14 +41,24 @@ fn tags() -> Option<Vec<Tag>> {
             ("db-secret-provisioner:username", "admin"),
         ]
         .into_iter()
+        .chain(extra)
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect(),
     )
 }
 
+const STUCK_TAG: &str = "db-secret-provisioner:rotation-stuck";
+
 /// A port change of `orders` to 6543 (applied), whose one secret ListSecrets shows without a
 /// rotation; DescribeSecret shows AWSPENDING on `v2`, created `pending_age` ago.
 async fn play(pending_age: Duration) -> (String, usize) {
+    let (e, writes, _) = play_reported(pending_age, None).await;
+    (e, writes)
+}
+
+/// [`play`], with DescribeSecret showing the rotation-stuck tag `reported` when given; also
+/// how many TagResource calls recorded a report.
+async fn play_reported(pending_age: Duration, reported: Option<String>) -> (String, usize, usize) {
     let describe = mock!(aws_sdk_rds::Client::describe_db_instances).then_output(|| {
         DescribeDbInstancesOutput::builder()
             .db_instances(
@@ -73,11 +89,11 @@ async fn play(pending_age: Duration) -> (String, usize) {
             )
             .build()
     });
-    let fresh = mock!(aws_sdk_secretsmanager::Client::describe_secret).then_output(|| {
+    let fresh = mock!(aws_sdk_secretsmanager::Client::describe_secret).then_output(move || {
         DescribeSecretOutput::builder()
             .arn(ARN)
             .name(NAME)
-            .set_tags(tags())
+            .set_tags(tags_with(reported.as_deref().map(|r| (STUCK_TAG, r))))
             .rotation_enabled(true)
             .rotation_rules(
                 RotationRulesType::builder()
@@ -117,9 +133,19 @@ async fn play(pending_age: Duration) -> (String, usize) {
             true
         })
         .then_output(|| PutSecretValueOutput::builder().build());
+    let reports: Arc<Mutex<usize>> = Arc::default();
+    let r = reports.clone();
+    let tag = mock!(aws_sdk_secretsmanager::Client::tag_resource)
+        .match_requests(move |req| {
+            if req.tags().iter().any(|t| t.key() == Some(STUCK_TAG)) {
+                *r.lock().unwrap() += 1;
+            }
+            true
+        })
+        .then_output(|| TagResourceOutput::builder().build());
     let clients = mocks::clients(&mocks::Rules {
         rds: vec![&describe],
-        secrets: vec![&list, &fresh, &versions, &put],
+        secrets: vec![&list, &fresh, &versions, &put, &tag],
         ..Default::default()
     });
     let event = events::cloudtrail(
@@ -133,7 +159,8 @@ async fn play(pending_age: Duration) -> (String, usize) {
         .await
         .unwrap_err();
     let count = *written.lock().unwrap();
-    (format!("{}: {e}", e.error_type()), count)
+    let reported = *reports.lock().unwrap();
+    (format!("{}: {e}", e.error_type()), count, reported)
 }
 
 #[tokio::test]
@@ -152,4 +179,24 @@ async fn a_pending_version_two_days_old_is_a_stuck_rotation_with_its_remedy() {
         "{e}"
     );
     assert_eq!(writes, 0);
+}
+
+#[tokio::test]
+async fn a_stuck_rotation_is_reported_once_per_secret_and_day() {
+    let two_days = Duration::from_secs(2 * 86_400);
+    let (e, _, reports) = play_reported(two_days, None).await;
+    assert!(e.starts_with("RotationStuck"), "{e}");
+    assert_eq!(
+        reports, 1,
+        "first seen today: reported, and the day recorded"
+    );
+    let today = db_secret_provisioner::model::timestamp::rfc3339(SystemTime::now());
+    let mark = format!("{} v2", &today[..10]);
+    let (e, _, reports) = play_reported(two_days, Some(mark)).await;
+    assert!(e.starts_with("RotationStuck"), "still the answer: {e}");
+    assert_eq!(reports, 0, "already reported today");
+    let (_, _, reports) = play_reported(two_days, Some("2026-01-01 v2".into())).await;
+    assert_eq!(reports, 1, "reported on an earlier day: reported again");
+    let (_, _, reports) = play_reported(two_days, Some(format!("{} v1", &today[..10]))).await;
+    assert_eq!(reports, 1, "another version is another rotation");
 }
