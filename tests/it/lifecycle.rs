@@ -59,17 +59,6 @@ async fn with_two_secrets(c: &Clients, endpoint: &str, prefix: &str, vars: &[(&s
     db
 }
 
-async fn set_port(c: &Clients, id: &str, port: i32) {
-    c.rds
-        .modify_db_instance()
-        .db_instance_identifier(id)
-        .db_port_number(port)
-        .apply_immediately(true)
-        .send()
-        .await
-        .unwrap();
-}
-
 const ENDPOINT_TAG: &str = "db-secret-provisioner:endpoint";
 const DELETED_TAG: &str = "db-secret-provisioner:database-deleted";
 

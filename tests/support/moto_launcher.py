@@ -174,6 +174,30 @@ def version_dates() -> None:
     SecretsManagerBackend.list_secret_version_ids = dated
 
 
+# The prefix of a ClientRequestToken (the new version's id) whose version the launcher dates
+# two days back: moto dates every version "now", and a failed rotation's AWSPENDING version is
+# old (tests/it/e2e.rs plays a stuck rotation with it).
+AGED_VERSION_PREFIX = "aged-two-days-"
+
+
+def aged_versions() -> None:
+    """PutSecretValue with a token starting AGED_VERSION_PREFIX: the version is dated two days
+    ago, as a failed rotation leaves its AWSPENDING version behind (moto cannot age one)."""
+    put = SecretsManagerBackend.put_secret_value
+
+    @functools.wraps(put)
+    def aged(self, secret_id, *args, **kwargs):
+        out = put(self, secret_id, *args, **kwargs)
+        token = kwargs.get("client_request_token") or (args[2] if len(args) > 2 else None)
+        if token and str(token).startswith(AGED_VERSION_PREFIX):
+            version = self.secrets[secret_id].versions.get(token)
+            if version is not None:
+                version["createdate"] = int(version["createdate"]) - 2 * 86400
+        return out
+
+    SecretsManagerBackend.put_secret_value = aged
+
+
 def rotation_without_lambda() -> None:
     """RotateSecret with a RotationLambdaARN that moto has no function for: turn rotation on
     and keep the versions as they are, as Secrets Manager does after the rotation function's
@@ -515,6 +539,7 @@ def main() -> None:
     ports_follow_modify()
     rotation_without_lambda()
     version_dates()
+    aged_versions()
     replica_kms_keys()
     unique_instance_resource_ids()
     seal_keys()

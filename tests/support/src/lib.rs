@@ -228,7 +228,8 @@ fn engine_version(engine: &str) -> Option<String> {
 }
 
 pub async fn create_instance(c: &Clients, id: &str, engine: &str, username: &str) {
-    c.rds
+    let made = c
+        .rds
         .create_db_instance()
         .db_instance_identifier(id)
         .engine(engine)
@@ -238,8 +239,30 @@ pub async fn create_instance(c: &Clients, id: &str, engine: &str, username: &str
         .master_username(username)
         .master_user_password("moto-master-pw-unused")
         .send()
+        .await;
+    // Under load the SDK may retry a CreateDBInstance whose first answer was slow: the retry
+    // then meets the instance the first one made.
+    if let Err(e) = made {
+        if !e
+            .as_service_error()
+            .is_some_and(|err| err.is_db_instance_already_exists_fault())
+        {
+            panic!("create {engine} instance {id}: {e:?}");
+        }
+    }
+}
+
+/// ModifyDBInstance with a new port (the launcher applies it at once, as RDS does once the
+/// instance restarts).
+pub async fn set_port(c: &Clients, id: &str, port: i32) {
+    c.rds
+        .modify_db_instance()
+        .db_instance_identifier(id)
+        .db_port_number(port)
+        .apply_immediately(true)
+        .send()
         .await
-        .unwrap_or_else(|e| panic!("create {engine} instance {id}: {e:?}"));
+        .unwrap_or_else(|e| panic!("modify the port of {id}: {e:?}"));
 }
 
 /// What DescribeDBInstances shows of one instance.
