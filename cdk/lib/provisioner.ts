@@ -483,6 +483,15 @@ export class DbSecretProvisioner extends Construct {
     });
     alarm("FlaggedSecretsAlarm", flagged.metric({ statistic: "Sum", period: Duration.minutes(5) }),
       "FlaggedSecrets: a secret exists for a database but carries no seal, so no password was written into it (docs/outcomes.md).");
+    // Port changes whose wait ran out: the sweep finishes them (counted apart, no alarm).
+    new logs.MetricFilter(this, "PortChangesLeftToSweepMetric", {
+      logGroup,
+      filterPattern: logs.FilterPattern.stringValue("$.fields.message", "=", "port change left to the sweep"),
+      metricNamespace: "db-secret-provisioner",
+      metricName: "PortChangesLeftToSweep",
+      metricValue: "1",
+      unit: cloudwatch.Unit.COUNT,
+    });
     // One "rotation stuck" line per secret, version and UTC day.
     const stuck = new logs.MetricFilter(this, "RotationStuckMetric", {
       logGroup,

@@ -124,6 +124,13 @@ impl Job {
         while !port_applied(&db, target) {
             let left = budget.saturating_sub(started.elapsed());
             if left.is_zero() {
+                // Counted apart (metric PortChangesLeftToSweep): after Lambda's two retries the
+                // event lands in the failure queue, but the sweep finishes the job.
+                tracing::info!(
+                    database = %db,
+                    port = target,
+                    "port change left to the sweep"
+                );
                 return Err(Error::DatabaseNotReady {
                     resource: db.resource,
                     identifier: db.identifier.clone(),

@@ -289,6 +289,34 @@ async fn each_alarm_has_a_log_line_its_metric_filter_matches() {
         function.invoke(&unsealed.event()).response()["outcome"],
         "flagged"
     );
+    // A rotation that failed two days ago left AWSPENDING behind (the launcher dates a version
+    // whose token starts "aged-two-days-" back): a port change meets it.
+    let stuck = fixtures::instance(&c, "alarm-stuck", "mysql", "admin", Some(PASSWORD)).await;
+    assert_eq!(
+        function.invoke(&stuck.event()).response()["outcome"],
+        "created"
+    );
+    c.secrets
+        .put_secret_value()
+        .secret_id(stuck.secret_name())
+        .client_request_token("aged-two-days-0000-0000-0000-000000000001")
+        .secret_string(r#"{"password": "pending"}"#)
+        .version_stages("AWSPENDING")
+        .send()
+        .await
+        .unwrap();
+    set_port(&c, &stuck.id, 6100).await;
+    let port_change = crate::support::events::modify_port_call(&stuck.id, 6100);
+    assert_eq!(function.invoke(&port_change).error_type(), "RotationStuck");
+    // Retried by Lambda: the same answer, but reported only once today.
+    assert_eq!(function.invoke(&port_change).error_type(), "RotationStuck");
+    // A port change whose wait runs out (no wait at all here): left to the sweep.
+    let impatient = Function::start_default(&[("PORT_CHANGE_WAIT_SECONDS", "0")]);
+    let unapplied = crate::support::events::modify_port_call(&stuck.id, 6200);
+    assert_eq!(
+        impatient.invoke(&unapplied).error_type(),
+        "DatabaseNotReady"
+    );
     let mut misconfigured = Function::start_default(&[("SECRET_NAME_TEMPLATE", "db/{hostname}")]);
     misconfigured
         .api
@@ -296,7 +324,12 @@ async fn each_alarm_has_a_log_line_its_metric_filter_matches() {
         .expect("an /init/error call");
     misconfigured.wait_exit(Duration::from_secs(10));
 
-    let logs = format!("{}\n{}", function.logs(), misconfigured.logs());
+    let logs = format!(
+        "{}\n{}\n{}",
+        function.logs(),
+        impatient.logs(),
+        misconfigured.logs()
+    );
     let lines: Vec<serde_json::Value> = logs
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
@@ -309,6 +342,8 @@ async fn each_alarm_has_a_log_line_its_metric_filter_matches() {
             "UntrustedEvent",
             "SecretConflict",
             "secret flagged",
+            "port change left to the sweep",
+            "rotation stuck",
             "ConfigurationError"
         ]
     );
