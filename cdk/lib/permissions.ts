@@ -43,6 +43,8 @@ export function jobStatements(p: JobPermissionsProps): iam.PolicyStatement[] {
   // Restore evidence: when the snapshot a database was restored from was taken.
   allow("DescribeSnapshots", ["rds:DescribeDBSnapshots", "rds:DescribeDBClusterSnapshots"],
     [arn("rds", "snapshot:*"), arn("rds", "cluster-snapshot:*")]);
+  // Recreation evidence: a completed Blue/Green switchover gave the name to the green database.
+  allow("DescribeBlueGreenDeployments", ["rds:DescribeBlueGreenDeployments"], [arn("rds", "deployment:*")]);
   allow("DescribeServerlessWorkgroups", ["redshift-serverless:GetWorkgroup", "redshift-serverless:GetNamespace"],
     [arn("redshift-serverless", "workgroup/*"), arn("redshift-serverless", "namespace/*")]);
   allow("ReadInitialPasswords", ["ssm:GetParameter", "ssm:GetParametersByPath"], parameters);

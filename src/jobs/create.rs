@@ -11,6 +11,7 @@ mod resolve;
 pub(crate) use recreate::remedy;
 mod seal;
 mod store;
+mod switchover;
 mod takeover;
 mod users;
 

@@ -5,6 +5,7 @@
 use std::fmt;
 
 pub mod database_tag;
+pub mod deployment;
 pub mod engine;
 pub mod error;
 pub mod identifiers;

@@ -142,8 +142,18 @@ pub fn plan_sweep<'a>(
                 plan.take_over.push(db);
             }
         }
+        // The name's database id changed under a live admin secret (a Blue/Green switchover,
+        // or a recreation whose events were missed): provisioned, so that the recreation rule
+        // (and its switchover check) decides.
+        let id_changed = admin.is_some_and(|a| {
+            matches!(
+                (tags::value(&a.tags, tags::DATABASE_ID_TAG_KEY), id),
+                (Some(tagged), Some(now)) if tagged != now
+            )
+        });
         match admin {
             None => plan.provision.push(db),
+            Some(_) if id_changed => plan.provision.push(db),
             Some(a) if !drifted_here.iter().any(|s| s.arn == a.arn) => plan.present += 1,
             Some(_) => {}
         }

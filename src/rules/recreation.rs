@@ -7,6 +7,8 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
+pub use crate::model::deployment::Deployment;
+
 /// Evidence that the database was restored rather than created: a restore hint on the secret,
 /// or an RDS "restoration" event since the retirement.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +126,44 @@ pub fn policy_matches(found: Option<&str>, configured: Option<&Value>) -> bool {
         (Some(_), None) => false,
         (Some(text), Some(want)) => serde_json::from_str::<Value>(text).ok().as_ref() == Some(want),
     }
+}
+
+/// The deployment whose completed switchover gave the production name `resource:identifier`
+/// (`db:` or `cluster:` in the ARN) to another database, made after `since` (the secret's
+/// creation): the evidence, in words. AWS documents `Source` and `Target` only "before
+/// switchover" (the production and the green database); after it, the old production database
+/// is renamed `<name>-old<n>`. A member ARN that names the identifier, or the identifier with
+/// an `-old<n>` suffix, matches either way.
+pub fn switched_over_to(
+    deployments: &[Deployment],
+    resource: &str,
+    identifier: &str,
+    since: Option<SystemTime>,
+) -> Option<String> {
+    let names_it = |arn: &str| {
+        let Some(name) = arn.rsplit_once(&format!(":{resource}:")).map(|(_, n)| n) else {
+            return false;
+        };
+        let base = match name.rsplit_once("-old") {
+            Some((base, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => base,
+            _ => name,
+        };
+        base == identifier
+    };
+    deployments
+        .iter()
+        .filter(|d| d.completed)
+        .filter(|d| match (d.created, since) {
+            (Some(created), Some(since)) => created > since,
+            _ => false,
+        })
+        .find(|d| d.arns.iter().any(|a| names_it(a)))
+        .map(|d| {
+            format!(
+                "Blue/Green deployment {} completed its switchover",
+                d.identifier
+            )
+        })
 }
 
 /// A reset master password: the initial-password parameter's password is the new one only
@@ -290,5 +330,52 @@ mod tests {
                 "{modified:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_completed_switchover_to_the_name_made_after_the_secret_is_evidence() {
+        let t = |s: u64| SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(s);
+        let d = |completed: bool, arns: &[&str], created: u64| Deployment {
+            identifier: "bgd-1".into(),
+            completed,
+            arns: arns.iter().map(|a| a.to_string()).collect(),
+            created: Some(t(created)),
+        };
+        let moto_shape = [
+            "arn:aws:rds:us-east-1:1:db:orders-old1",
+            "arn:aws:rds:us-east-1:1:db:orders",
+        ];
+        let before_shape = [
+            "arn:aws:rds:us-east-1:1:db:orders",
+            "arn:aws:rds:us-east-1:1:db:orders-green-abcdef",
+        ];
+        for arns in [&moto_shape[..], &before_shape[..]] {
+            assert!(switched_over_to(&[d(true, arns, 20)], "db", "orders", Some(t(10))).is_some());
+            assert!(
+                switched_over_to(&[d(false, arns, 20)], "db", "orders", Some(t(10))).is_none(),
+                "not completed"
+            );
+            assert!(
+                switched_over_to(&[d(true, arns, 5)], "db", "orders", Some(t(10))).is_none(),
+                "before the secret"
+            );
+            assert!(
+                switched_over_to(&[d(true, arns, 20)], "cluster", "orders", Some(t(10))).is_none(),
+                "an instance, not a cluster"
+            );
+            assert!(
+                switched_over_to(&[d(true, arns, 20)], "db", "order", Some(t(10))).is_none(),
+                "another name"
+            );
+        }
+        let other = [
+            "arn:aws:rds:us-east-1:1:db:orders-archive",
+            "arn:aws:rds:us-east-1:1:db:orders-archive-old1",
+        ];
+        assert!(switched_over_to(&[d(true, &other, 20)], "db", "orders", Some(t(10))).is_none());
+        assert!(
+            switched_over_to(&[d(true, &moto_shape, 20)], "db", "orders", None).is_none(),
+            "age unknown"
+        );
     }
 }

@@ -150,6 +150,10 @@ async fn play(case: &Case, event: &Value) -> Played {
             .build()
     });
     let messages = c.restorations.clone();
+    // No Blue/Green deployment in the account: the name's other id is no switchover.
+    let deployments = mock!(aws_sdk_rds::Client::describe_blue_green_deployments).then_output(|| {
+        aws_sdk_rds::operation::describe_blue_green_deployments::DescribeBlueGreenDeploymentsOutput::builder().build()
+    });
     let events = mock!(aws_sdk_rds::Client::describe_events)
         .match_requests(|r| {
             r.source_identifier() == Some("rot")
@@ -372,7 +376,7 @@ async fn play(case: &Case, event: &Value) -> Played {
         &versions,
     ];
     let clients = mocks::clients(&mocks::Rules {
-        rds: vec![&describe, &events, &snapshots],
+        rds: vec![&describe, &events, &snapshots, &deployments],
         ssm: vec![&ssm_missing, &ssm],
         secrets: rules.to_vec(),
         kms: vec![&verify, &generate, &describe_key],

@@ -4,6 +4,7 @@
 //! last changed and before the reset; otherwise the secret is tagged stale and `flagged`. A
 //! take-over (`ManageMasterUserPassword: true`) tags the admin secret superseded, keeps it
 //! through a deletion, and points the user secrets' `masterarn` at the managed secret.
+//! A Blue/Green switchover re-stamps the secrets with the green database's id and keeps them.
 
 use std::time::{Duration, SystemTime};
 
@@ -198,4 +199,88 @@ async fn the_sweep_finds_a_take_over_its_event_missed() {
         json!([]),
         "{again:?}"
     );
+}
+
+/// A Blue/Green switchover, with moto's own deployments (CreateBlueGreenDeployment,
+/// SwitchoverBlueGreenDeployment): the green database takes the production name with its own
+/// `DbiResourceId` (AWS: "each resource keeps the same resource ID"). The sweep finds the name's
+/// id changed; DescribeBlueGreenDeployments shows the completed switchover, so the secrets keep
+/// their values and are stamped with the green database's id, even though a newer
+/// initial-password parameter would otherwise be written.
+#[tokio::test]
+async fn a_blue_green_switchover_restamps_the_secrets_and_keeps_their_values() {
+    let moto = start_moto(None);
+    let c = Clients::new(&sdk_config(&moto.endpoint, REGION).await);
+    let db = Db::new("instance", fixtures::Service::Rds, "bgd-prod", "admin");
+    create_instance(&c, &db.id, "postgres", "admin").await;
+    db.put_password(&c, "Blue-Passw0rd").await;
+    tick();
+    let f = Function::start(&built_binary(), &moto.endpoint, &[]);
+    assert_eq!(f.invoke(&db.event()).response()["outcome"], "created");
+    db.put_password_of(&c, "app_user", "User-Passw0rd").await;
+    let user = events::user(
+        json!({"dbInstanceIdentifier": db.id, "username": "app_user", "dbname": "appdb"}),
+    );
+    assert_eq!(f.invoke(&user).response()["outcome"], "created");
+    let blue = describe_instance(&c, &db.id).await;
+    let blue_id = blue.dbi_resource_id().unwrap().to_string();
+    tick();
+
+    let created = c
+        .rds
+        .create_blue_green_deployment()
+        .blue_green_deployment_name("bgd-upgrade")
+        .source(blue.db_instance_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let deployment = created
+        .blue_green_deployment()
+        .and_then(|d| d.blue_green_deployment_identifier())
+        .unwrap()
+        .to_string();
+    c.rds
+        .switchover_blue_green_deployment()
+        .blue_green_deployment_identifier(&deployment)
+        .send()
+        .await
+        .unwrap();
+    let green_id = describe_instance(&c, &db.id)
+        .await
+        .dbi_resource_id()
+        .unwrap()
+        .to_string();
+    assert_ne!(
+        green_id, blue_id,
+        "moto gives the green database its own id"
+    );
+    // A newer parameter: without the switchover, the recreation rule would write it.
+    tick();
+    db.put_password(&c, "Not-The-Passw0rd").await;
+
+    let s = f.invoke(&events::scheduled());
+    let sweep = &s.response()["sweep"];
+    for key in ["created", "flagged", "failed", "stuck"] {
+        assert_eq!(sweep[key], json!([]), "{key}: {sweep}");
+    }
+    let admin = db.secret(&c).await.unwrap();
+    assert_eq!(admin["password"], "Blue-Passw0rd", "the value was kept");
+    const ID: &str = "db-secret-provisioner:database-id";
+    assert_eq!(
+        tag(&c, &db.secret_name(), ID).await.as_deref(),
+        Some(green_id.as_str())
+    );
+    let user_name = db.secret_name_of("app_user");
+    assert_eq!(
+        tag(&c, &user_name, ID).await.as_deref(),
+        Some(green_id.as_str())
+    );
+    assert_eq!(
+        secret_json(&c, &user_name).await.unwrap()["password"],
+        "User-Passw0rd"
+    );
+    assert!(tag(&c, &db.secret_name(), STALE).await.is_none());
+    // The next sweep finds everything in place.
+    let again = f.invoke(&events::scheduled());
+    assert_eq!(again.response()["sweep"]["alreadyPresent"], 1, "{again:?}");
 }

@@ -3,6 +3,7 @@
 //! the same [`Database`]. This module only talks to AWS; what to do with the answer is decided
 //! elsewhere.
 
+pub mod blue_green;
 mod rds;
 mod redshift;
 pub mod restores;

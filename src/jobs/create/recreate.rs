@@ -100,6 +100,14 @@ impl Job {
                 ));
             }
         }
+        // A live secret whose name now belongs to another database id: a Blue/Green switchover
+        // keeps the value and re-stamps the id ([`super::switchover`]).
+        if let Some(kept) = self
+            .keep_on_switchover(db, names, state, endpoint, admin)
+            .await?
+        {
+            return Ok(kept);
+        }
         if state.scheduled_for_deletion {
             secrets::restore(secrets, &state.arn).await?;
         }

@@ -71,6 +71,42 @@ impl Job {
         Ok(back.into_iter().filter(|b| *b).count())
     }
 
+    /// After a Blue/Green switchover: each live user secret that carries `old_id` (the blue
+    /// database's) and whose seal verifies is stamped with the green database's id and sealed
+    /// again; its value stays (the green database is a copy with the same users). Returns how
+    /// many.
+    pub(super) async fn restamp_users(
+        &self,
+        db: &Database,
+        names: &Names,
+        old_id: Option<&str>,
+    ) -> Result<usize> {
+        let Some(old_id) = old_id else {
+            return Ok(0);
+        };
+        let live: Vec<SecretState> = self
+            .user_secrets(names)
+            .await?
+            .into_iter()
+            .filter(|s| !s.is_retired())
+            .filter(|s| tags::value(&s.tags, tags::DATABASE_ID_TAG_KEY) == Some(old_id))
+            .collect();
+        let done = try_join_all(live.iter().map(|s| async move {
+            let Some(owner) = tags::owner_of(&s.tags) else {
+                return Ok(false);
+            };
+            if self.seal_check(s).await? != SealCheck::Valid {
+                return Ok(false);
+            }
+            let endpoint = tags::value(&s.tags, tags::ENDPOINT_TAG_KEY);
+            self.stamp_as(s, &owner, db.resource_id.as_deref(), endpoint)
+                .await?;
+            Ok::<_, crate::model::error::Error>(true)
+        }))
+        .await?;
+        Ok(done.into_iter().filter(|d| *d).count())
+    }
+
     async fn unretire_user(
         &self,
         db: &Database,
