@@ -37,7 +37,7 @@ export const serviceTriggers: ServiceTrigger[] = [
         // Modify/Update calls without a port change answer ignored.
         eventName: [
           "CreateDBInstance", "CreateDBCluster", "CreateCluster", "CreateWorkgroup",
-          "ModifyDBInstance", "ModifyDBCluster", "ModifyCluster", "UpdateWorkgroup",
+          "ModifyDBInstance", "ModifyDBCluster", "ModifyCluster", "UpdateWorkgroup", "UpdateNamespace",
           "DeleteDBInstance", "DeleteDBCluster", "DeleteCluster", "DeleteWorkgroup",
           "RestoreDBInstanceFromDBSnapshot", "RestoreDBInstanceToPointInTime",
           "RestoreDBClusterFromSnapshot", "RestoreDBClusterToPointInTime",

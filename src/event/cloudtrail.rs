@@ -12,7 +12,7 @@ use crate::model::identifiers::{clip, RdsIdentifier, Username, WorkgroupName};
 use crate::model::restore_hint::RestorePoint;
 use crate::model::timestamp;
 use crate::model::{Resource, Target};
-use Action::{FollowConnection as Follow, HintRestore as Hint, Provision, Retire};
+use Action::{FollowConnection as Follow, HintRestore as Hint, Provision, ResetPassword, Retire};
 use Resource::{DbCluster, DbInstance, RedshiftCluster, Workgroup};
 use Trigger as T;
 
@@ -64,6 +64,11 @@ const TARGET_INSTANCE: Id = Id {
     param: "targetDBInstanceIdentifier",
 };
 /// A Serverless restore names the workgroup whose namespace it restores into.
+/// UpdateNamespace names the namespace, whose workgroup holds the secrets.
+const NAMESPACE: Id = Id {
+    response: &["namespace", "namespaceName"],
+    param: "namespaceName",
+};
 const RESTORED_WORKGROUP: Id = Id {
     response: &[],
     param: "workgroupName",
@@ -132,6 +137,8 @@ const CALLS: &[Call] = &[
     Call { api: RDS,        event_name: "ModifyDBCluster",  trigger: T::CloudTrailModifyDbCluster,       action: Follow,    resource: DbCluster,       id: DB_CLUSTER, port: Some(Port { params: &["port"], rename: Some("newDBClusterIdentifier") }), restore: None },
     Call { api: REDSHIFT,   event_name: "ModifyCluster",    trigger: T::CloudTrailModifyRedshiftCluster, action: Follow,    resource: RedshiftCluster, id: CLUSTER,    port: Some(Port { params: &["port"], rename: Some("newClusterIdentifier") }), restore: None },
     Call { api: SERVERLESS, event_name: "UpdateWorkgroup",  trigger: T::CloudTrailUpdateWorkgroup,       action: Follow,    resource: Workgroup,       id: WORKGROUP,  port: Some(Port { params: &["port"], rename: None }), restore: None },
+    // Only its admin password is read (`password_change`); the secrets are its workgroup's.
+    Call { api: SERVERLESS, event_name: "UpdateNamespace",  trigger: T::CloudTrailUpdateNamespace,       action: ResetPassword, resource: Workgroup,   id: NAMESPACE,  port: None, restore: None },
     Call { api: RDS,        event_name: "DeleteDBInstance", trigger: T::CloudTrailDeleteDbInstance,      action: Retire,    resource: DbInstance,      id: INSTANCE,   port: None, restore: None },
     Call { api: RDS,        event_name: "DeleteDBCluster",  trigger: T::CloudTrailDeleteDbCluster,       action: Retire,    resource: DbCluster,       id: DB_CLUSTER, port: None, restore: None },
     Call { api: REDSHIFT,   event_name: "DeleteCluster",    trigger: T::CloudTrailDeleteRedshiftCluster, action: Retire,    resource: RedshiftCluster, id: CLUSTER,    port: None, restore: None },
@@ -239,9 +246,12 @@ fn not_a_port_change(call: &Call, record: &Record<'_>) -> Option<String> {
 /// hint that the initial-password parameter may hold it). A call that also changes the port is
 /// followed as a port change; for RDS, `RDS-EVENT-0016` then announces the reset.
 fn password_change(call: &Call, record: &Record<'_>) -> Option<Action> {
-    let manage = match call.event_name {
-        "ModifyDBInstance" | "ModifyDBCluster" => "manageMasterUserPassword",
-        "ModifyCluster" => "manageMasterPassword",
+    let (manage, password) = match call.event_name {
+        "ModifyDBInstance" | "ModifyDBCluster" => {
+            ("manageMasterUserPassword", "masterUserPassword")
+        }
+        "ModifyCluster" => ("manageMasterPassword", "masterUserPassword"),
+        "UpdateNamespace" => ("manageAdminPassword", "adminUserPassword"),
         _ => return None,
     };
     let param = |key: &str| {
@@ -262,7 +272,7 @@ fn password_change(call: &Call, record: &Record<'_>) -> Option<Action> {
     if param(manage).and_then(Value::as_bool) == Some(true) {
         return Some(Action::TakeOver);
     }
-    param("masterUserPassword").map(|_| Action::ResetPassword)
+    param(password).map(|_| Action::ResetPassword)
 }
 
 /// The port a Modify/Update call asks for (a JSON number, or a string of digits).
@@ -321,6 +331,12 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
     if let (None, Some(reason)) = (password, not_a_port_change(call, &record)) {
         return Ok(Recognised::Ignored(reason));
     }
+    if password.is_none() && call.action == Action::ResetPassword {
+        return Ok(Recognised::Ignored(format!(
+            "{} changes no admin password; nothing to follow",
+            call.event_name
+        )));
+    }
     let id = record.identifier(call).ok_or_else(|| {
         Error::InvalidEvent(format!(
             "{} event has no requestParameters.{}",
@@ -328,6 +344,9 @@ pub(super) fn recognise(envelope: &Envelope<'_>) -> Result<Recognised> {
         ))
     })?;
     let target = match call.resource {
+        Resource::Workgroup if call.id.param == NAMESPACE.param => {
+            Target::Namespace(WorkgroupName::parse(id)?)
+        }
         Resource::Workgroup => Target::Workgroup(WorkgroupName::parse(id)?),
         resource => {
             let id = RdsIdentifier::parse(&id.to_ascii_lowercase())?;
@@ -679,6 +698,26 @@ mod tests {
         assert_eq!(
             redshift(json!({"clusterIdentifier": "r", "manageMasterPassword": true})),
             Some(Action::TakeOver)
+        );
+        let namespace = |params| {
+            action(
+                "aws.redshift-serverless",
+                "redshift-serverless.amazonaws.com",
+                "UpdateNamespace",
+                params,
+            )
+        };
+        assert_eq!(
+            namespace(json!({"namespaceName": "ns-1", "adminUserPassword": "****"})),
+            Some(Action::ResetPassword)
+        );
+        assert_eq!(
+            namespace(json!({"namespaceName": "ns-1", "manageAdminPassword": true})),
+            Some(Action::TakeOver)
+        );
+        assert_eq!(
+            namespace(json!({"namespaceName": "ns-1", "logExports": []})),
+            None
         );
     }
 }

@@ -54,6 +54,8 @@ impl DatabaseTag {
                 DbKind::Workgroup,
                 id,
             )],
+            // A namespace's workgroup is known only after ListWorkgroups.
+            Target::Namespace(_) => Vec::new(),
         }
     }
 

@@ -153,6 +153,9 @@ pub enum Target {
     /// A Redshift Serverless workgroup known only by its ARN (which carries the workgroup id,
     /// not its name): resolved with ListWorkgroups.
     WorkgroupArn(String),
+    /// The Redshift Serverless workgroup of a namespace (a namespace has one workgroup),
+    /// known by the namespace's name: resolved with ListWorkgroups.
+    Namespace(WorkgroupName),
 }
 
 impl Target {
@@ -161,6 +164,7 @@ impl Target {
             Target::DbInstance(id) | Target::DbCluster(id) | Target::RedshiftCluster(id) => id,
             Target::Workgroup(name) => name,
             Target::WorkgroupArn(arn) => arn,
+            Target::Namespace(name) => name,
         }
     }
 
@@ -169,7 +173,9 @@ impl Target {
             Target::DbInstance(_) => Resource::DbInstance,
             Target::DbCluster(_) => Resource::DbCluster,
             Target::RedshiftCluster(_) => Resource::RedshiftCluster,
-            Target::Workgroup(_) | Target::WorkgroupArn(_) => Resource::Workgroup,
+            Target::Workgroup(_) | Target::WorkgroupArn(_) | Target::Namespace(_) => {
+                Resource::Workgroup
+            }
         }
     }
 
@@ -179,7 +185,9 @@ impl Target {
         match self {
             Target::DbInstance(_) | Target::DbCluster(_) => Service::Rds,
             Target::RedshiftCluster(_) => Service::Redshift,
-            Target::Workgroup(_) | Target::WorkgroupArn(_) => Service::RedshiftServerless,
+            Target::Workgroup(_) | Target::WorkgroupArn(_) | Target::Namespace(_) => {
+                Service::RedshiftServerless
+            }
         }
     }
 }

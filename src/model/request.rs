@@ -56,6 +56,7 @@ pub enum Trigger {
     CloudTrailRestoreDbClusterFromS3,
     RdsInstancePasswordReset,
     RdsClusterPasswordReset,
+    CloudTrailUpdateNamespace,
 }
 
 impl Trigger {
@@ -99,6 +100,7 @@ impl Trigger {
             Trigger::CloudTrailRestoreDbClusterFromS3 => "cloudtrail-restore-db-cluster-from-s3",
             Trigger::RdsInstancePasswordReset => "rds-instance-password-reset",
             Trigger::RdsClusterPasswordReset => "rds-cluster-password-reset",
+            Trigger::CloudTrailUpdateNamespace => "cloudtrail-update-namespace",
         }
     }
 }

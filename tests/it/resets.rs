@@ -284,3 +284,56 @@ async fn a_blue_green_switchover_restamps_the_secrets_and_keeps_their_values() {
     let again = f.invoke(&events::scheduled());
     assert_eq!(again.response()["sweep"]["alreadyPresent"], 1, "{again:?}");
 }
+
+/// A Serverless `UpdateNamespace` with `adminUserPassword` (CloudTrail, masked) resets the
+/// namespace's workgroup's admin secret under the same rule (its workgroup found with
+/// ListWorkgroups; Serverless is emulated in the test launcher).
+#[tokio::test]
+async fn a_serverless_admin_password_update_is_a_reset_of_its_workgroup() {
+    let c = clients().await;
+    let (ns, wg) = (unique("reset-ns"), unique("reset-wg"));
+    create_workgroup(&c, &ns, &wg, "dev", None).await;
+    let db = Db::new(
+        "workgroup",
+        fixtures::Service::RedshiftServerless,
+        &wg,
+        "admin",
+    );
+    db.put_password(&c, "First-Passw0rd").await;
+    tick();
+    let f = Function::start_default(&[]);
+    let created = events::serverless(
+        json!({"eventId": "REDSHIFT-SERVERLESS-EVENT-1008", "workgroupName": wg}),
+        json!([]),
+    );
+    assert_eq!(f.invoke(&created).response()["outcome"], "created");
+    tick();
+    let update = || {
+        let mut e = events::cloudtrail(
+            "aws.redshift-serverless",
+            "redshift-serverless.amazonaws.com",
+            "UpdateNamespace",
+            json!({"namespaceName": ns, "adminUserPassword": "****"}),
+        );
+        e["time"] = json!(db_secret_provisioner::model::timestamp::rfc3339(
+            SystemTime::now()
+        ));
+        e
+    };
+    let o = f.invoke(&update());
+    assert_eq!(o.response()["outcome"], "flagged", "{o:?}");
+    tick();
+    db.put_password(&c, "Second-Passw0rd").await;
+    tick();
+    let o = f.invoke(&update());
+    assert_eq!(o.response()["outcome"], "updated", "{o:?}");
+    assert_eq!(db.secret(&c).await.unwrap()["password"], "Second-Passw0rd");
+    // An UpdateNamespace that changes no admin password is nothing to follow.
+    let other = events::cloudtrail(
+        "aws.redshift-serverless",
+        "redshift-serverless.amazonaws.com",
+        "UpdateNamespace",
+        json!({"namespaceName": ns, "logExports": ["userlog"]}),
+    );
+    assert_eq!(f.invoke(&other).response()["outcome"], "ignored");
+}

@@ -28,6 +28,10 @@ pub async fn describe(clients: &Clients, target: &Target) -> Result<Database> {
             let name = serverless::workgroup_name_for_arn(clients, arn).await?;
             serverless::describe_workgroup(clients, &name).await
         }
+        Target::Namespace(namespace) => {
+            let name = serverless::workgroup_name_for_namespace(clients, namespace).await?;
+            serverless::describe_workgroup(clients, &name).await
+        }
     }
 }
 
@@ -48,7 +52,7 @@ pub async fn wait_available(
         Target::DbInstance(_) => rds::wait_for_instance(clients, db, max_wait).await,
         Target::DbCluster(_) => rds::wait_for_cluster(clients, db, max_wait).await,
         Target::RedshiftCluster(_) => redshift::wait_for_cluster(clients, db, max_wait).await,
-        Target::Workgroup(_) | Target::WorkgroupArn(_) => {
+        Target::Workgroup(_) | Target::WorkgroupArn(_) | Target::Namespace(_) => {
             return serverless::wait_for_workgroup(clients, db, max_wait).await;
         }
     };
