@@ -146,47 +146,45 @@ pub(super) async fn wait_for_workgroup(
     }
 }
 
-/// The native workgroup-created event may carry only the workgroup's ARN, whose last part is
-/// the workgroup id: find the workgroup with that ARN (paginated ListWorkgroups).
 /// The name of the workgroup of `namespace` (ListWorkgroups: each workgroup names its
 /// `namespaceName`).
 pub(super) async fn workgroup_name_for_namespace(
     clients: &Clients,
     namespace: &str,
 ) -> Result<String> {
-    let mut pages = clients.serverless.list_workgroups().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| Error::aws("Redshift Serverless", "ListWorkgroups", &e))?;
-        if let Some(name) = page
-            .workgroups()
-            .iter()
-            .find(|w| w.namespace_name() == Some(namespace))
-            .and_then(|w| w.workgroup_name())
-        {
-            return Ok(name.to_string());
-        }
-    }
-    Err(Error::DatabaseNotFound {
+    let found = first_workgroup(clients, |w| w.namespace_name() == Some(namespace)).await?;
+    found.ok_or_else(|| Error::DatabaseNotFound {
         resource: Resource::Workgroup,
         identifier: format!("of namespace {namespace}"),
     })
 }
 
+/// The native workgroup-created event may carry only the workgroup's ARN, whose last part is
+/// the workgroup id: find the workgroup with that ARN (paginated ListWorkgroups).
 pub(super) async fn workgroup_name_for_arn(clients: &Clients, arn: &str) -> Result<String> {
+    let found = first_workgroup(clients, |w| w.workgroup_arn() == Some(arn)).await?;
+    found.ok_or_else(|| Error::DatabaseNotFound {
+        resource: Resource::Workgroup,
+        identifier: arn.to_string(),
+    })
+}
+
+/// The name of the first workgroup ListWorkgroups shows that `matches` (paginated).
+async fn first_workgroup(
+    clients: &Clients,
+    matches: impl Fn(&aws_sdk_redshiftserverless::types::Workgroup) -> bool,
+) -> Result<Option<String>> {
     let mut pages = clients.serverless.list_workgroups().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| Error::aws("Redshift Serverless", "ListWorkgroups", &e))?;
         if let Some(name) = page
             .workgroups()
             .iter()
-            .find(|w| w.workgroup_arn() == Some(arn))
+            .find(|w| matches(w))
             .and_then(|w| w.workgroup_name())
         {
-            return Ok(name.to_string());
+            return Ok(Some(name.to_string()));
         }
     }
-    Err(Error::DatabaseNotFound {
-        resource: Resource::Workgroup,
-        identifier: arn.to_string(),
-    })
+    Ok(None)
 }
