@@ -39,12 +39,12 @@ export function jobStatements(p: JobPermissionsProps): iam.PolicyStatement[] {
     "rds:DescribeDBInstances", "rds:DescribeDBClusters", "redshift:DescribeClusters",
     "redshift-serverless:ListWorkgroups", "redshift-serverless:ListNamespaces",
     "rds:DescribeEvents", "redshift:DescribeClusterSnapshots",
+    // Recreation evidence: a completed Blue/Green switchover (a listing of every deployment).
+    "rds:DescribeBlueGreenDeployments",
   ], ["*"]);
   // Restore evidence: when the snapshot a database was restored from was taken.
   allow("DescribeSnapshots", ["rds:DescribeDBSnapshots", "rds:DescribeDBClusterSnapshots"],
     [arn("rds", "snapshot:*"), arn("rds", "cluster-snapshot:*")]);
-  // Recreation evidence: a completed Blue/Green switchover gave the name to the green database.
-  allow("DescribeBlueGreenDeployments", ["rds:DescribeBlueGreenDeployments"], [arn("rds", "deployment:*")]);
   allow("DescribeServerlessWorkgroups", ["redshift-serverless:GetWorkgroup", "redshift-serverless:GetNamespace"],
     [arn("redshift-serverless", "workgroup/*"), arn("redshift-serverless", "namespace/*")]);
   allow("ReadInitialPasswords", ["ssm:GetParameter", "ssm:GetParametersByPath"], parameters);

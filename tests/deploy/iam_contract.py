@@ -131,7 +131,10 @@ DEPENDENT = [
 
 # Calls that name no single resource (the sweep's listings) are authorized on "*"; for these
 # actions the IAM definitions list only the per-resource ARN.
-LISTINGS = {"rds:DescribeDBInstances", "rds:DescribeDBClusters", "redshift:DescribeClusters"}
+# DescribeBlueGreenDeployments' resource type `deployment` is not marked required in the
+# Service Authorization Reference (Amazon RDS), so a listing of every deployment is too.
+LISTINGS = {"rds:DescribeDBInstances", "rds:DescribeDBClusters", "redshift:DescribeClusters",
+            "rds:DescribeBlueGreenDeployments"}
 
 # Condition keys every action accepts (global keys).
 GLOBAL_KEYS = {"aws:SecureTransport", "aws:PrincipalArn", "aws:SourceArn", "aws:SourceAccount",
@@ -228,6 +231,12 @@ def needs_of(entry):
         need(f"redshift-serverless:{op}", "*")
     elif svc == "rds" and op == "DescribeEvents":
         need("rds:DescribeEvents", "*")  # AWS authorizes it on no resource
+    elif svc == "rds" and op == "DescribeBlueGreenDeployments":
+        # Resource type "deployment" is optional (Service Authorization Reference, Amazon RDS):
+        # a listing of every deployment names none.
+        ident = p.get("BlueGreenDeploymentIdentifier")
+        need("rds:DescribeBlueGreenDeployments",
+             arn("rds", region, account, f"deployment:{ident}") if ident else "*")
     elif svc == "rds" and op in ("DescribeDBSnapshots", "DescribeDBClusterSnapshots"):
         ident = p.get("DBSnapshotIdentifier") or p.get("DBClusterSnapshotIdentifier")
         kind = "snapshot" if op == "DescribeDBSnapshots" else "cluster-snapshot"

@@ -515,3 +515,28 @@ async fn restores_in_a_member_account_read_their_snapshots_with_the_member_role(
     let d = describe_secret(&c, &wh.secret_name()).await;
     assert!(d.deleted_date().is_none(), "the warehouse's secret is live");
 }
+
+#[tokio::test]
+async fn a_recreation_in_a_member_account_looks_for_a_blue_green_switchover() {
+    // A live secret whose database id is no longer the name's: the recreation rule reads
+    // DescribeBlueGreenDeployments with the member role (the IAM contract checks
+    // deploy/member.yaml's role against what this records).
+    let moto = start_moto(None);
+    let m = &moto.endpoint;
+    let (account, region) = (MEMBERS[0], "us-east-1");
+    create_role(m, account, ROLE).await;
+    let c = seed(m, account, region, "bg-db").await;
+    let env = [("MEMBER_ACCOUNTS", account), ("SWEEP_REGIONS", region)];
+    let f = Function::start(&built_binary(), m, &env);
+    let create = from(events::create_db_instance_call("bg-db"), account, region);
+    assert_eq!(f.invoke(&create).response()["outcome"], "created");
+    // Deleted and created again while no event reached the function.
+    delete_instance(&c, "bg-db").await;
+    create_instance(&c, "bg-db", "postgres", "admin").await;
+    let again = f.invoke(&create);
+    // No switchover: the recreation rule decides (the parameter still holds the secret's
+    // password, so the value is kept).
+    assert_eq!(again.response()["outcome"], "updated", "{again:?}");
+    let reason = again.response()["reason"].as_str().unwrap_or_default();
+    assert!(!reason.contains("Blue/Green"), "{reason}");
+}
