@@ -51,8 +51,7 @@ impl Job {
     /// the day it was last reported. Every answer is still `RotationStuck`; a failed tag write
     /// only means the line may come again.
     async fn report_stuck(&self, fresh: &SecretState, version: &str, since: &str) {
-        let today = timestamp::rfc3339(SystemTime::now());
-        let mark = format!("{} {version}", today.get(..10).unwrap_or_default());
+        let mark = format!("{} {version}", timestamp::utc_date(SystemTime::now()));
         let name = fresh.name.as_str();
         if tags::value(&fresh.tags, tags::ROTATION_STUCK_TAG_KEY) == Some(mark.as_str()) {
             debug!(secret_name = %name, version = %version, "rotation stuck, reported today");

@@ -21,7 +21,7 @@ use crate::aws::secrets;
 use crate::jobs::{Job, DEADLINE_MARGIN};
 use crate::model::error::{Error, Result};
 use crate::model::outcome::{FailedListing, OutcomeKind, StuckJob, SweepFailure, SweepReport};
-use crate::model::{DbKind, Service};
+use crate::model::{timestamp, DbKind, Service};
 use crate::rules::drift::plan_sweep;
 use crate::rules::existing_secret::SecretState;
 use crate::rules::sweep_budget::{self, Ended, Hold, Kind, KindRun};

@@ -17,6 +17,13 @@ pub fn rfc3339(t: SystemTime) -> String {
     )
 }
 
+/// `YYYY-MM-DD` (UTC) of `t`: the day the sweep's order and a stuck rotation's report go by.
+pub fn utc_date(t: SystemTime) -> String {
+    let mut day = rfc3339(t);
+    day.truncate(10);
+    day
+}
+
 /// Reads `YYYY-MM-DDThh:mm:ssZ` (optionally with fractional seconds) or `YYYY-MM-DD`; `None`
 /// for anything else, or a time before 1970.
 pub fn parse(text: &str) -> Option<SystemTime> {
@@ -119,5 +126,12 @@ mod tests {
         ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn utc_date_is_the_day() {
+        assert_eq!(utc_date(UNIX_EPOCH), "1970-01-01");
+        let t = UNIX_EPOCH + Duration::from_secs(86_400 * 365 - 1);
+        assert_eq!(utc_date(t), "1970-12-31");
     }
 }

@@ -287,11 +287,4 @@ mod tests {
         sorted.sort();
         assert_eq!(sorted, names, "a permutation");
     }
-
-    #[test]
-    fn utc_date_is_the_day() {
-        assert_eq!(utc_date(std::time::UNIX_EPOCH), "1970-01-01");
-        let t = std::time::UNIX_EPOCH + Duration::from_secs(86_400 * 365 - 1);
-        assert_eq!(utc_date(t), "1970-12-31");
-    }
 }
