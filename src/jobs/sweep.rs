@@ -125,7 +125,7 @@ pub async fn run(job: &Job, remaining: Option<Duration>) -> Result<SweepReport> 
         .lifecycle
         .sweep_seed
         .clone()
-        .unwrap_or_else(|| sweep_budget::utc_date(std::time::SystemTime::now()));
+        .unwrap_or_else(|| timestamp::utc_date(std::time::SystemTime::now()));
     let seed = sweep_budget::seed(&day, &job.place.account, &job.place.region);
     sweep_budget::shuffle(&mut orphans, &seed, |s| s.name.as_str());
     let mut tasks: Vec<Task> = plan.provision.into_iter().map(Task::Provision).collect();
@@ -272,40 +272,31 @@ fn record(
     result: Result<Done>,
     stuck: &mut HashSet<String>,
 ) -> Ended {
-    match result {
-        Ok(Done::Provisioned(o)) => match o.outcome {
-            OutcomeKind::Created => {
-                report.created.push(o.secret_name.clone().unwrap_or(name));
-                return Ended::Did;
+    let (list, done) = match result {
+        Ok(Done::Provisioned(o)) => {
+            match o.outcome {
+                OutcomeKind::Created => {
+                    report.created.push(o.secret_name.clone().unwrap_or(name));
+                    return Ended::Did;
+                }
+                OutcomeKind::Updated | OutcomeKind::Unchanged => report.already_present += 1,
+                OutcomeKind::Flagged => report.flagged.push(o.secret_name.clone().unwrap_or(name)),
+                _ => report.skipped += 1,
             }
-            OutcomeKind::Updated | OutcomeKind::Unchanged => report.already_present += 1,
-            OutcomeKind::Flagged => report.flagged.push(o.secret_name.clone().unwrap_or(name)),
-            _ => report.skipped += 1,
-        },
-        Ok(Done::Repaired(s)) => {
-            report.repaired.push(s);
-            return Ended::Did;
+            return Ended::Nothing;
         }
-        Ok(Done::Retired(s)) => {
-            report.retired.push(s);
-            return Ended::Did;
-        }
-        Ok(Done::ReplicaRepaired(s)) => {
-            report.replicas_repaired.push(s);
-            return Ended::Did;
-        }
-        Ok(Done::TakenOver(s)) => {
-            report.taken_over.push(s);
-            return Ended::Did;
-        }
-        Ok(Done::Backfilled(s)) => {
-            report.backfilled.push(s);
-            return Ended::Did;
-        }
-        Ok(Done::Unchanged) => {}
+        Ok(Done::Repaired(s)) => (&mut report.repaired, s),
+        Ok(Done::Retired(s)) => (&mut report.retired, s),
+        Ok(Done::ReplicaRepaired(s)) => (&mut report.replicas_repaired, s),
+        Ok(Done::TakenOver(s)) => (&mut report.taken_over, s),
+        Ok(Done::Backfilled(s)) => (&mut report.backfilled, s),
+        Ok(Done::Unchanged) => return Ended::Nothing,
         // Not ready: its own creation event (or the next sweep) takes care of it. (A missing
         // parameter is `skipped` or a failure, as MISSING_PASSWORD_PARAMETER says.)
-        Err(Error::DatabaseNotReady { .. }) => report.skipped += 1,
+        Err(Error::DatabaseNotReady { .. }) => {
+            report.skipped += 1;
+            return Ended::Nothing;
+        }
         Err(e) => {
             // One line per failure, so that an alarming error type (e.g. SecretConflict) found
             // by the sweep raises its alarm like an event's would.
@@ -334,8 +325,9 @@ fn record(
             }
             return Ended::Failed;
         }
-    }
-    Ended::Nothing
+    };
+    list.push(done);
+    Ended::Did
 }
 
 /// The listing that shows databases tagged `{service}/{kind}`.
