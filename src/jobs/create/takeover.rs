@@ -44,7 +44,7 @@ impl Job {
         let about = |kind| Outcome::about(kind, db, &self.place);
         let Some(admin) = owned.iter().find(|s| is_admin_secret(db, s)) else {
             return Ok(about(OutcomeKind::Skipped).with_reason(format!(
-                "RDS manages the master password of {db} ({managed}); the function has no secret for its master user"
+                "AWS manages the master password of {db} ({managed}); the function has no secret for its master user"
             )));
         };
         let mut changed = Vec::new();
@@ -69,7 +69,7 @@ impl Job {
             .with_secret(&admin.name, Some(admin.arn.clone()))
             .with_secrets(changed)
             .with_reason(format!(
-                "RDS manages the master password of {db} now ({managed}): {} is tagged {} and kept (never scheduled for deletion); user secrets whose masterarn named it name the managed secret",
+                "AWS manages the master password of {db} now ({managed}): {} is tagged {} and kept (never scheduled for deletion); user secrets whose masterarn named it name the managed secret",
                 admin.name,
                 tags::SUPERSEDED_TAG_KEY
             )))
