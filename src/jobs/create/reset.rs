@@ -75,16 +75,17 @@ impl Job {
                     )),
             )
         };
+        let conflict = |reason: &str| Error::SecretConflict {
+            name: name.to_string(),
+            expected: names.owner.to_string(),
+            reason: format!("{reason}; nothing was written"),
+        };
         match self.seal_check(state).await? {
             SealCheck::Valid => {}
             SealCheck::Absent => return flag("the secret carries no seal".into()).await,
-            SealCheck::Invalid => {
-                return Err(Error::SecretConflict {
-                    name: name.to_string(),
-                    expected: names.owner.to_string(),
-                    reason: "its seal does not verify (copied from another secret, forged, or its tags were changed); nothing was written".into(),
-                })
-            }
+            SealCheck::Invalid => return Err(conflict(
+                "its seal does not verify (copied from another secret, forged, or its tags were changed)",
+            )),
         }
         let password = match self.password(db, &names, None).await {
             Ok(p) => Some(p),
@@ -98,27 +99,22 @@ impl Job {
         }
         let password = password.expect("fresh means present");
 
-        if !self.same_key(state).await? {
-            return Err(Error::SecretConflict {
-                name: name.to_string(),
-                expected: names.owner.to_string(),
-                reason: "it is encrypted with another KMS key than KMS_KEY_ID names; nothing was written".into(),
-            });
+        // The key and policy checks of a recreation, concurrently; then the guard, fresh.
+        let (key, policy) = tokio::join!(
+            self.same_key(state),
+            secrets::policy(&self.clients.secrets, &state.arn)
+        );
+        if !key? {
+            return Err(conflict(
+                "it is encrypted with another KMS key than KMS_KEY_ID names",
+            ));
         }
-        let policy = secrets::policy(&self.clients.secrets, &state.arn).await?;
-        if !self.policy_is_ours(policy.as_deref()) {
-            return Err(Error::SecretConflict {
-                name: name.to_string(),
-                expected: names.owner.to_string(),
-                reason:
-                    "its resource policy is not the one RESOURCE_POLICY sets; nothing was written"
-                        .into(),
-            });
+        if !self.policy_is_ours(policy?.as_deref()) {
+            return Err(conflict(
+                "its resource policy is not the one RESOURCE_POLICY sets",
+            ));
         }
-        let fresh = secrets::describe(&self.clients.secrets, &state.arn)
-            .await?
-            .unwrap_or_else(|| state.clone());
-        self.check_rotation_of(&fresh).await?;
+        self.check_rotation(state).await?;
         let current = secrets::current(&self.clients.secrets, &state.arn, name).await?;
         if current.value.get("password").and_then(Value::as_str)
             == Some(password.value.expose_secret())
