@@ -63,12 +63,12 @@ const TARGET_INSTANCE: Id = Id {
     response: &["dBInstanceIdentifier"],
     param: "targetDBInstanceIdentifier",
 };
-/// A Serverless restore names the workgroup whose namespace it restores into.
 /// UpdateNamespace names the namespace, whose workgroup holds the secrets.
 const NAMESPACE: Id = Id {
     response: &["namespace", "namespaceName"],
     param: "namespaceName",
 };
+/// A Serverless restore names the workgroup whose namespace it restores into.
 const RESTORED_WORKGROUP: Id = Id {
     response: &[],
     param: "workgroupName",
@@ -115,6 +115,27 @@ struct Port {
     rename: Option<&'static str>,
 }
 
+/// A Modify/Update call's master-password parameters: `manage` (true hands the password to
+/// a managed secret: a take-over) and `set` (a new password, which CloudTrail records masked:
+/// a reset, whose value is never read).
+struct Password {
+    manage: &'static str,
+    set: &'static str,
+}
+
+const RDS_PASSWORD: Password = Password {
+    manage: "manageMasterUserPassword",
+    set: "masterUserPassword",
+};
+const REDSHIFT_PASSWORD: Password = Password {
+    manage: "manageMasterPassword",
+    set: "masterUserPassword",
+};
+const SERVERLESS_PASSWORD: Password = Password {
+    manage: "manageAdminPassword",
+    set: "adminUserPassword",
+};
+
 /// One recorded call we act on: one row per call, one call per line.
 struct Call {
     api: Api,
@@ -125,33 +146,34 @@ struct Call {
     id: Id,
     port: Option<Port>,
     restore: Option<RestoreFrom>,
+    password: Option<Password>,
 }
 
 #[rustfmt::skip]
 const CALLS: &[Call] = &[
-    Call { api: RDS,        event_name: "CreateDBInstance", trigger: T::CloudTrailCreateDbInstance,      action: Provision, resource: DbInstance,      id: INSTANCE,   port: None, restore: None },
-    Call { api: RDS,        event_name: "CreateDBCluster",  trigger: T::CloudTrailCreateDbCluster,       action: Provision, resource: DbCluster,       id: DB_CLUSTER, port: None, restore: None },
-    Call { api: REDSHIFT,   event_name: "CreateCluster",    trigger: T::CloudTrailCreateRedshiftCluster, action: Provision, resource: RedshiftCluster, id: CLUSTER,    port: None, restore: None },
-    Call { api: SERVERLESS, event_name: "CreateWorkgroup",  trigger: T::CloudTrailCreateWorkgroup,       action: Provision, resource: Workgroup,       id: WORKGROUP,  port: None, restore: None },
-    Call { api: RDS,        event_name: "ModifyDBInstance", trigger: T::CloudTrailModifyDbInstance,      action: Follow,    resource: DbInstance,      id: INSTANCE,   port: Some(Port { params: &["dBPortNumber", "dbPortNumber"], rename: Some("newDBInstanceIdentifier") }), restore: None },
-    Call { api: RDS,        event_name: "ModifyDBCluster",  trigger: T::CloudTrailModifyDbCluster,       action: Follow,    resource: DbCluster,       id: DB_CLUSTER, port: Some(Port { params: &["port"], rename: Some("newDBClusterIdentifier") }), restore: None },
-    Call { api: REDSHIFT,   event_name: "ModifyCluster",    trigger: T::CloudTrailModifyRedshiftCluster, action: Follow,    resource: RedshiftCluster, id: CLUSTER,    port: Some(Port { params: &["port"], rename: Some("newClusterIdentifier") }), restore: None },
-    Call { api: SERVERLESS, event_name: "UpdateWorkgroup",  trigger: T::CloudTrailUpdateWorkgroup,       action: Follow,    resource: Workgroup,       id: WORKGROUP,  port: Some(Port { params: &["port"], rename: None }), restore: None },
+    Call { api: RDS,        event_name: "CreateDBInstance", trigger: T::CloudTrailCreateDbInstance,      action: Provision, resource: DbInstance,      id: INSTANCE,   port: None, restore: None, password: None },
+    Call { api: RDS,        event_name: "CreateDBCluster",  trigger: T::CloudTrailCreateDbCluster,       action: Provision, resource: DbCluster,       id: DB_CLUSTER, port: None, restore: None, password: None },
+    Call { api: REDSHIFT,   event_name: "CreateCluster",    trigger: T::CloudTrailCreateRedshiftCluster, action: Provision, resource: RedshiftCluster, id: CLUSTER,    port: None, restore: None, password: None },
+    Call { api: SERVERLESS, event_name: "CreateWorkgroup",  trigger: T::CloudTrailCreateWorkgroup,       action: Provision, resource: Workgroup,       id: WORKGROUP,  port: None, restore: None, password: None },
+    Call { api: RDS,        event_name: "ModifyDBInstance", trigger: T::CloudTrailModifyDbInstance,      action: Follow,    resource: DbInstance,      id: INSTANCE,   port: Some(Port { params: &["dBPortNumber", "dbPortNumber"], rename: Some("newDBInstanceIdentifier") }), restore: None, password: Some(RDS_PASSWORD) },
+    Call { api: RDS,        event_name: "ModifyDBCluster",  trigger: T::CloudTrailModifyDbCluster,       action: Follow,    resource: DbCluster,       id: DB_CLUSTER, port: Some(Port { params: &["port"], rename: Some("newDBClusterIdentifier") }), restore: None, password: Some(RDS_PASSWORD) },
+    Call { api: REDSHIFT,   event_name: "ModifyCluster",    trigger: T::CloudTrailModifyRedshiftCluster, action: Follow,    resource: RedshiftCluster, id: CLUSTER,    port: Some(Port { params: &["port"], rename: Some("newClusterIdentifier") }), restore: None, password: Some(REDSHIFT_PASSWORD) },
+    Call { api: SERVERLESS, event_name: "UpdateWorkgroup",  trigger: T::CloudTrailUpdateWorkgroup,       action: Follow,    resource: Workgroup,       id: WORKGROUP,  port: Some(Port { params: &["port"], rename: None }), restore: None, password: None },
     // Only its admin password is read (`password_change`); the secrets are its workgroup's.
-    Call { api: SERVERLESS, event_name: "UpdateNamespace",  trigger: T::CloudTrailUpdateNamespace,       action: ResetPassword, resource: Workgroup,   id: NAMESPACE,  port: None, restore: None },
-    Call { api: RDS,        event_name: "DeleteDBInstance", trigger: T::CloudTrailDeleteDbInstance,      action: Retire,    resource: DbInstance,      id: INSTANCE,   port: None, restore: None },
-    Call { api: RDS,        event_name: "DeleteDBCluster",  trigger: T::CloudTrailDeleteDbCluster,       action: Retire,    resource: DbCluster,       id: DB_CLUSTER, port: None, restore: None },
-    Call { api: REDSHIFT,   event_name: "DeleteCluster",    trigger: T::CloudTrailDeleteRedshiftCluster, action: Retire,    resource: RedshiftCluster, id: CLUSTER,    port: None, restore: None },
-    Call { api: SERVERLESS, event_name: "DeleteWorkgroup",  trigger: T::CloudTrailDeleteWorkgroup,       action: Retire,    resource: Workgroup,       id: WORKGROUP,  port: None, restore: None },
-    Call { api: RDS,        event_name: "RestoreDBInstanceFromDBSnapshot", trigger: T::CloudTrailRestoreDbInstanceFromSnapshot,  action: Hint, resource: DbInstance,      id: INSTANCE,           port: None, restore: Some(SNAPSHOT) },
-    Call { api: RDS,        event_name: "RestoreDBInstanceToPointInTime",  trigger: T::CloudTrailRestoreDbInstanceToPointInTime, action: Hint, resource: DbInstance,      id: TARGET_INSTANCE,    port: None, restore: Some(POINT_IN_TIME) },
-    Call { api: RDS,        event_name: "RestoreDBClusterFromSnapshot",    trigger: T::CloudTrailRestoreDbClusterFromSnapshot,   action: Hint, resource: DbCluster,       id: DB_CLUSTER,         port: None, restore: Some(CLUSTER_SNAPSHOT) },
-    Call { api: RDS,        event_name: "RestoreDBClusterToPointInTime",   trigger: T::CloudTrailRestoreDbClusterToPointInTime,  action: Hint, resource: DbCluster,       id: DB_CLUSTER,         port: None, restore: Some(POINT_IN_TIME) },
-    Call { api: REDSHIFT,   event_name: "RestoreFromClusterSnapshot",      trigger: T::CloudTrailRestoreRedshiftCluster,         action: Hint, resource: RedshiftCluster, id: CLUSTER,            port: None, restore: Some(REDSHIFT_SNAPSHOT) },
-    Call { api: SERVERLESS, event_name: "RestoreFromSnapshot",             trigger: T::CloudTrailRestoreServerless,              action: Hint, resource: Workgroup,       id: RESTORED_WORKGROUP, port: None, restore: Some(SERVERLESS_SNAPSHOT) },
+    Call { api: SERVERLESS, event_name: "UpdateNamespace",  trigger: T::CloudTrailUpdateNamespace,       action: ResetPassword, resource: Workgroup,   id: NAMESPACE,  port: None, restore: None, password: Some(SERVERLESS_PASSWORD) },
+    Call { api: RDS,        event_name: "DeleteDBInstance", trigger: T::CloudTrailDeleteDbInstance,      action: Retire,    resource: DbInstance,      id: INSTANCE,   port: None, restore: None, password: None },
+    Call { api: RDS,        event_name: "DeleteDBCluster",  trigger: T::CloudTrailDeleteDbCluster,       action: Retire,    resource: DbCluster,       id: DB_CLUSTER, port: None, restore: None, password: None },
+    Call { api: REDSHIFT,   event_name: "DeleteCluster",    trigger: T::CloudTrailDeleteRedshiftCluster, action: Retire,    resource: RedshiftCluster, id: CLUSTER,    port: None, restore: None, password: None },
+    Call { api: SERVERLESS, event_name: "DeleteWorkgroup",  trigger: T::CloudTrailDeleteWorkgroup,       action: Retire,    resource: Workgroup,       id: WORKGROUP,  port: None, restore: None, password: None },
+    Call { api: RDS,        event_name: "RestoreDBInstanceFromDBSnapshot", trigger: T::CloudTrailRestoreDbInstanceFromSnapshot,  action: Hint, resource: DbInstance,      id: INSTANCE,           port: None, restore: Some(SNAPSHOT), password: None },
+    Call { api: RDS,        event_name: "RestoreDBInstanceToPointInTime",  trigger: T::CloudTrailRestoreDbInstanceToPointInTime, action: Hint, resource: DbInstance,      id: TARGET_INSTANCE,    port: None, restore: Some(POINT_IN_TIME), password: None },
+    Call { api: RDS,        event_name: "RestoreDBClusterFromSnapshot",    trigger: T::CloudTrailRestoreDbClusterFromSnapshot,   action: Hint, resource: DbCluster,       id: DB_CLUSTER,         port: None, restore: Some(CLUSTER_SNAPSHOT), password: None },
+    Call { api: RDS,        event_name: "RestoreDBClusterToPointInTime",   trigger: T::CloudTrailRestoreDbClusterToPointInTime,  action: Hint, resource: DbCluster,       id: DB_CLUSTER,         port: None, restore: Some(POINT_IN_TIME), password: None },
+    Call { api: REDSHIFT,   event_name: "RestoreFromClusterSnapshot",      trigger: T::CloudTrailRestoreRedshiftCluster,         action: Hint, resource: RedshiftCluster, id: CLUSTER,            port: None, restore: Some(REDSHIFT_SNAPSHOT), password: None },
+    Call { api: SERVERLESS, event_name: "RestoreFromSnapshot",             trigger: T::CloudTrailRestoreServerless,              action: Hint, resource: Workgroup,       id: RESTORED_WORKGROUP, port: None, restore: Some(SERVERLESS_SNAPSHOT), password: None },
     // The S3 restores take a new master password: they are creations.
-    Call { api: RDS,        event_name: "RestoreDBInstanceFromS3",         trigger: T::CloudTrailRestoreDbInstanceFromS3,        action: Provision, resource: DbInstance, id: INSTANCE,          port: None, restore: None },
-    Call { api: RDS,        event_name: "RestoreDBClusterFromS3",          trigger: T::CloudTrailRestoreDbClusterFromS3,         action: Provision, resource: DbCluster,  id: DB_CLUSTER,        port: None, restore: None },
+    Call { api: RDS,        event_name: "RestoreDBInstanceFromS3",         trigger: T::CloudTrailRestoreDbInstanceFromS3,        action: Provision, resource: DbInstance, id: INSTANCE,          port: None, restore: None, password: None },
+    Call { api: RDS,        event_name: "RestoreDBClusterFromS3",          trigger: T::CloudTrailRestoreDbClusterFromS3,         action: Provision, resource: DbCluster,  id: DB_CLUSTER,        port: None, restore: None, password: None },
 ];
 
 pub(super) fn rows() -> Vec<TriggerRow> {
@@ -194,6 +216,13 @@ impl<'a> Record<'a> {
         })
     }
 
+    /// `requestParameters.<key>`, when present and not null.
+    fn param(&self, key: &str) -> Option<&'a Value> {
+        self.params
+            .and_then(|p| p.get(key))
+            .filter(|v| !v.is_null())
+    }
+
     /// The identifier from the response (as AWS stored it: RDS lowercases identifiers), else
     /// from the request.
     fn identifier(&self, call: &Call) -> Option<&'a str> {
@@ -217,12 +246,7 @@ impl<'a> Record<'a> {
 /// Modify call).
 fn not_a_port_change(call: &Call, record: &Record<'_>) -> Option<String> {
     let Port { params, rename } = call.port.as_ref()?;
-    let param = |key: &str| {
-        record
-            .params
-            .and_then(|p| p.get(key))
-            .filter(|v| !v.is_null())
-    };
+    let param = |key: &str| record.param(key);
     if let Some(new) = rename.and_then(param) {
         return Some(format!(
             "{} renames the database (to {:?}): renames are not followed, a renamed database is a new identifier",
@@ -239,40 +263,23 @@ fn not_a_port_change(call: &Call, record: &Record<'_>) -> Option<String> {
     None
 }
 
-/// What a Modify call asks of the master password, when it asks no port change: RDS
-/// `ModifyDBInstance` / `ModifyDBCluster` with `manageMasterUserPassword: true`, or Redshift
-/// `ModifyCluster` with `manageMasterPassword: true`, hands the password to a managed secret
-/// (take-over); `masterUserPassword` (any value: CloudTrail masks it) sets a new one (reset, a
-/// hint that the initial-password parameter may hold it). A call that also changes the port is
-/// followed as a port change; for RDS, `RDS-EVENT-0016` then announces the reset.
+/// What a Modify/Update call asks of the master password (its row's [`Password`]), when it
+/// asks no port change and no rename: `manage…: true` is a take-over, a new password (any
+/// value: CloudTrail masks it) a reset, a hint that the initial-password parameter may hold it.
+/// A call that also changes the port is followed as a port change; for RDS, `RDS-EVENT-0016`
+/// then announces the reset.
 fn password_change(call: &Call, record: &Record<'_>) -> Option<Action> {
-    let (manage, password) = match call.event_name {
-        "ModifyDBInstance" | "ModifyDBCluster" => {
-            ("manageMasterUserPassword", "masterUserPassword")
+    let Password { manage, set } = call.password.as_ref()?;
+    if let Some(Port { params, rename }) = &call.port {
+        let renamed = rename.is_some_and(|r| record.param(r).is_some());
+        if renamed || params.iter().any(|k| record.param(k).is_some()) {
+            return None;
         }
-        "ModifyCluster" => ("manageMasterPassword", "masterUserPassword"),
-        "UpdateNamespace" => ("manageAdminPassword", "adminUserPassword"),
-        _ => return None,
-    };
-    let param = |key: &str| {
-        record
-            .params
-            .and_then(|p| p.get(key))
-            .filter(|v| !v.is_null())
-    };
-    let (port, rename) = call.port.as_ref().map_or((false, false), |p| {
-        (
-            p.params.iter().any(|k| param(k).is_some()),
-            p.rename.and_then(param).is_some(),
-        )
-    });
-    if port || rename {
-        return None;
     }
-    if param(manage).and_then(Value::as_bool) == Some(true) {
+    if record.param(manage).and_then(Value::as_bool) == Some(true) {
         return Some(Action::TakeOver);
     }
-    param(password).map(|_| Action::ResetPassword)
+    record.param(set).map(|_| Action::ResetPassword)
 }
 
 /// The port a Modify/Update call asks for (a JSON number, or a string of digits).
@@ -293,8 +300,7 @@ fn requested_port(call: &Call, record: &Record<'_>) -> Option<i32> {
 fn restore_point(from: &RestoreFrom, record: &Record<'_>) -> RestorePoint {
     let param = |key: &str| {
         record
-            .params
-            .and_then(|p| p.get(key))
+            .param(key)
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
     };
