@@ -184,6 +184,35 @@ mod tests {
     }
 
     #[test]
+    fn a_password_reset_is_a_reset_for_instances_and_clusters() {
+        use crate::model::request::Action;
+        for (detail_type, arn, target, trigger) in [
+            (
+                "RDS DB Instance Event",
+                "arn:aws:rds:us-east-1:123456789012:db:orders",
+                Target::DbInstance("orders".into()),
+                Trigger::RdsInstancePasswordReset,
+            ),
+            (
+                "RDS DB Cluster Event",
+                "arn:aws:rds:us-east-1:123456789012:cluster:aurora-1",
+                Target::DbCluster("aurora-1".into()),
+                Trigger::RdsClusterPasswordReset,
+            ),
+        ] {
+            let r = provision(&rds_event(
+                detail_type,
+                json!({"EventID": "RDS-EVENT-0016", "SourceArn": arn, "Message": "Reset master credentials."}),
+            ));
+            assert_eq!(
+                (r.target, r.trigger, r.action),
+                (target, trigger, Action::ResetPassword)
+            );
+            assert!(r.time.is_some(), "the envelope's time is the reset's");
+        }
+    }
+
+    #[test]
     fn restores_are_creations() {
         for code in ["RDS-EVENT-0043", "RDS-EVENT-0019"] {
             let r = provision(&rds_event(
