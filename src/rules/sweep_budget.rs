@@ -179,14 +179,6 @@ pub fn shuffle<T>(items: &mut [T], seed: &str, name: impl Fn(&T) -> &str) {
     });
 }
 
-/// The UTC date of `now` as `YYYY-MM-DD`.
-pub fn utc_date(now: std::time::SystemTime) -> String {
-    crate::model::timestamp::rfc3339(now)
-        .get(..10)
-        .unwrap_or_default()
-        .to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
