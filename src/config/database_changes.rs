@@ -32,8 +32,13 @@ pub struct Lifecycle {
     /// sweep's drift check) update the function's secrets for the database.
     pub follow_connection_changes: bool,
     pub on_deleted: OnDeleted,
-    /// `MAX_RETIRE_PER_RUN` (default 10): at most this many secrets retired per sweep.
+    /// `MAX_RETIRE_PER_RUN` (default 10): at most this many secrets retired per sweep of one
+    /// account and region (in hub mode, per place: there is no organization-wide cap).
     pub max_retire_per_run: usize,
+    /// `MAX_RETIRE_FRACTION` (default 0.2), in millionths: a place retires at most
+    /// `max(1, floor(fraction × its live managed secrets))` per sweep, and at most
+    /// `max_retire_per_run`.
+    pub max_retire_fraction_ppm: u32,
     /// `PORT_CHANGE_WAIT_SECONDS` (default 300): how long a port change waits for Describe to
     /// show the requested port (within the invocation's deadline).
     pub port_change_wait: std::time::Duration,
@@ -48,6 +53,7 @@ impl Default for Lifecycle {
             follow_connection_changes: true,
             on_deleted: OnDeleted::Tag,
             max_retire_per_run: DEFAULT_MAX_RETIRE_PER_RUN,
+            max_retire_fraction_ppm: DEFAULT_MAX_RETIRE_FRACTION_PPM,
             port_change_wait: std::time::Duration::from_secs(DEFAULT_PORT_CHANGE_WAIT_SECONDS),
             sweep_seed: None,
         }
@@ -55,6 +61,8 @@ impl Default for Lifecycle {
 }
 
 pub const DEFAULT_MAX_RETIRE_PER_RUN: usize = 10;
+/// 0.2: a fifth of a place's managed secrets.
+pub const DEFAULT_MAX_RETIRE_FRACTION_PPM: u32 = 200_000;
 pub const DEFAULT_PORT_CHANGE_WAIT_SECONDS: u64 = 300;
 /// Lambda's longest invocation.
 const MAX_PORT_CHANGE_WAIT_SECONDS: u64 = 900;
@@ -96,6 +104,15 @@ pub(super) fn lifecycle(get: &impl Fn(&str) -> Option<String>) -> Result<Lifecyc
         0..=MAX_RETIRE_LIMIT,
         "",
     )?;
+    let max_retire_fraction_ppm = match get("MAX_RETIRE_FRACTION").filter(|v| !v.is_empty()) {
+        None => DEFAULT_MAX_RETIRE_FRACTION_PPM,
+        Some(v) => fraction_ppm(&v).ok_or_else(|| {
+            Error::config(
+                "MAX_RETIRE_FRACTION",
+                format!("{v:?} is not a decimal fraction greater than 0 and at most 1 (e.g. 0.2)"),
+            )
+        })?,
+    };
     let port_change_wait = whole_number(
         get,
         "PORT_CHANGE_WAIT_SECONDS",
@@ -119,9 +136,34 @@ pub(super) fn lifecycle(get: &impl Fn(&str) -> Option<String>) -> Result<Lifecyc
         follow_connection_changes,
         on_deleted,
         max_retire_per_run,
+        max_retire_fraction_ppm,
         port_change_wait: std::time::Duration::from_secs(port_change_wait),
         sweep_seed,
     })
+}
+
+/// A decimal fraction in (0, 1] (`0.2`, `.5`, `1`), in millionths; digits past the sixth
+/// decimal are cut.
+fn fraction_ppm(text: &str) -> Option<u32> {
+    let (whole, decimals) = text.split_once('.').unwrap_or((text, ""));
+    if whole.len() > 1
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !decimals.bytes().all(|b| b.is_ascii_digit())
+        || (whole.is_empty() && decimals.is_empty())
+    {
+        return None;
+    }
+    let mut ppm: u32 = if whole == "1" {
+        1_000_000
+    } else if whole.is_empty() || whole == "0" {
+        0
+    } else {
+        return None;
+    };
+    for (i, d) in decimals.bytes().take(6).enumerate() {
+        ppm += u32::from(d - b'0') * 10u32.pow(5 - i as u32);
+    }
+    (1..=1_000_000).contains(&ppm).then_some(ppm)
 }
 
 #[cfg(test)]
@@ -135,6 +177,21 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         lifecycle(&|k: &str| map.get(k).cloned())
+    }
+
+    #[test]
+    fn retire_fractions() {
+        assert_eq!(fraction_ppm("0.2"), Some(200_000));
+        assert_eq!(fraction_ppm(".5"), Some(500_000));
+        assert_eq!(fraction_ppm("1"), Some(1_000_000));
+        assert_eq!(fraction_ppm("1.0"), Some(1_000_000));
+        assert_eq!(fraction_ppm("0.0000015"), Some(1));
+        for bad in ["0", "0.0", "1.5", "2", "-0.1", "abc", ".", "", "0.2x", "01"] {
+            assert_eq!(fraction_ppm(bad), None, "{bad}");
+        }
+        let e = lifecycle(&|k: &str| (k == "MAX_RETIRE_FRACTION").then(|| "5".to_string()))
+            .unwrap_err();
+        assert!(e.to_string().contains("MAX_RETIRE_FRACTION"), "{e}");
     }
 
     #[test]

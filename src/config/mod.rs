@@ -3,7 +3,7 @@
 
 mod database_changes;
 mod options;
-mod organization;
+pub mod organization;
 
 use std::time::Duration;
 
@@ -737,6 +737,7 @@ mod tests {
         let hub = |extra: &[(&str, &str)]| {
             let mut vars = vec![
                 ("MEMBER_ACCOUNTS", "111111111111"),
+                ("ORGANIZATION_ID", "o-abcdefghij"),
                 ("AWS_REGION", "us-east-1"),
             ];
             vars.extend_from_slice(extra);
@@ -747,6 +748,25 @@ mod tests {
             ("REPLICA_REGIONS", "eu-west-1=alias/db-secrets"),
         ])
         .unwrap();
+        let c = hub(&[
+            ("KMS_KEY_ID", "alias/db-secrets"),
+            ("REPLICA_REGIONS", "eu-west-1,us-west-2"),
+            (
+                "REPLICA_KMS_KEY_ALIASES",
+                "eu-west-1=alias/db-secrets-eu, us-west-2=alias/db-secrets-us",
+            ),
+        ])
+        .unwrap();
+        let keys: Vec<Option<&str>> = c
+            .options
+            .replicas
+            .iter()
+            .map(|r| r.kms_key_id.as_deref())
+            .collect();
+        assert_eq!(
+            keys,
+            [Some("alias/db-secrets-eu"), Some("alias/db-secrets-us")]
+        );
         for (extra, variable) in [
             (
                 vec![("KMS_KEY_ID", "arn:aws:kms:us-east-1:123456789012:key/k1")],
@@ -771,6 +791,33 @@ mod tests {
                     ("ROTATION_SCHEDULE", "rate(30 days)"),
                 ],
                 "ROTATION_LAMBDA_ARNS",
+            ),
+            (
+                vec![
+                    ("REPLICA_REGIONS", "eu-west-1"),
+                    ("REPLICA_KMS_KEY_ALIASES", "us-west-2=alias/x"),
+                ],
+                "REPLICA_KMS_KEY_ALIASES",
+            ),
+            (
+                vec![
+                    ("REPLICA_REGIONS", "eu-west-1=alias/a"),
+                    ("REPLICA_KMS_KEY_ALIASES", "eu-west-1=alias/b"),
+                ],
+                "REPLICA_KMS_KEY_ALIASES",
+            ),
+            (
+                vec![
+                    ("REPLICA_REGIONS", "eu-west-1"),
+                    ("REPLICA_KMS_KEY_ALIASES", "eu-west-1=key/x"),
+                ],
+                "REPLICA_KMS_KEY_ALIASES",
+            ),
+            (vec![("ORGANIZATION_ID", "")], "ORGANIZATION_ID"),
+            (vec![("ORGANIZATION_ID", "o-short")], "ORGANIZATION_ID"),
+            (
+                vec![("SWEEP_ACCOUNTS", "111111111111,222222222222")],
+                "SWEEP_ACCOUNTS",
             ),
         ] {
             let e = hub(&extra).unwrap_err();

@@ -112,7 +112,8 @@ pub(super) fn secret_options(
     })
 }
 
-/// `REPLICA_REGIONS` (`region` or `region=key`), and `REPLICA_KMS_KEY_ARNS` for their keys.
+/// `REPLICA_REGIONS` (`region` or `region=key`), and `REPLICA_KMS_KEY_ARNS` or
+/// `REPLICA_KMS_KEY_ALIASES` for their keys.
 fn replicas(
     get: &impl Fn(&str) -> Option<String>,
     own_region: Option<&str>,
@@ -171,6 +172,24 @@ fn replicas(
             )));
         }
         replica.kms_key_id = Some(arn.to_string());
+    }
+    // Keys per replica region as aliases (`region=alias/NAME`): hub mode, where the same alias
+    // names each member account's own key in that region.
+    for item in list(get("REPLICA_KMS_KEY_ALIASES").as_deref()) {
+        let bad = |why: String| Error::config("REPLICA_KMS_KEY_ALIASES", why);
+        let (region, alias) = item
+            .split_once('=')
+            .map(|(r, a)| (r.trim(), a.trim()))
+            .filter(|(r, a)| is_region(r) && a.starts_with("alias/") && is_kms_key_ref(a))
+            .ok_or_else(|| bad(format!("{item:?} is not region=alias/NAME")))?;
+        let replica = replicas
+            .iter_mut()
+            .find(|r| r.region == region)
+            .ok_or_else(|| bad(format!("{region} is not listed in REPLICA_REGIONS")))?;
+        if replica.kms_key_id.is_some() {
+            return Err(bad(format!("{region} is given a second key ({alias:?})")));
+        }
+        replica.kms_key_id = Some(alias.to_string());
     }
     Ok(replicas)
 }

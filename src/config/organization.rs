@@ -3,7 +3,7 @@
 
 use super::list;
 use crate::model::error::{Error, Result};
-use crate::model::identifiers::{is_account_id, is_region, is_role_name};
+use crate::model::identifiers::{is_account_id, is_organization_id, is_region, is_role_name};
 
 pub const DEFAULT_MEMBER_ROLE_NAME: &str = "db-secret-provisioner-member";
 
@@ -25,7 +25,9 @@ pub enum SweepAccounts {
     /// The function's own account only (the default without a member list).
     Own,
     /// The organization's active accounts, from `organizations:ListAccounts` (a delegated
-    /// administrator or the management account).
+    /// administrator, the management account, or a resource-based delegation policy); with a
+    /// `MEMBER_ACCOUNTS` list, only those of them that are listed. The management account is
+    /// skipped (the StackSet gives it no member role) unless it is the function's own.
     Organization,
     /// These accounts; the function's own account only if listed.
     List(Vec<String>),
@@ -41,6 +43,9 @@ pub struct Organization {
     /// `SWEEP_REGIONS`: the regions the sweep covers in each account; empty means the function's
     /// own region.
     pub sweep_regions: Vec<String>,
+    /// `ORGANIZATION_ID` (required in hub mode): the organization every member account must
+    /// belong to. The function checks it before it writes anything in a member account.
+    pub organization_id: Option<String>,
 }
 
 impl Default for Organization {
@@ -50,6 +55,7 @@ impl Default for Organization {
             member_role_name: DEFAULT_MEMBER_ROLE_NAME.into(),
             sweep_accounts: SweepAccounts::Own,
             sweep_regions: Vec::new(),
+            organization_id: None,
         }
     }
 }
@@ -134,12 +140,70 @@ pub(super) fn organization(get: &impl Fn(&str) -> Option<String>) -> Result<Orga
             "sweeping other accounts needs hub mode: set MEMBER_ACCOUNTS",
         ));
     }
+    // The sweep trusts what events trust: it acts only where an event would be accepted from.
+    if let (SweepAccounts::List(sweep), Members::Accounts(listed)) = (&sweep_accounts, &members) {
+        let outside: Vec<&str> = sweep
+            .iter()
+            .filter(|a| !listed.contains(a))
+            .map(String::as_str)
+            .collect();
+        if !outside.is_empty() {
+            return Err(Error::config(
+                "SWEEP_ACCOUNTS",
+                format!(
+                    "{} not in MEMBER_ACCOUNTS: the sweep acts only in accounts whose events are accepted",
+                    outside.join(", ")
+                ),
+            ));
+        }
+    }
+    let organization_id = match get("ORGANIZATION_ID") {
+        Some(id) if is_organization_id(&id) => Some(id),
+        Some(id) => {
+            return Err(Error::config(
+                "ORGANIZATION_ID",
+                format!("{id:?} is not an organization id (o- and 10 to 32 lowercase letters or digits)"),
+            ))
+        }
+        None if members != Members::None => {
+            return Err(Error::config(
+                "ORGANIZATION_ID",
+                "hub mode (MEMBER_ACCOUNTS) needs the organization id: every member account is checked against it",
+            ))
+        }
+        None => None,
+    };
     Ok(Organization {
         members,
         member_role_name,
         sweep_accounts,
         sweep_regions,
+        organization_id,
     })
+}
+
+/// An account Organizations says is not in `organization` (`MEMBER_ACCOUNTS=organization`):
+/// nothing is asked of it, not even its role.
+pub fn not_in_organization(account: &str, organization: &str) -> Error {
+    Error::UntrustedEvent(format!(
+        "account {account} is not in organization {organization} (organizations:DescribeAccount): MEMBER_ACCOUNTS=organization acts for that organization's accounts only"
+    ))
+}
+
+/// What the member session's `DescribeOrganization` showed (`None`: no organization), against
+/// `ORGANIZATION_ID`. A same-named role in another organization's account is refused before
+/// the function writes anything there.
+pub fn same_organization(account: &str, expected: &str, shown: Option<&str>) -> Result<()> {
+    match shown {
+        Some(id) if id == expected => Ok(()),
+        Some(id) => Err(Error::UntrustedEvent(format!(
+            "account {account} belongs to organization {}, not {expected} (ORGANIZATION_ID): nothing is written there",
+            crate::model::identifiers::clip(id)
+        ))),
+        None => Err(Error::UntrustedEvent(format!(
+            "account {account} belongs to no organization, not {expected} (ORGANIZATION_ID): nothing is written there"
+        ))),
+    }
 }
 
 #[cfg(test)]
@@ -148,11 +212,13 @@ mod tests {
     use std::collections::HashMap;
 
     fn read(vars: &[(&str, &str)]) -> Result<Organization> {
-        let map: HashMap<String, String> = vars
+        let mut map: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        organization(&|k: &str| map.get(k).cloned())
+        map.entry("ORGANIZATION_ID".into())
+            .or_insert_with(|| "o-abcdefghij".into());
+        organization(&|k: &str| map.get(k).cloned().filter(|v| !v.is_empty()))
     }
 
     #[test]
@@ -175,6 +241,7 @@ mod tests {
         ])
         .unwrap();
         assert!(o.is_member("333333333333") && !o.is_member("not-an-id"));
+        assert_eq!(o.organization_id.as_deref(), Some("o-abcdefghij"));
         assert_eq!(o.sweep_accounts, SweepAccounts::Organization);
         assert_eq!(o.sweep_regions, ["us-east-1", "eu-west-1"]);
         assert_eq!(o.member_role_name, "dsp-member");
@@ -188,10 +255,40 @@ mod tests {
             (vec![("MEMBER_ROLE_NAME", "no spaces")], "MEMBER_ROLE_NAME"),
             (vec![("SWEEP_REGIONS", "mars-1")], "SWEEP_REGIONS"),
             (vec![("SWEEP_ACCOUNTS", "111111111111")], "SWEEP_ACCOUNTS"),
+            (
+                vec![
+                    ("MEMBER_ACCOUNTS", "111111111111"),
+                    ("SWEEP_ACCOUNTS", "111111111111,222222222222"),
+                ],
+                "SWEEP_ACCOUNTS",
+            ),
+            (
+                vec![("MEMBER_ACCOUNTS", "organization"), ("ORGANIZATION_ID", "")],
+                "ORGANIZATION_ID",
+            ),
+            (
+                vec![
+                    ("MEMBER_ACCOUNTS", "organization"),
+                    ("ORGANIZATION_ID", "o-ABCDEFGHIJ"),
+                ],
+                "ORGANIZATION_ID",
+            ),
         ] {
             let e = read(&vars).unwrap_err();
             assert_eq!(e.error_type(), "ConfigurationError");
             assert!(e.to_string().contains(variable), "{e}");
         }
+    }
+
+    #[test]
+    fn a_member_session_must_show_the_configured_organization() {
+        assert!(same_organization("111111111111", "o-aaaaaaaaaa", Some("o-aaaaaaaaaa")).is_ok());
+        for shown in [Some("o-bbbbbbbbbb"), None] {
+            let e = same_organization("111111111111", "o-aaaaaaaaaa", shown).unwrap_err();
+            assert_eq!(e.error_type(), "UntrustedEvent");
+            assert!(e.to_string().contains("111111111111"), "{e}");
+        }
+        let e = not_in_organization("111111111111", "o-aaaaaaaaaa");
+        assert_eq!(e.error_type(), "UntrustedEvent");
     }
 }

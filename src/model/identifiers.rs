@@ -307,6 +307,16 @@ pub fn is_account_id(a: &str) -> bool {
     a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// An AWS Organizations id: `o-` and 10 to 32 lowercase letters or digits.
+pub fn is_organization_id(o: &str) -> bool {
+    o.strip_prefix("o-").is_some_and(|rest| {
+        (10..=32).contains(&rest.len())
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    })
+}
+
 /// A KMS key id (UUID or `mrk-…`), key ARN, `alias/NAME` or alias ARN.
 pub fn is_kms_key_ref(k: &str) -> bool {
     let idish = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');

@@ -180,8 +180,10 @@ mod tests {
 
     #[test]
     fn a_hub_serves_its_members_and_its_own_account_in_every_region() {
-        let hub = Config::from_lookup(|k| {
-            (k == "MEMBER_ACCOUNTS").then(|| "111111111111,222222222222".to_string())
+        let hub = Config::from_lookup(|k| match k {
+            "MEMBER_ACCOUNTS" => Some("111111111111,222222222222".to_string()),
+            "ORGANIZATION_ID" => Some("o-abcdefghij".to_string()),
+            _ => None,
         })
         .unwrap();
         let at = |account: &str, region: &str| {

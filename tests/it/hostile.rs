@@ -465,6 +465,12 @@ const CONFIG_CASES: &[(&str, &str)] = &[
     ("MEMBER_ROLE_NAME", "no role"),
     ("SWEEP_ACCOUNTS", "111111111111"),
     ("SWEEP_REGIONS", "moon-1"),
+    ("ORGANIZATION_ID", "o-NOT-AN-ID"),
+    ("MAX_RETIRE_FRACTION", "2"),
+    (
+        "REPLICA_KMS_KEY_ALIASES",
+        "eu-west-1=alias/not-a-replica-region",
+    ),
 ];
 
 async fn seed(c: &Clients) {
