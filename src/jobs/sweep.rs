@@ -20,7 +20,9 @@ use crate::aws::database::{self, Listing};
 use crate::aws::secrets;
 use crate::jobs::{Job, DEADLINE_MARGIN};
 use crate::model::error::{Error, Result};
-use crate::model::outcome::{FailedListing, OutcomeKind, StuckJob, SweepFailure, SweepReport};
+use crate::model::outcome::{
+    FailedListing, OutcomeKind, StuckJob, SweepFailure, SweepReport, RETIRE_GUARD_EMPTY_LISTING,
+};
 use crate::model::{timestamp, DbKind, Service};
 use crate::rules::drift::plan_sweep;
 use crate::rules::existing_secret::SecretState;
@@ -119,6 +121,15 @@ pub async fn run(job: &Job, remaining: Option<Duration>) -> Result<SweepReport> 
         &config.lifecycle,
     );
     report.already_present = plan.present;
+    report.managed = plan.managed;
+    if !plan.retire_guarded.is_empty() {
+        warn!(
+            listings = plan.retire_guarded.join(","),
+            "sweep: a listing shows none of the databases of 2 or more managed secrets; nothing of it is retired"
+        );
+        report.retire_guard = Some(RETIRE_GUARD_EMPTY_LISTING.to_string());
+        report.retire_guarded = plan.retire_guarded.clone();
+    }
     // Orphans in an order no name can choose: shuffled with a seed from the date and place.
     let mut orphans = plan.retire;
     let day = config
@@ -154,7 +165,12 @@ async fn finish(
     stop_at: Option<Instant>,
 ) -> Result<SweepReport> {
     let start = Instant::now();
-    let max_retire = job.config().lifecycle.max_retire_per_run;
+    let lifecycle = &job.config().lifecycle;
+    let max_retire = sweep_budget::retire_limit(
+        report.managed,
+        lifecycle.max_retire_fraction_ppm,
+        lifecycle.max_retire_per_run,
+    );
     // Subjects (secret names, or databases for `create`) that failed for good this run.
     let mut stuck: HashSet<String> = HashSet::new();
     for kind in Kind::ALL {
@@ -210,7 +226,10 @@ async fn finish(
             continue;
         }
         match hold {
-            Some(Hold::RetireLimit) => report.retire_deferred.extend(left),
+            Some(Hold::RetireLimit) => {
+                report.retire_limit = Some(max_retire);
+                report.retire_deferred.extend(left);
+            }
             Some(Hold::OutOfTime) => {
                 report.out_of_time.push(kind.as_str().to_string());
                 report.left.extend(left);

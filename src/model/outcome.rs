@@ -120,8 +120,22 @@ pub struct SweepReport {
     pub repaired: Vec<String>,
     /// Secrets of databases that no longer exist, retired as `ON_DATABASE_DELETED` says.
     pub retired: Vec<String>,
-    /// Orphaned secrets left for the next sweep: `MAX_RETIRE_PER_RUN` retirements succeeded.
+    /// Orphaned secrets left for the next sweep: `retireLimit` retirements succeeded.
     pub retire_deferred: Vec<String>,
+    /// Live managed secrets whose primary is in this place (what `MAX_RETIRE_FRACTION` is
+    /// taken of).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub managed: usize,
+    /// With `retireDeferred`: this place's limit, `max(1, floor(MAX_RETIRE_FRACTION ×
+    /// managed))` and at most `MAX_RETIRE_PER_RUN`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retire_limit: Option<usize>,
+    /// `empty-listing`: a listing showed no database of a `{service}/{kind}` (`retireGuarded`)
+    /// while this place holds 2 or more live secrets of it; none of them was retired.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retire_guard: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub retire_guarded: Vec<String>,
     /// Replicas re-created, as `name:region`.
     pub replicas_repaired: Vec<String>,
     /// Secrets that exist for a database but carry no seal: nothing was written (an operator
@@ -134,6 +148,13 @@ pub struct SweepReport {
     /// the master password now): tagged, kept, their users' `masterarn` repointed.
     pub taken_over: Vec<String>,
 }
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The `retireGuard` of a place whose listing showed every database of a kind gone.
+pub const RETIRE_GUARD_EMPTY_LISTING: &str = "empty-listing";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DatabaseRef {

@@ -86,7 +86,16 @@ pub struct SweepPlan<'a> {
     /// Databases whose password RDS (or Redshift) manages now, while the function's admin
     /// secret for them is not yet tagged superseded by that managed secret: taken over.
     pub take_over: Vec<&'a Database>,
+    /// Live secrets whose primary is here: what the retire fraction is taken of.
+    pub managed: usize,
+    /// `{service}/{kind}` whose listing worked but showed no database while 2 or more live
+    /// secrets of that kind are here: none of them is retired (`retireGuard: empty-listing`),
+    /// since a listing that shows every database gone is likelier a fault than a fact.
+    pub retire_guarded: Vec<String>,
 }
+
+/// Live secrets of one `{service}/{kind}` an empty listing may retire: fewer than this.
+pub const EMPTY_LISTING_GUARD: usize = 2;
 
 /// Joins the listed databases with the function's secrets (primary in `region`).
 ///
@@ -166,11 +175,38 @@ pub fn plan_sweep<'a>(
             }
         }
     }
+    // Per `{service}/{kind}`: databases listed, and live secrets here.
+    let mut kinds: BTreeMap<(Service, DbKind), (usize, usize)> = BTreeMap::new();
+    for db in databases {
+        let tag = DatabaseTag::of(db);
+        kinds.entry((tag.service, tag.kind)).or_default().0 += 1;
+    }
+    for (key, v) in &by_database {
+        let live = v.iter().filter(|s| !s.is_retired()).count();
+        plan.managed += live;
+        if let Some(tag) = DatabaseTag::parse(key) {
+            kinds.entry((tag.service, tag.kind)).or_default().1 += live;
+        }
+    }
+    let guarded: Vec<(Service, DbKind)> = kinds
+        .iter()
+        .filter(|((service, kind), (dbs, live))| {
+            *dbs == 0 && *live >= EMPTY_LISTING_GUARD && listed(*service, *kind)
+        })
+        .map(|(k, _)| *k)
+        .collect();
     if lifecycle.on_deleted != OnDeleted::Ignore {
+        plan.retire_guarded = guarded
+            .iter()
+            .map(|(service, kind)| format!("{service}/{kind}"))
+            .collect();
         let orphans = by_database
             .iter()
             .filter(|(key, _)| !seen.contains(**key))
             .filter(|(key, _)| listing_worked(key, listed))
+            .filter(|(key, _)| {
+                DatabaseTag::parse(key).is_some_and(|t| !guarded.contains(&(t.service, t.kind)))
+            })
             .flat_map(|(_, v)| v.iter().copied().filter(|s| !s.is_retired()));
         plan.retire.extend(orphans);
     }

@@ -179,9 +179,31 @@ pub fn shuffle<T>(items: &mut [T], seed: &str, name: impl Fn(&T) -> &str) {
     });
 }
 
+/// The most secrets one place (account and region) retires in a sweep: a fraction of its live
+/// managed secrets (`MAX_RETIRE_FRACTION`, in millionths), at least 1, and never more than
+/// `MAX_RETIRE_PER_RUN`.
+pub fn retire_limit(managed: usize, fraction_ppm: u32, max_per_run: usize) -> usize {
+    let share = (managed as u128 * u128::from(fraction_ppm) / 1_000_000) as usize;
+    share.max(1).min(max_per_run)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_place_retires_a_fifth_of_its_secrets_at_least_one_at_most_the_cap() {
+        assert_eq!(retire_limit(0, 200_000, 10), 1);
+        assert_eq!(retire_limit(4, 200_000, 10), 1);
+        assert_eq!(retire_limit(10, 200_000, 10), 2);
+        assert_eq!(retire_limit(1000, 200_000, 10), 10);
+        assert_eq!(
+            retire_limit(1000, 200_000, 0),
+            0,
+            "MAX_RETIRE_PER_RUN=0 retires nothing"
+        );
+        assert_eq!(retire_limit(7, 1_000_000, 100), 7);
+    }
 
     #[test]
     fn a_kind_stops_after_max_3_or_10_percent_failures() {

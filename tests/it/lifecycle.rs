@@ -464,7 +464,46 @@ async fn one_sweep_repairs_drift_retires_an_orphan_re_replicates_and_creates_a_m
 async fn the_sweep_never_retires_on_a_failed_listing_and_at_most_max_retire_per_run() {
     let moto = start_moto(None);
     let c = Clients::new(&sdk_config(&moto.endpoint, REGION).await);
-    for id in ["gone-a", "gone-b", "gone-c"] {
+    for id in ["gone-a", "gone-b", "gone-c", "kept"] {
+        create_instance(&c, id, "mysql", "admin").await;
+        Db::new("instance", Service::Rds, id, "admin")
+            .put_password(&c, "pw")
+            .await;
+        let o = run(&moto.endpoint, &[], &events::instance_created(id)).await;
+        assert_eq!(o["outcome"], "created");
+        if id != "kept" {
+            delete_instance(&c, id).await;
+        }
+    }
+    let proxy = Proxy::start(&moto.endpoint);
+    proxy.set_mode(Mode::Deny("DescribeDBInstances"));
+    let s = sweep(&proxy.endpoint(), &[]).await;
+    assert_eq!(s["retired"], json!([]), "{s}");
+    assert_eq!(s["failedListings"][0]["listing"], "rds-instances", "{s}");
+
+    // MAX_RETIRE_FRACTION (0.2) of 4 managed secrets: max(1, floor(0.8)) = 1.
+    proxy.set_mode(Mode::Forward);
+    let vars = [("MAX_RETIRE_PER_RUN", "2")];
+    let s = sweep(&proxy.endpoint(), &vars).await;
+    assert_eq!(s["managed"], 4, "{s}");
+    assert_eq!(s["retired"].as_array().unwrap().len(), 1, "{s}");
+    assert_eq!(s["retireLimit"], 1, "{s}");
+    assert_eq!(s["retireDeferred"].as_array().unwrap().len(), 2, "{s}");
+    // All of them may go: MAX_RETIRE_PER_RUN bounds it.
+    let vars = [("MAX_RETIRE_PER_RUN", "1"), ("MAX_RETIRE_FRACTION", "1")];
+    let s = sweep(&proxy.endpoint(), &vars).await;
+    assert_eq!(s["retired"].as_array().unwrap().len(), 1, "{s}");
+    assert_eq!(s["retireDeferred"].as_array().unwrap().len(), 1, "{s}");
+    let s = sweep(&proxy.endpoint(), &vars).await;
+    assert_eq!(s["retired"].as_array().unwrap().len(), 1, "{s}");
+    assert_eq!(s["retireDeferred"], json!([]), "{s}");
+}
+
+#[tokio::test]
+async fn a_listing_that_shows_every_database_gone_retires_nothing() {
+    let moto = start_moto(None);
+    let c = Clients::new(&sdk_config(&moto.endpoint, REGION).await);
+    for id in ["all-a", "all-b"] {
         create_instance(&c, id, "mysql", "admin").await;
         Db::new("instance", Service::Rds, id, "admin")
             .put_password(&c, "pw")
@@ -473,18 +512,14 @@ async fn the_sweep_never_retires_on_a_failed_listing_and_at_most_max_retire_per_
         assert_eq!(o["outcome"], "created");
         delete_instance(&c, id).await;
     }
-    let proxy = Proxy::start(&moto.endpoint);
-    proxy.set_mode(Mode::Deny("DescribeDBInstances"));
-    let s = sweep(&proxy.endpoint(), &[]).await;
+    let vars = [("MAX_RETIRE_FRACTION", "1")];
+    let s = sweep(&moto.endpoint, &vars).await;
     assert_eq!(s["retired"], json!([]), "{s}");
-    assert_eq!(s["failedListings"][0]["listing"], "rds-instances", "{s}");
-
-    proxy.set_mode(Mode::Forward);
-    let vars = [("MAX_RETIRE_PER_RUN", "2")];
-    let s = sweep(&proxy.endpoint(), &vars).await;
+    assert_eq!(s["retireGuard"], "empty-listing", "{s}");
+    assert_eq!(s["retireGuarded"], json!(["rds/instance"]), "{s}");
+    // A database of that kind comes back: the listing is believable again.
+    create_instance(&c, "all-new", "mysql", "admin").await;
+    let s = sweep(&moto.endpoint, &vars).await;
     assert_eq!(s["retired"].as_array().unwrap().len(), 2, "{s}");
-    assert_eq!(s["retireDeferred"].as_array().unwrap().len(), 1, "{s}");
-    let s = sweep(&proxy.endpoint(), &vars).await;
-    assert_eq!(s["retired"].as_array().unwrap().len(), 1, "{s}");
-    assert_eq!(s["retireDeferred"], json!([]), "{s}");
+    assert!(s.get("retireGuard").is_none(), "{s}");
 }
