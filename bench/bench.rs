@@ -236,6 +236,7 @@ async fn org_bench(build: &Build, notes: &mut Notes) -> OrgFigures {
     let members = accounts.join(",");
     let env = [
         ("MEMBER_ACCOUNTS", members.as_str()),
+        ("ORGANIZATION_ID", "o-exampleorg1"),
         ("SWEEP_REGIONS", "us-east-1,eu-west-1"),
     ];
     // Round trips of events from a member account the function has not seen, then has: each
@@ -249,7 +250,10 @@ async fn org_bench(build: &Build, notes: &mut Notes) -> OrgFigures {
         let f = Function::start(
             binary,
             &proxy.endpoint(),
-            &[("MEMBER_ACCOUNTS", with_extra.as_str())],
+            &[
+                ("MEMBER_ACCOUNTS", with_extra.as_str()),
+                ("ORGANIZATION_ID", "o-exampleorg1"),
+            ],
         );
         let mut pair = Vec::new();
         for n in 0..2 {

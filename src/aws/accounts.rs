@@ -1,56 +1,90 @@
 //! Reaching the account and region of a job (hub mode): clients per (account, region), built
 //! once and kept; a member account's credentials from AssumeRole of `MEMBER_ROLE_NAME` through
-//! the regional STS endpoint of the function's own region, cached per account until shortly
-//! before they expire. Only talks to AWS: who may be reached is decided in [`crate::rules::trust`].
+//! the regional STS endpoint of the function's own region, one session per event (its
+//! `RoleSessionName` is the event's id, its `SourceIdentity` the function's name, so the
+//! member's CloudTrail shows which event acted), reused by that event's calls until shortly
+//! before it expires. With `MEMBER_ACCOUNTS=organization` an account's membership is proven
+//! before anything is written there: by `organizations:DescribeAccount` where the hub may call
+//! it, else by `DescribeOrganization` with the member session. Only talks to AWS: who may be
+//! reached is decided in [`crate::rules::trust`], what a proof must show in
+//! [`crate::config::organization`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use aws_config::identity::IdentityCache;
 use aws_config::{Region, SdkConfig};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
 
+use crate::aws::organizations::{service_code, Membership, OrganizationAccounts, Organizations};
 use crate::aws::Clients;
+use crate::config::{organization, Members, Organization};
 use crate::model::error::{Error, Result};
 use crate::model::place::{Place, Reach};
 
-/// The session name of every member session (CloudTrail in the member account shows it).
+/// The `SourceIdentity` of every member session, and the session name when the event has no
+/// id (tools, tests). The member trust policy allows `sts:SetSourceIdentity` with this value.
 pub const SESSION_NAME: &str = "db-secret-provisioner";
 /// Credentials are renewed when they have less than this left.
 const RENEW_BEFORE: Duration = Duration::from_secs(300);
 const SESSION_SECONDS: i32 = 3600;
+
+/// The `RoleSessionName` of the session an event acts in: its id, in the characters STS
+/// accepts (`[\w+=,.@-]`, 2 to 64), or [`SESSION_NAME`] without one.
+pub fn session_name(event_id: &str) -> String {
+    let name: String = event_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(*c))
+        .take(64)
+        .collect();
+    if name.len() < 2 {
+        SESSION_NAME.to_string()
+    } else {
+        name
+    }
+}
 
 /// Clients for every place the function reaches.
 #[derive(Debug, Clone)]
 pub struct Accounts {
     own: Clients,
     role_name: String,
+    /// `ORGANIZATION_ID`, and whether membership must be proven (`MEMBER_ACCOUNTS=organization`;
+    /// a list is checked before any AWS call, and bound in IAM by `aws:ResourceAccount`).
+    organization_id: Option<String>,
+    prove_membership: bool,
+    organizations: Option<Organizations>,
     clients: Arc<Mutex<HashMap<(String, String), Clients>>>,
     members: Arc<Mutex<HashMap<String, MemberCredentials>>>,
 }
 
 impl Accounts {
     /// `own`: the function's own clients (their SDK configuration is the base of every other).
-    pub fn new(own: Clients, role_name: &str) -> Self {
+    pub fn new(own: Clients, organization: &Organization) -> Self {
         Accounts {
+            organizations: own.sdk.as_ref().map(Organizations::new),
             own,
-            role_name: role_name.to_string(),
+            role_name: organization.member_role_name.clone(),
+            organization_id: organization.organization_id.clone(),
+            prove_membership: organization.members == Members::Organization,
             clients: Arc::default(),
             members: Arc::default(),
         }
     }
 
-    /// The clients for `place`. A member account's first job assumes its role (one STS call);
-    /// later jobs reuse the credentials until shortly before they expire.
-    pub async fn clients_for(&self, place: &Place) -> Result<Clients> {
+    /// The clients for `place`, acting in the session `session` ([`session_name`]). A member
+    /// account's first job of an event proves its membership where needed and assumes its
+    /// role (one STS call); the event's later jobs there reuse the session.
+    pub async fn clients_for(&self, place: &Place, session: &str) -> Result<Clients> {
         let credentials = match place.reach {
             Reach::Own => return Ok(self.own.clone()),
             Reach::OwnAccount => None,
             Reach::Member => {
                 let member = self.member(&place.account)?;
-                member.get().await?;
+                self.session(&member, session).await?;
                 Some(SharedCredentialsProvider::new(member))
             }
         };
@@ -64,6 +98,9 @@ impl Accounts {
         builder.set_region(Some(Region::new(place.region.clone())));
         if let Some(p) = credentials {
             builder.set_credentials_provider(Some(p));
+            // The session changes with each event: the SDK asks the holder every time (a lock
+            // and a clone), rather than keep an earlier event's credentials in its cache.
+            builder.set_identity_cache(Some(IdentityCache::no_cache()));
         }
         let clients = Clients {
             // The seal key is the function's own, in its own account and region.
@@ -83,6 +120,44 @@ impl Accounts {
         })
     }
 
+    /// Makes `member` hold credentials of session `session`, proving membership first (or,
+    /// where the hub may not ask Organizations, with the new session) when it must.
+    async fn session(&self, member: &MemberCredentials, session: &str) -> Result<()> {
+        let expected = self.organization_id.as_deref();
+        let membership = match (self.prove_membership, expected) {
+            (true, Some(org)) => Some((
+                self.organizations()?
+                    .membership(&member.account, org)
+                    .await?,
+                org,
+            )),
+            _ => None,
+        };
+        if let Some((Membership::NotMember, org)) = membership {
+            return Err(organization::not_in_organization(&member.account, org));
+        }
+        let prove = match membership {
+            Some((Membership::CannotAsk, org)) => Some(org),
+            _ => None,
+        };
+        member.get_for(session, prove).await
+    }
+
+    fn organizations(&self) -> Result<&Organizations> {
+        self.organizations.as_ref().ok_or_else(|| {
+            Error::config(
+                "MEMBER_ACCOUNTS",
+                "the organization needs the SDK configuration the function loads at init",
+            )
+        })
+    }
+
+    /// The organization's accounts with their state and its management account, with the
+    /// function's own credentials ([`Organizations::accounts`]).
+    pub async fn organization_accounts(&self) -> Result<OrganizationAccounts> {
+        self.organizations()?.accounts().await
+    }
+
     /// The credentials holder of a member account (one per account, shared by its regions).
     fn member(&self, account: &str) -> Result<MemberCredentials> {
         let mut members = self.members.lock().unwrap_or_else(|e| e.into_inner());
@@ -95,34 +170,17 @@ impl Accounts {
             account: account.to_string(),
             role_name: self.role_name.clone(),
             role_arn: format!("arn:{partition}:iam::{account}:role/{}", self.role_name),
+            region: base
+                .region()
+                .map(|r| r.as_ref().to_string())
+                .unwrap_or_default(),
             // The regional endpoint of the function's own region.
             sts: aws_sdk_sts::Client::new(base),
+            base: base.clone(),
             current: Arc::default(),
         };
         members.insert(account.to_string(), m.clone());
         Ok(m)
-    }
-
-    /// The organization's active accounts (`organizations:ListAccounts`, paginated), with the
-    /// function's own credentials: a delegated administrator or the management account.
-    pub async fn organization_accounts(&self) -> Result<Vec<String>> {
-        let client = aws_sdk_organizations::Client::new(self.base()?);
-        let mut pages = client.list_accounts().into_paginator().send();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| Error::aws("Organizations", "ListAccounts", &e))?;
-            out.extend(
-                page.accounts()
-                    .iter()
-                    .filter(|a| {
-                        a.state().is_none_or(|s| s.as_str() == "ACTIVE")
-                            && a.status().is_none_or(|s| s.as_str() == "ACTIVE")
-                    })
-                    .filter_map(|a| a.id().map(str::to_string)),
-            );
-        }
-        out.sort();
-        Ok(out)
     }
 }
 
@@ -144,46 +202,123 @@ struct MemberCredentials {
     account: String,
     role_name: String,
     role_arn: String,
+    /// The function's own region, whose STS endpoint is asked.
+    region: String,
     sts: aws_sdk_sts::Client,
-    current: Arc<tokio::sync::Mutex<Option<Credentials>>>,
+    base: SdkConfig,
+    /// The current session's name and credentials.
+    current: Arc<tokio::sync::Mutex<Option<(String, Credentials)>>>,
 }
 
 impl MemberCredentials {
+    /// The current session's credentials, renewed under the same name when they are about to
+    /// expire. Never a session of its own: only [`Accounts::clients_for`] opens one (after
+    /// the membership proof), and a refused proof leaves none.
     async fn get(&self) -> Result<Credentials> {
-        let mut current = self.current.lock().await;
-        if let Some(c) = current.as_ref() {
-            if c.expiry()
-                .is_some_and(|e| e > SystemTime::now() + RENEW_BEFORE)
-            {
-                return Ok(c.clone());
-            }
-        }
-        let assumed = self.assume().await?;
-        *current = Some(assumed.clone());
-        Ok(assumed)
+        let no_session = || Error::MemberAccessDenied {
+            account: self.account.clone(),
+            role: self.role_name.clone(),
+            message: "no member session is open".into(),
+        };
+        let session = {
+            let current = self.current.lock().await;
+            current
+                .as_ref()
+                .map(|(s, _)| s.clone())
+                .ok_or_else(no_session)?
+        };
+        self.get_for(&session, None).await?;
+        let current = self.current.lock().await;
+        current
+            .as_ref()
+            .map(|(_, c)| c.clone())
+            .ok_or_else(no_session)
     }
 
-    async fn assume(&self) -> Result<Credentials> {
+    /// Holds credentials of session `session`: kept when they are that session's and not
+    /// about to expire, else assumed; a new session is first proven to be in organization
+    /// `prove`, when given. Under the lock: no job of the account (another region's) uses a
+    /// session before its proof.
+    async fn get_for(&self, session: &str, prove: Option<&str>) -> Result<()> {
+        let mut current = self.current.lock().await;
+        if let Some((s, c)) = current.as_ref() {
+            if s == session
+                && c.expiry()
+                    .is_some_and(|e| e > SystemTime::now() + RENEW_BEFORE)
+            {
+                return Ok(());
+            }
+        }
+        *current = None;
+        let assumed = self.assume(session).await?;
+        if let Some(org) = prove {
+            self.prove_organization(&assumed, org).await?;
+        }
+        *current = Some((session.to_string(), assumed));
+        Ok(())
+    }
+
+    /// Proves with the member session `credentials` that the account is in organization
+    /// `expected` (`organizations:DescribeOrganization`, which any member account may call).
+    async fn prove_organization(&self, credentials: &Credentials, expected: &str) -> Result<()> {
+        let mut builder = self.base.to_builder();
+        builder.set_credentials_provider(Some(SharedCredentialsProvider::new(credentials.clone())));
+        let client = aws_sdk_organizations::Client::new(&builder.build());
+        match client.describe_organization().send().await {
+            Ok(out) => organization::same_organization(
+                &self.account,
+                expected,
+                out.organization().and_then(|o| o.id()),
+            ),
+            Err(e) => match service_code(&e) {
+                "AWSOrganizationsNotInUseException" => {
+                    organization::same_organization(&self.account, expected, None)
+                }
+                "AccessDeniedException" | "AccessDenied" => Err(Error::MemberAccessDenied {
+                    account: self.account.clone(),
+                    role: self.role_name.clone(),
+                    message: format!(
+                        "the member role may not call organizations:DescribeOrganization, which proves the account is in {expected}: update the member stack ({})",
+                        crate::model::error::describe_sdk_error(&e)
+                    ),
+                }),
+                _ => Err(Error::aws_on(
+                    "Organizations",
+                    "DescribeOrganization",
+                    &self.account,
+                    &e,
+                )),
+            },
+        }
+    }
+
+    async fn assume(&self, session: &str) -> Result<Credentials> {
         let out = self
             .sts
             .assume_role()
             .role_arn(&self.role_arn)
-            .role_session_name(SESSION_NAME)
+            .role_session_name(session)
+            .source_identity(SESSION_NAME)
             .duration_seconds(SESSION_SECONDS)
             .send()
             .await
-            .map_err(|e| {
-                use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-                let code = e.as_service_error().and_then(|s| s.code()).unwrap_or("");
-                if code == "AccessDenied" || code == "AccessDeniedException" {
-                    Error::MemberAccessDenied {
-                        account: self.account.clone(),
-                        role: self.role_name.clone(),
-                        message: crate::model::error::describe_sdk_error(&e),
-                    }
-                } else {
-                    Error::aws_on("STS", "AssumeRole", &self.role_arn, &e)
-                }
+            .map_err(|e| match service_code(&e) {
+                "AccessDenied" | "AccessDeniedException" => Error::MemberAccessDenied {
+                    account: self.account.clone(),
+                    role: self.role_name.clone(),
+                    message: crate::model::error::describe_sdk_error(&e),
+                },
+                // STS answers this when the role's account has deactivated STS in the region
+                // whose endpoint is asked (the hub's). No fallback endpoint: the member decides.
+                "RegionDisabledException" => Error::MemberAccessDenied {
+                    account: self.account.clone(),
+                    role: self.role_name.clone(),
+                    message: format!(
+                        "STS is deactivated in {} for account {}: activate the {} STS endpoint in that account (IAM, Account settings, Security Token Service (STS)), since the hub assumes member roles through its own region's endpoint",
+                        self.region, self.account, self.region
+                    ),
+                },
+                _ => Error::aws_on("STS", "AssumeRole", &self.role_arn, &e),
             })?;
         let c = out.credentials().ok_or_else(|| Error::AwsService {
             code: None,
@@ -219,6 +354,18 @@ impl ProvideCredentials for MemberCredentials {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn session_names_are_the_event_id_in_sts_characters() {
+        assert_eq!(
+            session_name("6a7e8feb-b491-4cf7-a9f1-bf3703467718"),
+            "6a7e8feb-b491-4cf7-a9f1-bf3703467718"
+        );
+        assert_eq!(session_name("a b/c\"d"), "abcd");
+        assert_eq!(session_name(""), SESSION_NAME);
+        assert_eq!(session_name("x"), SESSION_NAME);
+        assert_eq!(session_name(&"9".repeat(100)).len(), 64);
+    }
 
     #[test]
     fn partitions() {

@@ -6,6 +6,7 @@ mod clients;
 pub mod accounts;
 pub mod database;
 pub mod kms;
+pub mod organizations;
 pub mod parameters;
 pub mod secrets;
 

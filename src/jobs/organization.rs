@@ -1,8 +1,9 @@
 //! The organization sweep (hub mode): the sweep of [`super::sweep::run`] in every account of
-//! `SWEEP_ACCOUNTS` (a list, or the organization's active accounts) and every region of
-//! `SWEEP_REGIONS`, through the member role. Bounded concurrency per account and overall; one
-//! account's or region's failure is reported and the rest go on; it stops starting new
-//! account-regions before the deadline and reports them as left.
+//! `SWEEP_ACCOUNTS` (a list, or the organization's active accounts, as
+//! [`crate::rules::sweep_places`] decides) and every region of `SWEEP_REGIONS`, through the
+//! member role. Bounded concurrency per account and overall; one account's or region's
+//! failure, or a refused organization listing, is reported and the rest go on; it stops
+//! starting new account-regions before the deadline and reports them as left.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,29 +16,55 @@ use crate::aws::accounts::Accounts;
 use crate::config::{Config, SweepAccounts};
 use crate::jobs::{Job, DEADLINE_MARGIN};
 use crate::model::error::Result;
-use crate::model::outcome::{AccountSweep, FailedRegion, OrganizationSweep, SweepReport};
+use crate::model::outcome::{
+    AccountSweep, FailedListing, FailedRegion, OrganizationSweep, SweepReport,
+};
 use crate::model::Place;
+use crate::rules::sweep_places::{swept_accounts, Listed, ORGANIZATION_LISTING};
 
 /// Account-regions swept at once, overall and within one account.
 pub const ACCOUNTS_AT_ONCE: usize = 8;
 pub const REGIONS_PER_ACCOUNT_AT_ONCE: usize = 2;
 
 /// Runs the sweep in every account and region the configuration covers, from the function's
-/// own place `own`.
+/// own place `own`, in member sessions named `session` (the scheduled event's id).
 pub async fn run(
     config: &Arc<Config>,
     accounts: &Accounts,
     own: &Place,
+    session: &str,
     remaining: Option<Duration>,
 ) -> Result<OrganizationSweep> {
     let started = Instant::now();
     let stop_at = remaining.map(|r| started + r.saturating_sub(DEADLINE_MARGIN));
     let organization = &config.organization;
-    let listed = match &organization.sweep_accounts {
-        SweepAccounts::Own => vec![own.account.clone()],
-        SweepAccounts::List(list) => list.clone(),
-        SweepAccounts::Organization => accounts.organization_accounts().await?,
+    let mut report = OrganizationSweep::default();
+    let listing = match &organization.sweep_accounts {
+        SweepAccounts::Organization => match accounts.organization_accounts().await {
+            Ok(l) => Some(l),
+            Err(e) => {
+                warn!(
+                    error_type = e.error_type(),
+                    error = %e,
+                    "organization sweep: the organization's accounts could not be listed; sweeping the own account and listed members"
+                );
+                report.failed_listings.push(FailedListing {
+                    listing: ORGANIZATION_LISTING.to_string(),
+                    error_type: e.error_type().to_string(),
+                    message: e.to_string(),
+                });
+                None
+            }
+        },
+        _ => None,
     };
+    let listed = listing.as_ref().map(|l| Listed {
+        accounts: &l.accounts,
+        management_account: l.management_account.as_deref(),
+    });
+    let swept = swept_accounts(organization, &own.account, listed.as_ref());
+    report.skipped_accounts = swept.skipped;
+    let listed = swept.accounts;
     let regions = if organization.sweep_regions.is_empty() {
         vec![own.region.clone()]
     } else {
@@ -56,7 +83,7 @@ pub async fn run(
                         }
                         let place = Place::of(own, &account, &region);
                         let left = remaining.map(|r| r.saturating_sub(started.elapsed()));
-                        let result = match accounts.clients_for(&place).await {
+                        let result = match accounts.clients_for(&place, session).await {
                             Ok(clients) => {
                                 sweep::run(&Job::new(config, clients, &place), left).await
                             }
@@ -74,7 +101,6 @@ pub async fn run(
         .collect()
         .await;
 
-    let mut report = OrganizationSweep::default();
     for (account, swept) in results {
         let entry: &mut AccountSweep = report.accounts.entry(account.clone()).or_default();
         for (region, result) in swept {
@@ -120,6 +146,8 @@ pub async fn run(
         already_present = report.already_present,
         failed_places = report.failed_places,
         left = report.left.len(),
+        skipped_accounts = report.skipped_accounts.len(),
+        failed_listings = report.failed_listings.len(),
         "organization sweep finished"
     );
     Ok(report)

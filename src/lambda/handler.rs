@@ -9,7 +9,7 @@ use lambda_runtime::{Context, LambdaEvent};
 use serde_json::Value;
 use tracing::{field, info, warn, Instrument};
 
-use crate::aws::accounts::Accounts;
+use crate::aws::accounts::{session_name, Accounts};
 use crate::aws::Clients;
 use crate::config::Config;
 use crate::event::{self, Action, Recognised};
@@ -58,16 +58,16 @@ pub struct Handler {
 
 impl Handler {
     pub fn new(config: Config, clients: Clients) -> Self {
-        let accounts = Accounts::new(clients.clone(), &config.organization.member_role_name);
+        let accounts = Accounts::new(clients.clone(), &config.organization);
         Handler {
             config: Arc::new(config),
             accounts,
         }
     }
 
-    /// The job context at `place`, with its clients.
-    async fn at(&self, place: &Place) -> Result<Job> {
-        let clients = self.accounts.clients_for(place).await?;
+    /// The job context at `place`, with its clients, in the member session `session`.
+    async fn at(&self, place: &Place, session: &str) -> Result<Job> {
+        let clients = self.accounts.clients_for(place, session).await?;
         Ok(Job::new(&self.config, clients, place))
     }
 
@@ -142,6 +142,7 @@ impl Handler {
         let span = tracing::Span::current();
         let config = &self.config;
         let remaining = invocation.remaining;
+        let session = &session_name(payload.get("id").and_then(Value::as_str).unwrap_or(""));
         match event::recognise(payload)? {
             Recognised::Ignored(reason) => Ok(Outcome::ignored(reason)),
             Recognised::Sweep(location) => {
@@ -149,11 +150,17 @@ impl Handler {
                 trust::admit_location(&location, &invocation.own)?;
                 let sweep = if config.organization.sweeps_organization() {
                     Sweep::Organization(
-                        organization::run(config, &self.accounts, &invocation.own, remaining)
-                            .await?,
+                        organization::run(
+                            config,
+                            &self.accounts,
+                            &invocation.own,
+                            session,
+                            remaining,
+                        )
+                        .await?,
                     )
                 } else {
-                    let job = self.at(&invocation.own).await?;
+                    let job = self.at(&invocation.own, session).await?;
                     Sweep::Single(Box::new(sweep::run(&job, remaining).await?))
                 };
                 Ok(Outcome {
@@ -164,14 +171,14 @@ impl Handler {
             Recognised::Resolve(request) => {
                 span.record("trigger", "resolve");
                 span.record("database", request.secret.as_str());
-                let job = self.at(&invocation.own).await?;
+                let job = self.at(&invocation.own, session).await?;
                 job.resolve(&request).await
             }
             Recognised::Provision(request) => {
                 span.record("trigger", request.trigger.as_str());
                 span.record("database", request.target.to_string());
                 let place = trust::admit(&request, &invocation.own, config)?;
-                let job = self.at(&place).await?;
+                let job = self.at(&place, session).await?;
                 // The one dispatch on what the trigger asks for.
                 match request.action {
                     Action::Provision => job.run(&request, remaining).await,

@@ -215,7 +215,21 @@ pub struct OrganizationSweep {
     pub failed_places: usize,
     /// `account/region` not started before the deadline.
     pub left: Vec<String>,
+    /// Listings of the organization that failed (`organization-accounts`: ListAccounts was
+    /// refused); the function's own account and the listed members were still swept.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_listings: Vec<FailedListing>,
+    /// Accounts not swept, and why (`management-account`, `state SUSPENDED`, ...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_accounts: Vec<SkippedAccount>,
     pub accounts: std::collections::BTreeMap<String, AccountSweep>,
+}
+
+/// An account the organization sweep skipped on purpose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkippedAccount {
+    pub account: String,
+    pub reason: String,
 }
 
 /// One account of the organization sweep.

@@ -1,7 +1,8 @@
 //! DECISIONS, pure and unit-tested, one question per file: who may ask ([`trust`]), does a
 //! database get a secret ([`eligibility`]), its value ([`secret_value`]), what an existing
 //! secret needs ([`existing_secret`]), connection drift ([`drift`]), the sweep's plan
-//! and how a sweep spends its time ([`sweep_budget`]).
+//! how a sweep spends its time ([`sweep_budget`]) and which accounts an organization sweep
+//! covers ([`sweep_places`]).
 
 pub mod drift;
 pub mod eligibility;
@@ -9,4 +10,5 @@ pub mod existing_secret;
 pub mod recreation;
 pub mod secret_value;
 pub mod sweep_budget;
+pub mod sweep_places;
 pub mod trust;

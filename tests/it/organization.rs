@@ -17,6 +17,9 @@ const NO_ROLE: &str = "444444444444";
 const OUTSIDER: &str = "999999999999";
 const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
 const ROLE: &str = "db-secret-provisioner-member";
+/// `ORGANIZATION_ID` of the member-list tests (a list is checked by the function and bound by
+/// `aws:ResourceAccount` in IAM; the id is what IAM's `aws:ResourceOrgID` compares).
+const ORG_ID: &str = "o-exampleorg1";
 
 fn id_of(account: &str, region: &str) -> String {
     format!("db-{}-{region}", &account[..3])
@@ -54,6 +57,7 @@ async fn a_hub_serves_member_accounts_and_regions_through_their_role() {
     let members = format!("{},{NO_ROLE}", MEMBERS.join(","));
     let env = [
         ("MEMBER_ACCOUNTS", members.as_str()),
+        ("ORGANIZATION_ID", ORG_ID),
         ("SWEEP_REGIONS", "us-east-1,eu-west-1"),
     ];
     let function = Function::start(&built_binary(), &proxy.endpoint(), &env);
@@ -76,17 +80,16 @@ async fn a_hub_serves_member_accounts_and_regions_through_their_role() {
             .await
             .expect("in the member account and region");
         assert_eq!(secret["password"], format!("pw-{account}"));
-        // One AssumeRole per account: the second region of an account reuses the credentials.
-        let assumed = proxy
-            .operations()
-            .iter()
-            .filter(|o| *o == "AssumeRole")
-            .count();
+        // One session per event, named after it, with the function's source identity: the
+        // member's CloudTrail shows which event acted.
+        let assumed = proxy.assume_role_requests();
+        assert_eq!(assumed.len(), 1, "{account}/{region}: {assumed:?}");
         assert_eq!(
-            assumed,
-            usize::from(*region == REGIONS[0]),
-            "{account}/{region}"
+            assumed[0]["RoleArn"],
+            format!("arn:aws:iam::{account}:role/{ROLE}")
         );
+        assert_eq!(assumed[0]["RoleSessionName"], format!("evt-{id}"));
+        assert_eq!(assumed[0]["SourceIdentity"], "db-secret-provisioner");
     }
     let hub = Clients::new(&sdk_config(m, REGION).await);
     for (account, region, id, _) in &seeded {
@@ -211,6 +214,7 @@ async fn every_job_runs_in_a_member_account_with_the_member_role() {
     let c = seed(m, account, region, "life-db").await;
     let env = [
         ("MEMBER_ACCOUNTS", account),
+        ("ORGANIZATION_ID", ORG_ID),
         ("SWEEP_REGIONS", region),
         ("EXISTING_SECRET", "update"),
         ("DELETE_PASSWORD_PARAMETER", "true"),
@@ -313,7 +317,15 @@ async fn the_organization_sweep_can_take_its_accounts_from_organizations() {
     let m = &moto.endpoint;
     let conf = sdk_config(m, REGION).await;
     let org = aws_sdk_organizations::Client::new(&conf);
-    org.create_organization().send().await.unwrap();
+    let org_id = org
+        .create_organization()
+        .send()
+        .await
+        .unwrap()
+        .organization()
+        .and_then(|o| o.id())
+        .unwrap()
+        .to_string();
     for n in ["alpha", "beta"] {
         org.create_account()
             .account_name(n)
@@ -334,6 +346,7 @@ async fn the_organization_sweep_can_take_its_accounts_from_organizations() {
     assert_eq!(listed.len(), 3);
     let env = [
         ("MEMBER_ACCOUNTS", "organization"),
+        ("ORGANIZATION_ID", org_id.as_str()),
         ("SWEEP_ACCOUNTS", "organization"),
     ];
     let f = Function::start(&built_binary(), m, &env);
@@ -358,7 +371,11 @@ async fn restores_in_a_member_account_read_their_snapshots_with_the_member_role(
     let (account, region) = (MEMBERS[0], "us-east-1");
     create_role(m, account, ROLE).await;
     let c = seed(m, account, region, "rst-db").await;
-    let env = [("MEMBER_ACCOUNTS", account), ("SWEEP_REGIONS", region)];
+    let env = [
+        ("MEMBER_ACCOUNTS", account),
+        ("ORGANIZATION_ID", ORG_ID),
+        ("SWEEP_REGIONS", region),
+    ];
     let f = Function::start(&built_binary(), m, &env);
     let call = |name: &str, source: &str, params: Value| {
         let service = source.trim_start_matches("aws.");
@@ -526,7 +543,11 @@ async fn a_recreation_in_a_member_account_looks_for_a_blue_green_switchover() {
     let (account, region) = (MEMBERS[0], "us-east-1");
     create_role(m, account, ROLE).await;
     let c = seed(m, account, region, "bg-db").await;
-    let env = [("MEMBER_ACCOUNTS", account), ("SWEEP_REGIONS", region)];
+    let env = [
+        ("MEMBER_ACCOUNTS", account),
+        ("ORGANIZATION_ID", ORG_ID),
+        ("SWEEP_REGIONS", region),
+    ];
     let f = Function::start(&built_binary(), m, &env);
     let create = from(events::create_db_instance_call("bg-db"), account, region);
     assert_eq!(f.invoke(&create).response()["outcome"], "created");

@@ -235,6 +235,7 @@ RECORDED = {
     "workgroupName", "namespaceName", "RoleArn", "RoleSessionName", "TagKeys", "VersionStage",
     "MaxResults", "NextToken", "Marker", "KeyId", "MacAlgorithm", "DBSnapshotIdentifier",
     "DBClusterSnapshotIdentifier", "SnapshotIdentifier", "SnapshotArn", "SourceIdentifier",
+    "SourceIdentity", "AccountId",
 }
 
 
@@ -271,9 +272,25 @@ def parameter_keys(account, region, params):
 
 
 # The function under test signs with this access key; in a member account it signs with the
-# credentials of the member role it assumed with this session name.
+# credentials of a member role it assumed with this source identity (its session names are
+# event ids, remembered here as the function asks for them).
 FUNCTION_KEY = "function"
-FUNCTION_SESSION = "db-secret-provisioner"
+FUNCTION_SOURCE_IDENTITY = "db-secret-provisioner"
+FUNCTION_SESSIONS = set()
+
+
+def note_function_session(environ, body):
+    """Remembers the session name of an AssumeRole by the function that sets the source
+    identity the member trust policy allows (moto keeps no source identity)."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    m = re.search(r"Credential=([^/]+)/", auth)
+    if not m or m.group(1) != FUNCTION_KEY or environ.get("HTTP_X_AMZ_TARGET"):
+        return
+    form = urllib.parse.parse_qs(body.decode(errors="replace"))
+    if form.get("Action", [""])[0] != "AssumeRole":
+        return
+    if form.get("SourceIdentity", [""])[0] == FUNCTION_SOURCE_IDENTITY:
+        FUNCTION_SESSIONS.add(form.get("RoleSessionName", [""])[0])
 
 
 def function_principal(access_key):
@@ -287,7 +304,7 @@ def function_principal(access_key):
     account = get_account_id_from(access_key)
     for backend in list(sts_backends[account].values()):
         role = backend.get_assumed_role_from_access_key(access_key)
-        if role is not None and role.session_name == FUNCTION_SESSION:
+        if role is not None and role.session_name in FUNCTION_SESSIONS:
             return "role/" + role.role_arn.split("/")[-1]
     return None
 
@@ -469,6 +486,7 @@ class Extensions:
                 self.recorder.record(environ, body)
             except Exception as e:  # the IAM contract fails on this line; the call goes on
                 self.recorder.failed(environ, e)
+        note_function_session(environ, body)
         refused = assume_role_refused(environ, body)
         if refused is not None:
             start_response("403 Forbidden", [("Content-Type", "text/xml")])

@@ -30,12 +30,19 @@ pub enum Mode {
     /// Hold each request matching an `(operation, marker)` rule this long, then forward it (a
     /// slow dependency); forward the rest at once.
     DelayWhere(&'static [(&'static str, &'static str)], Duration),
+    /// Answer each request of an `(operation, marker, error code)` rule's operation whose body
+    /// contains its marker with that AWS error, in the protocol's documented shape (JSON
+    /// protocols: 400 and `__type`; query protocols: 403 and an XML `Code`), e.g. STS's
+    /// `RegionDisabledException`, which moto never answers; forward the rest.
+    FailWhere(&'static [(&'static str, &'static str, &'static str)]),
 }
 
 struct State {
     mode: Mode,
     delay: Duration,
     operations: Vec<String>,
+    /// The form parameters of each STS AssumeRole request, in order.
+    assume_role: Vec<Vec<(String, String)>>,
 }
 
 pub struct Proxy {
@@ -53,6 +60,7 @@ impl Proxy {
             mode: Mode::Forward,
             delay: Duration::ZERO,
             operations: Vec::new(),
+            assume_role: Vec::new(),
         }));
         let shared = state.clone();
         thread::spawn(move || {
@@ -84,7 +92,19 @@ impl Proxy {
     }
 
     pub fn clear_operations(&self) {
-        self.state.lock().unwrap().operations.clear();
+        let mut s = self.state.lock().unwrap();
+        s.operations.clear();
+        s.assume_role.clear();
+    }
+
+    /// The form parameters (`RoleArn`, `RoleSessionName`, `SourceIdentity`, ...) of each
+    /// AssumeRole request since the last [`Proxy::clear_operations`].
+    pub fn assume_role_requests(&self) -> Vec<std::collections::HashMap<String, String>> {
+        let s = self.state.lock().unwrap();
+        s.assume_role
+            .iter()
+            .map(|params| params.iter().cloned().collect())
+            .collect()
     }
 }
 
@@ -98,6 +118,54 @@ fn operation(req: &HttpRequest) -> String {
         .find_map(|kv| kv.strip_prefix("Action="))
         .map(str::to_string)
         .unwrap_or_else(|| format!("{} {}", req.method, req.path))
+}
+
+/// The parameters of a form-encoded (query protocol) body.
+fn form_params(body: &[u8]) -> Vec<(String, String)> {
+    let decode = |v: &str| {
+        let v = v.replace('+', " ");
+        let mut out = Vec::new();
+        let bytes = v.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' && i + 2 < bytes.len() {
+                if let Ok(b) = u8::from_str_radix(&v[i + 1..i + 3], 16) {
+                    out.push(b);
+                    i += 3;
+                    continue;
+                }
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (decode(k), decode(v)))
+        .collect()
+}
+
+/// Answers `req` with the AWS error `code`, in its protocol's shape.
+fn fail(writer: &mut TcpStream, req: &HttpRequest, code: &str) -> std::io::Result<()> {
+    if req.header("x-amz-target").is_some() {
+        let body = format!(r#"{{"__type":"{code}","Message":"injected by the test proxy"}}"#);
+        write!(
+            writer,
+            "HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.1\r\nx-amzn-errortype: {code}\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    } else {
+        let body = format!(
+            "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected by the test proxy</Message></Error><RequestId>r</RequestId></ErrorResponse>"
+        );
+        write!(
+            writer,
+            "HTTP/1.1 403 Forbidden\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    }
 }
 
 /// The operation of the first rule `req` matches: its operation, and its marker in the body.
@@ -116,6 +184,10 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Re
         let (mode, delay) = {
             let mut s = state.lock().unwrap();
             s.operations.push(operation(&req));
+            if operation(&req) == "AssumeRole" {
+                let form = form_params(&req.body);
+                s.assume_role.push(form);
+            }
             let current = s.mode;
             if let Mode::DownAfter(n) = current {
                 s.mode = if n == 0 {
@@ -133,6 +205,16 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Re
                 Some(o) => Mode::Deny(o),
                 None => Mode::Forward,
             },
+            Mode::FailWhere(rules) => {
+                let (op, body) = (operation(&req), String::from_utf8_lossy(&req.body));
+                match rules.iter().find(|(o, m, _)| *o == op && body.contains(m)) {
+                    Some((_, _, code)) => {
+                        fail(&mut writer, &req, code)?;
+                        continue;
+                    }
+                    None => Mode::Forward,
+                }
+            }
             Mode::DelayWhere(rules, hold) => {
                 if matching(rules, &req).is_some() {
                     thread::sleep(hold);
@@ -161,7 +243,7 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Re
                     body.len()
                 )?;
             }
-            Mode::Deny(_) | Mode::DenyWhere(_) | Mode::DelayWhere(..) => {
+            Mode::Deny(_) | Mode::DenyWhere(_) | Mode::DelayWhere(..) | Mode::FailWhere(_) => {
                 let body = r#"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>denied by the test proxy</Message></Error><RequestId>r</RequestId></ErrorResponse>"#;
                 write!(
                     writer,

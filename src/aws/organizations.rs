@@ -1,0 +1,146 @@
+//! AWS Organizations with the function's own credentials (hub mode): whether an account is in
+//! the organization (`DescribeAccount`, kept [`MEMBERSHIP_TTL`]), and the organization's
+//! accounts for the sweep (`ListAccounts` with `DescribeOrganization`). Both work only from the
+//! management account, a delegated administrator, or an account an Organizations
+//! resource-based delegation policy allows; elsewhere they are refused, and the callers
+//! degrade (the member session proves membership; the sweep covers the own account and the
+//! listed members).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_config::SdkConfig;
+
+use crate::model::error::{Error, Result};
+
+/// How long a membership answer of Organizations (an account is, or is not, in the
+/// organization; the hub may not ask) is kept.
+pub const MEMBERSHIP_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// What Organizations said about an account's membership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Membership {
+    Member,
+    NotMember,
+    /// The hub may not call `organizations:DescribeAccount`: the member session proves it
+    /// instead (`DescribeOrganization`, which any member account may call).
+    CannotAsk,
+}
+
+/// The organization as the hub lists it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrganizationAccounts {
+    pub id: Option<String>,
+    /// `DescribeOrganization.MasterAccountId`.
+    pub management_account: Option<String>,
+    /// Every account, sorted, with its state (`ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`, ...;
+    /// `State`, or the deprecated `Status` where `State` is absent).
+    pub accounts: Vec<(String, String)>,
+}
+
+/// The Organizations client, built once, and the membership answers.
+#[derive(Debug, Clone)]
+pub struct Organizations {
+    client: aws_sdk_organizations::Client,
+    membership: Arc<Mutex<HashMap<String, (Instant, Membership)>>>,
+}
+
+impl Organizations {
+    pub fn new(sdk: &SdkConfig) -> Self {
+        Organizations {
+            client: aws_sdk_organizations::Client::new(sdk),
+            membership: Arc::default(),
+        }
+    }
+
+    /// Whether `account` is in the organization (`org`, for the message), as
+    /// `organizations:DescribeAccount` says: `AccountNotFoundException` is not a member; a
+    /// refusal (`AccessDeniedException`, `AWSOrganizationsNotInUseException`) is
+    /// [`Membership::CannotAsk`].
+    pub async fn membership(&self, account: &str, org: &str) -> Result<Membership> {
+        {
+            let cache = self.membership.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((at, m)) = cache.get(account) {
+                if at.elapsed() < MEMBERSHIP_TTL {
+                    return Ok(*m);
+                }
+            }
+        }
+        let answer = match self
+            .client
+            .describe_account()
+            .account_id(account)
+            .send()
+            .await
+        {
+            Ok(_) => Membership::Member,
+            Err(e) => match service_code(&e) {
+                "AccountNotFoundException" => Membership::NotMember,
+                "AccessDeniedException" | "AccessDenied" | "AWSOrganizationsNotInUseException" => {
+                    Membership::CannotAsk
+                }
+                _ => {
+                    return Err(Error::aws_on(
+                        "Organizations",
+                        "DescribeAccount",
+                        &format!("{account} in {org}"),
+                        &e,
+                    ))
+                }
+            },
+        };
+        self.remember(account, answer);
+        Ok(answer)
+    }
+
+    fn remember(&self, account: &str, m: Membership) {
+        let mut cache = self.membership.lock().unwrap_or_else(|e| e.into_inner());
+        cache.insert(account.to_string(), (Instant::now(), m));
+    }
+
+    /// The organization's accounts with their state (`ListAccounts`, paginated) and its
+    /// management account (`DescribeOrganization`), concurrently. Fills the membership cache.
+    pub async fn accounts(&self) -> Result<OrganizationAccounts> {
+        let client = &self.client;
+        let (organization, accounts) = tokio::join!(client.describe_organization().send(), async {
+            let mut pages = client.list_accounts().into_paginator().send();
+            let mut out: Vec<(String, String)> = Vec::new();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| Error::aws("Organizations", "ListAccounts", &e))?;
+                out.extend(page.accounts().iter().filter_map(|a| {
+                    let state = a
+                        .state()
+                        .map(|s| s.as_str().to_string())
+                        .or_else(|| a.status().map(|s| s.as_str().to_string()))
+                        .unwrap_or_else(|| "ACTIVE".into());
+                    a.id().map(|id| (id.to_string(), state))
+                }));
+            }
+            out.sort();
+            Ok::<_, Error>(out)
+        });
+        let accounts = accounts?;
+        let organization =
+            organization.map_err(|e| Error::aws("Organizations", "DescribeOrganization", &e))?;
+        let organization = organization.organization();
+        for (id, _) in &accounts {
+            self.remember(id, Membership::Member);
+        }
+        Ok(OrganizationAccounts {
+            id: organization.and_then(|o| o.id()).map(str::to_string),
+            management_account: organization
+                .and_then(|o| o.master_account_id())
+                .map(str::to_string),
+            accounts,
+        })
+    }
+}
+
+/// The error code of an SDK error ("" when it has none).
+pub fn service_code<E, R>(e: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> &str
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
+{
+    e.as_service_error().and_then(|s| s.code()).unwrap_or("")
+}
