@@ -99,6 +99,19 @@ impl Handler {
             }
             Err(e) => Err(e),
         };
+        // Hub mode: what no retry can fix is answered, not thrown (Lambda retries a thrown
+        // error of an asynchronous invocation twice).
+        let user_event = event
+            .payload
+            .get("detail-type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t == crate::event::USER_CREATED_DETAIL_TYPE);
+        let result = match result {
+            Err(e) if self.config.organization.is_hub() && e.is_refusal(user_event) => {
+                Ok(Outcome::refused(&e))
+            }
+            other => other,
+        };
         let _entered = span.enter();
         let duration_ms = started.elapsed().as_millis() as u64;
         match &result {
@@ -121,6 +134,7 @@ impl Handler {
                     secret_arn = o.secret_arn.as_deref().unwrap_or(""),
                     replicas = replicas.join(","),
                     reason = o.reason.as_deref().unwrap_or(""),
+                    error_type = o.error_type.as_deref().unwrap_or(""),
                     duration_ms,
                     "invocation finished"
                 )

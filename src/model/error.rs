@@ -161,6 +161,18 @@ impl Error {
         }
     }
 
+    /// Hub mode: whether the error is answered as a non-error `refused` outcome, so that
+    /// Lambda does not retry it (one member's flood of bad events costs one invocation each,
+    /// not three): an event that is not well formed or not trusted, and, for a user event
+    /// (`user_event`), a database that does not exist. docs/outcomes.md lists them.
+    pub fn is_refusal(&self, user_event: bool) -> bool {
+        match self {
+            Error::InvalidEvent(_) | Error::UntrustedEvent(_) => true,
+            Error::DatabaseNotFound { .. } => user_event,
+            _ => false,
+        }
+    }
+
     pub fn config(variable: &str, reason: impl Into<String>) -> Self {
         Error::Configuration {
             variable: variable.to_string(),

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::model::error::Error;
 use crate::model::{Database, Place};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -26,6 +27,10 @@ pub enum OutcomeKind {
     /// would write belongs there (the secret carries no seal): nothing was written, an operator
     /// decides (`reason` says how).
     Flagged,
+    /// Hub mode: the event was refused for a reason a retry cannot fix (`errorType`:
+    /// `InvalidEvent`, `UntrustedEvent`, or `DatabaseNotFound` for a user event). A non-error
+    /// answer, so that Lambda does not retry it; the log line carries the errorType.
+    Refused,
 }
 
 impl OutcomeKind {
@@ -40,6 +45,7 @@ impl OutcomeKind {
             OutcomeKind::Reconciled => "reconciled",
             OutcomeKind::Retired => "retired",
             OutcomeKind::Flagged => "flagged",
+            OutcomeKind::Refused => "refused",
         }
     }
 }
@@ -180,6 +186,9 @@ pub struct Outcome {
     pub database: Option<DatabaseRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// A `refused` outcome's error type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_type: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub replicas: Vec<ReplicaStatus>,
     /// Every secret an `updated` (connection change) or `retired` outcome changed.
@@ -259,9 +268,18 @@ impl Outcome {
             secret_arn: None,
             database: None,
             reason: None,
+            error_type: None,
             replicas: Vec::new(),
             secrets: Vec::new(),
             sweep: None,
+        }
+    }
+
+    /// The non-error answer of an error no retry can fix (hub mode).
+    pub fn refused(e: &Error) -> Self {
+        Outcome {
+            error_type: Some(e.error_type().to_string()),
+            ..Outcome::new(OutcomeKind::Refused).with_reason(e.to_string())
         }
     }
 
@@ -334,6 +352,7 @@ mod tests {
             OutcomeKind::Reconciled,
             OutcomeKind::Retired,
             OutcomeKind::Flagged,
+            OutcomeKind::Refused,
         ] {
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
         }

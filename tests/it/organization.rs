@@ -106,9 +106,12 @@ async fn a_hub_serves_member_accounts_and_regions_through_their_role() {
         );
     }
 
-    // Not a member: refused before any AWS call.
+    // Not a member: refused before any AWS call, answered (not thrown: no retry can fix it).
+    proxy.clear_operations();
     let outsider = function.invoke(&instance_created_in("db-999", OUTSIDER, "us-east-1"));
-    assert_eq!(outsider.error_type(), "UntrustedEvent");
+    assert_eq!(outsider.response()["outcome"], "refused", "{outsider:?}");
+    assert_eq!(outsider.response()["errorType"], "UntrustedEvent");
+    assert_eq!(proxy.operations(), Vec::<String>::new());
     // A member without the role: MemberAccessDenied, nothing written anywhere.
     let (_, _, id, c) = seeded.iter().find(|s| s.0 == NO_ROLE).unwrap();
     let denied = function.invoke(&instance_created_in(id, NO_ROLE, "us-east-1"));
