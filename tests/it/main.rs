@@ -8,6 +8,7 @@
 //! | `options` | secret options, replication, concurrency, `update`, parameter deletion, the sweep |
 //! | `lifecycle` | secrets follow port changes, retire with their database, come back with it; the sweep repairs, retires and re-replicates from bulk listings |
 //! | `mocked` | what moto cannot do, with aws-smithy-mocks |
+//! | `hub` | hub mode as deployed: keys by alias, membership proofs, a refused organization listing, the per-place retire rule, answered refusals |
 //! | `organization` | a hub serving member accounts and regions through their role, and the organization sweep, through the built binary |
 //! | `real_account` | rotation per engine, decisions before waits, replicas, Serverless polling, missing parameters, a sweep whose listings fail one by one |
 //! | `faults` | throttling, 5xx, a hung endpoint, moto gone, concurrency across databases |
@@ -27,6 +28,7 @@ mod e2e;
 mod faults;
 mod hostile;
 mod house;
+mod hub;
 mod lifecycle;
 mod mocked;
 mod mocked_aws_rules;
