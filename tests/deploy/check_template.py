@@ -4,15 +4,27 @@ trigger table from examples/trigger_table.rs, see triggers.py) each with a retry
 dead-letter queue, an on-failure destination, every configuration variable wired, and IAM that
 grants no wildcard action and scopes parameters and secrets to their prefixes.
 
+The deploy-time guards: the template's `Rules` (and each parameter's AllowedPattern) are
+evaluated over a table of parameter sets (PARAMETER_SETS), and so is the function's environment
+for the same parameters, which the function's own init check judges
+(target/debug/examples/check_config, examples/check_config.rs). Every refusal of the template
+must be init's too, a ConfigurationError naming the variable the refused parameter feeds (unless
+the row says why only the template can tell); every accepted set must start. Hub mode's IAM (keys
+by alias, sts:AssumeRole within the organization, the organization listing), the hub bus policy
+and the reserved concurrency are resolved for several parameter sets and checked.
+
 Usage: python tests/deploy/check_template.py [template.yaml] [trigger-table.json]
+  (it runs `cargo build --example check_config` for the init check)
 """
 
 import json
 import os
 import re
+import subprocess
 import sys
 
 import triggers
+from iam_contract import Resolver, allowed
 
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
@@ -24,6 +36,8 @@ CONFIG_VARIABLES = {
     "RESOURCE_POLICY", "ROTATION_LAMBDA_ARNS", "ROTATION_SCHEDULE", "EXISTING_SECRET",
     "DELETE_PASSWORD_PARAMETER", "MISSING_PASSWORD_PARAMETER", "WAIT_FOR_AVAILABLE_SECONDS",
     "FOLLOW_CONNECTION_CHANGES", "ON_DATABASE_DELETED", "RECOVERY_WINDOW_DAYS", "MAX_RETIRE_PER_RUN",
+    "MAX_RETIRE_FRACTION", "REPLICA_KMS_KEY_ALIASES", "MEMBER_ACCOUNTS", "MEMBER_ROLE_NAME", "ORGANIZATION_ID",
+    "SWEEP_ACCOUNTS", "SWEEP_REGIONS", "SEAL_KEY_ID",
 }
 
 
@@ -48,21 +62,105 @@ def statements(policy_document):
     return out
 
 
-# Actions granted only when the option that needs them is on (CloudFormation condition).
+# Actions granted only when the option that needs them is on (CloudFormation conditions).
 OPTION_ACTIONS = {
-    "ssm:DeleteParameter": "DeletesParameters",
+    "ssm:DeleteParameter": {"DeletesParameters"},
     # GetSecretValue / PutSecretValue: any database created again under an existing secret's
     # name needs them (docs/triggers.md, "Recreations and restores"), whatever the options.
-    "secretsmanager:RemoveRegionsFromReplication": "RemovesReplicas",
-    "secretsmanager:RestoreSecret": "RetiresSecrets",
-    "sts:AssumeRole": "IsHub",
-    "organizations:ListAccounts": "SweepsOrganizationAccounts",
-    "secretsmanager:RotateSecret": "HasRotation",
-    "secretsmanager:PutResourcePolicy": "HasResourcePolicy",
-    "secretsmanager:ReplicateSecretToRegions": "HasReplicas",
-    "lambda:InvokeFunction": "HasRotation",
-    "kms:Encrypt": "HasReplicaKmsKeys",
+    "secretsmanager:RemoveRegionsFromReplication": {"RemovesReplicas"},
+    "secretsmanager:RestoreSecret": {"RetiresSecrets"},
+    "sts:AssumeRole": {"IsHub"},
+    "sts:SetSourceIdentity": {"IsHub"},
+    "organizations:ListAccounts": {"ListsOrganizationAccounts"},
+    "organizations:DescribeOrganization": {"ListsOrganizationAccounts"},
+    "secretsmanager:RotateSecret": {"HasRotation"},
+    "secretsmanager:PutResourcePolicy": {"HasResourcePolicy"},
+    "secretsmanager:ReplicateSecretToRegions": {"HasReplicas"},
+    "lambda:InvokeFunction": {"HasRotation"},
+    "kms:Encrypt": {"HasReplicaKmsKeys", "UsesReplicaKmsKeyAliases"},
 }
+# The conditions KMS grants may stand under: a key parameter (ARN, single account) or an alias
+# (hub mode).
+KEY_CONDITIONS = {"HasKmsKeyArn", "HasReplicaKmsKeys", "HasParameterKmsKeyArn", "UsesKmsKeyAlias",
+                  "UsesReplicaKmsKeyAliases"}
+
+ACCOUNT = "123456789012"
+ORG = "o-exampleorgid"
+KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+REPLICA_KEY = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/5e6f7a8b-0000-4000-8000-00000000e001"
+ROTATION = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:rotate"
+ROTATION_PARAMETERS = [
+    "RotationLambdaMySQL", "RotationLambdaMySQLMulti", "RotationLambdaPostgreSQL", "RotationLambdaPostgreSQLMulti",
+    "RotationLambdaMariaDB", "RotationLambdaMariaDBMulti", "RotationLambdaOracle", "RotationLambdaOracleMulti",
+    "RotationLambdaSQLServer", "RotationLambdaSQLServerMulti", "RotationLambdaDb2Multi", "RotationLambdaMongoDB",
+    "RotationLambdaMongoDBMulti", "RotationLambdaRedshift", "RotationLambdaRedshiftMulti",
+]
+HUB = {"HubMode": "true", "OrganizationId": ORG, "MemberAccounts": "organization", "KmsKeyAlias": "alias/db-secrets"}
+HUB_LISTED = {**HUB, "MemberAccounts": "111111111111,222222222222"}
+
+
+def row(name, params, refused=(), template_only=None):
+    """A parameter set. `refused`: the (check, parameter) pairs that must refuse it, where the
+    check is a rule name, or AllowedPattern for the parameter's own syntax, and the parameter is
+    one the rule's AssertDescription names. Unless `template_only` says why the function cannot
+    tell, init must refuse it too, naming the variable that parameter feeds."""
+    return {"name": name, "params": params, "refused": list(refused), "template_only": template_only}
+
+
+PARAMETER_SETS = [
+    # Accepted: the deployments the docs describe.
+    row("single account, defaults", {}),
+    row("single account, keys by ARN, replicas and rotation",
+        {"KmsKeyArn": KEY, "ReplicaRegions": "eu-west-1", "ReplicaKmsKeyArns": REPLICA_KEY,
+         "RotationSchedule": "rate(30 days)", "RotationLambdaMySQL": ROTATION, "MaxRetireFraction": "1"}),
+    row("hub, organization, keys by alias",
+        {**HUB, "SweepAccounts": "organization", "SweepRegions": "us-east-1,eu-west-1",
+         "ReplicaRegions": "us-west-2,eu-central-1", "ReplicaKmsKeyAliases": "us-west-2=alias/db-secrets-replica",
+         "MaxRetireFraction": "0.5"}),
+    row("hub, organization, the AWS managed key", {**HUB, "KmsKeyAlias": ""}),
+    row("hub, listed members, sweep within them", {**HUB_LISTED, "SweepAccounts": "222222222222"}),
+    row("hub, listed members, organization sweep", {**HUB_LISTED, "SweepAccounts": "organization"}),
+    # Refused by the template and by init.
+    row("hub with KmsKeyArn", {**HUB, "KmsKeyAlias": "", "KmsKeyArn": KEY}, [("HubKeysByAlias", "KmsKeyArn")]),
+    row("hub with ReplicaKmsKeyArns", {**HUB, "ReplicaRegions": "eu-west-1", "ReplicaKmsKeyArns": REPLICA_KEY},
+        [("HubKeysByAlias", "ReplicaKmsKeyArns")]),
+    *[row(f"hub with {p}", {**HUB, "RotationSchedule": "rate(30 days)", p: ROTATION}, [("HubWithoutRotation", p)])
+      for p in ROTATION_PARAMETERS],
+    row("hub, sweep outside the listed members", {**HUB, "MemberAccounts": "111111111111",
+                                                  "SweepAccounts": "111111111111,333333333333"},
+        [("SweepWithinMembers", "SweepAccounts")]),
+    row("hub without OrganizationId", {**HUB, "OrganizationId": ""},
+        [("HubNeedsOrganizationAndMembers", "OrganizationId")]),
+    row("MemberAccounts both organization and a list", {**HUB, "MemberAccounts": "organization,111111111111"},
+        [("MemberAccountsOneForm", "MemberAccounts")]),
+    row("SweepAccounts both organization and a list", {**HUB, "SweepAccounts": "organization,111111111111"},
+        [("SweepAccountsOneForm", "SweepAccounts")]),
+    # One parameter's syntax (AllowedPattern), refused by init too.
+    row("KmsKeyAlias not alias/NAME", {**HUB, "KmsKeyAlias": "db-secrets"}, [("AllowedPattern", "KmsKeyAlias")]),
+    row("ReplicaKmsKeyAliases without its region", {**HUB, "ReplicaRegions": "us-west-2",
+                                                    "ReplicaKmsKeyAliases": "alias/db-secrets-replica"},
+        [("AllowedPattern", "ReplicaKmsKeyAliases")]),
+    row("MaxRetireFraction 0", {"MaxRetireFraction": "0"}, [("AllowedPattern", "MaxRetireFraction")]),
+    row("MaxRetireFraction above 1", {"MaxRetireFraction": "1.5"}, [("AllowedPattern", "MaxRetireFraction")]),
+    row("OrganizationId malformed", {**HUB, "OrganizationId": "o-short"}, [("AllowedPattern", "OrganizationId")]),
+    row("MemberAccounts malformed", {**HUB, "MemberAccounts": "12345"}, [("AllowedPattern", "MemberAccounts")]),
+    # Only the template can tell.
+    row("HubMode without MemberAccounts", {**HUB, "MemberAccounts": ""},
+        [("HubNeedsOrganizationAndMembers", "MemberAccounts")],
+        template_only="without MEMBER_ACCOUNTS the function is not in hub mode, so it has nothing to refuse"),
+    row("KmsKeyAlias in a single account", {"KmsKeyAlias": "alias/db-secrets"}, [("KeyAliasesNeedHub", "KmsKeyAlias")],
+        template_only="a single-account function may use an alias; the template's single-account grant is by key ARN"),
+    row("ReplicaKmsKeyAliases in a single account",
+        {"ReplicaRegions": "us-west-2", "ReplicaKmsKeyAliases": "us-west-2=alias/db-secrets-replica"},
+        [("KeyAliasesNeedHub", "ReplicaKmsKeyAliases")],
+        template_only="a single-account function may use aliases; the template's single-account grants are by key ARN"),
+    row("hub with KmsKeyAlias and KmsKeyArn", {**HUB, "KmsKeyArn": KEY},
+        [("HubKeysByAlias", "KmsKeyArn"), ("OneSecretsKey", "KmsKeyAlias"), ("OneSecretsKey", "KmsKeyArn")],
+        template_only="KMS_KEY_ID carries KmsKeyAlias when it is set: the function never sees KmsKeyArn"),
+    row("single account with KmsKeyAlias and KmsKeyArn", {"KmsKeyAlias": "alias/db-secrets", "KmsKeyArn": KEY},
+        [("KeyAliasesNeedHub", "KmsKeyAlias"), ("OneSecretsKey", "KmsKeyAlias"), ("OneSecretsKey", "KmsKeyArn")],
+        template_only="KMS_KEY_ID carries KmsKeyAlias when it is set: the function never sees KmsKeyArn"),
+]
 
 
 def yaml_anchors(text):
@@ -77,6 +175,317 @@ def yaml_anchors(text):
         if re.search(r"(^|[\s\[,:-])[&*][A-Za-z_]", code):
             found.append(f"{n}: {line.strip()}")
     return found
+
+
+# ---------------------------------------------------------------- the deploy-time guards
+
+
+def params_of(name):
+    (found,) = [r["params"] for r in PARAMETER_SETS if r["name"] == name]
+    return found
+
+
+def parameter_values(template, params):
+    """Every parameter's value as CloudFormation passes it to Rules: the given value or the
+    default, a CommaDelimitedList split on commas (an empty one is [""])."""
+    values = {}
+    for name, spec in template["Parameters"].items():
+        v = params.get(name, spec.get("Default", ""))
+        values[name] = str(v).split(",") if spec["Type"] == "CommaDelimitedList" else str(v)
+    return values
+
+
+def constraint_failures(template, params):
+    """(AllowedPattern or AllowedValues, parameter) for each given value its parameter refuses.
+    A CommaDelimitedList's pattern applies to each value of the list."""
+    out = []
+    for name, v in params.items():
+        spec = template["Parameters"].get(name)
+        if spec is None:
+            raise ValueError(f"parameter set names {name}, which the template does not have")
+        items = str(v).split(",") if spec["Type"] == "CommaDelimitedList" else [str(v)]
+        if "AllowedPattern" in spec and not all(re.fullmatch(spec["AllowedPattern"], i) for i in items):
+            out.append(("AllowedPattern", name))
+        if "AllowedValues" in spec and not all(i in [str(a) for a in spec["AllowedValues"]] for i in items):
+            out.append(("AllowedValues", name))
+        if spec["Type"] == "Number":
+            n = float(v)
+            if ("MinValue" in spec and n < float(spec["MinValue"])) or ("MaxValue" in spec and n > float(spec["MaxValue"])):
+                out.append(("MinValue/MaxValue", name))
+    return out
+
+
+def rule_value(expr, values):
+    """A rule function's value (CloudFormation template reference, "Rule functions"): the ones
+    the template uses; any other is an error, so that a new one gets its semantics here first."""
+    if isinstance(expr, (str, int, float)):
+        return str(expr)
+    if isinstance(expr, list):
+        return [rule_value(e, values) for e in expr]
+    (fn, arg), = expr.items()
+    if fn == "Ref":
+        return values[arg]
+    if fn == "Fn::Equals":
+        a, b = (rule_value(x, values) for x in arg)
+        return a == b
+    if fn == "Fn::Not":
+        return not rule_value(arg[0], values)
+    if fn == "Fn::And":
+        return all(rule_value(x, values) for x in arg)
+    if fn == "Fn::Or":
+        return any(rule_value(x, values) for x in arg)
+    if fn == "Fn::Contains":  # [list_of_strings, string]: the string is one of the list
+        strings, string = rule_value(arg[0], values), rule_value(arg[1], values)
+        return string in strings
+    if fn == "Fn::EachMemberEquals":  # [list_of_strings, string]: every member is the string
+        strings, string = rule_value(arg[0], values), rule_value(arg[1], values)
+        return all(x == string for x in strings)
+    if fn == "Fn::EachMemberIn":  # [strings_to_check, strings_to_match]
+        check, match = rule_value(arg[0], values), rule_value(arg[1], values)
+        return all(x in match for x in check)
+    raise ValueError(f"rule function {fn} has no evaluator in check_template.py")
+
+
+def rule_failures(template, params):
+    """(rule, AssertDescription) of each assertion that fails under a rule whose condition holds."""
+    values = parameter_values(template, params)
+    out = []
+    for name, rule in template.get("Rules", {}).items():
+        if "RuleCondition" in rule and not rule_value(rule["RuleCondition"], values):
+            continue
+        for a in rule["Assertions"]:
+            if not rule_value(a["Assert"], values):
+                out.append((name, a.get("AssertDescription", "")))
+    return out
+
+
+def function_of(template):
+    (name, fn), = [(k, v) for k, v in template["Resources"].items() if v["Type"] == "AWS::Lambda::Function"]
+    return name, fn
+
+
+def environment(template, params):
+    """The function's environment as deployed with `params` (every value a string)."""
+    _, fn = function_of(template)
+    variables = Resolver(template, params).resolve(fn["Properties"]["Environment"]["Variables"])
+    return {k: str(v) for k, v in variables.items()}
+
+
+def variable_of(template):
+    """parameter -> the environment variable its value feeds (read from the template)."""
+    _, fn = function_of(template)
+    out = {}
+    for var, expr in fn["Properties"]["Environment"]["Variables"].items():
+        text = json.dumps(expr)
+        for name in template["Parameters"]:
+            if f'{{"Ref": "{name}"}}' in text or "${" + name + "}" in text:
+                out.setdefault(name, set()).add(var)
+    return out
+
+
+def init_answers(envs):
+    """The function's init check on each environment (examples/check_config.rs)."""
+    tool = os.path.join(triggers.ROOT, "target", "debug", "examples", "check_config")
+    # Built here (quick when `cargo test` built it): the answers must be the current code's.
+    subprocess.run(["cargo", "build", "--quiet", "--example", "check_config"], cwd=triggers.ROOT, check=True)
+    if not os.access(tool, os.X_OK):
+        raise FileNotFoundError(f"{tool} is missing: run `cargo build --example check_config`")
+    done = subprocess.run([tool], input=json.dumps(envs), capture_output=True, text=True, check=True)
+    answers = json.loads(done.stdout)
+    if len(answers) != len(envs):
+        raise ValueError(f"check_config answered {len(answers)} of {len(envs)} environments")
+    return answers
+
+
+def guard_failures(template):
+    """Each parameter set: the template's refusals as the row expects, and init's answer the same."""
+    failures, lines = [], []
+    feeds = variable_of(template)
+    covered = set()  # (rule, AssertDescription) of the assertions some row is refused by
+    for r in PARAMETER_SETS:
+        got_rules = rule_failures(template, r["params"])
+        got = sorted({(k, p) for k, p in constraint_failures(template, r["params"])} |
+                     {(rule, None) for rule, _ in got_rules})
+        expected_checks = sorted({(k, None if k in template.get("Rules", {}) else p) for k, p in r["refused"]})
+        if got != expected_checks:
+            failures.append(f"parameter set '{r['name']}': the template refuses it by {got or 'nothing'}, "
+                            f"expected {expected_checks or 'nothing'}")
+        for k, p in r["refused"]:
+            if k in template.get("Rules", {}):
+                descriptions = [d for rule, d in got_rules if rule == k]
+                naming = [d for d in descriptions if re.search(rf"\b{p}\b", d)]
+                covered.update((k, d) for d in naming)
+                if descriptions and not naming:
+                    failures.append(f"parameter set '{r['name']}': rule {k}'s AssertDescription does not name {p}: {descriptions}")
+    answers = init_answers([{**environment(template, r["params"]), "AWS_REGION": "us-east-1"} for r in PARAMETER_SETS])
+    for r, answer in zip(PARAMETER_SETS, answers):
+        refused = bool(r["refused"])
+        if r["template_only"]:
+            said = "refuses" if not answer["ok"] else "accepts"
+            lines.append(f"  template only: '{r['name']}' (init {said} it: {r['template_only']})")
+            continue
+        if not refused:
+            if not answer["ok"]:
+                failures.append(f"parameter set '{r['name']}': the template accepts it, but init refuses it: {answer}")
+            continue
+        variables = set().union(*(feeds.get(p, set()) for _, p in r["refused"]))
+        if not variables:
+            failures.append(f"parameter set '{r['name']}': {[p for _, p in r['refused']]} feed no environment variable")
+        elif answer["ok"]:
+            failures.append(f"parameter set '{r['name']}': the template refuses it ({r['refused']}), but init accepts "
+                            f"it (expected a ConfigurationError naming {sorted(variables)})")
+        elif answer.get("errorType") != "ConfigurationError" or answer.get("variable") not in variables:
+            failures.append(f"parameter set '{r['name']}': init refuses it with {answer.get('errorType')} naming "
+                            f"{answer.get('variable')}, expected a ConfigurationError naming {sorted(variables)}")
+    # Every assertion of every rule refuses some parameter set.
+    for name, rule in template.get("Rules", {}).items():
+        for a in rule["Assertions"]:
+            if (name, a.get("AssertDescription", "")) not in covered:
+                failures.append(f"rule {name}: no parameter set is refused by its assertion "
+                                f"{a.get('AssertDescription', '')!r}")
+    refusals = sum(1 for r in PARAMETER_SETS if r["refused"])
+    lines.insert(0, f"guards: {len(PARAMETER_SETS)} parameter sets, {refusals} refused by the template "
+                    f"({sum(1 for r in PARAMETER_SETS if r['refused'] and not r['template_only'])} also by init, "
+                    f"each naming the parameter's variable), {len(PARAMETER_SETS) - refusals} accepted by both")
+    return failures, lines
+
+
+# ---------------------------------------------------------------- hub mode, resolved
+
+
+def resolved_statements(template, params):
+    """The function role's statements for `params`, resolved (Action and Resource as lists)."""
+    r = Resolver(template, params)
+    role = template["Resources"]["ProvisionerRole"]["Properties"]
+    out = []
+    for p in role["Policies"]:
+        for st in r.resolve(p["PolicyDocument"])["Statement"]:
+            st["Action"] = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+            st["Resource"] = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+            out.append(st)
+    return out
+
+
+def by_sid(statements, sid):
+    found = [s for s in statements if s.get("Sid") == sid]
+    return found[0] if found else None
+
+
+class Request:
+    def __init__(self, action, resource, context):
+        self.action, self.resource, self.context = action, resource, context
+
+
+def hub_failures(template):
+    """Hub mode's IAM, bus policy and concurrency, resolved for several parameter sets."""
+    failures = []
+
+    def check(ok, message):
+        if not ok:
+            failures.append(message)
+
+    role = f"arn:aws:iam::111111111111:role/db-secret-provisioner-member"
+    within = {"aws:ResourceOrgID": ORG, "aws:ResourceAccount": "111111111111"}
+    # sts:AssumeRole (with SourceIdentity) only within the organization, and only the listed accounts.
+    for name, params, accounts in [("organization", HUB, None), ("listed members", HUB_LISTED, ["111111111111", "222222222222"])]:
+        sts = resolved_statements(template, params)
+        st = by_sid(sts, "AssumeMemberRoles")
+        check(st and sorted(st["Action"]) == ["sts:AssumeRole", "sts:SetSourceIdentity"],
+              f"hub ({name}): AssumeMemberRoles must allow sts:AssumeRole and sts:SetSourceIdentity: {st}")
+        expected = {"aws:ResourceOrgID": ORG, **({"aws:ResourceAccount": accounts} if accounts else {})}
+        check(st and st.get("Condition") == {"StringEquals": expected},
+              f"hub ({name}): AssumeMemberRoles must carry exactly StringEquals {expected}: {st and st.get('Condition')}")
+        for action in ("sts:AssumeRole", "sts:SetSourceIdentity"):
+            check(allowed(sts, Request(action, role, within)), f"hub ({name}): {action} refused in a member account")
+            check(not allowed(sts, Request(action, role, {**within, "aws:ResourceOrgID": "o-otherorg000"})),
+                  f"hub ({name}): {action} allowed in another organization's account")
+            check(bool(accounts) == (not allowed(sts, Request(action, role.replace("111111111111", "333333333333"),
+                                                              {**within, "aws:ResourceAccount": "333333333333"}))),
+                  f"hub ({name}): {action} into an unlisted account of the organization must be "
+                  f"{'refused' if accounts else 'allowed'}")
+    # organizations:ListAccounts and DescribeOrganization exactly when the hub may list.
+    for name, params, lists in [("organization", HUB, True), ("listed members", HUB_LISTED, False),
+                                ("listed members, organization sweep", {**HUB_LISTED, "SweepAccounts": "organization"}, True),
+                                ("single account", {}, False)]:
+        st = by_sid(resolved_statements(template, params), "ListOrganizationAccounts")
+        check(bool(st) == lists, f"{name}: ListOrganizationAccounts must be {'granted' if lists else 'absent'}")
+        if st:
+            check(sorted(st["Action"]) == ["organizations:DescribeOrganization", "organizations:ListAccounts"]
+                  and st["Resource"] == ["*"], f"{name}: ListOrganizationAccounts: {st}")
+    # Keys by alias: any key of the account that carries the alias, through Secrets Manager.
+    sts = resolved_statements(template, params_of("hub, organization, keys by alias"))
+    key = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/0b0b0b0b-0000-4000-8000-000000000001"
+    via = {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}
+    for action, alias in [("kms:GenerateDataKey", "alias/db-secrets"), ("kms:Decrypt", "alias/db-secrets"),
+                          ("kms:GenerateDataKey", "alias/db-secrets-replica"), ("kms:Encrypt", "alias/db-secrets-replica")]:
+        check(allowed(sts, Request(action, key, {**via, "kms:ResourceAliases": [alias, "alias/other"]})),
+              f"hub: {action} refused on a key with {alias} through Secrets Manager")
+        check(not allowed(sts, Request(action, key, {"kms:ResourceAliases": [alias]})),
+              f"hub: {action} allowed on a key with {alias} outside Secrets Manager")
+        check(not allowed(sts, Request(action, key, {**via, "kms:ResourceAliases": ["alias/other"]})),
+              f"hub: {action} allowed on a key without the alias")
+        check(not allowed(sts, Request(action, key.replace(ACCOUNT, "999999999999"), {**via, "kms:ResourceAliases": [alias]})),
+              f"hub: {action} allowed on another account's key")
+    check(not allowed(sts, Request("kms:Encrypt", key, {**via, "kms:ResourceAliases": ["alias/db-secrets"]})),
+          "hub: kms:Encrypt is for the replica keys only")
+    # The replica aliases come from region=alias/NAME entries split on "=": the region names in the
+    # list can match no alias (every alias name starts with alias/).
+    for st in sts:
+        values = st.get("Condition", {}).get("ForAnyValue:StringEquals", {}).get("kms:ResourceAliases", [])
+        for v in values if isinstance(values, list) else [values]:
+            check(v.startswith("alias/") or re.fullmatch(r"[a-z]{2}(-[a-z]+)+-[0-9]", v),
+                  f"{st.get('Sid')}: kms:ResourceAliases value {v!r} is neither an alias nor a region name")
+    check(allowed(sts, Request("kms:DescribeKey", key, {"kms:ResourceAliases": ["alias/db-secrets"]})) and
+          not allowed(sts, Request("kms:DescribeKey", key, {"kms:ResourceAliases": ["alias/other"]})),
+          "hub: kms:DescribeKey must be allowed on the alias's key only")
+    for st in sts:
+        if any(a.startswith("kms:") for a in st["Action"]) and "kms:ResourceAliases" in json.dumps(st):
+            check("kms:RequestAlias" not in json.dumps(st), f"{st.get('Sid')}: no kms:RequestAlias (Decrypt names no alias)")
+            check(list(st["Condition"].get("ForAnyValue:StringEquals", {})) == ["kms:ResourceAliases"],
+                  f"{st.get('Sid')}: kms:ResourceAliases (multi-valued) needs ForAnyValue:StringEquals")
+    single = resolved_statements(template, params_of("single account, keys by ARN, replicas and rotation"))
+    check(not any("kms:ResourceAliases" in json.dumps(s) or s["Action"][0].startswith("sts:") for s in single),
+          "single account: no grant by alias and no sts:AssumeRole")
+
+    # The hub bus: the organization's forwarding roles, with the hub rules' sources only; others denied.
+    r = Resolver(template, HUB)
+    policies = [r.resolve(v["Properties"]) for v in template["Resources"].values()
+                if v["Type"] == "AWS::Events::EventBusPolicy" and v.get("Condition") == "IsHub"]
+    statements = []
+    for p in policies:
+        st = dict(p["Statement"])
+        st["Action"] = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        st["Resource"] = ["*"]  # the hub bus (each policy names its bus)
+        statements.append(st)
+    hub_rule_sources = set()
+    for v in template["Resources"].values():
+        if v["Type"] == "AWS::Events::Rule" and v.get("Condition") == "IsHub":
+            hub_rule_sources.update(r.resolve(v["Properties"]["EventPattern"])["source"])
+    forward = f"arn:aws:iam::111111111111:role/db-secret-provisioner/db-secret-provisioner-forward-eu-west-1"
+
+    def verdict(principal, org, source):
+        ctx = {"aws:PrincipalArn": principal, "aws:PrincipalOrgID": org, "events:source": [source]}
+        req = Request("events:PutEvents", "bus", ctx)
+        denied = any(s["Effect"] == "Deny" and allowed([{**s, "Effect": "Allow"}], req) for s in statements)
+        return "denied" if denied else ("allowed" if allowed(statements, req) else "not allowed")
+
+    for source in sorted(hub_rule_sources):
+        check(verdict(forward, ORG, source) == "allowed", f"hub bus: a forwarding role's {source} event is refused")
+    check(verdict(forward, ORG, "com.example.other") == "not allowed", "hub bus: a source no hub rule takes is let in")
+    check(verdict(forward, "o-otherorg000", "aws.rds") == "not allowed", "hub bus: another organization is let in")
+    for other in (f"arn:aws:iam::111111111111:role/admin", f"arn:aws:iam::{ACCOUNT}:role/admin",
+                  "arn:aws:iam::111111111111:role/provisioning/db-secret-provisioner-forward-eu-west-1"):
+        check(verdict(other, ORG, "com.example.provisioning") == "denied",
+              f"hub bus: {other} is not explicitly denied (an Allow does not restrict the hub's own account)")
+
+    # Reserved concurrency: 20 in hub mode unless given; none by default in a single account.
+    _, fn = function_of(template)
+    for name, params, expected in [("hub", HUB, "20"), ("hub, given", {**HUB, "ReservedConcurrency": "5"}, "5"),
+                                   ("single account", {}, None), ("single account, given", {"ReservedConcurrency": "7"}, "7")]:
+        got = Resolver(template, params).resolve(fn["Properties"]).get("ReservedConcurrentExecutions")
+        check((None if got is None else str(got)) == expected,
+              f"ReservedConcurrentExecutions ({name}): {got}, expected {expected}")
+    return failures
 
 
 def main() -> int:
@@ -148,8 +557,8 @@ def main() -> int:
                       (st["Effect"] == "Deny" and "ForceDeleteWithoutRecovery" in json.dumps(st.get("Condition"))),
                       "DeleteSecret only with schedule-deletion, and never ForceDeleteWithoutRecovery")
             if a in OPTION_ACTIONS:
-                check(condition == OPTION_ACTIONS[a],
-                      f"{a} must be granted only under condition {OPTION_ACTIONS[a]}, found {condition}")
+                check(condition in OPTION_ACTIONS[a],
+                      f"{a} must be granted only under a condition of {sorted(OPTION_ACTIONS[a])}, found {condition}")
         resource = json.dumps(st.get("Resource"))
         conditions = json.dumps(st.get("Condition"))
         if "secretsmanager:TagResource" in actions and "secretsmanager:CreateSecret" not in actions:
@@ -178,14 +587,22 @@ def main() -> int:
             elif actions != ["secretsmanager:DescribeSecret"]:
                 check("secretsmanager:ResourceTag/managed-by" in conditions,
                       f"{actions} not conditioned on secretsmanager:ResourceTag/managed-by")
-        if st.get("Sid") == "DescribeSecretsKey":
+        if st.get("Sid") in ("DescribeSecretsKey", "DescribeSecretsKeyByAlias"):
             # The key check calls DescribeKey itself (no service in between): no ViaService.
-            check(actions == ["kms:DescribeKey"] and condition == "HasKmsKeyArn",
-                  f"DescribeSecretsKey: only kms:DescribeKey, under HasKmsKeyArn: {actions} {condition}")
+            by_alias = st["Sid"].endswith("ByAlias")
+            check(actions == ["kms:DescribeKey"] and condition == ("UsesKmsKeyAlias" if by_alias else "HasKmsKeyArn"),
+                  f"{st['Sid']}: only kms:DescribeKey, under {'UsesKmsKeyAlias' if by_alias else 'HasKmsKeyArn'}: "
+                  f"{actions} {condition}")
+            check("kms:ViaService" not in conditions, f"{st['Sid']}: DescribeKey is called directly, not via a service")
         elif any(a.startswith("kms:") for a in actions) and st.get("Sid") != "SealOwnSecrets":
             check("kms:ViaService" in conditions, f"KMS use without kms:ViaService: {actions}")
-            check(condition in ("HasKmsKeyArn", "HasReplicaKmsKeys", "HasParameterKmsKeyArn"),
-                  f"KMS granted without a key parameter: {actions} under {condition}")
+            check(condition in KEY_CONDITIONS, f"KMS granted without a key parameter: {actions} under {condition}")
+        if any(a.startswith("kms:") for a in actions) and condition in ("UsesKmsKeyAlias", "UsesReplicaKmsKeyAliases"):
+            # IAM takes key ARNs only: the alias is a kms:ResourceAliases condition on the own keys.
+            check(st.get("Resource") == {"Fn::Sub": "arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*"},
+                  f"{st.get('Sid')}: a grant by alias is on the account's own keys: {resource}")
+            check("ForAnyValue:StringEquals" in st.get("Condition", {}) and "kms:ResourceAliases" in conditions,
+                  f"{st.get('Sid')}: a grant by alias needs ForAnyValue:StringEquals kms:ResourceAliases")
         if actions in (["redshift:DescribeClusters"],) or "redshift-serverless:ListWorkgroups" in actions:
             check(st.get("Resource") == "*", f"listing calls need Resource '*': {actions}")
 
@@ -263,8 +680,9 @@ def main() -> int:
     hub_buses = [k for k, v in resources.items() if v["Type"] == "AWS::Events::EventBus" and v.get("Condition") == "IsHub"]
     check(len(hub_buses) == 1, f"expected one hub bus under IsHub, found {hub_buses}")
     hub_policies = [v for v in resources.values() if v["Type"] == "AWS::Events::EventBusPolicy" and v.get("Condition") == "IsHub"]
-    check(len(hub_policies) == 1 and "aws:PrincipalOrgID" in json.dumps(hub_policies[0]["Properties"]),
-          "the hub bus must let in the organization only (aws:PrincipalOrgID)")
+    check(len(hub_policies) == 2 and sorted(p["Properties"]["Statement"]["Effect"] for p in hub_policies) == ["Allow", "Deny"]
+          and all(p["Properties"].get("EventBusName") == {"Ref": hub_buses[0] if hub_buses else ""} for p in hub_policies),
+          "the hub bus needs its Allow (the organization's forwarding roles) and its Deny (everyone else)")
     check(len(hub_rules) == 4, f"expected 4 hub rules, found {sorted(hub_rules)}")
     base_patterns = [json.dumps({k: v for k, v in r.get("EventPattern", {}).items() if k != "account"}, sort_keys=True)
                      for r in rules.values()]
@@ -276,13 +694,20 @@ def main() -> int:
         check(any(v["Type"] == "AWS::Lambda::Permission" and v["Properties"].get("SourceArn") == {"Fn::GetAtt": [name, "Arn"]}
                   for v in resources.values()), f"{name}: no permission to invoke the function")
 
+    failures.extend(hub_failures(out))
+    guards, lines = guard_failures(out)
+    failures.extend(guards)
+
     if failures:
         for f in failures:
             print(f"FAIL {f}")
         return 1
     print(f"template ok: 1 function, {len(rules)} rules with retry policy and DLQ, {len(policies)} IAM statements "
           f"(each option's actions under its condition, Secrets Manager writes conditioned on managed-by), "
-          f"user events on their own bus")
+          f"user events on their own bus; hub mode: keys by alias, sts:AssumeRole within the organization, "
+          f"the bus for the forwarding roles only, reserved concurrency")
+    for line in lines:
+        print(line)
     return 0
 
 
