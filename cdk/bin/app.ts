@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // Deploys db-secret-provisioner. Configuration comes from CDK context, e.g.
 //   npx cdk deploy -c replicaRegions=us-west-2,eu-west-1 -c kmsKeyArn=arn:aws:kms:...:key/...
+// or, as the hub of an organization (docs/organization.md), keys by alias:
+//   npx cdk deploy -c hubMode=true -c organizationId=o-... -c memberAccounts=organization \
+//       -c kmsKeyAlias=alias/db-secrets -c replicaRegions=eu-west-1 -c replicaKmsKeyAliases=eu-west-1=alias/db-secrets
+// A configuration the function would refuse at init (or whose IAM could not work) fails the synth.
 // cdk-nag's AwsSolutions pack runs on every synth: an unsuppressed finding fails it.
 import { App, Aspects, CfnOutput, Stack } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
@@ -9,11 +13,20 @@ import { DbSecretProvisioner, RotationKey } from "../lib/provisioner";
 const app = new App();
 const ctx = (key: string): string | undefined => app.node.tryGetContext(key) || undefined;
 const list = (key: string): string[] | undefined => ctx(key)?.split(",").filter((s) => s);
-/** `a=b,c=d` as a map. */
+/** `a=b,c=d` as a map; a key given twice is refused. */
 const pairs = (key: string): Record<string, string> | undefined => {
   const v = list(key);
-  return v ? Object.fromEntries(v.map((kv) => kv.split("=", 2) as [string, string])) : undefined;
+  if (!v) return undefined;
+  const out: Record<string, string> = {};
+  for (const kv of v) {
+    const i = kv.indexOf("=");
+    const [k, val] = i < 0 ? [kv, ""] : [kv.slice(0, i), kv.slice(i + 1)];
+    if (k in out) throw new Error(`context ${key}: ${k} is given twice`);
+    out[k] = val;
+  }
+  return out;
 };
+const number = (key: string): number | undefined => (ctx(key) ? Number(ctx(key)) : undefined);
 
 const stack = new Stack(app, ctx("stackName") ?? "DbSecretProvisioner", {
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
@@ -25,10 +38,12 @@ const provisioner = new DbSecretProvisioner(stack, "Provisioner", {
   secretNameTemplate: ctx("secretNameTemplate"),
   passwordParameterTemplate: ctx("passwordParameterTemplate"),
   kmsKeyArn: ctx("kmsKeyArn"),
+  kmsKeyAlias: ctx("kmsKeyAlias"),
   parameterKmsKeyArn: ctx("parameterKmsKeyArn"),
   secretTags: pairs("secretTags"),
   replicaRegions: list("replicaRegions"),
   replicaKmsKeyArns: list("replicaKmsKeyArns"),
+  replicaKmsKeyAliases: pairs("replicaKmsKeyAliases"),
   resourcePolicy: resourcePolicy ? JSON.parse(resourcePolicy) : undefined,
   rotation: rotationFunctions
     ? { functions: rotationFunctions, schedule: ctx("rotationSchedule") ?? "rate(30 days)" }
@@ -38,14 +53,15 @@ const provisioner = new DbSecretProvisioner(stack, "Provisioner", {
   missingPasswordParameter: ctx("missingPasswordParameter") === "error" ? "error" : "skip",
   followConnectionChanges: ctx("followConnectionChanges") !== "false",
   onDatabaseDeleted: (ctx("onDatabaseDeleted") ?? "tag") as "tag" | "schedule-deletion" | "ignore",
-  recoveryWindowDays: ctx("recoveryWindowDays") ? Number(ctx("recoveryWindowDays")) : undefined,
-  maxRetirePerRun: ctx("maxRetirePerRun") ? Number(ctx("maxRetirePerRun")) : undefined,
+  recoveryWindowDays: number("recoveryWindowDays"),
+  maxRetirePerRun: number("maxRetirePerRun"),
+  maxRetireFraction: number("maxRetireFraction"),
   secretNamePrefix: ctx("secretNamePrefix"),
   parameterPrefix: ctx("parameterPrefix"),
   userEventSources: list("userEventSources"),
   userEventSenders: list("userEventSenders"),
   cloudTrailTriggers: ctx("cloudTrailTriggers") !== "false",
-  reservedConcurrency: ctx("reservedConcurrency") ? Number(ctx("reservedConcurrency")) : undefined,
+  reservedConcurrency: number("reservedConcurrency"),
   reconcileSchedule: ctx("reconcileSchedule") === "off" ? null : ctx("reconcileSchedule"),
   alarmTopicArn: ctx("alarmTopicArn"),
   hub: ctx("hubMode") === "true"

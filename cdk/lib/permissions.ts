@@ -115,3 +115,70 @@ export function jobStatements(p: JobPermissionsProps): iam.PolicyStatement[] {
   }));
   return out;
 }
+
+/** Keys named by alias (hub mode): the same alias in every account and region. */
+export interface AliasKeyProps {
+  readonly partition: string;
+  readonly account: string;
+  /** The secrets' key (KMS_KEY_ID), `alias/NAME`. */
+  readonly keyAlias?: string;
+  /** The replica regions' keys, `alias/NAME` each. */
+  readonly replicaKeyAliases?: string[];
+}
+
+/**
+ * KMS on the keys that carry the given aliases, in every region of `account`, shared by the hub's
+ * own role and the member role (template.yaml and deploy/member.yaml grant the same).
+ *
+ * IAM names a KMS key only by its key ARN, never by alias; access by alias is the
+ * `kms:ResourceAliases` condition key, which is multi-valued (a key may have several aliases), hence
+ * `ForAnyValue:` (KMS developer guide, "Use aliases to control access to KMS keys" and "Specifying
+ * KMS keys in IAM policy statements":
+ * https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html,
+ * https://docs.aws.amazon.com/kms/latest/developerguide/cmks-in-iam-policies.html). No
+ * `kms:RequestAlias`: Secrets Manager's own KMS calls (e.g. Decrypt of the data key) name the key,
+ * not the alias. `kms:ViaService` keeps use to Secrets Manager, in any region (one global role).
+ */
+export function aliasKeyStatements(p: AliasKeyProps): iam.PolicyStatement[] {
+  const keys = [`arn:${p.partition}:kms:*:${p.account}:key/*`];
+  const via = { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } };
+  const aliased = (aliases: string[]) => ({ "ForAnyValue:StringEquals": { "kms:ResourceAliases": aliases } });
+  const out: iam.PolicyStatement[] = [];
+  if (p.keyAlias) {
+    // CreateSecret / PutSecretValue (GenerateDataKey), GetSecretValue and replication of the
+    // primary (Decrypt), through Secrets Manager.
+    out.push(new iam.PolicyStatement({
+      sid: "UseSecretsKeyByAlias",
+      actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+      resources: keys,
+      conditions: { ...aliased([p.keyAlias]), ...via },
+    }));
+    // The key check before a password goes into an existing secret: the function itself calls
+    // DescribeKey (no kms:ViaService), on the alias and on the secret's key.
+    out.push(new iam.PolicyStatement({
+      sid: "DescribeSecretsKeyByAlias",
+      actions: ["kms:DescribeKey"],
+      resources: keys,
+      conditions: aliased([p.keyAlias]),
+    }));
+  }
+  const replicas = [...new Set(p.replicaKeyAliases ?? [])];
+  if (replicas.length) {
+    // A replica under its region's key: GenerateDataKey and Encrypt (ReplicateSecretToRegions,
+    // CreateSecret with AddReplicaRegions).
+    out.push(new iam.PolicyStatement({
+      sid: "UseReplicaKeysByAlias",
+      actions: ["kms:GenerateDataKey", "kms:Encrypt"],
+      resources: keys,
+      conditions: { ...aliased(replicas), ...via },
+    }));
+  }
+  return out;
+}
+
+/** `alias/NAME` as KMS allows it (1–256 characters of A-Z a-z 0-9 / _ -). */
+export const KMS_ALIAS = /^alias\/[a-zA-Z0-9/_-]+$/;
+/** An organization id (o- and 10 to 32 lowercase letters or digits). */
+export const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+export const ACCOUNT_ID = /^[0-9]{12}$/;
+export const REGION = /^[a-z]{2}(-[a-z]+)+-[0-9]$/;

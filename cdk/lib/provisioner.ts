@@ -11,7 +11,8 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { NagSuppressions } from "cdk-nag";
 import { Construct } from "constructs";
-import { jobStatements } from "./permissions";
+import { ACCOUNT_ID, aliasKeyStatements, jobStatements, KMS_ALIAS, ORGANIZATION_ID } from "./permissions";
+import { refuse, Refusal } from "./refusal";
 import { serviceTriggers } from "./triggers";
 
 /** Engine keys of ROTATION_LAMBDA_ARNS: `engine` (single user) or `engine:multi` (alternating users). */
@@ -19,6 +20,18 @@ export type RotationKey =
   | "mysql" | "mysql:multi" | "postgres" | "postgres:multi" | "mariadb" | "mariadb:multi"
   | "oracle" | "oracle:multi" | "sqlserver" | "sqlserver:multi" | "db2:multi"
   | "mongo" | "mongo:multi" | "redshift" | "redshift:multi";
+
+/** template.yaml's parameter for each rotation key. */
+export const ROTATION_PARAMETERS: Record<RotationKey, string> = {
+  "mysql": "RotationLambdaMySQL", "mysql:multi": "RotationLambdaMySQLMulti",
+  "postgres": "RotationLambdaPostgreSQL", "postgres:multi": "RotationLambdaPostgreSQLMulti",
+  "mariadb": "RotationLambdaMariaDB", "mariadb:multi": "RotationLambdaMariaDBMulti",
+  "oracle": "RotationLambdaOracle", "oracle:multi": "RotationLambdaOracleMulti",
+  "sqlserver": "RotationLambdaSQLServer", "sqlserver:multi": "RotationLambdaSQLServerMulti",
+  "db2:multi": "RotationLambdaDb2Multi",
+  "mongo": "RotationLambdaMongoDB", "mongo:multi": "RotationLambdaMongoDBMulti",
+  "redshift": "RotationLambdaRedshift", "redshift:multi": "RotationLambdaRedshiftMulti",
+};
 
 /** The function's configuration, as construct props (see docs/configuration.md). */
 export interface DbSecretProvisionerProps {
@@ -31,19 +44,39 @@ export interface DbSecretProvisionerProps {
   readonly parameterPrefix?: string;
   readonly passwordParameterTemplate?: string;
   readonly secretDescriptionTemplate?: string;
-  /** Key ARN of the secrets in this region (KMS_KEY_ID). Default: the AWS managed key, which needs no grant. */
+  /**
+   * Key ARN of the secrets in this region (KMS_KEY_ID). Default: the AWS managed key, which needs
+   * no grant. Not in hub mode: a key ARN names one account's key (use kmsKeyAlias).
+   */
   readonly kmsKeyArn?: string;
+  /**
+   * Hub mode only: the secrets' key as `alias/NAME` (KMS_KEY_ID), the same alias in every member
+   * account and region, each resolving it to its own key. Its key policy must let IAM policies
+   * grant its use (docs/organization.md); whoever may UpdateAlias chooses the key.
+   */
+  readonly kmsKeyAlias?: string;
   /** Key ARN of the SecureString initial-password parameters. Default: the AWS managed key aws/ssm. */
   readonly parameterKmsKeyArn?: string;
   readonly secretTags?: Record<string, string>;
   /** Replica regions (REPLICA_REGIONS). */
   readonly replicaRegions?: string[];
-  /** Key ARNs for replica regions that use a customer managed key, one per region (REPLICA_KMS_KEY_ARNS). */
+  /**
+   * Key ARNs for replica regions that use a customer managed key, one per region
+   * (REPLICA_KMS_KEY_ARNS). Not in hub mode (use replicaKmsKeyAliases).
+   */
   readonly replicaKmsKeyArns?: string[];
+  /**
+   * Hub mode only: the key of a replica region as `alias/NAME`, by region (REPLICA_KMS_KEY_ALIASES,
+   * `region=alias/NAME,...`); each region one of replicaRegions.
+   */
+  readonly replicaKmsKeyAliases?: Record<string, string>;
   readonly forceOverwriteReplicaSecret?: boolean;
   /** A resource policy document attached with BlockPublicPolicy. */
   readonly resourcePolicy?: object;
-  /** Rotation: the schedule and one function per engine family and strategy (ROTATION_LAMBDA_ARNS). */
+  /**
+   * Rotation: the schedule and one function per engine family and strategy (ROTATION_LAMBDA_ARNS).
+   * Not in hub mode: a rotation function would be needed in every member account and region.
+   */
   readonly rotation?: { schedule: string; functions: Partial<Record<RotationKey, string>> };
   readonly existingSecret?: "keep" | "update";
   readonly deletePasswordParameter?: boolean;
@@ -55,8 +88,16 @@ export interface DbSecretProvisionerProps {
   readonly onDatabaseDeleted?: "tag" | "schedule-deletion" | "ignore";
   /** Recovery window of a scheduled deletion, 7–30 days (default 30). */
   readonly recoveryWindowDays?: number;
-  /** The most secrets one sweep retires (default 10). */
+  /**
+   * The most secrets one sweep retires in one account and region (MAX_RETIRE_PER_RUN, default
+   * 10). In hub mode each account-region has this cap: there is no organization-wide one.
+   */
   readonly maxRetirePerRun?: number;
+  /**
+   * A sweep retires at most max(1, floor(fraction × managed secrets)) in one account and region
+   * (MAX_RETIRE_FRACTION, in (0, 1], default 0.2), and at most maxRetirePerRun.
+   */
+  readonly maxRetireFraction?: number;
   readonly waitForAvailableSeconds?: number;
   /** Sources of your "Database User Created" events (USER_EVENT_SOURCE). Default: com.example.provisioning. */
   readonly userEventSources?: string[];
@@ -70,7 +111,10 @@ export interface DbSecretProvisionerProps {
    * delivers them only where a CloudTrail trail logs management events in the region.
    */
   readonly cloudTrailTriggers?: boolean;
-  /** Reserved concurrent executions; none by default (a reservation can fail to deploy). */
+  /**
+   * Reserved concurrent executions. Default: 20 in hub mode (one member's flood of events cannot
+   * take the account's whole concurrency), none otherwise (a reservation can fail to deploy).
+   */
   readonly reservedConcurrency?: number;
   /** Reconcile sweep schedule; `null` turns the sweep off. Default: rate(1 day). */
   readonly reconcileSchedule?: string | null;
@@ -87,19 +131,34 @@ export interface DbSecretProvisionerProps {
 
 /** Hub mode (see docs/organization.md). */
 export interface HubProps {
-  /** The organization whose accounts may put events on the hub bus (aws:PrincipalOrgID). */
+  /**
+   * The organization (ORGANIZATION_ID): whose forwarding roles may put events on the hub bus
+   * (aws:PrincipalOrgID), whose member roles the function may assume (aws:ResourceOrgID), and
+   * which the function checks each member session against.
+   */
   readonly organizationId: string;
-  /** MEMBER_ACCOUNTS: account ids, or "organization" (any account the bus lets in). */
+  /** MEMBER_ACCOUNTS: account ids, or "organization" (the organization's accounts). */
   readonly memberAccounts: string[] | "organization";
   /** MEMBER_ROLE_NAME (default db-secret-provisioner-member). */
   readonly memberRoleName?: string;
   /** The fixed name of the function's role, which member roles trust (default db-secret-provisioner-hub). */
   readonly roleName?: string;
-  /** SWEEP_ACCOUNTS: account ids, or "organization" (organizations:ListAccounts). Default: memberAccounts when a list. */
+  /**
+   * SWEEP_ACCOUNTS: account ids (within a memberAccounts list), or "organization" (the
+   * organization's active accounts, from organizations:ListAccounts, which only a delegated
+   * administrator or the management account may call; refused, the sweep covers the own account
+   * and the listed members). Default: memberAccounts when a list.
+   */
   readonly sweepAccounts?: string[] | "organization";
   /** SWEEP_REGIONS. Default: the stack's region. */
   readonly sweepRegions?: string[];
 }
+
+/**
+ * The path of each member stack's forwarding role (db-secret-provisioner-forward-REGION), which
+ * the hub bus policy lets in.
+ */
+export const FORWARD_ROLE_PATH = "/db-secret-provisioner/";
 
 /** A prefix IAM is scoped to: at least 2 characters other than `/`. */
 function checkPrefix(name: string, prefix: string): string {
@@ -107,6 +166,147 @@ function checkPrefix(name: string, prefix: string): string {
     throw new Error(`${name} ${JSON.stringify(prefix)} is too broad: it needs at least 2 characters other than '/'`);
   }
   return prefix;
+}
+
+/**
+ * What the deployment refuses (template.yaml's Rules and AllowedPatterns refuse the same), each
+ * with the variable the function's init would name, or none where only the deployment can tell.
+ */
+export function refusalsOf(props: DbSecretProvisionerProps): Refusal[] {
+  const out: Refusal[] = [];
+  const hub = props.hub;
+  const replicaAliases = Object.entries(props.replicaKmsKeyAliases ?? {});
+  const rotation = Object.entries(props.rotation?.functions ?? {}).filter(([, arn]) => arn);
+  if (props.kmsKeyAlias !== undefined && !KMS_ALIAS.test(props.kmsKeyAlias)) {
+    out.push({ props: ["kmsKeyAlias"], parameters: ["KmsKeyAlias"], variable: "KMS_KEY_ID",
+      reason: `${JSON.stringify(props.kmsKeyAlias)} is not alias/NAME (letters, digits, /, _ and -)` });
+  }
+  for (const [region, alias] of replicaAliases) {
+    if (!KMS_ALIAS.test(alias)) {
+      out.push({ props: ["replicaKmsKeyAliases"], parameters: ["ReplicaKmsKeyAliases"], variable: "REPLICA_KMS_KEY_ALIASES",
+        reason: `${JSON.stringify(alias)} (for ${region}) is not alias/NAME` });
+    } else if (!props.replicaRegions?.includes(region)) {
+      out.push({ props: ["replicaKmsKeyAliases", "replicaRegions"], parameters: ["ReplicaKmsKeyAliases", "ReplicaRegions"],
+        variable: "REPLICA_KMS_KEY_ALIASES", reason: `${region} is not one of replicaRegions` });
+    }
+  }
+  if (props.kmsKeyAlias && props.kmsKeyArn) {
+    out.push({ props: ["kmsKeyAlias", "kmsKeyArn"], parameters: ["KmsKeyAlias", "KmsKeyArn"],
+      reason: "the secrets have one key: give an alias in hub mode, a key ARN otherwise" });
+  }
+  // Template only: outside hub mode the grants name key ARNs (init would start, KMS refuse).
+  if (!hub && props.kmsKeyAlias) {
+    out.push({ props: ["kmsKeyAlias", "no hub"], parameters: ["KmsKeyAlias", "HubMode"],
+      reason: "a key by alias needs hub mode; in a single account give kmsKeyArn (the role's grant names the key ARN)" });
+  }
+  if (!hub && replicaAliases.length) {
+    out.push({ props: ["replicaKmsKeyAliases", "no hub"], parameters: ["ReplicaKmsKeyAliases", "HubMode"],
+      reason: "keys by alias need hub mode; in a single account give replicaKmsKeyArns (the role's grant names the key ARNs)" });
+  }
+  if (props.maxRetireFraction !== undefined &&
+    !(Number.isFinite(props.maxRetireFraction) && props.maxRetireFraction >= 1e-6 && props.maxRetireFraction <= 1)) {
+    out.push({ props: ["maxRetireFraction"], parameters: ["MaxRetireFraction"], variable: "MAX_RETIRE_FRACTION",
+      reason: `${props.maxRetireFraction} is not a fraction greater than 0 (at least 0.000001) and at most 1` });
+  }
+  if (!hub) return out;
+  // Hub mode: every key and function must exist in every member account and region.
+  if (props.kmsKeyArn) {
+    // With an alias too, KMS_KEY_ID is the alias and init starts: the template refuses it alone.
+    out.push({ props: ["hub", "kmsKeyArn"], parameters: ["HubMode", "KmsKeyArn"], variable: props.kmsKeyAlias ? undefined : "KMS_KEY_ID",
+      reason: "a key ARN names one account's key: give kmsKeyAlias (the same alias/NAME in every member account and region)" });
+  }
+  if (props.replicaKmsKeyArns?.length) {
+    out.push({ props: ["hub", "replicaKmsKeyArns"], parameters: ["HubMode", "ReplicaKmsKeyArns"], variable: "REPLICA_KMS_KEY_ARNS",
+      reason: "a key ARN names one account's key: give replicaKmsKeyAliases (region=alias/NAME)" });
+  }
+  if (rotation.length) {
+    out.push({
+      props: ["hub", "rotation"],
+      parameters: ["HubMode", ...rotation.map(([k]) => ROTATION_PARAMETERS[k as RotationKey] ?? k)],
+      variable: "ROTATION_LAMBDA_ARNS",
+      reason: "a rotation function would be needed in every member account and region (docs/organization.md): turn rotation on per account",
+    });
+  }
+  if (!ORGANIZATION_ID.test(hub.organizationId)) {
+    out.push({ props: ["hub.organizationId"], parameters: ["HubMode", "OrganizationId"], variable: "ORGANIZATION_ID",
+      reason: `${JSON.stringify(hub.organizationId)} is not an organization id (o- and 10 to 32 lowercase letters or digits)` });
+  }
+  const badIds = (ids: string[]) => ids.filter((a) => !ACCOUNT_ID.test(a));
+  if (hub.memberAccounts !== "organization") {
+    if (!hub.memberAccounts.length) {
+      // An empty MEMBER_ACCOUNTS is an unset one: init starts, outside hub mode.
+      out.push({ props: ["hub.memberAccounts"], parameters: ["HubMode", "MemberAccounts"],
+        reason: "lists no account (give account ids, or \"organization\")" });
+    } else if (badIds(hub.memberAccounts).length) {
+      out.push({ props: ["hub.memberAccounts"], parameters: ["MemberAccounts"], variable: "MEMBER_ACCOUNTS",
+        reason: `${badIds(hub.memberAccounts).join(", ")} not 12-digit account ids` });
+    }
+  }
+  if (Array.isArray(hub.sweepAccounts)) {
+    if (!hub.sweepAccounts.length || badIds(hub.sweepAccounts).length) {
+      out.push({ props: ["hub.sweepAccounts"], parameters: ["SweepAccounts"], variable: "SWEEP_ACCOUNTS",
+        reason: hub.sweepAccounts.length ? `${badIds(hub.sweepAccounts).join(", ")} not 12-digit account ids` : "lists no account" });
+    } else if (Array.isArray(hub.memberAccounts)) {
+      // The sweep trusts what events trust: it acts only where an event would be accepted from.
+      const members = hub.memberAccounts;
+      const outside = hub.sweepAccounts.filter((a) => !members.includes(a));
+      if (outside.length) {
+        out.push({ props: ["hub.sweepAccounts", "hub.memberAccounts"], parameters: ["SweepAccounts", "MemberAccounts"],
+          variable: "SWEEP_ACCOUNTS", reason: `${outside.join(", ")} not in memberAccounts: the sweep acts only in accounts whose events are accepted` });
+      }
+    }
+  }
+  return out;
+}
+
+/** The function's environment (SEAL_KEY_ID aside, which names the stack's key). */
+export function functionEnvironment(props: DbSecretProvisionerProps): Record<string, string> {
+  const secretPrefix = props.secretNamePrefix ?? "db-secrets/";
+  const parameterPrefix = props.parameterPrefix ?? "/db-secrets/";
+  const rotationFunctions = Object.entries(props.rotation?.functions ?? {}).filter(([, arn]) => arn);
+  const env: Record<string, string> = {
+    SECRET_NAME_TEMPLATE: props.secretNameTemplate ?? "db-secrets/{service}/{identifier}/{username}",
+    SECRET_NAME_PREFIX: secretPrefix,
+    PASSWORD_PARAMETER_TEMPLATE: props.passwordParameterTemplate ?? "/db-secrets/{service}/{identifier}/{username}",
+    PASSWORD_PARAMETER_PREFIX: parameterPrefix,
+    USER_EVENT_SOURCE: (props.userEventSources ?? ["com.example.provisioning"]).join(","),
+    EXISTING_SECRET: props.existingSecret ?? "keep",
+    DELETE_PASSWORD_PARAMETER: String(props.deletePasswordParameter ?? false),
+    MISSING_PASSWORD_PARAMETER: props.missingPasswordParameter ?? "skip",
+    FORCE_OVERWRITE_REPLICA_SECRET: String(props.forceOverwriteReplicaSecret ?? false),
+    WAIT_FOR_AVAILABLE_SECONDS: String(props.waitForAvailableSeconds ?? 600),
+    FOLLOW_CONNECTION_CHANGES: String(props.followConnectionChanges ?? true),
+    ON_DATABASE_DELETED: props.onDatabaseDeleted ?? "tag",
+    RECOVERY_WINDOW_DAYS: String(props.recoveryWindowDays ?? 30),
+    MAX_RETIRE_PER_RUN: String(props.maxRetirePerRun ?? 10),
+    MAX_RETIRE_FRACTION: String(props.maxRetireFraction ?? 0.2),
+  };
+  const hub = props.hub;
+  const listOf = (v: string[] | "organization") => (v === "organization" ? v : v.join(","));
+  if (hub) {
+    env.MEMBER_ACCOUNTS = listOf(hub.memberAccounts);
+    env.MEMBER_ROLE_NAME = hub.memberRoleName ?? "db-secret-provisioner-member";
+    env.ORGANIZATION_ID = hub.organizationId;
+    if (hub.sweepAccounts) env.SWEEP_ACCOUNTS = listOf(hub.sweepAccounts);
+    if (hub.sweepRegions?.length) env.SWEEP_REGIONS = hub.sweepRegions.join(",");
+  }
+  if (props.secretDescriptionTemplate) env.SECRET_DESCRIPTION_TEMPLATE = props.secretDescriptionTemplate;
+  // The alias when given (hub mode), else the key ARN.
+  const key = props.kmsKeyAlias || props.kmsKeyArn;
+  if (key) env.KMS_KEY_ID = key;
+  if (props.secretTags) {
+    env.SECRET_TAGS = Object.entries(props.secretTags).map(([k, v]) => `${k}=${v}`).join(",");
+  }
+  if (props.replicaRegions?.length) env.REPLICA_REGIONS = props.replicaRegions.join(",");
+  if (props.replicaKmsKeyArns?.length) env.REPLICA_KMS_KEY_ARNS = props.replicaKmsKeyArns.join(",");
+  const replicaAliases = Object.entries(props.replicaKmsKeyAliases ?? {});
+  if (replicaAliases.length) env.REPLICA_KMS_KEY_ALIASES = replicaAliases.map(([r, a]) => `${r}=${a}`).join(",");
+  if (props.resourcePolicy) env.RESOURCE_POLICY = JSON.stringify(props.resourcePolicy);
+  if (rotationFunctions.length) {
+    env.ROTATION_LAMBDA_ARNS = rotationFunctions.map(([k, arn]) => `${k}=${arn}`).join(",");
+    env.ROTATION_SCHEDULE = props.rotation!.schedule;
+  }
+  return env;
 }
 
 /** The error types whose log line raises an alarm: an attack or a misconfiguration. */
@@ -132,6 +332,7 @@ export class DbSecretProvisioner extends Construct {
 
   constructor(scope: Construct, id: string, props: DbSecretProvisionerProps) {
     super(scope, id);
+    refuse(refusalsOf(props));
     const stack = Stack.of(this);
     const secretPrefix = checkPrefix("secretNamePrefix", props.secretNamePrefix ?? "db-secrets/");
     const parameterPrefix = checkPrefix("parameterPrefix", props.parameterPrefix ?? "/db-secrets/");
@@ -157,43 +358,9 @@ export class DbSecretProvisioner extends Construct {
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
     });
 
-    const env: Record<string, string> = {
-      SECRET_NAME_TEMPLATE: props.secretNameTemplate ?? "db-secrets/{service}/{identifier}/{username}",
-      SECRET_NAME_PREFIX: secretPrefix,
-      PASSWORD_PARAMETER_TEMPLATE: props.passwordParameterTemplate ?? "/db-secrets/{service}/{identifier}/{username}",
-      PASSWORD_PARAMETER_PREFIX: parameterPrefix,
-      USER_EVENT_SOURCE: userEventSources.join(","),
-      EXISTING_SECRET: props.existingSecret ?? "keep",
-      DELETE_PASSWORD_PARAMETER: String(props.deletePasswordParameter ?? false),
-      MISSING_PASSWORD_PARAMETER: props.missingPasswordParameter ?? "skip",
-      FORCE_OVERWRITE_REPLICA_SECRET: String(props.forceOverwriteReplicaSecret ?? false),
-      WAIT_FOR_AVAILABLE_SECONDS: String(props.waitForAvailableSeconds ?? 600),
-      FOLLOW_CONNECTION_CHANGES: String(props.followConnectionChanges ?? true),
-      ON_DATABASE_DELETED: props.onDatabaseDeleted ?? "tag",
-      RECOVERY_WINDOW_DAYS: String(props.recoveryWindowDays ?? 30),
-      MAX_RETIRE_PER_RUN: String(props.maxRetirePerRun ?? 10),
-    };
+    const env = functionEnvironment(props);
     const hub = props.hub;
     const memberRoleName = hub?.memberRoleName ?? "db-secret-provisioner-member";
-    const listOf = (v: string[] | "organization") => (v === "organization" ? v : v.join(","));
-    if (hub) {
-      env.MEMBER_ACCOUNTS = listOf(hub.memberAccounts);
-      env.MEMBER_ROLE_NAME = memberRoleName;
-      if (hub.sweepAccounts) env.SWEEP_ACCOUNTS = listOf(hub.sweepAccounts);
-      if (hub.sweepRegions?.length) env.SWEEP_REGIONS = hub.sweepRegions.join(",");
-    }
-    if (props.secretDescriptionTemplate) env.SECRET_DESCRIPTION_TEMPLATE = props.secretDescriptionTemplate;
-    if (props.kmsKeyArn) env.KMS_KEY_ID = props.kmsKeyArn;
-    if (props.secretTags) {
-      env.SECRET_TAGS = Object.entries(props.secretTags).map(([k, v]) => `${k}=${v}`).join(",");
-    }
-    if (props.replicaRegions?.length) env.REPLICA_REGIONS = props.replicaRegions.join(",");
-    if (props.replicaKmsKeyArns?.length) env.REPLICA_KMS_KEY_ARNS = props.replicaKmsKeyArns.join(",");
-    if (props.resourcePolicy) env.RESOURCE_POLICY = JSON.stringify(props.resourcePolicy);
-    if (rotationFunctions.length) {
-      env.ROTATION_LAMBDA_ARNS = rotationFunctions.map(([k, arn]) => `${k}=${arn}`).join(",");
-      env.ROTATION_SCHEDULE = props.rotation!.schedule;
-    }
 
     // The function's own role, without managed policies: what Lambda and the function do, no more.
     this.role = new iam.Role(this, "Role", {
@@ -242,7 +409,9 @@ export class DbSecretProvisioner extends Construct {
       role: this.role,
       memorySize: 128,
       timeout: Duration.seconds(900),
-      reservedConcurrentExecutions: props.reservedConcurrency,
+      // Hub mode: one member's flood of events (each a failed invocation) cannot take the
+      // account's whole unreserved concurrency, nor grow without bound.
+      reservedConcurrentExecutions: props.reservedConcurrency ?? (hub ? 20 : undefined),
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
@@ -306,11 +475,45 @@ export class DbSecretProvisioner extends Construct {
     if (rotationFunctions.length) {
       allow("UseRotationFunctions", ["lambda:InvokeFunction"], rotationFunctions.map(([, a]) => a));
     }
+    // Hub mode: keys by alias, in every region of the own account (the member role has the same
+    // in each member account).
+    for (const st of aliasKeyStatements({
+      partition: stack.partition,
+      account: stack.account,
+      keyAlias: props.kmsKeyAlias,
+      replicaKeyAliases: Object.values(props.replicaKmsKeyAliases ?? {}),
+    })) {
+      this.role.addToPolicy(st);
+    }
     if (hub) {
-      // The member role in each member account, nothing else.
-      allow("AssumeMemberRoles", ["sts:AssumeRole"], [`arn:${stack.partition}:iam::*:role/${memberRoleName}`]);
-      if (hub.sweepAccounts === "organization") {
-        allow("ListOrganizationAccounts", ["organizations:ListAccounts"], ["*"]);
+      // The member role of the organization's accounts, nothing else. AssumeRole sets
+      // SourceIdentity (sts:SetSourceIdentity), so that a member's CloudTrail shows the hub's
+      // calls as db-secret-provisioner's. aws:ResourceOrgID is the organization of the account
+      // that owns the role; aws:ResourceAccount that account (IAM User Guide, "AWS global
+      // condition context keys":
+      // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgid;
+      // STS API Reference, AssumeRole, SourceIdentity:
+      // https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html).
+      allow("AssumeMemberRoles", ["sts:AssumeRole", "sts:SetSourceIdentity"], [`arn:${stack.partition}:iam::*:role/${memberRoleName}`], {
+        StringEquals: {
+          "aws:ResourceOrgID": hub.organizationId,
+          ...(Array.isArray(hub.memberAccounts) ? { "aws:ResourceAccount": hub.memberAccounts } : {}),
+        },
+      });
+      // organization: the organization's accounts (ListAccounts, which only the management
+      // account or a delegated administrator may call: the function degrades when refused) and
+      // its management account (DescribeOrganization, callable from any member account). Both
+      // authorize on "*" only (Service Authorization Reference, AWS Organizations).
+      if (hub.memberAccounts === "organization" || hub.sweepAccounts === "organization") {
+        allow("ListOrganizationAccounts", ["organizations:ListAccounts", "organizations:DescribeOrganization"], ["*"]);
+      }
+      // The membership proof with memberAccounts "organization": DescribeAccount of the event's
+      // account before AssumeRole, on the organization's accounts only (the ARN's account part is
+      // the management account's).
+      if (hub.memberAccounts === "organization") {
+        allow("DescribeOrganizationAccounts", ["organizations:DescribeAccount"], [
+          `arn:${Stack.of(this).partition}:organizations::*:account/${hub.organizationId}/*`,
+        ]);
       }
     }
     // Each wildcard cdk-nag finds, named: the narrowest AWS allows.
@@ -322,8 +525,9 @@ export class DbSecretProvisioner extends Construct {
       {
         id: "AwsSolutions-IAM5",
         reason:
-          "Listings (DescribeDBInstances, DescribeDBClusters, DescribeClusters, ListWorkgroups, ListNamespaces) and DescribeEvents and Redshift DescribeClusterSnapshots name no single resource and authorize on '*'; " +
-          "tests/deploy/iam_contract.py proves the statement necessary.",
+          "Listings (DescribeDBInstances, DescribeDBClusters, DescribeClusters, ListWorkgroups, ListNamespaces) and DescribeEvents and Redshift DescribeClusterSnapshots name no single resource and authorize on '*'" +
+          (hub ? "; so do organizations:ListAccounts and DescribeOrganization (hub mode, the organization's accounts)" : "") +
+          "; tests/deploy/iam_contract.py proves each statement necessary.",
         appliesTo: ["Resource::*"],
       },
       {
@@ -348,8 +552,32 @@ export class DbSecretProvisioner extends Construct {
       ...(hub
         ? [{
           id: "AwsSolutions-IAM5",
-          reason: "Hub mode: the member role has one fixed name in every member account; the account is the event's, which the function checks against MEMBER_ACCOUNTS.",
+          reason:
+            "Hub mode: the member role has one fixed name in every member account, and the account is the event's. aws:ResourceOrgID limits " +
+            "AssumeRole and SetSourceIdentity to roles of the organization's accounts" +
+            (Array.isArray(hub.memberAccounts) ? ", and aws:ResourceAccount to the MEMBER_ACCOUNTS listed" : "") +
+            ". With MEMBER_ACCOUNTS=organization the function also proves membership itself: before AssumeRole with DescribeAccount when " +
+            "the hub may call it, else right after it with DescribeOrganization in the member session (the organization id must be ORGANIZATION_ID).",
           appliesTo: [`Resource::arn:<AWS::Partition>:iam::*:role/${memberRoleName}`],
+        }]
+        : []),
+      ...(hub?.memberAccounts === "organization"
+        ? [{
+          id: "AwsSolutions-IAM5",
+          reason:
+            "Hub mode with memberAccounts organization: DescribeAccount of the event's account proves its membership before AssumeRole. The ARN " +
+            "names the organization (only its accounts); its account part is the management account's and the last part the event's account.",
+          appliesTo: [`Resource::arn:<AWS::Partition>:organizations::*:account/${hub.organizationId}/*`],
+        }]
+        : []),
+      ...(props.kmsKeyAlias || Object.keys(props.replicaKmsKeyAliases ?? {}).length
+        ? [{
+          id: "AwsSolutions-IAM5",
+          reason:
+            "Hub mode: the secrets' keys are given by alias (one alias/NAME resolves to another key in each region); IAM names KMS keys only by " +
+            "key ARN, so the grants are on the account's keys and ForAnyValue:StringEquals kms:ResourceAliases limits them to keys that carry " +
+            "the aliases, kms:ViaService to Secrets Manager (DescribeKey, which the function calls itself: the alias only).",
+          appliesTo: [wildcard("kms", "key/")],
         }]
         : []),
     ], true);
@@ -365,17 +593,48 @@ export class DbSecretProvisioner extends Construct {
       ? new events.EventBus(this, "HubEventBus", { eventBusName: `${stack.stackName}-hub` })
       : undefined;
     if (this.hubEventBus && hub) {
-      new events.CfnEventBusPolicy(this, "HubEventBusPolicy", {
+      // Only the member stacks' forwarding roles (path /db-secret-provisioner/, which a member's
+      // administrator can also give a role: each member speaks for its own account only, an
+      // event's account being the sender's), of the organization's accounts, and only the
+      // forwarded sources. aws:PrincipalArn of a role session is the role's ARN, path included;
+      // events:source is multi-valued (one per entry of PutEvents), hence ForAllValues:, as in
+      // EventBridge's cross-account example. (EventBridge User Guide, "Using IAM policy
+      // conditions" and "Example policy: Send events to a custom bus in a different account":
+      // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-conditions.html,
+      // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-example-policy-cross-account-custom-bus-source.html;
+      // IAM User Guide, aws:PrincipalArn:
+      // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn.)
+      const forwardedSources = [...new Set(serviceTriggers.flatMap((t) => t.pattern.source ?? []))];
+      const forwardingRoles = `arn:${stack.partition}:iam::*:role${FORWARD_ROLE_PATH}*`;
+      const allow = new events.CfnEventBusPolicy(this, "HubEventBusPolicy", {
         eventBusName: this.hubEventBus.eventBusName,
-        statementId: "OrganizationMembers",
+        statementId: "OrganizationForwardingRoles",
         statement: {
           Effect: "Allow",
           Principal: "*",
           Action: "events:PutEvents",
           Resource: this.hubEventBus.eventBusArn,
-          Condition: { StringEquals: { "aws:PrincipalOrgID": hub.organizationId } },
+          Condition: {
+            StringEquals: { "aws:PrincipalOrgID": hub.organizationId },
+            ArnLike: { "aws:PrincipalArn": forwardingRoles },
+            "ForAllValues:StringEquals": { "events:source": [...forwardedSources, ...userEventSources] },
+          },
         },
       });
+      // An Allow alone does not restrict principals of the hub's own account: an explicit Deny does.
+      const deny = new events.CfnEventBusPolicy(this, "HubEventBusDenyOthers", {
+        eventBusName: this.hubEventBus.eventBusName,
+        statementId: "OnlyForwardingRoles",
+        statement: {
+          Effect: "Deny",
+          Principal: "*",
+          Action: "events:PutEvents",
+          Resource: this.hubEventBus.eventBusArn,
+          Condition: { ArnNotLike: { "aws:PrincipalArn": forwardingRoles } },
+        },
+      });
+      // One change of the bus's policy at a time.
+      deny.addDependency(allow);
     }
     const rule = (id: string, eventPattern: events.EventPattern, enabled = true) => {
       this.rules.push(new events.Rule(this, id, { eventPattern, enabled, targets: [target()] }));
@@ -420,7 +679,8 @@ export class DbSecretProvisioner extends Construct {
       }),
     );
     if (this.hubEventBus) {
-      // Members' user events: from any member account (the function checks MEMBER_ACCOUNTS).
+      // Members' user events, forwarded by their member stacks (the bus policy lets only the
+      // forwarding roles in; the function checks the account against MEMBER_ACCOUNTS).
       this.rules.push(
         new events.Rule(this, "HubDatabaseUserCreated", {
           eventBus: this.hubEventBus,
