@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The member stack of a hub, as CDK (deploy/member.yaml is the StackSets form). Context:
 //   npx cdk deploy --app "node dist/bin/member.js" -c hubAccountId=... -c hubEventBusArn=... \
-//       -c organizationId=o-... -c createRole=true
+//       -c organizationId=o-... -c roleRegion=us-east-1 [-c kmsKeyAlias=alias/db-secrets]
+// One stack per region of the account; the one in roleRegion also creates the member role.
 // cdk-nag's AwsSolutions pack runs on every synth: an unsuppressed finding fails it.
 import { App, Aspects, CfnOutput, Stack } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
@@ -14,6 +15,7 @@ const required = (key: string): string => {
   if (!v) throw new Error(`context ${key} is required (-c ${key}=...)`);
   return v;
 };
+const list = (key: string): string[] | undefined => ctx(key)?.split(",").filter((s) => s);
 const stack = new Stack(app, ctx("stackName") ?? "DbSecretProvisionerMember", {
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
@@ -23,10 +25,13 @@ const member = new DbSecretProvisionerMember(stack, "Member", {
   organizationId: required("organizationId"),
   hubRoleName: ctx("hubRoleName"),
   memberRoleName: ctx("memberRoleName"),
-  createRole: ctx("createRole") === "true",
+  roleRegion: required("roleRegion"),
   secretNamePrefix: ctx("secretNamePrefix"),
   parameterPrefix: ctx("parameterPrefix"),
-  userEventSources: ctx("userEventSources")?.split(","),
+  userEventSources: list("userEventSources"),
+  userEventSenders: list("userEventSenders"),
+  kmsKeyAlias: ctx("kmsKeyAlias"),
+  replicaKmsKeyAliases: list("replicaKmsKeyAliases"),
   existingSecret: ctx("existingSecret") === "update" ? "update" : "keep",
   deletePasswordParameter: ctx("deletePasswordParameter") === "true",
   followConnectionChanges: ctx("followConnectionChanges") !== "false",
@@ -35,6 +40,6 @@ const member = new DbSecretProvisionerMember(stack, "Member", {
   resourcePolicy: ctx("resourcePolicy") === "true",
   cloudTrailTriggers: ctx("cloudTrailTriggers") !== "false",
 });
-if (member.role) new CfnOutput(stack, "MemberRoleArn", { value: member.role.roleArn });
+new CfnOutput(stack, "MemberRoleArn", { value: member.role.roleArn }).condition = member.roleCondition;
 new CfnOutput(stack, "UserEventBusName", { value: member.userEventBus.eventBusName });
 Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
