@@ -67,7 +67,7 @@ async fn one_structured_log_line_per_invocation() {
         &json!({"source": "aws.rds", "detail-type": "RDS DB Instance Event", "detail": {}}),
     );
 
-    let logs = function.logs();
+    let logs = function.logs_with("invocation failed", 1);
     let finished = log_lines(&logs, "invocation finished");
     assert_eq!(finished.len(), 1, "{logs}");
     let line = &finished[0];

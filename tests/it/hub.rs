@@ -71,29 +71,67 @@ async fn keys_by_alias_resolve_to_each_members_own_key() {
             "eu-west-1=alias/db-secrets-replica",
         ),
     ];
-    let f = Function::start(&built_binary(), m, &env);
+    let proxy = Proxy::start(m);
+    let f = Function::start(&built_binary(), &proxy.endpoint(), &env);
     let o = f.invoke(&instance_created_in("alias-db", M1, "us-east-1"));
     assert_eq!(o.response()["outcome"], "created", "{o:?}");
     let d = describe_secret(&c, &admin_secret("alias-db")).await;
-    // The alias is what the function passes; AWS (and moto) resolve it in the member account
-    // and region that holds the secret, never the hub's.
+    // The alias is what the function passes; Secrets Manager resolves it in the member account
+    // and region that holds the secret, never the hub's, and reports the alias ARN (the
+    // launcher plays that; moto echoes the name).
     let kms = d.kms_key_id().unwrap_or_default().to_string();
-    assert!(
-        kms == "alias/db-secrets" || kms == key,
-        "the member's key, by alias: {kms}"
-    );
+    assert_eq!(kms, format!("arn:aws:kms:us-east-1:{M1}:alias/db-secrets"));
     let replica = d
         .replication_status()
         .iter()
         .find(|r| r.region() == Some("eu-west-1"))
         .expect("replicated");
-    let rk = replica.kms_key_id().unwrap_or_default();
-    assert!(
-        rk == "alias/db-secrets-replica" || rk == replica_key,
-        "the member's replica key, by alias: {rk}"
+    assert_eq!(
+        replica.kms_key_id().unwrap_or_default(),
+        format!("arn:aws:kms:eu-west-1:{M1}:alias/db-secrets-replica")
     );
     let hub = Clients::new(&sdk_config(m, REGION).await);
     assert!(secret_json(&hub, &admin_secret("alias-db")).await.is_none());
+
+    // The hub's own account, with its own keys under the same aliases.
+    key_with_alias(m, ACCOUNT, "eu-west-1", "alias/db-secrets-replica").await;
+    create_instance(&hub, "alias-own", "postgres", "admin").await;
+    Db::new("instance", Service::Rds, "alias-own", "admin")
+        .put_password(&hub, "pw-own")
+        .await;
+    let o = f.invoke(&events::instance_created("alias-own"));
+    assert_eq!(o.response()["outcome"], "created", "{o:?}");
+    let d = describe_secret(&hub, &admin_secret("alias-own")).await;
+    assert_eq!(
+        d.kms_key_id().unwrap_or_default(),
+        format!("arn:aws:kms:us-east-1:{ACCOUNT}:alias/db-secrets")
+    );
+
+    // Created again with a new password: the key check resolves both names in the member
+    // account (DescribeKey with the member session) to the member's key, and writes.
+    delete_instance(&c, "alias-db").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    Db::new("instance", Service::Rds, "alias-db", "admin")
+        .put_password(&c, "pw-again")
+        .await;
+    create_instance(&c, "alias-db", "postgres", "admin").await;
+    proxy.clear_operations();
+    let o = f.invoke(&instance_created_in("alias-db", M1, "us-east-1"));
+    let described = proxy
+        .operations()
+        .iter()
+        .filter(|op| *op == "DescribeKey")
+        .count();
+    assert_eq!(described, 2, "{:?}", proxy.operations());
+    let o = o.response();
+    assert_eq!(o["outcome"], "created", "{o}");
+    assert!(
+        o["reason"].as_str().unwrap().contains("created again"),
+        "{o}"
+    );
+    let secret = secret_json(&c, &admin_secret("alias-db")).await.unwrap();
+    assert_eq!(secret["password"], "pw-again");
+    let _ = (key, replica_key);
 }
 
 #[tokio::test]
@@ -377,7 +415,7 @@ async fn a_flood_of_bad_user_events_is_answered_not_retried() {
     let malformed = json!({"source": "aws.rds", "detail-type": "RDS DB Instance Event", "account": M1, "region": REGION, "detail": "not an object"});
     let o = f.invoke(&malformed);
     assert_eq!(o.response()["outcome"], "refused", "{o:?}");
-    let logs = f.logs();
+    let logs = f.logs_with("invocation finished", 62);
     let line = logs
         .lines()
         .find(|l| l.contains("invocation finished") && l.contains("UntrustedEvent"))

@@ -156,6 +156,38 @@ def replica_kms_keys() -> None:
     FakeSecret.create_replicas = with_keys
 
 
+def alias_arn_key_ids() -> None:
+    """A secret created with a key alias reports the alias ARN: DescribeSecret's `KmsKeyId` is
+    "the key ID or alias ARN of the KMS key that Secrets Manager uses to encrypt the secret
+    value" (DescribeSecret API reference). moto echoes the alias name as given."""
+    from moto.secretsmanager.models import FakeSecret
+
+    def arn_of(key, account, region):
+        if isinstance(key, str) and key.startswith("alias/") and key != "alias/aws/secretsmanager":
+            return f"arn:aws:kms:{region}:{account}:{key}"
+        return key
+
+    init = FakeSecret.__init__
+
+    @functools.wraps(init)
+    def with_alias_arn(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self.kms_key_id = arn_of(self.kms_key_id, self.account_id, self.region)
+
+    FakeSecret.__init__ = with_alias_arn
+    create = FakeSecret.create_replicas
+
+    @functools.wraps(create)
+    def replicas_with_alias_arns(self, *args, **kwargs):
+        replicas = create(self, *args, **kwargs)
+        for replica in replicas:
+            key = replica.config.get("KmsKeyId")
+            replica.config["KmsKeyId"] = arn_of(key, self.account_id, replica.region)
+        return replicas
+
+    FakeSecret.create_replicas = replicas_with_alias_arns
+
+
 def version_dates() -> None:
     """ListSecretVersionIds: each version's own CreatedDate ("the date and time the version
     was created", ListSecretVersionIds API reference). moto reports the time of the call."""
@@ -559,6 +591,7 @@ def main() -> None:
     version_dates()
     aged_versions()
     replica_kms_keys()
+    alias_arn_key_ids()
     unique_instance_resource_ids()
     seal_keys()
     server = ExtendedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)

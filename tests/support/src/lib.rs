@@ -544,6 +544,21 @@ impl Function {
         self.output.lock().unwrap().clone()
     }
 
+    /// The logs once `count` lines contain `needle` (the process writes a line after it
+    /// answers, so a test reading right after an answer may be a line early), or after 10 s.
+    pub fn logs_with(&self, needle: &str, count: usize) -> String {
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let logs = self.logs();
+            if logs.lines().filter(|l| l.contains(needle)).count() >= count
+                || std::time::Instant::now() >= until
+            {
+                return logs;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// The process id (for /proc measurements).
     pub fn pid(&self) -> u32 {
         self.child.id()
