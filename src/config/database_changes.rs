@@ -153,12 +153,12 @@ fn fraction_ppm(text: &str) -> Option<u32> {
     {
         return None;
     }
-    let mut ppm: u32 = if whole == "1" {
-        1_000_000
-    } else if whole.is_empty() || whole == "0" {
-        0
-    } else {
-        return None;
+    let mut ppm: u32 = match whole {
+        // More than 1 by any digit, even one past the sixth decimal.
+        "1" if decimals.bytes().any(|d| d != b'0') => return None,
+        "1" => 1_000_000,
+        "" | "0" => 0,
+        _ => return None,
     };
     for (i, d) in decimals.bytes().take(6).enumerate() {
         ppm += u32::from(d - b'0') * 10u32.pow(5 - i as u32);
@@ -186,7 +186,20 @@ mod tests {
         assert_eq!(fraction_ppm("1"), Some(1_000_000));
         assert_eq!(fraction_ppm("1.0"), Some(1_000_000));
         assert_eq!(fraction_ppm("0.0000015"), Some(1));
-        for bad in ["0", "0.0", "1.5", "2", "-0.1", "abc", ".", "", "0.2x", "01"] {
+        for bad in [
+            "0",
+            "0.0",
+            "1.5",
+            "2",
+            "-0.1",
+            "abc",
+            ".",
+            "",
+            "0.2x",
+            "01",
+            "1.0000001",
+            "0.0000001",
+        ] {
             assert_eq!(fraction_ppm(bad), None, "{bad}");
         }
         let e = lifecycle(&|k: &str| (k == "MAX_RETIRE_FRACTION").then(|| "5".to_string()))
