@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::support::accounts::{clients_in, create_role};
+use crate::support::accounts::{clients_in, create_account, create_organization, create_role};
 use crate::support::events::{self, instance_created_in};
 use crate::support::fixtures::{self, Db, Service};
 use crate::support::proxy::{Mode, Proxy};
@@ -181,37 +181,11 @@ async fn a_refused_organization_listing_still_sweeps_the_own_account_and_listed_
 async fn with_organization_members_an_account_outside_is_refused_and_nothing_is_written() {
     let moto = start_moto(None);
     let m = &moto.endpoint;
-    let hub_conf = sdk_config(m, REGION).await;
-    let org = aws_sdk_organizations::Client::new(&hub_conf);
-    let org_id = org
-        .create_organization()
-        .send()
-        .await
-        .unwrap()
-        .organization()
-        .and_then(|o| o.id())
-        .unwrap()
-        .to_string();
-    let created = org
-        .create_account()
-        .account_name("member")
-        .email("member@example.com")
-        .send()
-        .await
-        .unwrap();
-    let member = created
-        .create_account_status()
-        .and_then(|s| s.account_id())
-        .unwrap()
-        .to_string();
+    let org_id = create_organization(&sdk_config(m, REGION).await).await;
+    let member = create_account(&sdk_config(m, REGION).await, "member").await;
     // Another organization, with the same-named role in one of its accounts.
     let other = clients_in(m, OTHER_ORG, REGION).await;
-    let other_conf = other.sdk.clone().unwrap();
-    aws_sdk_organizations::Client::new(&other_conf)
-        .create_organization()
-        .send()
-        .await
-        .unwrap();
+    create_organization(other.sdk.as_ref().unwrap()).await;
     let mut seeded = Vec::new();
     for account in [member.as_str(), OUTSIDER, OTHER_ORG] {
         create_role(m, account, ROLE).await;

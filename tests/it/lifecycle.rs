@@ -460,20 +460,25 @@ async fn one_sweep_repairs_drift_retires_an_orphan_re_replicates_and_creates_a_m
     assert_eq!(s["alreadyPresent"], 4, "{s}");
 }
 
+/// MySQL instances `ids`, each with its secret made by its creation event.
+async fn with_secrets(endpoint: &str, c: &Clients, ids: &[&str]) {
+    for id in ids {
+        create_instance(c, id, "mysql", "admin").await;
+        Db::new("instance", Service::Rds, id, "admin")
+            .put_password(c, "pw")
+            .await;
+        let o = run(endpoint, &[], &events::instance_created(id)).await;
+        assert_eq!(o["outcome"], "created");
+    }
+}
+
 #[tokio::test]
 async fn the_sweep_never_retires_on_a_failed_listing_and_at_most_max_retire_per_run() {
     let moto = start_moto(None);
     let c = Clients::new(&sdk_config(&moto.endpoint, REGION).await);
-    for id in ["gone-a", "gone-b", "gone-c", "kept"] {
-        create_instance(&c, id, "mysql", "admin").await;
-        Db::new("instance", Service::Rds, id, "admin")
-            .put_password(&c, "pw")
-            .await;
-        let o = run(&moto.endpoint, &[], &events::instance_created(id)).await;
-        assert_eq!(o["outcome"], "created");
-        if id != "kept" {
-            delete_instance(&c, id).await;
-        }
+    with_secrets(&moto.endpoint, &c, &["gone-a", "gone-b", "gone-c", "kept"]).await;
+    for id in ["gone-a", "gone-b", "gone-c"] {
+        delete_instance(&c, id).await;
     }
     let proxy = Proxy::start(&moto.endpoint);
     proxy.set_mode(Mode::Deny("DescribeDBInstances"));
@@ -503,13 +508,8 @@ async fn the_sweep_never_retires_on_a_failed_listing_and_at_most_max_retire_per_
 async fn a_listing_that_shows_every_database_gone_retires_nothing() {
     let moto = start_moto(None);
     let c = Clients::new(&sdk_config(&moto.endpoint, REGION).await);
+    with_secrets(&moto.endpoint, &c, &["all-a", "all-b"]).await;
     for id in ["all-a", "all-b"] {
-        create_instance(&c, id, "mysql", "admin").await;
-        Db::new("instance", Service::Rds, id, "admin")
-            .put_password(&c, "pw")
-            .await;
-        let o = run(&moto.endpoint, &[], &events::instance_created(id)).await;
-        assert_eq!(o["outcome"], "created");
         delete_instance(&c, id).await;
     }
     let vars = [("MAX_RETIRE_FRACTION", "1")];

@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::accounts::{clients_in, create_role};
+use crate::support::accounts::{clients_in, create_account, create_organization, create_role};
 use crate::support::events::{self, instance_created_in};
 use crate::support::fixtures::{Db, Service};
 use crate::support::proxy::Proxy;
@@ -319,24 +319,11 @@ async fn the_organization_sweep_can_take_its_accounts_from_organizations() {
     let moto = start_moto(None);
     let m = &moto.endpoint;
     let conf = sdk_config(m, REGION).await;
-    let org = aws_sdk_organizations::Client::new(&conf);
-    let org_id = org
-        .create_organization()
-        .send()
-        .await
-        .unwrap()
-        .organization()
-        .and_then(|o| o.id())
-        .unwrap()
-        .to_string();
+    let org_id = create_organization(&conf).await;
     for n in ["alpha", "beta"] {
-        org.create_account()
-            .account_name(n)
-            .email(format!("{n}@example.com"))
-            .send()
-            .await
-            .unwrap();
+        create_account(&conf, n).await;
     }
+    let org = aws_sdk_organizations::Client::new(&conf);
     let listed: Vec<String> = org
         .list_accounts()
         .send()

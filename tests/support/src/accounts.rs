@@ -78,3 +78,32 @@ pub async fn create_role(endpoint: &str, account: &str, name: &str) {
         "CreateRole in {account}: {answer}"
     );
 }
+
+/// Creates an organization whose management account is `conf`'s; its id.
+pub async fn create_organization(conf: &aws_config::SdkConfig) -> String {
+    aws_sdk_organizations::Client::new(conf)
+        .create_organization()
+        .send()
+        .await
+        .unwrap()
+        .organization()
+        .and_then(|o| o.id())
+        .unwrap()
+        .to_string()
+}
+
+/// Creates account `name` in the organization `conf`'s account manages; its id (moto makes
+/// one up).
+pub async fn create_account(conf: &aws_config::SdkConfig, name: &str) -> String {
+    aws_sdk_organizations::Client::new(conf)
+        .create_account()
+        .account_name(name)
+        .email(format!("{name}@example.com"))
+        .send()
+        .await
+        .unwrap()
+        .create_account_status()
+        .and_then(|s| s.account_id())
+        .unwrap()
+        .to_string()
+}
