@@ -6,7 +6,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { NagSuppressions } from "cdk-nag";
 import { Construct } from "constructs";
-import { ACCOUNT_ID, aliasKeyStatements, jobStatements, KMS_ALIAS, ORGANIZATION_ID, REGION } from "./permissions";
+import { ACCOUNT_ID, aliasKeyStatements, jobStatements, KMS_ALIAS, ORGANIZATION_ID, REGION, onlyUserEventSenders } from "./permissions";
 import { FORWARD_ROLE_PATH } from "./provisioner";
 import { refuse, Refusal } from "./refusal";
 import { serviceTriggers } from "./triggers";
@@ -234,18 +234,7 @@ export class DbSecretProvisionerMember extends Construct {
       eventBusName: `${stack.stackName}-user-events`,
     });
     if (props.userEventSenders?.length) {
-      // An Allow alone does not restrict principals of the same account: an explicit Deny does.
-      new events.CfnEventBusPolicy(this, "UserEventBusPolicy", {
-        eventBusName: this.userEventBus.eventBusName,
-        statementId: "OnlyUserEventSenders",
-        statement: {
-          Effect: "Deny",
-          Principal: "*",
-          Action: "events:PutEvents",
-          Resource: this.userEventBus.eventBusArn,
-          Condition: { ArnNotLike: { "aws:PrincipalArn": props.userEventSenders } },
-        },
-      });
+      onlyUserEventSenders(this, this.userEventBus, props.userEventSenders);
     }
     forward("DatabaseUserCreated", {
       source: props.userEventSources ?? ["com.example.provisioning"],

@@ -1,4 +1,6 @@
+import * as events from "aws-cdk-lib/aws-events";
 import * as iam from "aws-cdk-lib/aws-iam";
+import { Construct } from "constructs";
 
 /** What the function does to databases, parameters and secrets: the options that decide it. */
 export interface JobPermissionsProps {
@@ -182,3 +184,20 @@ export const KMS_ALIAS = /^alias\/[a-zA-Z0-9/_-]+$/;
 export const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
 export const ACCOUNT_ID = /^[0-9]{12}$/;
 export const REGION = /^[a-z]{2}(-[a-z]+)+-[0-9]$/;
+
+/** The user-event bus policy of a single-account stack and of a member stack: PutEvents by
+ *  anyone but `senders` is denied. An Allow alone does not restrict principals of the bus's own
+ *  account: an explicit Deny does. */
+export function onlyUserEventSenders(scope: Construct, bus: events.EventBus, senders: string[]): void {
+  new events.CfnEventBusPolicy(scope, "UserEventBusPolicy", {
+    eventBusName: bus.eventBusName,
+    statementId: "OnlyUserEventSenders",
+    statement: {
+      Effect: "Deny",
+      Principal: "*",
+      Action: "events:PutEvents",
+      Resource: bus.eventBusArn,
+      Condition: { ArnNotLike: { "aws:PrincipalArn": senders } },
+    },
+  });
+}

@@ -11,7 +11,7 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { NagSuppressions } from "cdk-nag";
 import { Construct } from "constructs";
-import { ACCOUNT_ID, aliasKeyStatements, jobStatements, KMS_ALIAS, ORGANIZATION_ID } from "./permissions";
+import { ACCOUNT_ID, aliasKeyStatements, jobStatements, KMS_ALIAS, ORGANIZATION_ID, onlyUserEventSenders } from "./permissions";
 import { refuse, Refusal } from "./refusal";
 import { serviceTriggers } from "./triggers";
 
@@ -654,18 +654,7 @@ export class DbSecretProvisioner extends Construct {
       eventBusName: `${stack.stackName}-user-events`,
     });
     if (props.userEventSenders?.length) {
-      // An Allow alone does not restrict principals of the same account: an explicit Deny does.
-      new events.CfnEventBusPolicy(this, "UserEventBusPolicy", {
-        eventBusName: this.userEventBus.eventBusName,
-        statementId: "OnlyUserEventSenders",
-        statement: {
-          Effect: "Deny",
-          Principal: "*",
-          Action: "events:PutEvents",
-          Resource: this.userEventBus.eventBusArn,
-          Condition: { ArnNotLike: { "aws:PrincipalArn": props.userEventSenders } },
-        },
-      });
+      onlyUserEventSenders(this, this.userEventBus, props.userEventSenders);
     }
     this.rules.push(
       new events.Rule(this, "DatabaseUserCreated", {
