@@ -100,14 +100,20 @@ impl Handler {
             Err(e) => Err(e),
         };
         // Hub mode: what no retry can fix is answered, not thrown (Lambda retries a thrown
-        // error of an asynchronous invocation twice).
+        // error of an asynchronous invocation twice). Only for events: an operator's direct
+        // `resolve` (no `source`) keeps its error.
+        let from_eventbridge = event.payload.get("source").is_some();
         let user_event = event
             .payload
             .get("detail-type")
             .and_then(Value::as_str)
             .is_some_and(|t| t == crate::event::USER_CREATED_DETAIL_TYPE);
         let result = match result {
-            Err(e) if self.config.organization.is_hub() && e.is_refusal(user_event) => {
+            Err(e)
+                if self.config.organization.is_hub()
+                    && from_eventbridge
+                    && e.is_refusal(user_event) =>
+            {
                 Ok(Outcome::refused(&e))
             }
             other => other,
@@ -115,6 +121,15 @@ impl Handler {
         let _entered = span.enter();
         let duration_ms = started.elapsed().as_millis() as u64;
         match &result {
+            // A refusal (hub mode) is logged at the level of the error it answers, so that
+            // LogLevel=WARN keeps it and the errorType alarms still count it.
+            Ok(o) if o.outcome == OutcomeKind::Refused => warn!(
+                outcome = o.outcome.as_str(),
+                error_type = o.error_type.as_deref().unwrap_or(""),
+                reason = o.reason.as_deref().unwrap_or(""),
+                duration_ms,
+                "invocation finished"
+            ),
             Ok(o) => {
                 let replicas: Vec<String> = o
                     .replicas
@@ -134,7 +149,6 @@ impl Handler {
                     secret_arn = o.secret_arn.as_deref().unwrap_or(""),
                     replicas = replicas.join(","),
                     reason = o.reason.as_deref().unwrap_or(""),
-                    error_type = o.error_type.as_deref().unwrap_or(""),
                     duration_ms,
                     "invocation finished"
                 )

@@ -397,4 +397,5 @@ async fn a_flood_of_bad_user_events_is_answered_not_retried() {
     let v: Value = serde_json::from_str(line).unwrap();
     assert_eq!(v["fields"]["error_type"], "UntrustedEvent", "{line}");
     assert_eq!(v["fields"]["outcome"], "refused", "{line}");
+    assert_eq!(v["level"], "WARN", "kept with LogLevel=WARN: {line}");
 }
