@@ -155,7 +155,9 @@ impl Accounts {
     /// The organization's accounts with their state and its management account, with the
     /// function's own credentials ([`Organizations::accounts`]).
     pub async fn organization_accounts(&self) -> Result<OrganizationAccounts> {
-        self.organizations()?.accounts().await
+        self.organizations()?
+            .accounts(self.organization_id.as_deref())
+            .await
     }
 
     /// The credentials holder of a member account (one per account, shared by its regions).

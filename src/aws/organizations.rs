@@ -99,42 +99,61 @@ impl Organizations {
         cache.insert(account.to_string(), (Instant::now(), m));
     }
 
-    /// The organization's accounts with their state (`ListAccounts`, paginated) and its
-    /// management account (`DescribeOrganization`), concurrently. Fills the membership cache.
-    pub async fn accounts(&self) -> Result<OrganizationAccounts> {
+    /// The organization's accounts with their state (`ListAccounts`, paginated), then its
+    /// id and management account (`DescribeOrganization`; `None` when refused). The listing is
+    /// refused with `UntrustedEvent` when the organization is not `expected` (the hub sits in
+    /// another organization than `ORGANIZATION_ID`); only a listing of `expected` fills the
+    /// membership cache.
+    pub async fn accounts(&self, expected: Option<&str>) -> Result<OrganizationAccounts> {
         let client = &self.client;
-        let (organization, accounts) = tokio::join!(client.describe_organization().send(), async {
-            let mut pages = client.list_accounts().into_paginator().send();
-            let mut out: Vec<(String, String)> = Vec::new();
-            while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| Error::aws("Organizations", "ListAccounts", &e))?;
-                out.extend(page.accounts().iter().filter_map(|a| {
-                    let state = a
-                        .state()
-                        .map(|s| s.as_str().to_string())
-                        .or_else(|| a.status().map(|s| s.as_str().to_string()))
-                        .unwrap_or_else(|| "ACTIVE".into());
-                    a.id().map(|id| (id.to_string(), state))
-                }));
+        let mut pages = client.list_accounts().into_paginator().send();
+        let mut accounts: Vec<(String, String)> = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| Error::aws("Organizations", "ListAccounts", &e))?;
+            accounts.extend(page.accounts().iter().filter_map(|a| {
+                let state = a
+                    .state()
+                    .map(|s| s.as_str().to_string())
+                    .or_else(|| a.status().map(|s| s.as_str().to_string()))
+                    .unwrap_or_else(|| "ACTIVE".into());
+                a.id().map(|id| (id.to_string(), state))
+            }));
+        }
+        accounts.sort();
+        let organization = client.describe_organization().send().await.ok();
+        let organization = organization.as_ref().and_then(|o| o.organization());
+        let id = organization.and_then(|o| o.id()).map(str::to_string);
+        if let (Some(expected), Some(id)) = (expected, id.as_deref()) {
+            if id != expected {
+                return Err(Error::UntrustedEvent(format!(
+                    "the hub lists organization {id}, not {expected} (ORGANIZATION_ID): its accounts are not swept"
+                )));
             }
-            out.sort();
-            Ok::<_, Error>(out)
-        });
-        let accounts = accounts?;
-        let organization =
-            organization.map_err(|e| Error::aws("Organizations", "DescribeOrganization", &e))?;
-        let organization = organization.organization();
-        for (id, _) in &accounts {
-            self.remember(id, Membership::Member);
+        }
+        if id.is_some() {
+            for (account, _) in &accounts {
+                self.remember(account, Membership::Member);
+            }
         }
         Ok(OrganizationAccounts {
-            id: organization.and_then(|o| o.id()).map(str::to_string),
+            id,
             management_account: organization
                 .and_then(|o| o.master_account_id())
                 .map(str::to_string),
             accounts,
         })
     }
+}
+
+/// Whether an Organizations error is a refusal (the hub is not the management account, a
+/// delegated administrator or allowed by a delegation policy; or it is in no organization),
+/// which the callers degrade from, rather than a fault a retry may fix.
+pub fn is_refusal(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::AwsService { code: Some(c), .. }
+            if c.starts_with("AccessDenied") || c == "AWSOrganizationsNotInUseException"
+    ) || matches!(e, Error::UntrustedEvent(_))
 }
 
 /// The error code of an SDK error ("" when it has none).

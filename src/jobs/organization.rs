@@ -13,6 +13,7 @@ use tracing::{info, warn};
 
 use super::sweep;
 use crate::aws::accounts::Accounts;
+use crate::aws::organizations;
 use crate::config::{Config, SweepAccounts};
 use crate::jobs::{Job, DEADLINE_MARGIN};
 use crate::model::error::Result;
@@ -42,6 +43,8 @@ pub async fn run(
     let listing = match &organization.sweep_accounts {
         SweepAccounts::Organization => match accounts.organization_accounts().await {
             Ok(l) => Some(l),
+            // Throttling, a 5xx: the sweep fails and Lambda tries it again.
+            Err(e) if !organizations::is_refusal(&e) => return Err(e),
             Err(e) => {
                 warn!(
                     error_type = e.error_type(),
