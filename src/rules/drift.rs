@@ -88,13 +88,16 @@ pub struct SweepPlan<'a> {
     pub take_over: Vec<&'a Database>,
     /// Live secrets whose primary is here: what the retire fraction is taken of.
     pub managed: usize,
-    /// `{service}/{kind}` whose listing worked but showed no database while 2 or more live
-    /// secrets of that kind are here: none of them is retired (`retireGuard: empty-listing`),
-    /// since a listing that shows every database gone is likelier a fault than a fact.
+    /// `{service}/{kind}` whose listing worked but showed no database while live secrets of
+    /// 2 or more of its databases are here: none of them is retired (`retireGuard:
+    /// empty-listing`), since a listing that shows every database gone is likelier a fault than
+    /// a fact. (The last database of a kind, with its admin and user secrets, is still retired:
+    /// one deletion is an ordinary fact.)
     pub retire_guarded: Vec<String>,
 }
 
-/// Live secrets of one `{service}/{kind}` an empty listing may retire: fewer than this.
+/// Databases of one `{service}/{kind}` with live secrets here that an empty listing may
+/// retire: fewer than this.
 pub const EMPTY_LISTING_GUARD: usize = 2;
 
 /// Joins the listed databases with the function's secrets (primary in `region`).
@@ -184,14 +187,14 @@ pub fn plan_sweep<'a>(
     for (key, v) in &by_database {
         let live = v.iter().filter(|s| !s.is_retired()).count();
         plan.managed += live;
-        if let Some(tag) = DatabaseTag::parse(key) {
-            kinds.entry((tag.service, tag.kind)).or_default().1 += live;
+        if let (Some(tag), true) = (DatabaseTag::parse(key), live > 0) {
+            kinds.entry((tag.service, tag.kind)).or_default().1 += 1;
         }
     }
     let guarded: Vec<(Service, DbKind)> = kinds
         .iter()
-        .filter(|((service, kind), (dbs, live))| {
-            *dbs == 0 && *live >= EMPTY_LISTING_GUARD && listed(*service, *kind)
+        .filter(|((service, kind), (dbs, with_secrets))| {
+            *dbs == 0 && *with_secrets >= EMPTY_LISTING_GUARD && listed(*service, *kind)
         })
         .map(|(k, _)| *k)
         .collect();
@@ -360,6 +363,26 @@ mod tests {
                 "db-secrets/rds/moved/admin:eu-west-1",
                 "db-secrets/rds/moved/app:eu-west-1"
             ]
+        );
+    }
+
+    #[test]
+    fn an_empty_listing_retires_one_databases_secrets_but_not_two_databases() {
+        let one = vec![secret("last", "admin", None), secret("last", "app", None)];
+        let plan = plan_sweep(&[], &one, None, &[], &all_listed, &Lifecycle::default());
+        assert_eq!(plan.retire.len(), 2, "one deletion is an ordinary fact");
+        assert!(plan.retire_guarded.is_empty());
+        assert_eq!(plan.managed, 2);
+        let two = vec![secret("a", "admin", None), secret("b", "admin", None)];
+        let plan = plan_sweep(&[], &two, None, &[], &all_listed, &Lifecycle::default());
+        assert!(plan.retire.is_empty(), "every database gone at once");
+        assert_eq!(plan.retire_guarded, ["rds/instance"]);
+        let listed = [db("c", 5432)];
+        let plan = plan_sweep(&listed, &two, None, &[], &all_listed, &Lifecycle::default());
+        assert_eq!(
+            plan.retire.len(),
+            2,
+            "the listing shows a database: believable"
         );
     }
 
