@@ -52,10 +52,11 @@ pub fn session_name(event_id: &str) -> String {
 pub struct Accounts {
     own: Clients,
     role_name: String,
-    /// `ORGANIZATION_ID`, and whether membership must be proven (`MEMBER_ACCOUNTS=organization`;
-    /// a list is checked before any AWS call, and bound in IAM by `aws:ResourceAccount`).
+    /// `ORGANIZATION_ID` (what a listing of the organization must show).
     organization_id: Option<String>,
-    prove_membership: bool,
+    /// The organization every member must be proven in (`MEMBER_ACCOUNTS=organization`; a
+    /// list is checked before any AWS call, and bound in IAM by `aws:ResourceAccount`).
+    prove_in: Option<String>,
     organizations: Option<Organizations>,
     clients: Arc<Mutex<HashMap<(String, String), Clients>>>,
     members: Arc<Mutex<HashMap<String, MemberCredentials>>>,
@@ -69,7 +70,9 @@ impl Accounts {
             own,
             role_name: organization.member_role_name.clone(),
             organization_id: organization.organization_id.clone(),
-            prove_membership: organization.members == Members::Organization,
+            prove_in: (organization.members == Members::Organization)
+                .then(|| organization.organization_id.clone())
+                .flatten(),
             clients: Arc::default(),
             members: Arc::default(),
         }
@@ -123,15 +126,14 @@ impl Accounts {
     /// Makes `member` hold credentials of session `session`, proving membership first (or,
     /// where the hub may not ask Organizations, with the new session) when it must.
     async fn session(&self, member: &MemberCredentials, session: &str) -> Result<()> {
-        let expected = self.organization_id.as_deref();
-        let membership = match (self.prove_membership, expected) {
-            (true, Some(org)) => Some((
+        let membership = match self.prove_in.as_deref() {
+            Some(org) => Some((
                 self.organizations()?
                     .membership(&member.account, org)
                     .await?,
                 org,
             )),
-            _ => None,
+            None => None,
         };
         if let Some((Membership::NotMember, org)) = membership {
             return Err(organization::not_in_organization(&member.account, org));
@@ -251,7 +253,8 @@ impl MemberCredentials {
                 return Ok(());
             }
         }
-        *current = None;
+        // The previous session stays until this one is assumed and proven: a failed renewal
+        // answers its own error, not "no session" to another region's job.
         let assumed = self.assume(session).await?;
         if let Some(org) = prove {
             self.prove_organization(&assumed, org).await?;
