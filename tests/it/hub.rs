@@ -81,14 +81,34 @@ async fn keys_by_alias_resolve_to_each_members_own_key() {
     // launcher plays that; moto echoes the name).
     let kms = d.kms_key_id().unwrap_or_default().to_string();
     assert_eq!(kms, format!("arn:aws:kms:us-east-1:{M1}:alias/db-secrets"));
+    let resolved = c.kms.describe_key().key_id(&kms).send().await.unwrap();
+    assert_eq!(
+        resolved.key_metadata().and_then(|k| k.arn()),
+        Some(key.as_str()),
+        "the member's own key"
+    );
     let replica = d
         .replication_status()
         .iter()
         .find(|r| r.region() == Some("eu-west-1"))
         .expect("replicated");
+    let replica_kms = replica.kms_key_id().unwrap_or_default();
     assert_eq!(
-        replica.kms_key_id().unwrap_or_default(),
+        replica_kms,
         format!("arn:aws:kms:eu-west-1:{M1}:alias/db-secrets-replica")
+    );
+    let in_eu = clients_in(m, M1, "eu-west-1").await;
+    let resolved = in_eu
+        .kms
+        .describe_key()
+        .key_id(replica_kms)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resolved.key_metadata().and_then(|k| k.arn()),
+        Some(replica_key.as_str()),
+        "the member's own replica key"
     );
     let hub = Clients::new(&sdk_config(m, REGION).await);
     assert!(secret_json(&hub, &admin_secret("alias-db")).await.is_none());
@@ -131,7 +151,6 @@ async fn keys_by_alias_resolve_to_each_members_own_key() {
     );
     let secret = secret_json(&c, &admin_secret("alias-db")).await.unwrap();
     assert_eq!(secret["password"], "pw-again");
-    let _ = (key, replica_key);
 }
 
 #[tokio::test]
