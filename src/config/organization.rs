@@ -12,8 +12,9 @@ pub const DEFAULT_MEMBER_ROLE_NAME: &str = "db-secret-provisioner-member";
 pub enum Members {
     /// Unset: the function's own account and region only.
     None,
-    /// `organization`: any account; the hub bus's policy (`aws:PrincipalOrgID`) is what keeps
-    /// other organizations' events out.
+    /// `organization`: the accounts of `ORGANIZATION_ID`. The hub bus's policy
+    /// (`aws:PrincipalOrgID`) keeps other organizations' events out, and the function proves
+    /// each account's membership before it writes there ([`crate::aws::accounts`]).
     Organization,
     /// These account ids only: an event from any other account is `UntrustedEvent`.
     Accounts(Vec<String>),
