@@ -137,7 +137,7 @@ pub struct SweepReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retire_limit: Option<usize>,
     /// `empty-listing`: a listing showed no database of a `{service}/{kind}` (`retireGuarded`)
-    /// while this place holds 2 or more live secrets of it; none of them was retired.
+    /// while this place holds live secrets of 2 or more of its databases; none was retired.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retire_guard: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
