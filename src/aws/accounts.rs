@@ -19,10 +19,10 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
 
-use crate::aws::organizations::{service_code, Membership, OrganizationAccounts, Organizations};
+use crate::aws::organizations::{Membership, OrganizationAccounts, Organizations};
 use crate::aws::Clients;
 use crate::config::{organization, Members, Organization};
-use crate::model::error::{Error, Result};
+use crate::model::error::{sdk_error_code, Error, Result};
 use crate::model::place::{Place, Reach};
 
 /// The `SourceIdentity` of every member session, and the session name when the event has no
@@ -174,10 +174,6 @@ impl Accounts {
             account: account.to_string(),
             role_name: self.role_name.clone(),
             role_arn: format!("arn:{partition}:iam::{account}:role/{}", self.role_name),
-            region: base
-                .region()
-                .map(|r| r.as_ref().to_string())
-                .unwrap_or_default(),
             // The regional endpoint of the function's own region.
             sts: aws_sdk_sts::Client::new(base),
             base: base.clone(),
@@ -206,8 +202,6 @@ struct MemberCredentials {
     account: String,
     role_name: String,
     role_arn: String,
-    /// The function's own region, whose STS endpoint is asked.
-    region: String,
     sts: aws_sdk_sts::Client,
     base: SdkConfig,
     /// The current session's name and credentials.
@@ -275,7 +269,7 @@ impl MemberCredentials {
                 expected,
                 out.organization().and_then(|o| o.id()),
             ),
-            Err(e) => match service_code(&e) {
+            Err(e) => match sdk_error_code(&e).unwrap_or("") {
                 "AWSOrganizationsNotInUseException" => {
                     organization::same_organization(&self.account, expected, None)
                 }
@@ -307,7 +301,7 @@ impl MemberCredentials {
             .duration_seconds(SESSION_SECONDS)
             .send()
             .await
-            .map_err(|e| match service_code(&e) {
+            .map_err(|e| match sdk_error_code(&e).unwrap_or("") {
                 "AccessDenied" | "AccessDeniedException" => Error::MemberAccessDenied {
                     account: self.account.clone(),
                     role: self.role_name.clone(),
@@ -315,14 +309,17 @@ impl MemberCredentials {
                 },
                 // STS answers this when the role's account has deactivated STS in the region
                 // whose endpoint is asked (the hub's). No fallback endpoint: the member decides.
-                "RegionDisabledException" => Error::MemberAccessDenied {
+                "RegionDisabledException" => {
+                    let region = self.base.region().map(|r| r.as_ref()).unwrap_or("");
+                    Error::MemberAccessDenied {
                     account: self.account.clone(),
                     role: self.role_name.clone(),
                     message: format!(
                         "STS is deactivated in {} for account {}: activate the {} STS endpoint in that account (IAM, Account settings, Security Token Service (STS)), since the hub assumes member roles through its own region's endpoint",
-                        self.region, self.account, self.region
+                        region, self.account, region
                     ),
-                },
+                }
+                }
                 _ => Error::aws_on("STS", "AssumeRole", &self.role_arn, &e),
             })?;
         let c = out.credentials().ok_or_else(|| Error::AwsService {

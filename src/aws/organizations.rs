@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 
-use crate::model::error::{Error, Result};
+use crate::model::error::{sdk_error_code, Error, Result};
 
 /// How long a membership answer of Organizations (an account is, or is not, in the
 /// organization; the hub may not ask) is kept.
@@ -75,7 +75,7 @@ impl Organizations {
             .await
         {
             Ok(_) => Membership::Member,
-            Err(e) => match service_code(&e) {
+            Err(e) => match sdk_error_code(&e).unwrap_or("") {
                 "AccountNotFoundException" => Membership::NotMember,
                 "AccessDeniedException" | "AccessDenied" | "AWSOrganizationsNotInUseException" => {
                     Membership::CannotAsk
@@ -154,12 +154,4 @@ pub fn is_refusal(e: &Error) -> bool {
         Error::AwsService { code: Some(c), .. }
             if c.starts_with("AccessDenied") || c == "AWSOrganizationsNotInUseException"
     ) || matches!(e, Error::UntrustedEvent(_))
-}
-
-/// The error code of an SDK error ("" when it has none).
-pub fn service_code<E, R>(e: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> &str
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
-{
-    e.as_service_error().and_then(|s| s.code()).unwrap_or("")
 }

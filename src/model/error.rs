@@ -191,10 +191,7 @@ impl Error {
         E: ProvideErrorMetadata,
     {
         let what = describe_sdk_error(err);
-        let code = match err {
-            SdkError::ServiceError(ctx) => ctx.err().meta().code().map(str::to_string),
-            _ => None,
-        };
+        let code = sdk_error_code(err).map(str::to_string);
         Error::AwsService {
             service,
             operation,
@@ -250,6 +247,18 @@ fn is_persistent_code(code: &str) -> bool {
             | "InvalidParameterValueException"
             | "InvalidParameterCombination"
     )
+}
+
+/// The AWS error code of a failed SDK call (`AccessDeniedException`, ...); `None` for a
+/// failure without a service answer (a timeout, a dropped connection).
+pub fn sdk_error_code<E, R>(err: &SdkError<E, R>) -> Option<&str>
+where
+    E: ProvideErrorMetadata,
+{
+    match err {
+        SdkError::ServiceError(ctx) => ctx.err().meta().code(),
+        _ => None,
+    }
 }
 
 /// Our words for a failed SDK call: for an AWS error its code and message, for anything else
