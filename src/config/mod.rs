@@ -4,12 +4,14 @@
 mod database_changes;
 mod options;
 pub mod organization;
+mod work;
 
 use std::time::Duration;
 
 pub use database_changes::{Lifecycle, OnDeleted};
 pub use options::{ExistingSecret, Replica, Rotation, SecretOptions};
 pub use organization::{Members, Organization, SweepAccounts, DEFAULT_MEMBER_ROLE_NAME};
+pub use work::Work;
 
 use crate::model::error::{Error, Result};
 use crate::model::identifiers::{
@@ -56,6 +58,8 @@ pub struct Config {
     pub lifecycle: Lifecycle,
     /// Hub mode: member accounts, other regions, the organization sweep.
     pub organization: Organization,
+    /// Events (and in hub mode the sweep's plan), or the worker's place messages.
+    pub work: Work,
 }
 
 /// What to do about a database that has no initial-password parameter.
@@ -245,9 +249,11 @@ impl Config {
         if organization.is_hub() {
             check_hub_options(&options)?;
         }
+        let work = work::work(&lookup, organization.is_hub())?;
         Ok(Config {
             lifecycle,
             organization,
+            work,
             secret_name,
             secret_prefix,
             password_parameter,
@@ -739,6 +745,10 @@ mod tests {
                 ("MEMBER_ACCOUNTS", "111111111111"),
                 ("ORGANIZATION_ID", "o-abcdefghij"),
                 ("AWS_REGION", "us-east-1"),
+                (
+                    "WORK_QUEUE_URL",
+                    "https://sqs.us-east-1.amazonaws.com/123456789012/work",
+                ),
             ];
             vars.extend_from_slice(extra);
             config(&vars)
