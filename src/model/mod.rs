@@ -11,6 +11,7 @@ pub mod error;
 pub mod identifiers;
 pub mod outcome;
 pub mod place;
+pub mod place_message;
 pub mod request;
 pub mod restore_hint;
 pub mod rotation;
