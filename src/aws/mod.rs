@@ -8,6 +8,7 @@ pub mod database;
 pub mod kms;
 pub mod organizations;
 pub mod parameters;
+pub mod queue;
 pub mod secrets;
 
 pub use clients::*;

@@ -7,6 +7,7 @@ pub mod follow;
 mod guard;
 pub mod hint;
 pub mod organization;
+pub mod plan;
 mod replica;
 pub mod retire;
 pub mod sweep;

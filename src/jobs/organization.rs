@@ -18,7 +18,7 @@ use crate::config::{Config, SweepAccounts};
 use crate::jobs::{Job, DEADLINE_MARGIN};
 use crate::model::error::Result;
 use crate::model::outcome::{
-    AccountSweep, FailedListing, FailedRegion, OrganizationSweep, SweepReport,
+    AccountSweep, FailedListing, FailedRegion, OrganizationSweep, SkippedAccount, SweepReport,
 };
 use crate::model::Place;
 use crate::rules::sweep_places::{swept_accounts, Listed, ORGANIZATION_LISTING};
@@ -27,23 +27,25 @@ use crate::rules::sweep_places::{swept_accounts, Listed, ORGANIZATION_LISTING};
 pub const ACCOUNTS_AT_ONCE: usize = 8;
 pub const REGIONS_PER_ACCOUNT_AT_ONCE: usize = 2;
 
-/// Runs the sweep in every account and region the configuration covers, from the function's
-/// own place `own`, in member sessions named `session` (the scheduled event's id).
-pub async fn run(
-    config: &Arc<Config>,
-    accounts: &Accounts,
-    own: &Place,
-    session: &str,
-    remaining: Option<Duration>,
-) -> Result<OrganizationSweep> {
-    let started = Instant::now();
-    let stop_at = remaining.map(|r| started + r.saturating_sub(DEADLINE_MARGIN));
+/// The accounts and regions a sweep covers, and what the organization's listing said.
+#[derive(Debug, Clone, Default)]
+pub struct Places {
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+    pub failed_listings: Vec<FailedListing>,
+    pub skipped_accounts: Vec<SkippedAccount>,
+}
+
+/// Lists the accounts (`SWEEP_ACCOUNTS`, through [`swept_accounts`]) and regions
+/// (`SWEEP_REGIONS`, or the own region) a sweep from `own` covers. A refused organization
+/// listing is reported and degrades to the own account and listed members; any other failure
+/// of it (throttling, a 5xx) fails, so that Lambda tries again.
+pub async fn places(config: &Config, accounts: &Accounts, own: &Place) -> Result<Places> {
     let organization = &config.organization;
-    let mut report = OrganizationSweep::default();
+    let mut failed_listings = Vec::new();
     let listing = match &organization.sweep_accounts {
         SweepAccounts::Organization => match accounts.organization_accounts().await {
             Ok(l) => Some(l),
-            // Throttling, a 5xx: the sweep fails and Lambda tries it again.
             Err(e) if !organizations::is_refusal(&e) => return Err(e),
             Err(e) => {
                 warn!(
@@ -51,7 +53,7 @@ pub async fn run(
                     error = %e,
                     "organization sweep: the organization's accounts could not be listed; sweeping the own account and listed members"
                 );
-                report.failed_listings.push(FailedListing {
+                failed_listings.push(FailedListing {
                     listing: ORGANIZATION_LISTING.to_string(),
                     error_type: e.error_type().to_string(),
                     message: e.to_string(),
@@ -66,13 +68,38 @@ pub async fn run(
         management_account: l.management_account.as_deref(),
     });
     let swept = swept_accounts(organization, &own.account, listed.as_ref());
-    report.skipped_accounts = swept.skipped;
-    let listed = swept.accounts;
     let regions = if organization.sweep_regions.is_empty() {
         vec![own.region.clone()]
     } else {
         organization.sweep_regions.clone()
     };
+    Ok(Places {
+        accounts: swept.accounts,
+        regions,
+        failed_listings,
+        skipped_accounts: swept.skipped,
+    })
+}
+
+/// Runs the sweep in every account and region the configuration covers, from the function's
+/// own place `own`, in member sessions named `session` (the scheduled event's id).
+pub async fn run(
+    config: &Arc<Config>,
+    accounts: &Accounts,
+    own: &Place,
+    session: &str,
+    remaining: Option<Duration>,
+) -> Result<OrganizationSweep> {
+    let started = Instant::now();
+    let stop_at = remaining.map(|r| started + r.saturating_sub(DEADLINE_MARGIN));
+    let places = places(config, accounts, own).await?;
+    let mut report = OrganizationSweep {
+        failed_listings: places.failed_listings,
+        skipped_accounts: places.skipped_accounts,
+        ..OrganizationSweep::default()
+    };
+    let listed = places.accounts;
+    let regions = places.regions;
     let regions = &regions;
     type Swept = (String, Option<Result<SweepReport>>);
     let results: Vec<(String, Vec<Swept>)> = stream::iter(listed)
@@ -88,7 +115,11 @@ pub async fn run(
                         let left = remaining.map(|r| r.saturating_sub(started.elapsed()));
                         let result = match accounts.clients_for(&place, session).await {
                             Ok(clients) => {
-                                sweep::run(&Job::new(config, clients, &place), left).await
+                                let r = sweep::run(&Job::new(config, clients, &place), left).await;
+                                if let Ok(r) = &r {
+                                    sweep::log_summary(r);
+                                }
+                                r
                             }
                             Err(e) => Err(e),
                         };

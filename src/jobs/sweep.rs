@@ -257,6 +257,12 @@ async fn finish(
         // A secret's repair and its tag backfill are two jobs of one kind: named once.
         list.dedup();
     }
+    Ok(report)
+}
+
+/// The report's summary line (`reconcile sweep finished`), written by whoever ran the sweep:
+/// the worker writes the whole report in its place line instead.
+pub fn log_summary(report: &SweepReport) {
     info!(
         databases = report.databases,
         created = report.created.len(),
@@ -274,7 +280,6 @@ async fn finish(
         stopped_after_failures = ?report.stopped_after_failures,
         "reconcile sweep finished"
     );
-    Ok(report)
 }
 
 /// The tasks of one kind, in the plan's order.

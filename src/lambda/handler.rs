@@ -10,11 +10,12 @@ use serde_json::Value;
 use tracing::{field, info, warn, Instrument};
 
 use crate::aws::accounts::{session_name, Accounts};
+use crate::aws::queue::WorkQueue;
 use crate::aws::Clients;
 use crate::config::Config;
 use crate::event::{self, Action, Recognised};
-use crate::jobs::{organization, sweep, Job};
-use crate::model::error::Result;
+use crate::jobs::{organization, plan, sweep, Job};
+use crate::model::error::{Error, Result};
 use crate::model::outcome::{Outcome, OutcomeKind, Sweep};
 use crate::model::Place;
 use crate::rules::trust;
@@ -54,14 +55,21 @@ impl Invocation {
 pub struct Handler {
     config: Arc<Config>,
     accounts: Accounts,
+    /// Hub mode: the work queue the scheduled sweep plans into (`WORK_QUEUE_URL`).
+    queue: Option<WorkQueue>,
 }
 
 impl Handler {
     pub fn new(config: Config, clients: Clients) -> Self {
         let accounts = Accounts::new(clients.clone(), &config.organization);
+        let queue = match (config.work.plan_to(), clients.sdk.as_ref()) {
+            (Some(url), Some(sdk)) => Some(WorkQueue::new(aws_sdk_sqs::Client::new(sdk), url)),
+            _ => None,
+        };
         Handler {
             config: Arc::new(config),
             accounts,
+            queue,
         }
     }
 
@@ -176,7 +184,17 @@ impl Handler {
             Recognised::Sweep(location) => {
                 span.record("trigger", "reconcile-sweep");
                 trust::admit_location(&location, &invocation.own)?;
-                let sweep = if config.organization.sweeps_organization() {
+                let sweep = if config.organization.is_hub() {
+                    let queue = self.queue.as_ref().ok_or_else(|| {
+                        Error::config(
+                            "WORK_QUEUE_URL",
+                            "hub mode plans its sweep into the work queue, which needs the SDK configuration the function loads at init",
+                        )
+                    })?;
+                    Sweep::Plan(
+                        plan::run(config, &self.accounts, queue, &invocation.own, session).await?,
+                    )
+                } else if config.organization.sweeps_organization() {
                     Sweep::Organization(
                         organization::run(
                             config,
@@ -189,7 +207,9 @@ impl Handler {
                     )
                 } else {
                     let job = self.at(&invocation.own, session).await?;
-                    Sweep::Single(Box::new(sweep::run(&job, remaining).await?))
+                    let report = sweep::run(&job, remaining).await?;
+                    sweep::log_summary(&report);
+                    Sweep::Single(Box::new(report))
                 };
                 Ok(Outcome {
                     sweep: Some(sweep),

@@ -204,6 +204,28 @@ pub struct Outcome {
 pub enum Sweep {
     Single(Box<SweepReport>),
     Organization(OrganizationSweep),
+    /// Hub mode: the sweep planned, one work-queue message per account-region.
+    Plan(PlanReport),
+}
+
+/// The hub's plan: places found and queued, and what could not be queued or listed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanReport {
+    /// The plan's id (every message's `planId`, and the member sessions' name).
+    pub plan_id: String,
+    /// Accounts and regions in the plan.
+    pub accounts: usize,
+    pub regions: usize,
+    /// Messages SQS accepted: one per account-region.
+    pub planned: usize,
+    /// Places not queued after two retries (or at once, for an entry AWS says the sender got
+    /// wrong), each logged with its account, region and error code.
+    pub plan_failed: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_listings: Vec<FailedListing>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_accounts: Vec<SkippedAccount>,
 }
 
 /// The organization sweep: totals, and each account's report per region.

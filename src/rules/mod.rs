@@ -1,12 +1,13 @@
 //! DECISIONS, pure and unit-tested, one question per file: who may ask ([`trust`]), does a
 //! database get a secret ([`eligibility`]), its value ([`secret_value`]), what an existing
 //! secret needs ([`existing_secret`]), connection drift ([`drift`]), the sweep's plan
-//! how a sweep spends its time ([`sweep_budget`]) and which accounts an organization sweep
-//! covers ([`sweep_places`]).
+//! how a sweep spends its time ([`sweep_budget`]), which accounts an organization sweep
+//! covers ([`sweep_places`]) and how the hub's plan is sent ([`plan`]).
 
 pub mod drift;
 pub mod eligibility;
 pub mod existing_secret;
+pub mod plan;
 pub mod recreation;
 pub mod secret_value;
 pub mod sweep_budget;
