@@ -16,7 +16,16 @@ async fn main() -> Result<(), Error> {
         }
     };
     let sdk_config = aws::load_sdk_config().await;
-    let handler = lambda::Handler::new(config, aws::Clients::new(&sdk_config));
+    let clients = aws::Clients::new(&sdk_config);
+    if config.work.is_worker() {
+        let worker = lambda::Worker::new(config, clients);
+        let worker = &worker;
+        return lambda_runtime::run(service_fn(move |event| async move {
+            worker.invoke(event).await
+        }))
+        .await;
+    }
+    let handler = lambda::Handler::new(config, clients);
     let handler = &handler;
 
     lambda_runtime::run(service_fn(move |event| async move {

@@ -4,5 +4,7 @@
 pub mod handler;
 pub mod init_error;
 pub mod logging;
+pub mod worker;
 
 pub use handler::{Handler, Invocation};
+pub use worker::Worker;

@@ -7,7 +7,7 @@
 //! in the function's own account and region: `lambda:InvokeFunction` on this function is
 //! equivalent to the right to send it any trigger (see docs/security.md).
 
-use crate::config::Config;
+use crate::config::{Config, SweepAccounts};
 use crate::model::error::{Error, Result};
 use crate::model::identifiers::{clip, is_region};
 use crate::model::place::{Location, Place, Reach};
@@ -58,6 +58,42 @@ pub fn place(location: &Location, own: &Place, config: &Config) -> Result<Place>
     Ok(place)
 }
 
+/// The place a work-queue message names (the worker): only a place the sweep covers, as the
+/// planner would plan it: an account events are accepted from (the member check of [`place`])
+/// that `SWEEP_ACCOUNTS` covers, in a region of `SWEEP_REGIONS` (or the function's own).
+pub fn admit_place(account: &str, region: &str, own: &Place, config: &Config) -> Result<Place> {
+    let organization = &config.organization;
+    let place = place(
+        &Location {
+            account: Some(account.to_string()),
+            region: Some(region.to_string()),
+        },
+        own,
+        config,
+    )?;
+    let swept = match &organization.sweep_accounts {
+        SweepAccounts::Own => account == own.account,
+        SweepAccounts::List(list) => list.iter().any(|a| a == account),
+        SweepAccounts::Organization => true,
+    };
+    if !swept {
+        return Err(Error::UntrustedEvent(format!(
+            "the place message names account {account}, which the sweep does not cover (SWEEP_ACCOUNTS)"
+        )));
+    }
+    let in_regions = if organization.sweep_regions.is_empty() {
+        region == own.region
+    } else {
+        organization.sweep_regions.iter().any(|r| r == region)
+    };
+    if !in_regions {
+        return Err(Error::UntrustedEvent(format!(
+            "the place message names region {region}, which the sweep does not cover (SWEEP_REGIONS)"
+        )));
+    }
+    Ok(place)
+}
+
 /// Admits an event's account and region: both must be the function's own.
 pub fn admit_location(location: &Location, own: &Place) -> Result<()> {
     for (what, claimed, mine) in [
@@ -87,6 +123,44 @@ mod tests {
     use super::*;
     use crate::event::{recognise, Recognised};
     use serde_json::{json, Value};
+
+    const QUEUE_URL: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/work";
+
+    #[test]
+    fn a_worker_sweeps_only_places_the_plan_could_name() {
+        let worker = |sweep_accounts: Option<&str>| {
+            Config::from_lookup(|k| match k {
+                "MEMBER_ACCOUNTS" => Some("111111111111,222222222222".to_string()),
+                "ORGANIZATION_ID" => Some("o-abcdefghij".to_string()),
+                "SWEEP_REGIONS" => Some("us-east-1,eu-west-1".to_string()),
+                "SWEEP_ACCOUNTS" => sweep_accounts.map(str::to_string),
+                "HANDLER_MODE" => Some("worker".to_string()),
+                "WORK_QUEUE_ARN" => Some("arn:aws:sqs:us-east-1:123456789012:work".to_string()),
+                _ => None,
+            })
+            .unwrap()
+        };
+        let listed = worker(None);
+        let p = admit_place("222222222222", "eu-west-1", &own(), &listed).unwrap();
+        assert_eq!(
+            (p.account.as_str(), p.reach),
+            ("222222222222", Reach::Member)
+        );
+        for (account, region, needle) in [
+            ("999999999999", "us-east-1", "not a member"),
+            ("123456789012", "us-east-1", "SWEEP_ACCOUNTS"),
+            ("111111111111", "ap-south-1", "SWEEP_REGIONS"),
+        ] {
+            let e = admit_place(account, region, &own(), &listed).unwrap_err();
+            assert_eq!(e.error_type(), "UntrustedEvent");
+            assert!(e.to_string().contains(needle), "{account}/{region}: {e}");
+        }
+        let one = worker(Some("111111111111"));
+        assert!(admit_place("111111111111", "us-east-1", &own(), &one).is_ok());
+        assert!(admit_place("222222222222", "us-east-1", &own(), &one).is_err());
+        let org = worker(Some("organization"));
+        assert!(admit_place("123456789012", "eu-west-1", &own(), &org).is_ok());
+    }
 
     fn own() -> Place {
         Place::from_function_arn("arn:aws:lambda:us-east-1:123456789012:function:f:live").unwrap()
@@ -183,6 +257,7 @@ mod tests {
         let hub = Config::from_lookup(|k| match k {
             "MEMBER_ACCOUNTS" => Some("111111111111,222222222222".to_string()),
             "ORGANIZATION_ID" => Some("o-abcdefghij".to_string()),
+            "WORK_QUEUE_URL" => Some(QUEUE_URL.to_string()),
             _ => None,
         })
         .unwrap();
