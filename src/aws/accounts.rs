@@ -58,8 +58,63 @@ pub struct Accounts {
     /// list is checked before any AWS call, and bound in IAM by `aws:ResourceAccount`).
     prove_in: Option<String>,
     organizations: Option<Organizations>,
-    clients: Arc<Mutex<HashMap<(String, String), Clients>>>,
-    members: Arc<Mutex<HashMap<String, MemberCredentials>>>,
+    /// Clients per (account, region), with the credentials holder a member's were built on.
+    clients: Arc<Mutex<Recent<(String, String), PlaceClients>>>,
+    members: Arc<Mutex<Recent<String, MemberCredentials>>>,
+}
+
+/// A place's clients, and the member credentials holder they read (`None` for the own account).
+type PlaceClients = (Clients, Option<MemberCredentials>);
+
+/// Places whose clients are kept, and member accounts whose credentials holders are kept: the
+/// most recently used, so that a worker's memory does not grow with the places it has served.
+pub const PLACES_KEPT: usize = 32;
+pub const MEMBERS_KEPT: usize = 32;
+
+/// A map keeping its `capacity` most recently used entries.
+#[derive(Debug)]
+struct Recent<K, V> {
+    capacity: usize,
+    tick: u64,
+    entries: HashMap<K, (V, u64)>,
+}
+
+impl<K: std::hash::Hash + Eq + Clone, V: Clone> Recent<K, V> {
+    fn new(capacity: usize) -> Self {
+        Recent {
+            capacity: capacity.max(1),
+            tick: 0,
+            entries: HashMap::new(),
+        }
+    }
+
+    fn get(&mut self, key: &K) -> Option<V> {
+        self.tick += 1;
+        let tick = self.tick;
+        self.entries.get_mut(key).map(|(v, used)| {
+            *used = tick;
+            v.clone()
+        })
+    }
+
+    fn insert(&mut self, key: K, value: V) {
+        self.tick += 1;
+        if !self.entries.contains_key(&key) && self.entries.len() >= self.capacity {
+            let oldest = self
+                .entries
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                self.entries.remove(&k);
+            }
+        }
+        self.entries.insert(key, (value, self.tick));
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
 }
 
 impl Accounts {
@@ -73,8 +128,8 @@ impl Accounts {
             prove_in: (organization.members == Members::Organization)
                 .then(|| organization.organization_id.clone())
                 .flatten(),
-            clients: Arc::default(),
-            members: Arc::default(),
+            clients: Arc::new(Mutex::new(Recent::new(PLACES_KEPT))),
+            members: Arc::new(Mutex::new(Recent::new(MEMBERS_KEPT))),
         }
     }
 
@@ -82,20 +137,29 @@ impl Accounts {
     /// account's first job of an event proves its membership where needed and assumes its
     /// role (one STS call); the event's later jobs there reuse the session.
     pub async fn clients_for(&self, place: &Place, session: &str) -> Result<Clients> {
-        let credentials = match place.reach {
+        let member = match place.reach {
             Reach::Own => return Ok(self.own.clone()),
             Reach::OwnAccount => None,
             Reach::Member => {
                 let member = self.member(&place.account)?;
                 self.session(&member, session).await?;
-                Some(SharedCredentialsProvider::new(member))
+                Some(member)
             }
         };
         let key = (place.account.clone(), place.region.clone());
         let mut cache = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(c) = cache.get(&key) {
-            return Ok(c.clone());
+        if let Some((c, built_on)) = cache.get(&key) {
+            // Clients built on a holder since evicted would read a session nobody renews.
+            let same = match (&built_on, &member) {
+                (Some(a), Some(b)) => Arc::ptr_eq(&a.current, &b.current),
+                (None, None) => true,
+                _ => false,
+            };
+            if same {
+                return Ok(c);
+            }
         }
+        let credentials = member.clone().map(SharedCredentialsProvider::new);
         let base = self.base()?;
         let mut builder = base.to_builder();
         builder.set_region(Some(Region::new(place.region.clone())));
@@ -110,8 +174,15 @@ impl Accounts {
             kms: self.own.kms.clone(),
             ..Clients::new(&builder.build())
         };
-        cache.insert(key, clients.clone());
+        cache.insert(key, (clients.clone(), member));
         Ok(clients)
+    }
+
+    /// Places and member accounts currently kept (for the tests of the bound).
+    pub fn kept(&self) -> (usize, usize) {
+        let places = self.clients.lock().unwrap_or_else(|e| e.into_inner()).len();
+        let members = self.members.lock().unwrap_or_else(|e| e.into_inner()).len();
+        (places, members)
     }
 
     fn base(&self) -> Result<&SdkConfig> {
@@ -165,8 +236,8 @@ impl Accounts {
     /// The credentials holder of a member account (one per account, shared by its regions).
     fn member(&self, account: &str) -> Result<MemberCredentials> {
         let mut members = self.members.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(m) = members.get(account) {
-            return Ok(m.clone());
+        if let Some(m) = members.get(&account.to_string()) {
+            return Ok(m);
         }
         let base = self.base()?;
         let partition = partition_of(base.region().map(|r| r.as_ref()).unwrap_or("us-east-1"));
@@ -367,6 +438,25 @@ mod tests {
         assert_eq!(session_name(""), SESSION_NAME);
         assert_eq!(session_name("x"), SESSION_NAME);
         assert_eq!(session_name(&"9".repeat(100)).len(), 64);
+    }
+
+    #[test]
+    fn only_the_most_recently_used_are_kept() {
+        let mut r: Recent<u32, u32> = Recent::new(3);
+        for k in 0..3 {
+            r.insert(k, k * 10);
+        }
+        assert_eq!(r.get(&0), Some(0));
+        r.insert(3, 30);
+        assert_eq!(r.len(), 3);
+        assert_eq!(r.get(&1), None, "the least recently used goes first");
+        assert_eq!(r.get(&0), Some(0));
+        for k in 4..1000 {
+            r.insert(k, k);
+        }
+        assert_eq!(r.len(), 3);
+        r.insert(999, 1);
+        assert_eq!((r.len(), r.get(&999)), (3, Some(1)));
     }
 
     #[test]

@@ -17,6 +17,8 @@ use crate::model::error::{sdk_error_code, Error, Result};
 /// How long a membership answer of Organizations (an account is, or is not, in the
 /// organization; the hub may not ask) is kept.
 pub const MEMBERSHIP_TTL: Duration = Duration::from_secs(15 * 60);
+/// Membership answers kept before those past their time are dropped.
+const MEMBERSHIP_KEPT: usize = 4096;
 
 /// What Organizations said about an account's membership.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +98,10 @@ impl Organizations {
 
     fn remember(&self, account: &str, m: Membership) {
         let mut cache = self.membership.lock().unwrap_or_else(|e| e.into_inner());
+        // Bounded by the organization's size; answers past their time are dropped as it fills.
+        if cache.len() >= MEMBERSHIP_KEPT {
+            cache.retain(|_, (at, _)| at.elapsed() < MEMBERSHIP_TTL);
+        }
         cache.insert(account.to_string(), (Instant::now(), m));
     }
 
