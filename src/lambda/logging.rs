@@ -3,12 +3,17 @@
 //! top: the SDK's raw HTTP dumps are never written. `aws_smithy_runtime::client::orchestrator`
 //! logs every request and response at `trace` (`transmitting request`, `received response from
 //! service`), and a response held in memory prints its body, which for GetParameter is the
-//! decrypted password. That module is held at `debug` whatever level is asked for.
+//! decrypted password. That module is held at `debug` whatever level is asked for, and so is
+//! the runtime's own dump of each invocation's payload (`raw JSON event received from Lambda`,
+//! at `trace`): a payload is whatever its sender wrote (a work-queue body, a user event), and
+//! the function's lines name what it recognised instead.
 
 use lambda_runtime::tracing::subscriber::filter::{Directive, EnvFilter, LevelFilter};
 
 /// The module whose `trace` events carry raw HTTP requests and responses.
 pub const RAW_HTTP_TARGET: &str = "aws_smithy_runtime::client::orchestrator";
+/// The runtime's module whose `trace` event carries each invocation's raw payload.
+pub const RAW_EVENT_TARGET: &str = "lambda_runtime::layers::api_response";
 
 /// The filter for `level` (a level or `RUST_LOG`-style directives), with the raw HTTP dumps
 /// held back.
@@ -21,8 +26,10 @@ pub fn filter(level: &str) -> EnvFilter {
         } else {
             level
         });
-    if let Ok(cap) = format!("{RAW_HTTP_TARGET}=debug").parse::<Directive>() {
-        filter = filter.add_directive(cap);
+    for target in [RAW_HTTP_TARGET, RAW_EVENT_TARGET] {
+        if let Ok(cap) = format!("{target}=debug").parse::<Directive>() {
+            filter = filter.add_directive(cap);
+        }
     }
     filter
 }
@@ -65,6 +72,10 @@ mod tests {
             );
             assert!(
                 !f.contains("aws_smithy_runtime::client::orchestrator=trace"),
+                "{level}: {f}"
+            );
+            assert!(
+                f.contains("lambda_runtime::layers::api_response=debug"),
                 "{level}: {f}"
             );
         }
