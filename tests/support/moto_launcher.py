@@ -307,6 +307,9 @@ def parameter_keys(account, region, params):
 # credentials of a member role it assumed with this source identity (its session names are
 # event ids, remembered here as the function asks for them).
 FUNCTION_KEY = "function"
+# The worker function (HANDLER_MODE=worker) signs with its own key: its role is another.
+WORKER_KEY = "worker"
+FUNCTION_KEYS = (FUNCTION_KEY, WORKER_KEY)
 FUNCTION_SOURCE_IDENTITY = "db-secret-provisioner"
 FUNCTION_SESSIONS = set()
 
@@ -316,7 +319,7 @@ def note_function_session(environ, body):
     identity the member trust policy allows (moto keeps no source identity)."""
     auth = environ.get("HTTP_AUTHORIZATION", "")
     m = re.search(r"Credential=([^/]+)/", auth)
-    if not m or m.group(1) != FUNCTION_KEY or environ.get("HTTP_X_AMZ_TARGET"):
+    if not m or m.group(1) not in FUNCTION_KEYS or environ.get("HTTP_X_AMZ_TARGET"):
         return
     form = urllib.parse.parse_qs(body.decode(errors="replace"))
     if form.get("Action", [""])[0] != "AssumeRole":
@@ -330,6 +333,8 @@ def function_principal(access_key):
     function's, `None` for anyone else (the tests seeding and reading back)."""
     if access_key == FUNCTION_KEY:
         return "function"
+    if access_key == WORKER_KEY:
+        return "worker"
     from moto.iam.models import get_account_id_from
     from moto.sts.models import sts_backends
 
@@ -347,7 +352,7 @@ def assume_role_refused(environ, body):
     other credentials, which stay unrestricted."""
     auth = environ.get("HTTP_AUTHORIZATION", "")
     m = re.search(r"Credential=([^/]+)/", auth)
-    if not m or m.group(1) != FUNCTION_KEY or environ.get("HTTP_X_AMZ_TARGET"):
+    if not m or m.group(1) not in FUNCTION_KEYS or environ.get("HTTP_X_AMZ_TARGET"):
         return None
     form = urllib.parse.parse_qs(body.decode(errors="replace"))
     if form.get("Action", [""])[0] != "AssumeRole":

@@ -14,6 +14,7 @@ pub mod http;
 pub mod logs;
 pub mod mocks;
 pub mod proxy;
+pub mod queue;
 pub mod runtime_api;
 pub mod servers;
 pub mod snapshot;

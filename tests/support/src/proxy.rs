@@ -35,6 +35,16 @@ pub enum Mode {
     /// protocols: 400 and `__type`; query protocols: 403 and an XML `Code`), e.g. STS's
     /// `RegionDisabledException`, which moto never answers; forward the rest.
     FailWhere(&'static [(&'static str, &'static str, &'static str)]),
+    /// Answer the next `times` SQS `SendMessageBatch` requests whose body contains `marker`
+    /// with HTTP 200 and every entry in `Failed` (`Code` InternalError, or
+    /// InvalidParameterValue with `sender_fault`), as AWS documents a batch whose entries
+    /// fail one by one ("check for batch errors even when the call returns an HTTP status code
+    /// of 200"); moto only ever fails an entry for a bad DelaySeconds. Then forward.
+    RefuseEntriesWhere {
+        marker: &'static str,
+        times: usize,
+        sender_fault: bool,
+    },
 }
 
 struct State {
@@ -168,6 +178,38 @@ fn fail(writer: &mut TcpStream, req: &HttpRequest, code: &str) -> std::io::Resul
     }
 }
 
+/// Answers a `SendMessageBatch` with every entry failed, in SQS's JSON shape.
+fn refuse_entries(
+    writer: &mut TcpStream,
+    req: &HttpRequest,
+    sender_fault: bool,
+) -> std::io::Result<()> {
+    let request: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
+    let code = if sender_fault {
+        "InvalidParameterValue"
+    } else {
+        "InternalError"
+    };
+    let failed: Vec<serde_json::Value> = request["Entries"]
+        .as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|e| {
+                    serde_json::json!({"Id": e["Id"], "SenderFault": sender_fault,
+                                       "Code": code, "Message": "refused by the test proxy"})
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let body = serde_json::json!({"Successful": [], "Failed": failed}).to_string();
+    write!(
+        writer,
+        "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
 /// The operation of the first rule `req` matches: its operation, and its marker in the body.
 fn matching(rules: &[(&'static str, &'static str)], req: &HttpRequest) -> Option<&'static str> {
     let (op, body) = (operation(req), String::from_utf8_lossy(&req.body));
@@ -189,6 +231,25 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Re
                 s.assume_role.push(form);
             }
             let current = s.mode;
+            if let Mode::RefuseEntriesWhere {
+                marker,
+                times,
+                sender_fault,
+            } = current
+            {
+                let hit = operation(&req) == "SendMessageBatch"
+                    && String::from_utf8_lossy(&req.body).contains(marker);
+                if hit && times > 0 {
+                    s.mode = Mode::RefuseEntriesWhere {
+                        marker,
+                        times: times - 1,
+                        sender_fault,
+                    };
+                    drop(s);
+                    refuse_entries(&mut writer, &req, sender_fault)?;
+                    continue;
+                }
+            }
             if let Mode::DownAfter(n) = current {
                 s.mode = if n == 0 {
                     Mode::DownAfter(0)
@@ -260,7 +321,7 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Re
                     body.len()
                 )?;
             }
-            Mode::Forward | Mode::DownAfter(_) => {
+            Mode::Forward | Mode::DownAfter(_) | Mode::RefuseEntriesWhere { .. } => {
                 let mut up = TcpStream::connect(upstream)?;
                 let mut head = format!("{} {} HTTP/1.1\r\n", req.method, req.path);
                 for (k, v) in &req.headers {
