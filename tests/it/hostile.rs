@@ -467,6 +467,15 @@ const CONFIG_CASES: &[(&str, &str)] = &[
     ("SWEEP_REGIONS", "moon-1"),
     ("ORGANIZATION_ID", "o-NOT-AN-ID"),
     ("MAX_RETIRE_FRACTION", "2"),
+    ("HANDLER_MODE", "planner"),
+    (
+        "WORK_QUEUE_URL",
+        "https://sqs.us-east-1.amazonaws.com/123456789012/not-in-hub-mode",
+    ),
+    (
+        "WORK_QUEUE_ARN",
+        "arn:aws:sqs:us-east-1:123456789012:not-a-worker",
+    ),
     (
         "REPLICA_KMS_KEY_ALIASES",
         "eu-west-1=alias/not-a-replica-region",

@@ -14,6 +14,7 @@ use crate::support::accounts::{clients_in, create_account, create_organization, 
 use crate::support::events::{self, instance_created_in};
 use crate::support::fixtures::{self, Db, Service};
 use crate::support::proxy::{Mode, Proxy};
+use crate::support::queue::Hub;
 use crate::support::runtime_api::Answer;
 use crate::support::*;
 
@@ -72,7 +73,8 @@ async fn keys_by_alias_resolve_to_each_members_own_key() {
         ),
     ];
     let proxy = Proxy::start(m);
-    let f = Function::start(&built_binary(), &proxy.endpoint(), &env);
+    let hub = Hub::start(m, &proxy.endpoint(), &env, 0).await;
+    let f = &hub.planner;
     let o = f.invoke(&instance_created_in("alias-db", M1, "us-east-1"));
     assert_eq!(o.response()["outcome"], "created", "{o:?}");
     let d = describe_secret(&c, &admin_secret("alias-db")).await;
@@ -175,15 +177,13 @@ async fn a_refused_organization_listing_still_sweeps_the_own_account_and_listed_
         ("ORGANIZATION_ID", ORG_ID),
         ("SWEEP_ACCOUNTS", "organization"),
     ];
-    let f = Function::start(&built_binary(), &proxy.endpoint(), &env);
-    let answer = f.invoke(&events::scheduled());
-    let o = answer.response();
-    assert_eq!(o["outcome"], "reconciled", "{o}");
-    let s = &o["sweep"];
+    let hub = Hub::start(m, &proxy.endpoint(), &env, 2).await;
+    let s = &hub.sweep().await;
     assert_eq!(
         s["failedListings"][0]["listing"], "organization-accounts",
         "{s}"
     );
+    assert_eq!(s["plan"]["planned"], 3, "{s}");
     let mut swept: Vec<&str> = s["accounts"]
         .as_object()
         .unwrap()
@@ -223,7 +223,8 @@ async fn with_organization_members_an_account_outside_is_refused_and_nothing_is_
     // The hub may ask Organizations (here it is the management account): an account outside
     // is refused before its role is assumed.
     let proxy = Proxy::start(m);
-    let f = Function::start(&built_binary(), &proxy.endpoint(), &env);
+    let hub = Hub::start(m, &proxy.endpoint(), &env, 0).await;
+    let f = &hub.planner;
     for (account, id, _) in &seeded[1..] {
         proxy.clear_operations();
         let answer = f.invoke(&instance_created_in(id, account, REGION));
@@ -242,7 +243,8 @@ async fn with_organization_members_an_account_outside_is_refused_and_nothing_is_
     // after AssumeRole and before anything is read or written there.
     let proxy = Proxy::start(m);
     proxy.set_mode(Mode::Deny("DescribeAccount"));
-    let f = Function::start(&built_binary(), &proxy.endpoint(), &env);
+    let hub = Hub::start(m, &proxy.endpoint(), &env, 0).await;
+    let f = &hub.planner;
     for (account, id, c) in &seeded[1..] {
         proxy.clear_operations();
         let answer = f.invoke(&instance_created_in(id, account, REGION));
@@ -285,8 +287,10 @@ async fn sts_deactivated_in_the_hubs_region_is_member_access_denied_with_the_rem
         "RegionDisabledException",
     )]));
     let env = [("MEMBER_ACCOUNTS", M1), ("ORGANIZATION_ID", ORG_ID)];
-    let f = Function::start(&built_binary(), &proxy.endpoint(), &env);
-    let answer = f.invoke(&instance_created_in("sts-off", M1, REGION));
+    let hub = Hub::start(m, &proxy.endpoint(), &env, 0).await;
+    let answer = hub
+        .planner
+        .invoke(&instance_created_in("sts-off", M1, REGION));
     assert_eq!(answer.error_type(), "MemberAccessDenied");
     let Answer::Error(body) = &answer else {
         unreachable!()
@@ -346,9 +350,9 @@ async fn each_place_retires_at_most_its_share_and_an_empty_listing_retires_nothi
         ("MAX_RETIRE_PER_RUN", "2"),
         ("MAX_RETIRE_FRACTION", "1"),
     ];
-    let f = Function::start(&built_binary(), m, &env);
-    let first = f.invoke(&events::scheduled());
-    assert_eq!(first.response()["sweep"]["created"], 24, "{first:?}");
+    let hub = Hub::start(m, m, &env, 3).await;
+    let first = hub.sweep().await;
+    assert_eq!(first["created"], 24, "{first}");
     // Three databases gone everywhere; in one place, every database.
     let guarded = (M3, "eu-west-1");
     for (account, region, c) in &places {
@@ -359,10 +363,16 @@ async fn each_place_retires_at_most_its_share_and_an_empty_listing_retires_nothi
             delete_instance(c, "keep").await;
         }
     }
-    let answer = f.invoke(&events::scheduled());
-    let s = &answer.response()["sweep"];
+    let s = &hub.sweep().await;
+    let retired: usize = s["accounts"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|a| a["regions"].as_object().unwrap().values())
+        .map(|r| r["retired"].as_array().unwrap().len())
+        .sum();
     assert_eq!(
-        s["retired"], 10,
+        retired, 10,
         "2 in each of 5 places, none in the guarded: {s}"
     );
     for (account, region, _) in &places {
@@ -386,7 +396,8 @@ async fn a_flood_of_bad_user_events_is_answered_not_retried() {
     let m = &moto.endpoint;
     create_role(m, M1, ROLE).await;
     let env = [("MEMBER_ACCOUNTS", M1), ("ORGANIZATION_ID", ORG_ID)];
-    let f = Function::start(&built_binary(), m, &env);
+    let hub = Hub::start(m, m, &env, 0).await;
+    let f = &hub.planner;
     for n in 0..60 {
         let mut e =
             events::user(json!({"dbInstanceIdentifier": format!("nope-{n}"), "username": "app"}));

@@ -9,6 +9,7 @@
 //! | `lifecycle` | secrets follow port changes, retire with their database, come back with it; the sweep repairs, retires and re-replicates from bulk listings |
 //! | `mocked` | what moto cannot do, with aws-smithy-mocks |
 //! | `hub` | hub mode as deployed: keys by alias, membership proofs, a refused organization listing, the per-place retire rule, answered refusals |
+//! | `work_queue` | the hub's plan and its workers: one message per place, partial batch answers, the DLQ, duplicate deliveries, untrusted messages, refused entries |
 //! | `organization` | a hub serving member accounts and regions through their role, and the organization sweep, through the built binary |
 //! | `real_account` | rotation per engine, decisions before waits, replicas, Serverless polling, missing parameters, a sweep whose listings fail one by one |
 //! | `faults` | throttling, 5xx, a hung endpoint, moto gone, concurrency across databases |
@@ -46,3 +47,4 @@ mod rotation_guard;
 mod samples;
 mod security;
 mod triggers;
+mod work_queue;

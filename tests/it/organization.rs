@@ -10,6 +10,7 @@ use crate::support::accounts::{clients_in, create_account, create_organization, 
 use crate::support::events::{self, instance_created_in};
 use crate::support::fixtures::{Db, Service};
 use crate::support::proxy::Proxy;
+use crate::support::queue::Hub;
 use crate::support::*;
 
 const MEMBERS: [&str; 3] = ["111111111111", "222222222222", "333333333333"];
@@ -60,7 +61,8 @@ async fn a_hub_serves_member_accounts_and_regions_through_their_role() {
         ("ORGANIZATION_ID", ORG_ID),
         ("SWEEP_REGIONS", "us-east-1,eu-west-1"),
     ];
-    let function = Function::start(&built_binary(), &proxy.endpoint(), &env);
+    let deployed = Hub::start(m, &proxy.endpoint(), &env, 3).await;
+    let function = &deployed.planner;
 
     // Events from each member account and region: the secret lands there, and only there.
     for (account, region, id, c) in seeded.iter().filter(|s| s.0 != NO_ROLE) {
@@ -142,10 +144,9 @@ async fn a_hub_serves_member_accounts_and_regions_through_their_role() {
             .await;
         }
     }
-    let answer = function.invoke(&events::scheduled());
-    let sweep = answer.response();
-    assert_eq!(sweep["outcome"], "reconciled", "{sweep}");
-    let s = &sweep["sweep"];
+    // Planned into the work queue, one message per place; the workers sweep them.
+    let s = &deployed.sweep().await;
+    assert_eq!(s["plan"]["planned"], 8, "{s}");
     assert_eq!(s["created"], 6, "{s}");
     assert_eq!(s["alreadyPresent"], 6, "{s}");
     assert_eq!(
@@ -228,7 +229,8 @@ async fn every_job_runs_in_a_member_account_with_the_member_role() {
             r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"secretsmanager:DeleteResourcePolicy","Resource":"*"}]}"#,
         ),
     ];
-    let f = Function::start(&built_binary(), m, &env);
+    let hub = Hub::start(m, m, &env, 1).await;
+    let f = &hub.planner;
     let life = Db::new("instance", Service::Rds, "life-db", "admin");
     let name = &life.secret_name();
     let created = f.invoke(&instance_created_in("life-db", account, region));
@@ -261,10 +263,9 @@ async fn every_job_runs_in_a_member_account_with_the_member_role() {
         .send()
         .await
         .unwrap();
-    let answer = f.invoke(&events::scheduled());
-    let swept = answer.response();
+    let swept = hub.sweep().await;
     assert_eq!(
-        swept["sweep"]["accounts"][account]["regions"][region]["replicasRepaired"],
+        swept["accounts"][account]["regions"][region]["replicasRepaired"],
         json!([format!("{name}:us-west-2")]),
         "{swept}"
     );
@@ -339,17 +340,16 @@ async fn the_organization_sweep_can_take_its_accounts_from_organizations() {
         ("ORGANIZATION_ID", org_id.as_str()),
         ("SWEEP_ACCOUNTS", "organization"),
     ];
-    let f = Function::start(&built_binary(), m, &env);
-    let answer = f.invoke(&events::scheduled());
-    let o = answer.response();
-    let accounts = o["sweep"]["accounts"].as_object().unwrap();
+    let hub = Hub::start(m, m, &env, 3).await;
+    let o = hub.sweep().await;
+    let accounts = o["accounts"].as_object().unwrap();
     let mut keys: Vec<&String> = accounts.keys().collect();
     keys.sort();
     let mut expected: Vec<&String> = listed.iter().collect();
     expected.sort();
     assert_eq!(keys, expected, "{o}");
     assert!(accounts[ACCOUNT]["regions"][REGION].is_object(), "{o}");
-    assert_eq!(o["sweep"]["failedPlaces"], 2, "{o}");
+    assert_eq!(o["failedPlaces"], 2, "{o}");
 }
 
 #[tokio::test]
@@ -366,7 +366,8 @@ async fn restores_in_a_member_account_read_their_snapshots_with_the_member_role(
         ("ORGANIZATION_ID", ORG_ID),
         ("SWEEP_REGIONS", region),
     ];
-    let f = Function::start(&built_binary(), m, &env);
+    let hub = Hub::start(m, m, &env, 1).await;
+    let f = &hub.planner;
     let call = |name: &str, source: &str, params: Value| {
         let service = source.trim_start_matches("aws.");
         from(
@@ -515,8 +516,8 @@ async fn restores_in_a_member_account_read_their_snapshots_with_the_member_role(
     );
     assert_eq!(f.invoke(&restore).response()["outcome"], "updated");
     create_redshift_cluster(&c, "rst-wh", "awsuser").await;
-    let swept = f.invoke(&events::scheduled());
-    let report = &swept.response()["sweep"]["accounts"][account]["regions"][region];
+    let swept = hub.sweep().await;
+    let report = &swept["accounts"][account]["regions"][region];
     assert_eq!(report["flagged"], json!([]), "{swept:?}");
     assert_eq!(report["failed"], json!([]), "{swept:?}");
     let d = describe_secret(&c, &wh.secret_name()).await;
@@ -538,7 +539,8 @@ async fn a_recreation_in_a_member_account_looks_for_a_blue_green_switchover() {
         ("ORGANIZATION_ID", ORG_ID),
         ("SWEEP_REGIONS", region),
     ];
-    let f = Function::start(&built_binary(), m, &env);
+    let hub = Hub::start(m, m, &env, 0).await;
+    let f = &hub.planner;
     let create = from(events::create_db_instance_call("bg-db"), account, region);
     assert_eq!(f.invoke(&create).response()["outcome"], "created");
     // Deleted and created again while no event reached the function.
