@@ -9,7 +9,6 @@
 //! reached is decided in [`crate::rules::trust`], what a proof must show in
 //! [`crate::config::organization`].
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -20,6 +19,7 @@ use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentia
 use aws_credential_types::Credentials;
 
 use crate::aws::organizations::{Membership, OrganizationAccounts, Organizations};
+use crate::aws::recent::Recent;
 use crate::aws::Clients;
 use crate::config::{organization, Members, Organization};
 use crate::model::error::{sdk_error_code, Error, Result};
@@ -70,52 +70,6 @@ type PlaceClients = (Clients, Option<MemberCredentials>);
 /// most recently used, so that a worker's memory does not grow with the places it has served.
 pub const PLACES_KEPT: usize = 32;
 pub const MEMBERS_KEPT: usize = 32;
-
-/// A map keeping its `capacity` most recently used entries.
-#[derive(Debug)]
-struct Recent<K, V> {
-    capacity: usize,
-    tick: u64,
-    entries: HashMap<K, (V, u64)>,
-}
-
-impl<K: std::hash::Hash + Eq + Clone, V: Clone> Recent<K, V> {
-    fn new(capacity: usize) -> Self {
-        Recent {
-            capacity: capacity.max(1),
-            tick: 0,
-            entries: HashMap::new(),
-        }
-    }
-
-    fn get(&mut self, key: &K) -> Option<V> {
-        self.tick += 1;
-        let tick = self.tick;
-        self.entries.get_mut(key).map(|(v, used)| {
-            *used = tick;
-            v.clone()
-        })
-    }
-
-    fn insert(&mut self, key: K, value: V) {
-        self.tick += 1;
-        if !self.entries.contains_key(&key) && self.entries.len() >= self.capacity {
-            let oldest = self
-                .entries
-                .iter()
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(k, _)| k.clone());
-            if let Some(k) = oldest {
-                self.entries.remove(&k);
-            }
-        }
-        self.entries.insert(key, (value, self.tick));
-    }
-
-    fn len(&self) -> usize {
-        self.entries.len()
-    }
-}
 
 impl Accounts {
     /// `own`: the function's own clients (their SDK configuration is the base of every other).
@@ -438,25 +392,6 @@ mod tests {
         assert_eq!(session_name(""), SESSION_NAME);
         assert_eq!(session_name("x"), SESSION_NAME);
         assert_eq!(session_name(&"9".repeat(100)).len(), 64);
-    }
-
-    #[test]
-    fn only_the_most_recently_used_are_kept() {
-        let mut r: Recent<u32, u32> = Recent::new(3);
-        for k in 0..3 {
-            r.insert(k, k * 10);
-        }
-        assert_eq!(r.get(&0), Some(0));
-        r.insert(3, 30);
-        assert_eq!(r.len(), 3);
-        assert_eq!(r.get(&1), None, "the least recently used goes first");
-        assert_eq!(r.get(&0), Some(0));
-        for k in 4..1000 {
-            r.insert(k, k);
-        }
-        assert_eq!(r.len(), 3);
-        r.insert(999, 1);
-        assert_eq!((r.len(), r.get(&999)), (3, Some(1)));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod kms;
 pub mod organizations;
 pub mod parameters;
 pub mod queue;
+mod recent;
 pub mod secrets;
 
 pub use clients::*;

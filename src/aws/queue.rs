@@ -14,14 +14,7 @@ pub struct Entry {
     pub body: String,
 }
 
-/// An entry SQS did not enqueue (`SendMessageBatchResult.Failed`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused {
-    pub id: String,
-    pub code: String,
-    /// AWS: "Specifies whether the error happened due to the caller of the batch API action".
-    pub sender_fault: bool,
-}
+pub use crate::model::place_message::RefusedEntry as Refused;
 
 /// The work queue, by URL, with the function's own SQS client (built once).
 #[derive(Debug, Clone)]
@@ -31,9 +24,10 @@ pub struct WorkQueue {
 }
 
 impl WorkQueue {
-    pub fn new(client: aws_sdk_sqs::Client, url: &str) -> Self {
+    /// The queue at `url`, with a client built once from the function's configuration.
+    pub fn new(sdk: &aws_config::SdkConfig, url: &str) -> Self {
         WorkQueue {
-            client,
+            client: aws_sdk_sqs::Client::new(sdk),
             url: url.to_string(),
         }
     }

@@ -247,7 +247,7 @@ impl Config {
         let lifecycle = database_changes::lifecycle(&|name: &str| var(&lookup, name))?;
         let organization = organization::organization(&|name: &str| var(&lookup, name))?;
         if organization.is_hub() {
-            check_hub_options(&options)?;
+            organization::check_hub_options(&options)?;
         }
         let work = work::work(&lookup, organization.is_hub())?;
         Ok(Config {
@@ -267,32 +267,6 @@ impl Config {
             seal_key_id,
         })
     }
-}
-
-/// In hub mode a job runs in many accounts and regions: a KMS key or rotation function named by
-/// id or ARN exists in one of them only. Keys are given as aliases (`alias/NAME`), which each
-/// account and region resolves to its own key; rotation stays per account.
-fn check_hub_options(options: &SecretOptions) -> Result<()> {
-    let alias = |k: &Option<String>| k.as_deref().is_none_or(|k| k.starts_with("alias/"));
-    if !alias(&options.kms_key_id) {
-        return Err(Error::config(
-            "KMS_KEY_ID",
-            "in hub mode (MEMBER_ACCOUNTS) the key must be an alias (alias/NAME) that exists in every member account and region: a key id or ARN names one account's key",
-        ));
-    }
-    if let Some(r) = options.replicas.iter().find(|r| !alias(&r.kms_key_id)) {
-        return Err(Error::config(
-            if r.kms_key_id.as_deref().is_some_and(|k| k.starts_with("arn:")) { "REPLICA_KMS_KEY_ARNS" } else { "REPLICA_REGIONS" },
-            format!("in hub mode (MEMBER_ACCOUNTS) the key of replica region {} must be an alias (REPLICA_REGIONS={}=alias/NAME)", r.region, r.region),
-        ));
-    }
-    if options.rotation.is_some() {
-        return Err(Error::config(
-            "ROTATION_LAMBDA_ARNS",
-            "rotation functions live in one account and region; in hub mode (MEMBER_ACCOUNTS) turn rotation on per account",
-        ));
-    }
-    Ok(())
 }
 
 /// A secret-name or parameter-name template must name the database and the user, each as a

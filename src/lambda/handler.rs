@@ -63,7 +63,7 @@ impl Handler {
     pub fn new(config: Config, clients: Clients) -> Self {
         let accounts = Accounts::new(clients.clone(), &config.organization);
         let queue = match (config.work.plan_to(), clients.sdk.as_ref()) {
-            (Some(url), Some(sdk)) => Some(WorkQueue::new(aws_sdk_sqs::Client::new(sdk), url)),
+            (Some(url), Some(sdk)) => Some(WorkQueue::new(sdk, url)),
             _ => None,
         };
         Handler {

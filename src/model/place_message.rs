@@ -31,6 +31,16 @@ pub struct PlaceMessage {
     pub planned_at: String,
 }
 
+/// A place message SQS did not enqueue (`SendMessageBatchResult.Failed`): its batch entry id,
+/// AWS's error code, and whether "the error happened due to the caller of the batch API action"
+/// (`SenderFault`, API_BatchResultErrorEntry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedEntry {
+    pub id: String,
+    pub code: String,
+    pub sender_fault: bool,
+}
+
 /// What the worker makes of a message's age.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Freshness {

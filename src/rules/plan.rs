@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::aws::queue::Refused;
+use crate::model::place_message::RefusedEntry as Refused;
 
 /// SQS's limit of entries per `SendMessageBatch`.
 pub const BATCH_SIZE: usize = 10;
