@@ -81,7 +81,12 @@ impl Job {
         }
         let secrets = &self.clients.secrets;
         let now = timestamp::rfc3339(SystemTime::now());
-        secrets::tag(secrets, &state.arn, &[(tags::DELETED_TAG_KEY, &now)]).await?;
+        // Two workers may retire one orphan at once (a standard queue delivers a message twice):
+        // the one that finds it scheduled for deletion already has nothing left to do.
+        match secrets::tag(secrets, &state.arn, &[(tags::DELETED_TAG_KEY, &now)]).await {
+            Err(e) if marked_for_deletion(&e) => return Ok(()),
+            other => other?,
+        }
         // Superseded by a managed secret (a take-over): an operator decides what becomes of
         // it; it is never scheduled for deletion and keeps its replicas.
         if tags::value(&state.tags, tags::SUPERSEDED_TAG_KEY).is_some() {
@@ -98,7 +103,14 @@ impl Job {
                 None => Vec::new(),
             };
             if !replicas.is_empty() {
-                secrets::remove_regions(secrets, &state.arn, &replicas).await?;
+                if let Err(e) = secrets::remove_regions(secrets, &state.arn, &replicas).await {
+                    // Removed, or the deletion scheduled, by a concurrent retirement first.
+                    match secrets::describe(secrets, &state.arn).await? {
+                        Some(d) if d.scheduled_for_deletion => return Ok(()),
+                        Some(d) if d.replicas.iter().all(|r| !replicas.contains(&r.region)) => {}
+                        _ => return Err(e),
+                    }
+                }
             }
             secrets::schedule_deletion(secrets, &state.arn, recovery_window_days).await?;
         }
@@ -122,6 +134,14 @@ impl Job {
         self.retire(state).await?;
         Ok(true)
     }
+}
+
+/// Secrets Manager's refusal of an operation on a secret scheduled for deletion
+/// (`InvalidRequestException`, "You can't perform this operation on the secret because it was
+/// marked for deletion."): for a retirement, the secret is retired already.
+fn marked_for_deletion(e: &Error) -> bool {
+    matches!(e, Error::AwsService { code: Some(c), message, .. }
+        if c == "InvalidRequestException" && message.contains("marked for deletion"))
 }
 
 /// The outcome's reason for a retirement.

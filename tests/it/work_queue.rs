@@ -241,6 +241,10 @@ async fn the_same_place_delivered_twice_at_once_is_created_once_without_error() 
         ("MEMBER_ACCOUNTS", M1),
         ("ORGANIZATION_ID", ORG_ID),
         ("SWEEP_REGIONS", REGIONS[0]),
+        ("REPLICA_REGIONS", "us-west-2"),
+        ("ON_DATABASE_DELETED", "schedule-deletion"),
+        ("MAX_RETIRE_FRACTION", "1"),
+        ("MAX_RETIRE_PER_RUN", "10"),
     ];
     let hub = Hub::start(m, m, &env, 2).await;
     let plan = hub.planner.invoke(&plan_event());

@@ -88,6 +88,31 @@ def make_create_secret_atomic() -> None:
     SecretsManagerBackend.create_secret = locked
 
 
+def deleted_secrets_answer_as_aws() -> None:
+    """An operation on a secret scheduled for deletion: AWS answers InvalidRequestException "You
+    can't perform this operation on the secret because it was marked for deletion." (the text
+    terraform-provider-aws matches; see docs/triggers.md). moto lets PutSecretValue through and
+    answers DeleteSecret-again with its own words ("currently marked deleted"). Both are played
+    as AWS answers them, so that concurrent retirements and writes are judged by AWS's rules."""
+    from moto.secretsmanager.exceptions import InvalidRequestException
+
+    text = "You can't perform this operation on the secret because it was marked for deletion."
+
+    def refuse_when_deleted(method):
+        @functools.wraps(method)
+        def checked(self, secret_id, *args, **kwargs):
+            secret = self.secrets.get(secret_id) if hasattr(self.secrets, "get") else None
+            if secret is not None and hasattr(secret, "is_deleted") and secret.is_deleted():
+                if method.__name__ != "delete_secret" or not kwargs.get("force_delete_without_recovery"):
+                    raise InvalidRequestException(text)
+            return method(self, secret_id, *args, **kwargs)
+
+        return checked
+
+    for name in ("delete_secret", "put_secret_value"):
+        setattr(SecretsManagerBackend, name, refuse_when_deleted(getattr(SecretsManagerBackend, name)))
+
+
 def endpoints_from_tags() -> None:
     """An instance's endpoint address is computed from its identifier in moto; an instance
     tagged `moto:endpoint-address` reports that address instead (its port is CreateDBInstance's
@@ -590,6 +615,7 @@ def main() -> None:
 
     allow_documentdb_clusters()
     make_create_secret_atomic()
+    deleted_secrets_answer_as_aws()
     endpoints_from_tags()
     ports_follow_modify()
     rotation_without_lambda()
