@@ -34,9 +34,14 @@ use crate::rules::trust;
 
 /// The event source every record must name (Lambda's SQS records: `"eventSource": "aws:sqs"`).
 const EVENT_SOURCE: &str = "aws:sqs";
-/// Kept back from the invocation's deadline past the sweep's own margin: the place's sweep is
-/// cut off here, so that its answer (and log line) is still written.
-const CUT_OFF_MARGIN: Duration = Duration::from_secs(5);
+/// Kept back from the time the place's sweep is given, past its own 15 s margin: it starts no
+/// task in the last 25 s of the invocation, so that a task started before (one SDK operation is
+/// bounded by 20 s) ends in time.
+const SWEEP_MARGIN: Duration = Duration::from_secs(10);
+/// The last resort: a sweep still running this close to the deadline is cut off (a job may then
+/// be left half done, as a Lambda timeout would leave it), so that the answer and the place's
+/// line are still written and the message is not redelivered for nothing.
+const CUT_OFF_MARGIN: Duration = Duration::from_secs(3);
 
 /// How one record ended.
 #[derive(Debug)]
@@ -170,7 +175,8 @@ impl Worker {
         let session = session_name(&message.plan_id);
         let sweep = async {
             let clients = self.accounts.clients_for(&place, &session).await?;
-            sweep::run(&Job::new(&self.config, clients, &place), remaining).await
+            let given = remaining.map(|r| r.saturating_sub(SWEEP_MARGIN));
+            sweep::run(&Job::new(&self.config, clients, &place), given).await
         };
         let result = match remaining {
             Some(r) => match tokio::time::timeout(r.saturating_sub(CUT_OFF_MARGIN), sweep).await {
