@@ -292,7 +292,7 @@ RECORDED = {
     "workgroupName", "namespaceName", "RoleArn", "RoleSessionName", "TagKeys", "VersionStage",
     "MaxResults", "NextToken", "Marker", "KeyId", "MacAlgorithm", "DBSnapshotIdentifier",
     "DBClusterSnapshotIdentifier", "SnapshotIdentifier", "SnapshotArn", "SourceIdentifier",
-    "SourceIdentity", "AccountId",
+    "SourceIdentity", "AccountId", "QueueUrl",
 }
 
 
