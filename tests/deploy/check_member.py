@@ -1,7 +1,8 @@
 """Checks deploy/member.yaml (plain CloudFormation, for StackSets): no transform and no YAML
-anchors; the member role only in RoleRegion (which has no default), trusted by the hub's role by
-name and by the organization, for sts:AssumeRole and for sts:SetSourceIdentity with the hub's
-source identity only; its keys by alias (kms:ResourceAliases, through Secrets Manager) and
+anchors; the member role only in RoleRegion (which has no default), trusted by the hub's two roles
+by name (the events function's HubRoleName and the worker's HubRoleName-worker, the name short
+enough for the suffix) and by the organization, for sts:AssumeRole and for sts:SetSourceIdentity
+with the hub's source identity only; its keys by alias (kms:ResourceAliases, through Secrets Manager) and
 organizations:DescribeOrganization; every rule forwards to the hub bus with the forwarding role
 (at the path the hub bus lets in), a retry policy and a dead-letter queue; the rules forward every
 trigger of the code's table (tests/deploy/triggers.py; the sweep is the hub's own); the user-event
@@ -55,20 +56,22 @@ def role_failures(template):
     r = Resolver(template, VALUES, account=MEMBER_ACCOUNT)
     props = r.resolve(template["Resources"]["MemberRole"]["Properties"])
     trust = props["AssumeRolePolicyDocument"]["Statement"]
-    hub = {"aws:PrincipalArn": f"arn:aws:iam::{HUB_ACCOUNT}:role/db-secret-provisioner-hub", "aws:PrincipalOrgID": ORG}
-    check(trust_allows(trust, "sts:AssumeRole", {**hub, "sts:SourceIdentity": SOURCE_IDENTITY}),
-          "the member role must trust the hub's role (sts:AssumeRole)")
-    check(not trust_allows(trust, "sts:AssumeRole", hub),
-          "a session without the source identity must be refused (sts:AssumeRole without SourceIdentity)")
-    check(trust_allows(trust, "sts:SetSourceIdentity", {**hub, "sts:SourceIdentity": SOURCE_IDENTITY}),
-          f"the hub's role must be allowed sts:SetSourceIdentity {SOURCE_IDENTITY}")
-    check(not trust_allows(trust, "sts:SetSourceIdentity", {**hub, "sts:SourceIdentity": "someone"}),
-          "the hub's role may set no other source identity")
-    for who in ({**hub, "aws:PrincipalArn": f"arn:aws:iam::{HUB_ACCOUNT}:role/someone-else"},
-                {**hub, "aws:PrincipalOrgID": "o-otherorg000"}):
-        for action, extra in (("sts:AssumeRole", {"sts:SourceIdentity": SOURCE_IDENTITY}),
-                              ("sts:SetSourceIdentity", {"sts:SourceIdentity": SOURCE_IDENTITY})):
-            check(not trust_allows(trust, action, {**who, **extra}), f"the member role trusts {who} for {action}")
+    for role in ("db-secret-provisioner-hub", "db-secret-provisioner-hub-worker"):
+        hub = {"aws:PrincipalArn": f"arn:aws:iam::{HUB_ACCOUNT}:role/{role}", "aws:PrincipalOrgID": ORG}
+        check(trust_allows(trust, "sts:AssumeRole", {**hub, "sts:SourceIdentity": SOURCE_IDENTITY}),
+              f"the member role must trust the hub's role {role} (sts:AssumeRole)")
+        check(not trust_allows(trust, "sts:AssumeRole", hub),
+              f"a session of {role} without the source identity must be refused (sts:AssumeRole without SourceIdentity)")
+        check(trust_allows(trust, "sts:SetSourceIdentity", {**hub, "sts:SourceIdentity": SOURCE_IDENTITY}),
+              f"the hub's role {role} must be allowed sts:SetSourceIdentity {SOURCE_IDENTITY}")
+        check(not trust_allows(trust, "sts:SetSourceIdentity", {**hub, "sts:SourceIdentity": "someone"}),
+              f"the hub's role {role} may set no other source identity")
+        others = [{**hub, "aws:PrincipalArn": f"arn:aws:iam::{HUB_ACCOUNT}:role/{name}"}
+                  for name in ("someone-else", "db-secret-provisioner-hub-other", "db-secret-provisioner-hub-worker2")]
+        for who in others + [{**hub, "aws:PrincipalOrgID": "o-otherorg000"}]:
+            for action, extra in (("sts:AssumeRole", {"sts:SourceIdentity": SOURCE_IDENTITY}),
+                                  ("sts:SetSourceIdentity", {"sts:SourceIdentity": SOURCE_IDENTITY})):
+                check(not trust_allows(trust, action, {**who, **extra}), f"the member role trusts {who} for {action}")
     check(all(a in ("sts:AssumeRole", "sts:SetSourceIdentity")
               for st in trust for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])),
           "the trust policy allows only sts:AssumeRole and sts:SetSourceIdentity")
@@ -164,8 +167,16 @@ def main() -> int:
     role = resources.get("MemberRole", {})
     check(role.get("Condition") == "IsRoleRegion", "the member role must be created in RoleRegion only")
     trust = json.dumps(role.get("Properties", {}).get("AssumeRolePolicyDocument"))
-    check("aws:PrincipalArn" in trust and "${HubRoleName}" in trust and "aws:PrincipalOrgID" in trust,
-          "the member role must trust the hub's role by name and the organization")
+    check("aws:PrincipalArn" in trust and "${HubRoleName}" in trust and "${HubRoleName}-worker" in trust
+          and "aws:PrincipalOrgID" in trust,
+          "the member role must trust the hub's roles (HubRoleName, HubRoleName-worker) by name and the organization")
+    # IAM role names are at most 64 characters: the worker's is HubRoleName with -worker (7).
+    hub_names = {"member": template["Parameters"]["HubRoleName"]}
+    with open(os.path.join(triggers.ROOT, "template.yaml")) as f:
+        hub_names["hub"] = yaml_parse(f.read())["Parameters"]["HubRoleName"]
+    for stack, spec in hub_names.items():
+        check(spec.get("AllowedPattern", "").endswith("{1,57}$"),
+              f"HubRoleName ({stack} stack) must allow 1 to 57 characters, leaving room for -worker: {spec.get('AllowedPattern')}")
     check(not role.get("Properties", {}).get("ManagedPolicyArns"), "the member role has no managed policy")
     rules = {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::Events::Rule"}
     check(len(rules) == 4, f"expected 4 forwarding rules, found {sorted(rules)}")
@@ -193,7 +204,8 @@ def main() -> int:
         for f in failures:
             print(f"FAIL {f}")
         return 1
-    print(f"member stack ok: role in RoleRegion (no default) trusted by the hub role and the organization "
+    print(f"member stack ok: role in RoleRegion (no default) trusted by the hub's two roles (HubRoleName, "
+          f"HubRoleName-worker, at most 57 characters) and the organization "
           f"(AssumeRole, SetSourceIdentity {SOURCE_IDENTITY} only), keys by alias through Secrets Manager, "
           f"DescribeOrganization; {len(rules)} forwarding rules with the forwarding role (at the hub bus's path), "
           f"retry policy and DLQ, every trigger forwarded; UserEventSenders Deny on the user-event bus")

@@ -1,5 +1,5 @@
 """Checks template.yaml after the SAM transform (offline, with samtranslator): one arm64
-provided.al2023 function with JSON logs, rules that deliver exactly the code's triggers (the
+provided.al2023 function with JSON logs (and in hub mode the worker, the same artifact), rules that deliver exactly the code's triggers (the
 trigger table from examples/trigger_table.rs, see triggers.py) each with a retry policy and a
 dead-letter queue, an on-failure destination, every configuration variable wired, and IAM that
 grants no wildcard action and scopes parameters and secrets to their prefixes.
@@ -12,6 +12,14 @@ must be init's too, a ConfigurationError naming the variable the refused paramet
 the row says why only the template can tell); every accepted set must start. Hub mode's IAM (keys
 by alias, sts:AssumeRole within the organization, the organization listing), the hub bus policy
 and the reserved concurrency are resolved for several parameter sets and checked.
+
+Hub mode's work queue (work_queue_failures): the planner alone may send to it (the queue policy's
+Deny, evaluated for several principals) and only over TLS; the worker's role sends nowhere and the
+planner's only to its two queues; the visibility timeout is six times the worker's timeout for
+every WorkerTimeoutSeconds; maxReceiveCount, retention and SSE; the event source mapping's
+settings; the worker's environment (the planner's, less WORK_QUEUE_URL, with HANDLER_MODE=worker
+and WORK_QUEUE_ARN), which init must accept for every accepted hub parameter set; and the Rule
+that reserved concurrency covers the mapping's maximum, evaluated over every pair of the ladders.
 
 Usage: python tests/deploy/check_template.py [template.yaml] [trigger-table.json]
   (it runs `cargo build --example check_config` for the init check)
@@ -39,6 +47,9 @@ CONFIG_VARIABLES = {
     "MAX_RETIRE_FRACTION", "REPLICA_KMS_KEY_ALIASES", "MEMBER_ACCOUNTS", "MEMBER_ROLE_NAME", "ORGANIZATION_ID",
     "SWEEP_ACCOUNTS", "SWEEP_REGIONS", "SEAL_KEY_ID",
 }
+# The planner's own (hub mode) and the worker's own.
+PLANNER_VARIABLES = {"WORK_QUEUE_URL"}
+WORKER_VARIABLES = {"HANDLER_MODE", "WORK_QUEUE_ARN"}
 
 
 class NoManagedPolicies:
@@ -78,6 +89,10 @@ OPTION_ACTIONS = {
     "secretsmanager:ReplicateSecretToRegions": {"HasReplicas"},
     "lambda:InvokeFunction": {"HasRotation"},
     "kms:Encrypt": {"HasReplicaKmsKeys", "UsesReplicaKmsKeyAliases"},
+    # The worker's event source mapping (its role exists in hub mode only).
+    "sqs:ReceiveMessage": {"IsHub"},
+    "sqs:DeleteMessage": {"IsHub"},
+    "sqs:GetQueueAttributes": {"IsHub"},
 }
 # The conditions KMS grants may stand under: a key parameter (ARN, single account) or an alias
 # (hub mode).
@@ -120,6 +135,10 @@ PARAMETER_SETS = [
     row("hub, organization, the AWS managed key", {**HUB, "KmsKeyAlias": ""}),
     row("hub, listed members, sweep within them", {**HUB_LISTED, "SweepAccounts": "222222222222"}),
     row("hub, listed members, organization sweep", {**HUB_LISTED, "SweepAccounts": "organization"}),
+    row("hub, 50 workers at most, 100 reserved, 15-minute workers",
+        {**HUB, "WorkerMaxConcurrency": "50", "WorkerReservedConcurrency": "100", "WorkerTimeoutSeconds": "900"}),
+    row("hub, 1,000 workers", {**HUB, "WorkerMaxConcurrency": "1000", "WorkerReservedConcurrency": "1000"}),
+    row("single account, worker settings unused", {"WorkerMaxConcurrency": "100", "WorkerReservedConcurrency": "2"}),
     # Refused by the template and by init.
     row("hub with KmsKeyArn", {**HUB, "KmsKeyAlias": "", "KmsKeyArn": KEY}, [("HubKeysByAlias", "KmsKeyArn")]),
     row("hub with ReplicaKmsKeyArns", {**HUB, "ReplicaRegions": "eu-west-1", "ReplicaKmsKeyArns": REPLICA_KEY},
@@ -144,6 +163,17 @@ PARAMETER_SETS = [
     row("MaxRetireFraction above 1", {"MaxRetireFraction": "1.5"}, [("AllowedPattern", "MaxRetireFraction")]),
     row("OrganizationId malformed", {**HUB, "OrganizationId": "o-short"}, [("AllowedPattern", "OrganizationId")]),
     row("MemberAccounts malformed", {**HUB, "MemberAccounts": "12345"}, [("AllowedPattern", "MemberAccounts")]),
+    # The worker's settings: what the template offers (init never sees them).
+    row("WorkerTimeoutSeconds off the ladder", {**HUB, "WorkerTimeoutSeconds": "240"},
+        [("AllowedValues", "WorkerTimeoutSeconds")],
+        template_only="the worker's timeout and concurrency are the function's and the mapping's settings, not variables"),
+    row("WorkerMaxConcurrency below AWS's 2", {**HUB, "WorkerMaxConcurrency": "1"}, [("AllowedValues", "WorkerMaxConcurrency")],
+        template_only="the worker's timeout and concurrency are the function's and the mapping's settings, not variables"),
+    row("WorkerMaxConcurrency above AWS's 1,000", {**HUB, "WorkerMaxConcurrency": "5000", "WorkerReservedConcurrency": "1000"},
+        [("AllowedValues", "WorkerMaxConcurrency")],
+        template_only="the worker's timeout and concurrency are the function's and the mapping's settings, not variables"),
+    row("HubRoleName leaves no room for -worker", {**HUB, "HubRoleName": "r" * 58}, [("AllowedPattern", "HubRoleName")],
+        template_only="the role's name is the template's; the function never reads it"),
     # Only the template can tell.
     row("HubMode without MemberAccounts", {**HUB, "MemberAccounts": ""},
         [("HubNeedsOrganizationAndMembers", "MemberAccounts")],
@@ -160,6 +190,9 @@ PARAMETER_SETS = [
     row("single account with KmsKeyAlias and KmsKeyArn", {"KmsKeyAlias": "alias/db-secrets", "KmsKeyArn": KEY},
         [("KeyAliasesNeedHub", "KmsKeyAlias"), ("OneSecretsKey", "KmsKeyAlias"), ("OneSecretsKey", "KmsKeyArn")],
         template_only="KMS_KEY_ID carries KmsKeyAlias when it is set: the function never sees KmsKeyArn"),
+    row("hub, reserved below the workers' maximum", {**HUB, "WorkerMaxConcurrency": "20", "WorkerReservedConcurrency": "10"},
+        [("WorkerReservedCoversMaximumConcurrency", "WorkerReservedConcurrency")],
+        template_only="the function reads neither its reserved concurrency nor the mapping's maximum"),
 ]
 
 
@@ -259,14 +292,16 @@ def rule_failures(template, params):
     return out
 
 
-def function_of(template):
-    (name, fn), = [(k, v) for k, v in template["Resources"].items() if v["Type"] == "AWS::Lambda::Function"]
+def function_of(template, name="ProvisionerFunction"):
+    """The events function (the planner in hub mode), or the worker (WorkerFunction)."""
+    fn = template["Resources"][name]
+    assert fn["Type"] == "AWS::Lambda::Function", f"{name} is a {fn['Type']}"
     return name, fn
 
 
-def environment(template, params):
+def environment(template, params, name="ProvisionerFunction"):
     """The function's environment as deployed with `params` (every value a string)."""
-    _, fn = function_of(template)
+    _, fn = function_of(template, name)
     variables = Resolver(template, params).resolve(fn["Properties"]["Environment"]["Variables"])
     return {k: str(v) for k, v in variables.items()}
 
@@ -317,7 +352,16 @@ def guard_failures(template):
                 covered.update((k, d) for d in naming)
                 if descriptions and not naming:
                     failures.append(f"parameter set '{r['name']}': rule {k}'s AssertDescription does not name {p}: {descriptions}")
-    answers = init_answers([{**environment(template, r["params"]), "AWS_REGION": "us-east-1"} for r in PARAMETER_SETS])
+    # The worker of each accepted hub set starts too (its environment: the planner's, less
+    # WORK_QUEUE_URL, with HANDLER_MODE and WORK_QUEUE_ARN).
+    hub_rows = [r for r in PARAMETER_SETS if not r["refused"] and r["params"].get("HubMode") == "true"]
+    envs = [{**environment(template, r["params"]), "AWS_REGION": "us-east-1"} for r in PARAMETER_SETS]
+    envs += [{**environment(template, r["params"], "WorkerFunction"), "AWS_REGION": "us-east-1"} for r in hub_rows]
+    answers = init_answers(envs)
+    for r, answer in zip(hub_rows, answers[len(PARAMETER_SETS):]):
+        if not answer["ok"]:
+            failures.append(f"parameter set '{r['name']}': the worker's environment is refused by init: {answer}")
+    answers = answers[:len(PARAMETER_SETS)]
     for r, answer in zip(PARAMETER_SETS, answers):
         refused = bool(r["refused"])
         if r["template_only"]:
@@ -346,20 +390,31 @@ def guard_failures(template):
     refusals = sum(1 for r in PARAMETER_SETS if r["refused"])
     lines.insert(0, f"guards: {len(PARAMETER_SETS)} parameter sets, {refusals} refused by the template "
                     f"({sum(1 for r in PARAMETER_SETS if r['refused'] and not r['template_only'])} also by init, "
-                    f"each naming the parameter's variable), {len(PARAMETER_SETS) - refusals} accepted by both")
+                    f"each naming the parameter's variable), {len(PARAMETER_SETS) - refusals} accepted by both "
+                    f"(the worker of each of the {len(hub_rows)} hub sets accepted by init too)")
     return failures, lines
 
 
 # ---------------------------------------------------------------- hub mode, resolved
 
 
-def resolved_statements(template, params):
-    """The function role's statements for `params`, resolved (Action and Resource as lists)."""
+def role_documents(template, role, r):
+    """The policy documents of a role, unresolved: its inline Policies and every AWS::IAM::Policy
+    attached to it (Roles, Fn::If resolved)."""
+    docs = [p["PolicyDocument"] for p in template["Resources"][role]["Properties"].get("Policies", [])]
+    for v in template["Resources"].values():
+        if v["Type"] == "AWS::IAM::Policy" and {"Ref": role} in r.resolve_keeping_refs(v["Properties"]["Roles"]):
+            docs.append(v["Properties"]["PolicyDocument"])
+    return docs
+
+
+def resolved_statements(template, params, role="ProvisionerRole"):
+    """A role's statements for `params` (the function's by default), resolved (Action and Resource
+    as lists), from every policy attached to it."""
     r = Resolver(template, params)
-    role = template["Resources"]["ProvisionerRole"]["Properties"]
     out = []
-    for p in role["Policies"]:
-        for st in r.resolve(p["PolicyDocument"])["Statement"]:
+    for doc in role_documents(template, role, r):
+        for st in r.resolve(doc)["Statement"]:
             st["Action"] = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
             st["Resource"] = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
             out.append(st)
@@ -488,6 +543,179 @@ def hub_failures(template):
     return failures
 
 
+# WorkerMaxConcurrency's and WorkerReservedConcurrency's AllowedValues (checked against the template).
+LADDER = ["2", "5", "10", "20", "50", "100", "200", "500", "1000"]
+
+
+def work_queue_failures(template, source):
+    """Hub mode's work queue, its policy, the event source mapping and the worker, resolved for
+    several parameter sets; `template` is the transformed template, `source` the one as written."""
+    failures = []
+
+    def check(ok, message):
+        if not ok:
+            failures.append(message)
+
+    resources = template["Resources"]
+    hub_only = ["WorkQueue", "WorkDLQ", "WorkQueuePolicy", "WorkDLQPolicy", "WorkerEventSourceMapping", "WorkerFunction",
+                "WorkerRole", "WorkerLogGroup", "WorkDLQNotEmptyAlarm", "WorkQueueOldestMessageAlarm"]
+    for name in hub_only:
+        check(resources.get(name, {}).get("Condition") == "IsHub", f"{name} must exist, under IsHub")
+    r = Resolver(template, HUB)
+    res = {k: r.resolve(v["Properties"]) for k, v in resources.items() if k in hub_only}
+    if len(res) != len(hub_only):
+        return failures
+    queue_arn = r.get_att("WorkQueue", "Arn")
+    planner_arn = r.get_att("ProvisionerRole", "Arn")
+
+    # The queues: SSE-SQS, a day of retention (14 on the DLQ, longer than the work queue's, AWS's
+    # best practice), the redrive to the DLQ after 5 receives (AWS: at least 5).
+    work, dlq = res["WorkQueue"], res["WorkDLQ"]
+    check(work.get("SqsManagedSseEnabled") is True and dlq.get("SqsManagedSseEnabled") is True, "the work queues must be SSE-SQS")
+    check(work.get("MessageRetentionPeriod") == 86400, f"WorkQueue retention: {work.get('MessageRetentionPeriod')}, expected 1 day")
+    check(dlq.get("MessageRetentionPeriod") == 1209600, f"WorkDLQ retention: {dlq.get('MessageRetentionPeriod')}, expected 14 days")
+    redrive = work.get("RedrivePolicy", {})
+    check(redrive.get("deadLetterTargetArn") == r.get_att("WorkDLQ", "Arn") and redrive.get("maxReceiveCount") == 5,
+          f"WorkQueue must redrive to WorkDLQ after 5 receives (AWS recommends at least 5): {redrive}")
+    check("FifoQueue" not in work, "the work queue is a standard queue (a fair queue by MessageGroupId)")
+
+    # VisibilityTimeout = 6 x the worker's Timeout, for every timeout the template offers.
+    timeouts = source["Parameters"]["WorkerTimeoutSeconds"]["AllowedValues"]
+    for t in timeouts:
+        rt = Resolver(template, {**HUB, "WorkerTimeoutSeconds": str(t)})
+        timeout = int(rt.resolve(resources["WorkerFunction"]["Properties"]["Timeout"]))
+        visibility = int(rt.resolve(resources["WorkQueue"]["Properties"]["VisibilityTimeout"]))
+        check(timeout == int(t) and visibility == 6 * timeout and visibility <= 43200 and timeout <= 900,
+              f"WorkerTimeoutSeconds {t}: worker Timeout {timeout}, VisibilityTimeout {visibility}, expected 6 x the timeout (at most 43,200)")
+    check(str(source["Parameters"]["WorkerTimeoutSeconds"].get("Default")) == "120", "WorkerTimeoutSeconds defaults to 120")
+
+    # The queue policy: only the planner's role may send, nobody without TLS.
+    statements = []
+    for st in res["WorkQueuePolicy"]["PolicyDocument"]["Statement"]:
+        st = dict(st, Action=st["Action"] if isinstance(st["Action"], list) else [st["Action"]],
+                  Resource=st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]])
+        statements.append(st)
+    check(res["WorkQueuePolicy"]["Queues"] == [r.ref("WorkQueue")], "WorkQueuePolicy must be the work queue's")
+    check(all(st["Effect"] == "Deny" and st.get("Principal") == "*" for st in statements),
+          "WorkQueuePolicy: Deny statements for every principal only (an Allow would not restrict the hub's own account)")
+
+    def denied(action, principal, tls=True):
+        req = Request(action, queue_arn, {"aws:PrincipalArn": principal, "aws:SecureTransport": "true" if tls else "false"})
+        return any(st["Effect"] == "Deny" and allowed([{**st, "Effect": "Allow"}], req) for st in statements)
+
+    worker_arn = r.get_att("WorkerRole", "Arn")
+    others = [worker_arn, f"arn:aws:iam::{ACCOUNT}:role/admin", f"arn:aws:iam::{ACCOUNT}:root",
+              f"arn:aws:iam::{ACCOUNT}:user/operator", "arn:aws:iam::111111111111:role/db-secret-provisioner-hub",
+              planner_arn + "-other"]
+    check(not denied("sqs:SendMessage", planner_arn), "the work queue's policy refuses the planner's SendMessage")
+    for who in others:
+        check(denied("sqs:SendMessage", who), f"the work queue's policy does not deny SendMessage to {who}")
+    check(not denied("sqs:ReceiveMessage", worker_arn) and not denied("sqs:DeleteMessage", worker_arn),
+          "the work queue's policy must leave the worker's event source mapping alone")
+    for action in ("sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
+        check(denied(action, planner_arn, tls=False) and denied(action, worker_arn, tls=False),
+              f"the work queue accepts {action} without TLS")
+    check(any("aws:SecureTransport" in json.dumps(st) and st["Effect"] == "Deny"
+              for st in res["WorkDLQPolicy"]["PolicyDocument"]["Statement"]), "WorkDLQ accepts non-TLS requests")
+
+    # The event source mapping: the worker on the work queue, one message a batch, partial batch
+    # responses, the maximum concurrency parameter; a plain mapping (SAM's SQS event would attach
+    # AWSLambdaSQSQueueExecutionRole).
+    esm = source["Resources"]["WorkerEventSourceMapping"]["Properties"]
+    check(esm.get("EventSourceArn") == {"Fn::GetAtt": ["WorkQueue", "Arn"]} and esm.get("FunctionName") == {"Ref": "WorkerFunction"}
+          and esm.get("BatchSize") == 1 and esm.get("FunctionResponseTypes") == ["ReportBatchItemFailures"]
+          and esm.get("ScalingConfig") == {"MaximumConcurrency": {"Ref": "WorkerMaxConcurrency"}}
+          and not esm.get("MaximumBatchingWindowInSeconds") and esm.get("Enabled", True) is True,
+          f"WorkerEventSourceMapping: {esm}")
+    mappings = [k for k, v in resources.items() if v["Type"] == "AWS::Lambda::EventSourceMapping"]
+    check(mappings == ["WorkerEventSourceMapping"], f"expected one event source mapping, found {mappings}")
+    sam_sqs = [k for k, v in source["Resources"].items() if v["Type"] == "AWS::Serverless::Function"
+               and any(e.get("Type") == "SQS" for e in v["Properties"].get("Events", {}).values())]
+    check(not sam_sqs, f"{sam_sqs}: no SAM SQS event (it attaches AWSLambdaSQSQueueExecutionRole on every queue)")
+    for p in ("WorkerMaxConcurrency", "WorkerReservedConcurrency"):
+        spec = source["Parameters"][p]
+        check([str(v) for v in spec["AllowedValues"]] == LADDER and str(spec.get("Default")) == "10",
+              f"{p}: AllowedValues {spec['AllowedValues']} (expected {LADDER}: AWS allows 2 to 1,000), default {spec.get('Default')}")
+
+    # The worker: the same artifact as the function, its own timeout, reservation, log group and role.
+    planner, worker = (source["Resources"][n] for n in ("ProvisionerFunction", "WorkerFunction"))
+    for key in ("CodeUri", "Handler", "Runtime", "Architectures", "MemorySize"):
+        check(planner["Properties"].get(key) == worker["Properties"].get(key),
+              f"WorkerFunction {key} {worker['Properties'].get(key)} differs from ProvisionerFunction's {planner['Properties'].get(key)}")
+    check(planner["Metadata"].get("BuildMethod") == worker["Metadata"].get("BuildMethod"), "WorkerFunction must be built as ProvisionerFunction is")
+    wp = worker["Properties"]
+    check(wp.get("Timeout") == {"Ref": "WorkerTimeoutSeconds"}, f"WorkerFunction Timeout: {wp.get('Timeout')}")
+    check(wp.get("ReservedConcurrentExecutions") == {"Ref": "WorkerReservedConcurrency"},
+          f"WorkerFunction ReservedConcurrentExecutions: {wp.get('ReservedConcurrentExecutions')}")
+    check(wp.get("LoggingConfig", {}).get("LogGroup") == {"Ref": "WorkerLogGroup"} and wp["LoggingConfig"].get("LogFormat") == "JSON",
+          "the worker logs JSON into WorkerLogGroup")
+    check(source["Resources"]["WorkerLogGroup"]["Properties"] == source["Resources"]["ProvisionerLogGroup"]["Properties"],
+          "WorkerLogGroup must keep its lines as ProvisionerLogGroup does (LogRetentionDays)")
+    check(wp.get("Role") == {"Fn::GetAtt": ["WorkerRole", "Arn"]} and not wp.get("Events") and "EventInvokeConfig" not in wp,
+          "the worker: its own role, no events of its own, no async invoke config (the mapping invokes it synchronously)")
+    for params in (HUB, HUB_LISTED, params_of("hub, organization, keys by alias")):
+        planner_env, worker_env = environment(template, params), environment(template, params, "WorkerFunction")
+        expected = {k: v for k, v in planner_env.items() if k != "WORK_QUEUE_URL"}
+        expected.update(HANDLER_MODE="worker", WORK_QUEUE_ARN=queue_arn)
+        check(worker_env == expected, f"the worker's environment must be the planner's less WORK_QUEUE_URL, with HANDLER_MODE "
+                                      f"and WORK_QUEUE_ARN: {sorted(set(worker_env.items()) ^ set(expected.items()))}")
+        check(planner_env.get("WORK_QUEUE_URL") == Resolver(template, params).ref("WorkQueue"), "the planner's WORK_QUEUE_URL is the work queue's")
+    check(environment(template, {}).get("WORK_QUEUE_URL") == "", "WORK_QUEUE_URL must be empty outside hub mode")
+
+    # The roles: the worker's named after the hub's, sending nowhere; the planner's SendMessage on
+    # its two queues only; ListAccounts the planner's alone.
+    role = res["WorkerRole"]
+    check(role.get("RoleName") == r.resolve(resources["ProvisionerRole"]["Properties"]["RoleName"]) + "-worker",
+          f"WorkerRole's name {role.get('RoleName')} must be the hub role's with -worker (the member roles trust it by name)")
+    check(not role.get("ManagedPolicyArns"), "WorkerRole has managed policies")
+    check(source["Parameters"]["HubRoleName"]["AllowedPattern"].endswith("{1,57}$"),
+          "HubRoleName must be at most 57 characters: the worker's role adds -worker (IAM allows 64)")
+    failed_arn = r.get_att("FailedInvocationQueue", "Arn")
+    for name, params in (("organization", HUB), ("listed members", HUB_LISTED), ("single account", {})):
+        planner_st = resolved_statements(template, params)
+        sends = sorted({res_ for st in planner_st if st["Effect"] == "Allow" and "sqs:SendMessage" in st["Action"]
+                        for res_ in st["Resource"]})
+        expected = sorted([failed_arn] + ([queue_arn] if params else []))
+        check(sends == expected, f"{name}: the planner may send to {sends}, expected {expected}")
+        check(not any(a.startswith("sqs:") and a != "sqs:SendMessage" for st in planner_st for a in st["Action"]),
+              f"{name}: the planner needs no SQS action but SendMessage")
+        if not params:
+            continue
+        worker_st = resolved_statements(template, params, "WorkerRole")
+        actions = {a for st in worker_st if st["Effect"] == "Allow" for a in st["Action"]}
+        check("sqs:SendMessage" not in actions and not any(a.startswith("sqs:") and a not in
+              ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes") for a in actions),
+              f"{name}: the worker's role may only consume the work queue: {sorted(a for a in actions if a.startswith('sqs:'))}")
+        consume = [st for st in worker_st if any(a.startswith("sqs:") for a in st["Action"])]
+        check(len(consume) == 1 and sorted(consume[0]["Action"]) == ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+              and consume[0]["Resource"] == [queue_arn],
+              f"{name}: the worker's role consumes the work queue only (ReceiveMessage, DeleteMessage, GetQueueAttributes): {consume}")
+        check(not ({"organizations:ListAccounts", "organizations:DescribeOrganization"} & actions),
+              f"{name}: the worker never lists the organization")
+        # Everything else the planner has, the worker has too (one policy, DatabaseSecretsPolicy).
+        own = {"WriteOwnLogs", "SendFailedInvocations", "PlanIntoWorkQueue", "ListOrganizationAccounts"}
+        shared = [st for st in planner_st if st.get("Sid") not in own]
+        check(all(st in worker_st for st in shared), f"{name}: the worker lacks the planner's "
+              f"{[st.get('Sid') for st in shared if st not in worker_st]}")
+
+    # The Rule: the reserved concurrency covers the mapping's maximum, for every pair of the ladders.
+    for m in LADDER:
+        for reserved in LADDER:
+            refused = [k for k, _ in rule_failures(source, {**HUB, "WorkerMaxConcurrency": m, "WorkerReservedConcurrency": reserved})]
+            expected = ["WorkerReservedCoversMaximumConcurrency"] if int(reserved) < int(m) else []
+            check(refused == expected, f"WorkerMaxConcurrency {m}, WorkerReservedConcurrency {reserved}: refused by {refused}, expected {expected}")
+            check(not rule_failures(source, {"WorkerMaxConcurrency": m, "WorkerReservedConcurrency": reserved}),
+                  "a single account does not use the worker settings: the Rule applies in hub mode only")
+
+    # Outputs.
+    for name, value in (("WorkQueueUrl", {"Ref": "WorkQueue"}), ("WorkDLQUrl", {"Ref": "WorkDLQ"}),
+                        ("WorkerFunctionArn", {"Fn::GetAtt": ["WorkerFunction", "Arn"]}),
+                        ("WorkerRoleArn", {"Fn::GetAtt": ["WorkerRole", "Arn"]})):
+        output = source.get("Outputs", {}).get(name, {})
+        check(output.get("Value") == value and output.get("Condition") == "IsHub", f"output {name} must be {value}, under IsHub")
+    return failures
+
+
 def main() -> int:
     path = sys.argv[1] if len(sys.argv) > 1 else "template.yaml"
     table_path = sys.argv[2] if len(sys.argv) > 2 else "target/trigger-table.json"
@@ -500,7 +728,10 @@ def main() -> int:
             print(f"FAIL YAML anchor or alias (CloudFormation rejects them): {line}")
         return 1
     template = yaml_parse(text)
-    template["Resources"]["ProvisionerFunction"]["Properties"]["CodeUri"] = "s3://bucket/code.zip"
+    source = json.loads(json.dumps(template))
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = "s3://bucket/code.zip"
     out = transform(template, {}, NoManagedPolicies())
     resources = out["Resources"]
     failures = []
@@ -510,15 +741,17 @@ def main() -> int:
             failures.append(message)
 
     functions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Lambda::Function"}
-    check(len(functions) == 1, f"expected one function, found {list(functions)}")
-    fn = next(iter(functions.values()))["Properties"]
+    check(sorted(functions) == ["ProvisionerFunction", "WorkerFunction"] and "Condition" not in functions["ProvisionerFunction"]
+          and functions["WorkerFunction"].get("Condition") == "IsHub",
+          f"expected ProvisionerFunction, and WorkerFunction under IsHub, found {list(functions)}")
+    fn = functions["ProvisionerFunction"]["Properties"]
     check(fn.get("Runtime") == "provided.al2023", "Runtime must be provided.al2023")
     check(fn.get("Architectures") == ["arm64"], "Architectures must be [arm64]")
     check(fn.get("Handler") == "bootstrap", "Handler must be bootstrap")
     check(fn.get("Timeout", 0) >= 660, "Timeout must cover the availability wait")
     check(fn.get("LoggingConfig", {}).get("LogFormat") == "JSON", "logs must be JSON")
     env = set(fn.get("Environment", {}).get("Variables", {}))
-    check(CONFIG_VARIABLES <= env, f"environment lacks {sorted(CONFIG_VARIABLES - env)}")
+    check(CONFIG_VARIABLES | PLANNER_VARIABLES <= env, f"environment lacks {sorted(CONFIG_VARIABLES | PLANNER_VARIABLES - env)}")
 
     rules = {k: v["Properties"] for k, v in resources.items()
              if v["Type"] == "AWS::Events::Rule" and "Condition" not in v}
@@ -542,11 +775,17 @@ def main() -> int:
     check(len(invoke_configs) == 1 and "OnFailure" in invoke_configs[0]["Properties"].get("DestinationConfig", {}),
           "the async invocation config needs an on-failure destination")
 
+    # Every statement of every role's policies (inline, and AWS::IAM::Policy), each with the
+    # condition it stands under: its Fn::If's, else its resource's (WorkerRole: IsHub).
     policies = []
     for v in resources.values():
+        docs = []
         if v["Type"] == "AWS::IAM::Role":
-            for p in v["Properties"].get("Policies", []):
-                policies.extend(statements(p["PolicyDocument"]))
+            docs = [p["PolicyDocument"] for p in v["Properties"].get("Policies", [])]
+        elif v["Type"] == "AWS::IAM::Policy":
+            docs = [v["Properties"]["PolicyDocument"]]
+        for doc in docs:
+            policies.extend((c or v.get("Condition"), st) for c, st in statements(doc))
     check(policies, "no IAM statements found")
     for condition, st in policies:
         actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
@@ -595,6 +834,7 @@ def main() -> int:
                   f"{actions} {condition}")
             check("kms:ViaService" not in conditions, f"{st['Sid']}: DescribeKey is called directly, not via a service")
         elif any(a.startswith("kms:") for a in actions) and st.get("Sid") != "SealOwnSecrets":
+            # (SealOwnSecrets: GenerateMac/VerifyMac on the stack's own HMAC key, checked below.)
             check("kms:ViaService" in conditions, f"KMS use without kms:ViaService: {actions}")
             check(condition in KEY_CONDITIONS, f"KMS granted without a key parameter: {actions} under {condition}")
         if any(a.startswith("kms:") for a in actions) and condition in ("UsesKmsKeyAlias", "UsesReplicaKmsKeyAliases"):
@@ -616,10 +856,12 @@ def main() -> int:
         acts = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
         uses = any(a in ("kms:*", "kms:GenerateMac", "kms:VerifyMac", "kms:Generate*", "kms:Verify*") for a in acts)
         if uses:
-            check(st["Principal"] == {"AWS": {"Fn::GetAtt": ["ProvisionerRole", "Arn"]}},
-                  f"SealKey policy {st.get('Sid')}: only the function's role may use the key")
+            planner = {"Fn::GetAtt": ["ProvisionerRole", "Arn"]}
+            check(st["Principal"] == {"AWS": {"Fn::If": ["IsHub", [planner, {"Fn::GetAtt": ["WorkerRole", "Arn"]}], planner]}},
+                  f"SealKey policy {st.get('Sid')}: only the function's role (and in hub mode the worker's) may use the key")
     use = resources.get("SealKeyUse", {}).get("Properties", {})
-    check(use.get("Roles") == [{"Ref": "ProvisionerRole"}], "SealKeyUse must be the function role's")
+    hub_roles = {"Fn::If": ["IsHub", [{"Ref": "ProvisionerRole"}, {"Ref": "WorkerRole"}], [{"Ref": "ProvisionerRole"}]]}
+    check(use.get("Roles") == hub_roles, "SealKeyUse must be the function role's (and in hub mode the worker's)")
     for st in use.get("PolicyDocument", {}).get("Statement", []):
         check(sorted(st["Action"]) == ["kms:GenerateMac", "kms:VerifyMac"] and
               st["Resource"] == {"Fn::GetAtt": ["SealKey", "Arn"]},
@@ -638,7 +880,7 @@ def main() -> int:
           policies_on_bus[0]["Properties"]["Statement"]["Effect"] == "Deny" and
           "ArnNotLike" in policies_on_bus[0]["Properties"]["Statement"]["Condition"],
           "the user-event bus needs a Deny for principals outside UserEventSenders")
-    fn_props = next(iter(functions.values()))["Properties"]
+    fn_props = functions["ProvisionerFunction"]["Properties"]
     check("Fn::If" in json.dumps(fn_props.get("ReservedConcurrentExecutions")),
           "reserved concurrency must come from the optional ReservedConcurrency parameter")
 
@@ -663,8 +905,11 @@ def main() -> int:
         check(any("aws:SecureTransport" in json.dumps(p) for p in policies_of_q), f"{q} accepts non-TLS requests")
     alarms = [v["Properties"] for v in resources.values() if v["Type"] == "AWS::CloudWatch::Alarm"]
     for q in queues:
-        check(any(a.get("MetricName") == "ApproximateNumberOfMessagesVisible" and
-                  json.dumps(a.get("Dimensions")).find(q) >= 0 for a in alarms), f"no depth alarm on {q}")
+        # The work queue holds messages by design: its alarm is the age of the oldest one.
+        metric = "ApproximateAgeOfOldestMessage" if q == "WorkQueue" else "ApproximateNumberOfMessagesVisible"
+        check(any(a.get("MetricName") == metric and a.get("Namespace") == "AWS/SQS" and
+                  a.get("Dimensions") == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [q, "QueueName"]}}]
+                  for a in alarms), f"no {metric} alarm on {q}")
     filters = [v["Properties"] for v in resources.values() if v["Type"] == "AWS::Logs::MetricFilter"]
     for error_type in ["UntrustedEvent", "SecretConflict", "ConfigurationError"]:
         check(any(error_type in f["FilterPattern"] and "$.fields.error_type" in f["FilterPattern"] for f in filters),
@@ -674,6 +919,18 @@ def main() -> int:
           any(a.get("MetricName") == "RotationStuck" for a in alarms), "no alarm on stuck rotations")
     check(all("AlarmTopicArn" in json.dumps(a.get("AlarmActions")) for a in alarms),
           "every alarm must notify the optional AlarmTopicArn")
+    # The worker's log group feeds every alarmed metric the function's does.
+    by_group = {}
+    for f in filters:
+        for t in f["MetricTransformations"]:
+            by_group.setdefault(json.dumps(f["LogGroupName"]), set()).add((f["FilterPattern"], t["MetricNamespace"], t["MetricName"]))
+    alarmed = {a.get("MetricName") for a in alarms if a.get("Namespace") == "db-secret-provisioner"}
+    own = {x for x in by_group.get(json.dumps({"Ref": "ProvisionerLogGroup"}), set()) if x[2] in alarmed}
+    worker = by_group.get(json.dumps({"Ref": "WorkerLogGroup"}), set())
+    check(own and own <= worker, f"the worker's log group lacks the alarmed metric filters {sorted(own - worker)}")
+    check(all(v.get("Condition") == "IsHub" for v in resources.values()
+              if v["Type"] == "AWS::Logs::MetricFilter" and v["Properties"]["LogGroupName"] == {"Ref": "WorkerLogGroup"}),
+          "the worker's metric filters must be under IsHub, as its log group")
 
     # Hub mode: a bus the organization may put events on, the same rules on it (without the
     # account match: members' events), each with its retry policy, DLQ and invoke permission.
@@ -695,6 +952,7 @@ def main() -> int:
                   for v in resources.values()), f"{name}: no permission to invoke the function")
 
     failures.extend(hub_failures(out))
+    failures.extend(work_queue_failures(out, source))
     guards, lines = guard_failures(out)
     failures.extend(guards)
 
@@ -702,10 +960,13 @@ def main() -> int:
         for f in failures:
             print(f"FAIL {f}")
         return 1
-    print(f"template ok: 1 function, {len(rules)} rules with retry policy and DLQ, {len(policies)} IAM statements "
+    print(f"template ok: 1 function (and the worker in hub mode), {len(rules)} rules with retry policy and DLQ, {len(policies)} IAM statements "
           f"(each option's actions under its condition, Secrets Manager writes conditioned on managed-by), "
           f"user events on their own bus; hub mode: keys by alias, sts:AssumeRole within the organization, "
-          f"the bus for the forwarding roles only, reserved concurrency")
+          f"the bus for the forwarding roles only, reserved concurrency; the work queue: only the planner "
+          f"sends, TLS only, visibility 6 x the worker's timeout for each of {len(template['Parameters']['WorkerTimeoutSeconds']['AllowedValues'])} timeouts, "
+          f"maxReceiveCount, retention, SSE, the event source mapping, the worker's role and environment, "
+          f"reserved >= maximum concurrency over {len(LADDER) ** 2} pairs")
     for line in lines:
         print(line)
     return 0

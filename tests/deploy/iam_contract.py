@@ -14,9 +14,12 @@ target/aws-operations/). This script:
    CDK template, for two deployments with every option on: a single account (keys by ARN,
    rotation: OPTIONS_ON) and a hub (keys by alias, the organization: HUB_OPTIONS_ON), which
    cannot be one (hub mode refuses key ARNs and rotation). Each request must be allowed by every
-   deployment it applies to (applies()), and each must apply to one (sufficient); the member
-   role (deploy/member.yaml, the CDK member app) is evaluated with MEMBER_ON in each member
-   account the tests used;
+   deployment it applies to (applies()), and each must apply to one (sufficient). In the hub
+   deployment the worker function (HANDLER_MODE=worker, functions()) is checked too: the
+   operations recorded with principal `worker` against its role, with what Lambda does with that
+   role (its log lines, the event source mapping's reads of the work queue); `function` is the
+   planner's (the events function). The member role (deploy/member.yaml, the CDK member app) is
+   evaluated with MEMBER_ON in each member account the tests used, and must trust both hub roles;
 4. removes each statement, each action of a statement and each resource of a statement in turn,
    in each deployment: the check must then fail, or the policy grants something no operation
    needs (minimal);
@@ -97,6 +100,8 @@ HUB_OPTIONS_ON = {
 DEPLOYMENTS = {"single": OPTIONS_ON, "hub": HUB_OPTIONS_ON}
 # The member stack as the organization tests run it (tests/it/organization.rs).
 HUB_ROLE = f"arn:aws:iam::{ACCOUNT}:role/db-secret-provisioner-hub"
+# The worker's role: the hub role's name with -worker (template.yaml WorkerRole, the CDK app's).
+WORKER_ROLE = f"{HUB_ROLE}-worker"
 MEMBER_ON = {
     "HubAccountId": ACCOUNT,
     "HubEventBusArn": f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/db-secret-provisioner-hub",
@@ -187,6 +192,12 @@ DEPENDENT = [
     ("DescribeAccount (the management account, a delegated administrator, or a delegation policy)",
      "organizations:DescribeAccount on arn:aws:organizations::<management account>:account/<organization id>/<account id>",
      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html"),
+    ("SendMessageBatch", "sqs:SendMessage on the queue (no permission of its own: \"setting permissions for "
+     "SendMessage ... sets permissions for the corresponding batch versions of the actions\")",
+     "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-batch-api.html"),
+    ("Lambda's event source mapping polling an SQS queue with the function's role",
+     "sqs:ReceiveMessage, sqs:DeleteMessage, sqs:GetQueueAttributes on the queue (kms:Decrypt only for SSE-KMS)",
+     "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html"),
 ]
 
 # Calls that name no single resource (the sweep's listings) are authorized on "*"; for these
@@ -212,8 +223,10 @@ class ContractError(Exception):
 class Need:
     """One authorization request: action, resource ARN and the request context."""
 
-    def __init__(self, action, resource, context=None, why=""):
+    def __init__(self, action, resource, context=None, why="", work_queue=False):
         self.action, self.resource, self.context, self.why = action, resource, context or {}, why
+        # The recorded queue stands for the deployment's work queue (retarget()).
+        self.work_queue = work_queue
 
     def key(self):
         return json.dumps([self.action, self.resource, self.context], sort_keys=True)
@@ -392,6 +405,13 @@ def needs_of(entry):
         out.extend(replica_needs(replicas, key, account, region, why))
     elif svc == "secretsmanager" and op == "ListSecrets":
         need("secretsmanager:ListSecrets", "*")
+    elif svc == "sqs" and op in ("SendMessage", "SendMessageBatch"):
+        # The planner's messages to the work queue: whatever queue the tests made stands for the
+        # deployment's (retarget()). The URL's path is /<account>/<name>.
+        if "QueueUrl" not in p:
+            raise ContractError(f"{why} recorded without QueueUrl: tests/support/moto_launcher.py must record it (RECORDED)")
+        account_, name = p["QueueUrl"].rstrip("/").split("/")[-2:]
+        out.append(Need("sqs:SendMessage", arn("sqs", region, account_, name), {}, why, work_queue=True))
     elif svc == "secretsmanager" and op in (
             "DescribeSecret", "GetSecretValue", "PutSecretValue", "RotateSecret", "PutResourcePolicy",
             "ReplicateSecretToRegions", "TagResource", "UntagResource", "RestoreSecret", "DeleteSecret",
@@ -446,7 +466,8 @@ def keys_of(action, context):
 
 def recorded_needs(directory, principal="function"):
     """The distinct requests of the operations `principal` made (`function`: the function's own
-    role; `role/NAME`: a member role it assumed), by account."""
+    role, the planner's in hub mode; `worker`: the hub's worker function's role; `role/NAME`: a
+    member role either assumed), by account."""
     files = sorted(glob.glob(os.path.join(directory, "*.jsonl")))
     if not files:
         raise ContractError(f"no recorded operations in {directory}: run `cargo test` first")
@@ -489,6 +510,15 @@ class Resolver:
                        "AWS::NoValue": NO_VALUE}
         self.conditions = {}
 
+    def resolve_keeping_refs(self, v):
+        """Fn::If resolved, everything else as written (a policy's Roles: [{"Ref": ROLE}])."""
+        if isinstance(v, list):
+            return [self.resolve_keeping_refs(x) for x in v]
+        if isinstance(v, dict) and list(v) == ["Fn::If"]:
+            name, yes, no = v["Fn::If"]
+            return self.resolve_keeping_refs(yes if self.condition(name) else no)
+        return v
+
     def condition(self, name):
         if name not in self.conditions:
             self.conditions[name] = bool(self.resolve(self.template["Conditions"][name]))
@@ -500,6 +530,9 @@ class Resolver:
         if name in self.params:
             return self.params[name]
         if name in self.template.get("Resources", {}):
+            if self.template["Resources"][name]["Type"] == "AWS::SQS::Queue":
+                # A queue's Ref is its URL.
+                return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
             return name  # a resource's physical name stands as its logical ID
         raise ContractError(f"Ref to unknown {name}")
 
@@ -543,6 +576,9 @@ class Resolver:
                 return arg[0].join(str(x) for x in self.resolve(arg[1]))
             if fn == "Fn::Split":
                 return self.resolve(arg[1]).split(arg[0])
+            if fn == "Fn::FindInMap":
+                name, key, attribute = (str(self.resolve(x)) for x in arg)
+                return self.template["Mappings"][name][key][attribute]
             if fn == "Fn::Select":
                 return self.resolve(arg[1])[int(self.resolve(arg[0]))]
             if fn == "Fn::GetAtt":
@@ -565,32 +601,62 @@ class Resolver:
         return {k: x for k, x in out.items() if x is not NO_VALUE}
 
 
-def function_and_role(resources):
-    functions = {k: r for k, r in resources.items()
-                 if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == "bootstrap"}
-    if len(functions) != 1:
-        raise ContractError(f"expected the provisioner function, found {sorted(functions)}")
-    name, fn = next(iter(functions.items()))
-    role = fn["Properties"].get("Role")
-    if not (isinstance(role, dict) and "Fn::GetAtt" in role):
-        raise ContractError(f"{name}: the role must be a role of the stack, found {role}")
-    role_name = role["Fn::GetAtt"][0] if isinstance(role["Fn::GetAtt"], list) else role["Fn::GetAtt"].split(".")[0]
-    return name, role_name
+def functions(resources, r):
+    """{"planner": (function, role), "worker": (function, role)} of the stack's functions (those with
+    Handler bootstrap, the provisioner's artifact): the worker is the one whose HANDLER_MODE is
+    `worker` (hub mode only), the planner the other (the events function, which plans the sweep in
+    hub mode). Each role is a role of the stack (Role: Fn::GetAtt [ROLE, Arn]), whatever its logical
+    ID (SAM's ProvisionerRole and WorkerRole, the CDK app's)."""
+    found = {}
+    for name, fn in resources.items():
+        if fn["Type"] != "AWS::Lambda::Function" or fn["Properties"].get("Handler") != "bootstrap":
+            continue
+        mode = r.resolve(fn["Properties"].get("Environment", {}).get("Variables", {})).get("HANDLER_MODE", "events")
+        kind = {"events": "planner", "worker": "worker"}.get(mode)
+        if kind is None:
+            raise ContractError(f"{name}: HANDLER_MODE {mode!r} is neither events nor worker")
+        if kind in found:
+            raise ContractError(f"two {kind} functions: {found[kind][0]} and {name}")
+        role = fn["Properties"].get("Role")
+        if not (isinstance(role, dict) and "Fn::GetAtt" in role):
+            raise ContractError(f"{name}: the role must be a role of the stack, found {role}")
+        att = role["Fn::GetAtt"]
+        found[kind] = (name, att[0] if isinstance(att, list) else att.split(".")[0])
+    if "planner" not in found:
+        raise ContractError(f"expected the provisioner function, found {sorted(found)}")
+    return found
 
 
-def role_statements(template, values):
-    """(function's own platform needs, the statements of its role's policies), resolved."""
+def retarget(needs, work_queue):
+    """The recorded work queue's requests, on the deployment's work queue (None: it has none, and
+    the requests do not apply)."""
+    out = []
+    for n in needs:
+        if not n.work_queue:
+            out.append(n)
+        elif work_queue:
+            out.append(Need(n.action, work_queue, n.context, f"{n.why} (the work queue)"))
+    return out
+
+
+def role_statements(template, values, kind="planner"):
+    """(the function's own platform needs, the statements of its role's policies, its work queue's
+    ARN or None), resolved, for the `kind` function (functions()); None when the deployment has
+    none (the worker outside hub mode)."""
     r = Resolver(template, values)
     resources = {k: v for k, v in template["Resources"].items()
                  if "Condition" not in v or r.condition(v["Condition"])}
-    fn_name, role_name = function_and_role(resources)
+    found = functions(resources, r)
+    if kind not in found:
+        return None
+    fn_name, role_name = found[kind]
     role = resources[role_name]["Properties"]
     if role.get("ManagedPolicyArns"):
         raise ContractError(f"{role_name} has managed policies {role['ManagedPolicyArns']}: the contract "
                             "cannot prove them minimal; grant what the function needs inline")
     documents = [p["PolicyDocument"] for p in role.get("Policies", [])]
     for k, v in resources.items():
-        if v["Type"] == "AWS::IAM::Policy" and {"Ref": role_name} in v["Properties"].get("Roles", []):
+        if v["Type"] == "AWS::IAM::Policy" and {"Ref": role_name} in as_list(r.resolve_keeping_refs(v["Properties"].get("Roles", []))):
             documents.append(v["Properties"]["PolicyDocument"])
     statements = []
     for doc in documents:
@@ -602,23 +668,46 @@ def role_statements(template, values):
             st["Resource"] = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
             statements.append(st)
 
-    # What Lambda itself does with the role: log lines into the configured log group, and the
-    # record of a failed asynchronous invocation into the on-failure destination.
+    # What Lambda itself does with the role: log lines into the configured log group, the record
+    # of a failed asynchronous invocation into the on-failure destination, and the event source
+    # mapping's polling of its queue.
     fn = r.resolve(resources[fn_name]["Properties"])
     platform = []
     group = fn.get("LoggingConfig", {}).get("LogGroup")
     if not group:
-        raise ContractError("the function has no LoggingConfig.LogGroup of the stack")
+        raise ContractError(f"{fn_name} has no LoggingConfig.LogGroup of the stack")
     stream = arn("logs", REGION, ACCOUNT, f"log-group:{group}:log-stream:2026/11/26/[$LATEST]0123456789abcdef")
     for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
         platform.append(Need(action, stream, {}, "Lambda writing the function's log lines"))
+    names = (fn_name, r.get_att(fn_name, "Arn"))
     for k, v in resources.items():
-        if v["Type"] == "AWS::Lambda::EventInvokeConfig":
-            dest = r.resolve(v["Properties"]).get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        props = r.resolve(v.get("Properties", {}))
+        if v["Type"] == "AWS::Lambda::EventInvokeConfig" and props.get("FunctionName") in names:
+            dest = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
             if dest and ":sqs:" in dest:
                 platform.append(Need("sqs:SendMessage", dest, {}, "Lambda's on-failure destination"))
-    # SAM puts the invoke config on the function resource before the transform.
-    return platform, statements
+        if v["Type"] == "AWS::Lambda::EventSourceMapping" and props.get("FunctionName") in names:
+            source = props.get("EventSourceArn", "")
+            if ":sqs:" not in source:
+                raise ContractError(f"{k}: an event source mapping of {source!r}, not an SQS queue")
+            for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
+                platform.append(Need(action, source, {}, f"Lambda's event source mapping {k} polling the queue"))
+    # The work queue: the worker's WORK_QUEUE_ARN, the planner's WORK_QUEUE_URL (the same queue).
+    env = fn.get("Environment", {}).get("Variables", {})
+    work_queue = env.get("WORK_QUEUE_ARN") or queue_arn_of(env.get("WORK_QUEUE_URL"))
+    return platform, statements, work_queue
+
+
+def queue_arn_of(url):
+    """The ARN of the queue a URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME) names."""
+    if not url:
+        return None
+    host, account, name = url.split("://", 1)[1].split("/")
+    return arn("sqs", host.split(".")[1], account, name)
+
+
+def as_list(v):
+    return v if isinstance(v, list) else [v]
 
 
 # ---------------------------------------------------------------- evaluation
@@ -670,7 +759,8 @@ def single(op, actual, expected):
         return any(like(e, actual) for e in expected)
     if op == "StringNotEquals":
         return actual not in expected
-    if op in ("StringNotLike", "ArnNotLike"):
+    if op in ("StringNotLike", "ArnNotLike", "ArnNotEquals"):
+        # ArnEquals and ArnLike (and their negations) compare alike, wildcards included.
         return not any(like(e, actual) for e in expected)
     if op == "Bool":
         return actual.lower() in [e.lower() for e in expected]
@@ -832,24 +922,77 @@ def check(kind, path, directory):
         os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
         with open(path) as f:
             source = yaml_parse(f.read())
-        source["Resources"]["ProvisionerFunction"]["Properties"]["CodeUri"] = "s3://bucket/code.zip"
-        deployments = {}
-        for name, values in DEPLOYMENTS.items():
-            template = transform(copy.deepcopy(source), values, NoManagedPolicies())
-            deployments[name] = role_statements(template, values)
+        for name, resource in source["Resources"].items():
+            if resource["Type"] == "AWS::Serverless::Function":
+                resource["Properties"]["CodeUri"] = "s3://bucket/code.zip"
+        templates = {name: (transform(copy.deepcopy(source), values, NoManagedPolicies()), values)
+                     for name, values in DEPLOYMENTS.items()}
     else:
-        deployments = {name: role_statements(cdk_synth(path, out=f"cdk.out.contract/{name}", context=context), {})
-                       for name, context in CDK_DEPLOYMENTS.items()}
+        templates = {name: (cdk_synth(path, out=f"cdk.out.contract/{name}", context=context), {})
+                     for name, context in CDK_DEPLOYMENTS.items()}
+    # Each deployment's planner, and the hub's worker ("hub worker").
+    deployments = {}
+    for name, (template, values) in templates.items():
+        deployments[name] = role_statements(template, values, "planner")
+        worker = role_statements(template, values, "worker")
+        if name == "hub" and worker is None:
+            raise ContractError("the hub deployment has no worker function (HANDLER_MODE=worker)")
+        if name != "hub" and worker is not None:
+            raise ContractError(f"the {name} deployment has a worker function: only hub mode plans its sweep")
+        if worker:
+            if worker[2] != deployments[name][2]:
+                raise ContractError(f"the worker takes {worker[2]}, but the planner sends to {deployments[name][2]}")
+            check_worker_role_name(template, values)
+            deployments[f"{name} worker"] = worker
 
-    by_account, operations = recorded_needs(directory)
-    foreign = sorted(a for a in by_account if a != ACCOUNT)
-    if foreign:
-        raise ContractError(f"the function's own credentials were used in accounts {foreign}: only the member role may act there")
-    recorded = by_account.get(ACCOUNT, [])
-    groups = {name: [(ACCOUNT, statements, platform + [n for n in recorded if applies(n, name)])]
-              for name, (platform, statements) in deployments.items()}
-    unplaced = [n for n in recorded if not any(applies(n, d) for d in deployments)]
-    return verdict(kind, groups, operations, unplaced)
+    by_principal = {}
+    operations = 0
+    for principal in ("function", "worker"):
+        by_account, count = recorded_needs(directory, principal)
+        if principal == "worker" and not count:
+            raise ContractError(f"no operation with principal {principal!r} was recorded: run the whole `cargo test` "
+                                "first (tests/support/moto_launcher.py records the worker's as `worker`)")
+        operations += count
+        foreign = sorted(a for a in by_account if a != ACCOUNT)
+        if foreign:
+            raise ContractError(f"the {principal}'s own credentials were used in accounts {foreign}: only the member role may act there")
+        by_principal[principal] = by_account.get(ACCOUNT, [])
+    groups, unplaced, extra = {}, [], {}
+    for principal, names in (("function", [d for d in deployments if not d.endswith(" worker")]),
+                             ("worker", [d for d in deployments if d.endswith(" worker")])):
+        recorded = by_principal[principal]
+        for name in names:
+            platform, statements, work_queue = deployments[name]
+            base = name.replace(" worker", "")
+            groups[name] = [(ACCOUNT, statements, platform + [n for n in retarget(recorded, work_queue)
+                                                                if applies(n, base)])]
+            extra[name] = role_forbidden(principal, work_queue)
+        unplaced += [n for n in recorded
+                     if not any(applies(n, d.replace(" worker", "")) and retarget([n], deployments[d][2]) for d in names)]
+    return verdict(kind, groups, operations, unplaced, extra)
+
+
+def check_worker_role_name(template, values):
+    """The worker's role is named the hub role's name with -worker: the member roles trust both
+    names (aws:PrincipalArn), and WORKER_ROLE is what check_member() tries."""
+    r = Resolver(template, values)
+    resources = {k: v for k, v in template["Resources"].items() if "Condition" not in v or r.condition(v["Condition"])}
+    found = functions(resources, r)
+    names = {kind: r.resolve(resources[role]["Properties"]).get("RoleName") for kind, (_, role) in found.items()}
+    if names.get("worker") != f"{names.get('planner')}-worker" or f"arn:aws:iam::{ACCOUNT}:role/{names['planner']}" != HUB_ROLE:
+        raise ContractError(f"the hub's roles are named {names}: expected {HUB_ROLE.split('/')[-1]} and "
+                            f"{WORKER_ROLE.split('/')[-1]} (the member roles trust the worker's by that name)")
+
+
+def role_forbidden(principal, work_queue):
+    """What one of the hub's roles must be refused on the work queue: anything but its own part
+    (the planner sends, the worker's event source mapping receives)."""
+    if not work_queue:
+        return []
+    if principal == "worker":
+        return [Need("sqs:SendMessage", work_queue, {}, "the worker sending to the work queue (only the planner plans)")]
+    return [Need(a, work_queue, {}, f"the planner doing {a} on the work queue (the worker's mapping consumes it)")
+            for a in ("sqs:ReceiveMessage", "sqs:DeleteMessage")]
 
 
 def forbidden(account):
@@ -888,21 +1031,24 @@ def deny_mutants(statements):
             yield f"without {label(st, i)}", statements[:i] + statements[i + 1:]
 
 
-def verdict(kind, groups, operations, unplaced=()):
+def verdict(kind, groups, operations, unplaced=(), extra=None):
     """Sufficient (every need allowed in its account by its deployment, and every need some
     deployment's), minimal (in each deployment, every mutant refuses one of its needs), and safe
     (every forbidden request refused, and every Deny needed to refuse one). `groups`: deployment
-    -> [(account, statements, needs)], the statements of one deployment alike in each account."""
+    -> [(account, statements, needs)], the statements of one deployment alike in each account;
+    `extra`: deployment -> requests only that deployment must refuse besides forbidden()."""
+    extra = extra or {}
     problems = [f"no deployment makes this request: {n}" for n in unplaced]
     for name, entries in groups.items():
         for account, statements, needs in entries:
             where = f"{name} deployment, {account}" if len(groups) > 1 else account
+            refuse = forbidden(account) + extra.get(name, [])
             problems += validate(statements, needs)
             problems += [f"not allowed in {where}: {n}" for n in refused(statements, needs)]
             problems += [f"allowed in {where}, but must be refused: {n.why}"
-                         for n in forbidden(account) if allowed(statements, n)]
+                         for n in refuse if allowed(statements, n)]
             for description, m in deny_mutants(statements):
-                if not any(allowed(m, n) for n in forbidden(account)):
+                if not any(allowed(m, n) for n in refuse):
                     problems.append(f"{where}: {description}: every forbidden request is still refused, so the Deny refuses nothing")
     if problems:
         for p in problems:
@@ -927,7 +1073,8 @@ def verdict(kind, groups, operations, unplaced=()):
           f"actions, each allowed where it applies; {count} mutants (each statement, action and resource removed) all "
           f"refuse one; {len(forbidden(ACCOUNT))} forbidden requests (re-pointing an owned secret, a deletion without "
           f"recovery, a role outside the organization, a key without the alias or outside Secrets Manager) refused, "
-          f"each Deny needed")
+          f"each Deny needed" + (f"; the work queue: {sum(len(v) for v in extra.values())} requests outside each hub "
+                                 f"role's part refused" if any(extra.values()) else ""))
     return 0
 
 
@@ -949,8 +1096,9 @@ MEMBER_CDK_CONTEXT = {
 
 def check_member(path, directory, cdk=False):
     """The member stack (deploy/member.yaml, or the CDK member app): its role allows, in each
-    member account, what the function did there with it, and no more; and its trust policy lets
-    in the hub's role, and no other, to assume it with the hub's SourceIdentity."""
+    member account, what the hub's functions (planner and worker) did there with it, and no more;
+    and its trust policy lets in the hub's two roles (HUB_ROLE, WORKER_ROLE), and no other, to
+    assume it with the hub's SourceIdentity."""
     if cdk:
         template, values = cdk_synth(path, app="node dist/bin/member.js", out="cdk.out.member-contract",
                                      context=MEMBER_CDK_CONTEXT), {}
@@ -985,22 +1133,25 @@ def check_member(path, directory, cdk=False):
                 st["Resource"] = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
                 statements.append(st)
         accounts[account] = (statements, needs)
-        # The trust policy's side of AssumeRole with SourceIdentity (the same two requests).
+        # The trust policy's side of AssumeRole with SourceIdentity (the same two requests), for
+        # each of the hub's roles: the planner's (events) and the worker's (place sweeps).
         trust = props["AssumeRolePolicyDocument"]["Statement"]
-        hub = {"aws:PrincipalArn": HUB_ROLE, "aws:PrincipalOrgID": ORGANIZATION_ID, "sts:SourceIdentity": SOURCE_IDENTITY}
-        other = {**hub, "aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/someone-else"}
-        outside = {**hub, "aws:PrincipalOrgID": "o-otherorg000"}
-        for action in ("sts:AssumeRole", "sts:SetSourceIdentity"):
-            if not trusts(trust, hub, action):
-                raise ContractError(f"the member role in {account} does not trust the hub's role {HUB_ROLE} for {action}")
-            for who in (other, outside):
-                if trusts(trust, who, action):
-                    raise ContractError(f"the member role in {account} trusts {who} for {action}")
-        anonymous = {k: v for k, v in hub.items() if k != "sts:SourceIdentity"}
-        if trusts(trust, anonymous, "sts:AssumeRole"):
-            raise ContractError(f"the member role in {account} lets a session without the source identity in")
-        if trusts(trust, {**hub, "sts:SourceIdentity": "someone-else"}, "sts:SetSourceIdentity"):
-            raise ContractError(f"the member role in {account} lets the hub set a source identity other than {SOURCE_IDENTITY}")
+        for hub_role in (HUB_ROLE, WORKER_ROLE):
+            hub = {"aws:PrincipalArn": hub_role, "aws:PrincipalOrgID": ORGANIZATION_ID, "sts:SourceIdentity": SOURCE_IDENTITY}
+            outside = {**hub, "aws:PrincipalOrgID": "o-otherorg000"}
+            others = [{**hub, "aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/{name}"}
+                      for name in ("someone-else", "db-secret-provisioner-hub-other", "db-secret-provisioner-hub-worker2")]
+            for action in ("sts:AssumeRole", "sts:SetSourceIdentity"):
+                if not trusts(trust, hub, action):
+                    raise ContractError(f"the member role in {account} does not trust the hub's role {hub_role} for {action}")
+                for who in others + [outside]:
+                    if trusts(trust, who, action):
+                        raise ContractError(f"the member role in {account} trusts {who} for {action}")
+            anonymous = {k: v for k, v in hub.items() if k != "sts:SourceIdentity"}
+            if trusts(trust, anonymous, "sts:AssumeRole"):
+                raise ContractError(f"the member role in {account} lets a session of {hub_role} without the source identity in")
+            if trusts(trust, {**hub, "sts:SourceIdentity": "someone-else"}, "sts:SetSourceIdentity"):
+                raise ContractError(f"the member role in {account} lets {hub_role} set a source identity other than {SOURCE_IDENTITY}")
     groups = {"member": [(account, st, needs) for account, (st, needs) in accounts.items()]}
     return verdict("member (CDK)" if cdk else "member", groups, operations)
 
