@@ -3,7 +3,8 @@
 //   npx cdk deploy -c replicaRegions=us-west-2,eu-west-1 -c kmsKeyArn=arn:aws:kms:...:key/...
 // or, as the hub of an organization (docs/organization.md), keys by alias:
 //   npx cdk deploy -c hubMode=true -c organizationId=o-... -c memberAccounts=organization \
-//       -c kmsKeyAlias=alias/db-secrets -c replicaRegions=eu-west-1 -c replicaKmsKeyAliases=eu-west-1=alias/db-secrets
+//       -c kmsKeyAlias=alias/db-secrets -c replicaRegions=eu-west-1 -c replicaKmsKeyAliases=eu-west-1=alias/db-secrets \
+//       [-c workerTimeoutSeconds=120 -c workerMaxConcurrency=10 -c workerReservedConcurrency=10]
 // A configuration the function would refuse at init (or whose IAM could not work) fails the synth.
 // cdk-nag's AwsSolutions pack runs on every synth: an unsuppressed finding fails it.
 import { App, Aspects, CfnOutput, Stack } from "aws-cdk-lib";
@@ -72,6 +73,9 @@ const provisioner = new DbSecretProvisioner(stack, "Provisioner", {
       roleName: ctx("hubRoleName"),
       sweepAccounts: ctx("sweepAccounts") === "organization" ? "organization" : list("sweepAccounts"),
       sweepRegions: list("sweepRegions"),
+      workerTimeoutSeconds: number("workerTimeoutSeconds"),
+      workerMaxConcurrency: number("workerMaxConcurrency"),
+      workerReservedConcurrency: number("workerReservedConcurrency"),
     }
     : undefined,
 });
@@ -81,5 +85,8 @@ new CfnOutput(stack, "FunctionArn", { value: provisioner.function.functionArn })
 new CfnOutput(stack, "UserEventBusName", { value: provisioner.userEventBus.eventBusName });
 new CfnOutput(stack, "EventDeliveryDLQUrl", { value: provisioner.eventDeliveryDlq.queueUrl });
 new CfnOutput(stack, "FailedInvocationQueueUrl", { value: provisioner.failedInvocationQueue.queueUrl });
+if (provisioner.workQueue) new CfnOutput(stack, "WorkQueueUrl", { value: provisioner.workQueue.queueUrl });
+if (provisioner.workDlq) new CfnOutput(stack, "WorkDLQUrl", { value: provisioner.workDlq.queueUrl });
+if (provisioner.workerFunction) new CfnOutput(stack, "WorkerFunctionArn", { value: provisioner.workerFunction.functionArn });
 provisioner.rules.forEach((r, i) => new CfnOutput(stack, `Rule${i}`, { value: r.ruleName }));
 Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));

@@ -7,7 +7,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { NagSuppressions } from "cdk-nag";
 import { Construct } from "constructs";
 import { ACCOUNT_ID, aliasKeyStatements, jobStatements, KMS_ALIAS, ORGANIZATION_ID, REGION, onlyUserEventSenders } from "./permissions";
-import { FORWARD_ROLE_PATH } from "./provisioner";
+import { DEFAULT_HUB_ROLE_NAME, FORWARD_ROLE_PATH, HUB_ROLE_NAME } from "./provisioner";
 import { refuse, Refusal } from "./refusal";
 import { serviceTriggers } from "./triggers";
 
@@ -22,7 +22,10 @@ export interface DbSecretProvisionerMemberProps {
   readonly hubEventBusArn: string;
   /** The organization the hub's role must belong to (aws:PrincipalOrgID): the hub's ORGANIZATION_ID. */
   readonly organizationId: string;
-  /** The fixed name of the hub function's role (default db-secret-provisioner-hub). */
+  /**
+   * The fixed name of the hub function's role (default db-secret-provisioner-hub), at most 57
+   * characters: the hub's worker role is named it with `-worker`, and both are trusted.
+   */
   readonly hubRoleName?: string;
   /** The role the hub assumes here (default db-secret-provisioner-member). */
   readonly memberRoleName?: string;
@@ -64,6 +67,9 @@ export function memberRefusalsOf(props: DbSecretProvisionerMemberProps): Refusal
     bad("organizationId", "OrganizationId", `${JSON.stringify(props.organizationId)} is not an organization id (o- and 10 to 32 lowercase letters or digits)`);
   }
   if (!REGION.test(props.roleRegion ?? "")) bad("roleRegion", "RoleRegion", `${JSON.stringify(props.roleRegion)} is not a region name`);
+  if (props.hubRoleName !== undefined && !HUB_ROLE_NAME.test(props.hubRoleName)) {
+    bad("hubRoleName", "HubRoleName", `${JSON.stringify(props.hubRoleName)} is not a role name of 1 to 57 characters (A-Z a-z 0-9 +=,.@_-): the hub's worker role is named it with -worker`);
+  }
   if (props.kmsKeyAlias !== undefined && !KMS_ALIAS.test(props.kmsKeyAlias)) {
     bad("kmsKeyAlias", "KmsKeyAlias", `${JSON.stringify(props.kmsKeyAlias)} is not alias/NAME`);
   }
@@ -74,8 +80,9 @@ export function memberRefusalsOf(props: DbSecretProvisionerMemberProps): Refusal
 }
 
 /**
- * The trust of the member role: the hub's role, by name (the condition survives the role being
- * replaced), within the organization, may assume it, and may set SourceIdentity
+ * The trust of the member role: the hub's roles, by name (the condition survives a role being
+ * replaced): the hub function's (events) and its worker's (the organization sweep, one
+ * account-region per message), within the organization, may assume it, and may set SourceIdentity
  * db-secret-provisioner only, so that this account's CloudTrail shows which calls were the hub's
  * (and RoleSessionName which event's). AssumeRole with SourceIdentity needs sts:SetSourceIdentity
  * in the trust policy (IAM User Guide, "Monitor and control actions taken with assumed roles":
@@ -157,13 +164,13 @@ export class DbSecretProvisionerMember extends Construct {
       actions: ["organizations:DescribeOrganization"],
       resources: ["*"],
     }));
-    const hubRole = `arn:${stack.partition}:iam::${props.hubAccountId}:role/${props.hubRoleName ?? "db-secret-provisioner-hub"}`;
+    const hubRole = `arn:${stack.partition}:iam::${props.hubAccountId}:role/${props.hubRoleName ?? DEFAULT_HUB_ROLE_NAME}`;
     this.role = new iam.Role(this, "MemberRole", {
       roleName: props.memberRoleName ?? "db-secret-provisioner-member",
       description: "db-secret-provisioner member role, assumed by the hub function",
       maxSessionDuration: Duration.hours(1),
       assumedBy: new HubRolePrincipal(props.hubAccountId, {
-        ArnEquals: { "aws:PrincipalArn": hubRole },
+        ArnEquals: { "aws:PrincipalArn": [hubRole, `${hubRole}-worker`] },
         StringEquals: { "aws:PrincipalOrgID": props.organizationId },
       }),
       inlinePolicies: { "db-secret-provisioner": new iam.PolicyDocument({ statements }) },

@@ -152,7 +152,37 @@ export interface HubProps {
   readonly sweepAccounts?: string[] | "organization";
   /** SWEEP_REGIONS. Default: the stack's region. */
   readonly sweepRegions?: string[];
+  /**
+   * The worker function's timeout in seconds, an integer from 60 to 900 (default 120; SAM's
+   * WorkerTimeoutSeconds offers a ladder of these). The work queue's visibility timeout is six
+   * times it.
+   */
+  readonly workerTimeoutSeconds?: number;
+  /**
+   * The most workers at once: the event source mapping's ScalingConfig.MaximumConcurrency, an
+   * integer from 2 to 1,000 (default 10).
+   */
+  readonly workerMaxConcurrency?: number;
+  /** The worker's reserved concurrency, at least workerMaxConcurrency (default 10). */
+  readonly workerReservedConcurrency?: number;
 }
+
+/** The hub's worker settings, defaults applied. */
+export function workerSettings(hub: HubProps): { timeoutSeconds: number; maxConcurrency: number; reservedConcurrency: number } {
+  return {
+    timeoutSeconds: hub.workerTimeoutSeconds ?? 120,
+    maxConcurrency: hub.workerMaxConcurrency ?? 10,
+    reservedConcurrency: hub.workerReservedConcurrency ?? 10,
+  };
+}
+
+/** The hub's role name (HubRoleName); the worker's is this with `-worker`. */
+export const DEFAULT_HUB_ROLE_NAME = "db-secret-provisioner-hub";
+/**
+ * An IAM role name that leaves room for `-worker` (IAM allows 64 characters: 57 + 7), as
+ * template.yaml's HubRoleName allows.
+ */
+export const HUB_ROLE_NAME = /^[A-Za-z0-9+=,.@_-]{1,57}$/;
 
 /**
  * The path of each member stack's forwarding role (db-secret-provisioner-forward-REGION), which
@@ -231,6 +261,36 @@ export function refusalsOf(props: DbSecretProvisionerProps): Refusal[] {
     out.push({ props: ["hub.organizationId"], parameters: ["HubMode", "OrganizationId"], variable: "ORGANIZATION_ID",
       reason: `${JSON.stringify(hub.organizationId)} is not an organization id (o- and 10 to 32 lowercase letters or digits)` });
   }
+  if (hub.roleName !== undefined && !HUB_ROLE_NAME.test(hub.roleName)) {
+    out.push({ props: ["hub.roleName"], parameters: ["HubRoleName"],
+      reason: `${JSON.stringify(hub.roleName)} is not a role name of 1 to 57 characters (A-Z a-z 0-9 +=,.@_-): the worker's role is named it with -worker` });
+  }
+  // The workers: template.yaml offers these as AllowedValues and a Rule; any integer in range here.
+  const worker = workerSettings(hub);
+  const integer = (v: number, min: number, max: number) => Number.isInteger(v) && v >= min && v <= max;
+  if (!integer(worker.timeoutSeconds, 60, 900)) {
+    out.push({ props: ["hub.workerTimeoutSeconds"], parameters: ["WorkerTimeoutSeconds"],
+      reason: `${worker.timeoutSeconds} is not a whole number of seconds from 60 to 900` });
+  }
+  if (!integer(worker.maxConcurrency, 2, 1000)) {
+    // ScalingConfig.MaximumConcurrency: "Minimum value of 2. Maximum value of 1000."
+    // (https://docs.aws.amazon.com/lambda/latest/dg/API_ScalingConfig.html)
+    out.push({ props: ["hub.workerMaxConcurrency"], parameters: ["WorkerMaxConcurrency"],
+      reason: `${worker.maxConcurrency} is not an integer from 2 to 1,000 (the event source mapping's maximum concurrency)` });
+  }
+  if (!Number.isInteger(worker.reservedConcurrency) || worker.reservedConcurrency < 1) {
+    out.push({ props: ["hub.workerReservedConcurrency"], parameters: ["WorkerReservedConcurrency"],
+      reason: `${worker.reservedConcurrency} is not a positive integer` });
+  } else if (integer(worker.maxConcurrency, 2, 1000) && worker.reservedConcurrency < worker.maxConcurrency) {
+    // AWS: make sure the function's reserved concurrency is at least the total maximum
+    // concurrency of its SQS event sources, or Lambda may throttle the messages
+    // (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html). The function
+    // cannot tell (it reads neither): only the deployment refuses it.
+    out.push({ props: ["hub.workerReservedConcurrency", "hub.workerMaxConcurrency"],
+      parameters: ["WorkerReservedConcurrency", "WorkerMaxConcurrency"],
+      reason: `${worker.reservedConcurrency} is below workerMaxConcurrency ${worker.maxConcurrency} (both default to 10): ` +
+        "Lambda would throttle the queue's messages, each throttled receive counting towards the DLQ" });
+  }
   const badIds = (ids: string[]) => ids.filter((a) => !ACCOUNT_ID.test(a));
   if (hub.memberAccounts !== "organization") {
     if (!hub.memberAccounts.length) {
@@ -259,8 +319,11 @@ export function refusalsOf(props: DbSecretProvisionerProps): Refusal[] {
   return out;
 }
 
-/** The function's environment (SEAL_KEY_ID aside, which names the stack's key). */
-export function functionEnvironment(props: DbSecretProvisionerProps): Record<string, string> {
+/**
+ * The (planner) function's environment (SEAL_KEY_ID aside, which names the stack's key). In hub
+ * mode `workQueueUrl` is WORK_QUEUE_URL, the queue the scheduled sweep plans into.
+ */
+export function functionEnvironment(props: DbSecretProvisionerProps, workQueueUrl?: string): Record<string, string> {
   const secretPrefix = props.secretNamePrefix ?? "db-secrets/";
   const parameterPrefix = props.parameterPrefix ?? "/db-secrets/";
   const rotationFunctions = Object.entries(props.rotation?.functions ?? {}).filter(([, arn]) => arn);
@@ -289,6 +352,8 @@ export function functionEnvironment(props: DbSecretProvisionerProps): Record<str
     env.ORGANIZATION_ID = hub.organizationId;
     if (hub.sweepAccounts) env.SWEEP_ACCOUNTS = listOf(hub.sweepAccounts);
     if (hub.sweepRegions?.length) env.SWEEP_REGIONS = hub.sweepRegions.join(",");
+    // Only hub mode plans (init refuses WORK_QUEUE_URL outside it; an empty member list is no hub).
+    if (env.MEMBER_ACCOUNTS && workQueueUrl) env.WORK_QUEUE_URL = workQueueUrl;
   }
   if (props.secretDescriptionTemplate) env.SECRET_DESCRIPTION_TEMPLATE = props.secretDescriptionTemplate;
   // The alias when given (hub mode), else the key ARN.
@@ -309,6 +374,15 @@ export function functionEnvironment(props: DbSecretProvisionerProps): Record<str
   return env;
 }
 
+/**
+ * The worker's environment (hub mode): the planner's without WORK_QUEUE_URL (the worker sends
+ * nothing), with HANDLER_MODE=worker and WORK_QUEUE_ARN, the one queue whose messages it accepts.
+ */
+export function workerEnvironment(plannerEnvironment: Record<string, string>, workQueueArn: string): Record<string, string> {
+  const { WORK_QUEUE_URL: _planned, ...env } = plannerEnvironment;
+  return { ...env, HANDLER_MODE: "worker", WORK_QUEUE_ARN: workQueueArn };
+}
+
 /** The error types whose log line raises an alarm: an attack or a misconfiguration. */
 export const ALARMING_ERROR_TYPES = ["UntrustedEvent", "SecretConflict", "ConfigurationError"];
 
@@ -327,6 +401,14 @@ export class DbSecretProvisioner extends Construct {
   readonly hubEventBus?: events.EventBus;
   readonly eventDeliveryDlq: sqs.Queue;
   readonly failedInvocationQueue: sqs.Queue;
+  /** Hub mode: the queue the scheduled sweep plans into, one message per account-region. */
+  readonly workQueue?: sqs.Queue;
+  /** Hub mode: the work queue's dead-letter queue. */
+  readonly workDlq?: sqs.Queue;
+  /** Hub mode: the function that sweeps one account-region per message of the work queue. */
+  readonly workerFunction?: lambda.Function;
+  /** Hub mode: the worker's role (`${roleName}-worker`), which member roles also trust. */
+  readonly workerRole?: iam.Role;
   readonly rules: events.Rule[] = [];
   readonly alarms: cloudwatch.Alarm[] = [];
 
@@ -358,20 +440,74 @@ export class DbSecretProvisioner extends Construct {
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
     });
 
-    const env = functionEnvironment(props);
     const hub = props.hub;
     const memberRoleName = hub?.memberRoleName ?? "db-secret-provisioner-member";
+    const hubRoleName = hub?.roleName ?? DEFAULT_HUB_ROLE_NAME;
+    const worker = hub ? workerSettings(hub) : undefined;
+
+    // Hub mode: the work queue. The scheduled sweep (the planner) sends one message per
+    // account-region; the worker consumes them through an event source mapping.
+    if (worker) {
+      // Longer retention than the work queue's: "it is a best practice to always set the
+      // retention period of a dead-letter queue to be longer than the retention period of the
+      // original queue" (SQS Developer Guide, setting-up-dead-letter-queue-retention.html).
+      this.workDlq = new sqs.Queue(this, "WorkDLQ", {
+        retentionPeriod: Duration.days(14),
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+      });
+      NagSuppressions.addResourceSuppressions(this.workDlq, [
+        { id: "AwsSolutions-SQS3", reason: "This queue is itself the work queue's dead-letter queue; an alarm watches its depth." },
+      ]);
+      this.workQueue = new sqs.Queue(this, "WorkQueue", {
+        // A place message is worth a day: the next plan (daily by default) takes the place up again.
+        retentionPeriod: Duration.days(1),
+        // "set the source queue's visibility timeout to at least six times the configuration
+        // timeout on your function" (Lambda Developer Guide, services-sqs-configure.html).
+        visibilityTimeout: Duration.seconds(6 * worker.timeoutSeconds),
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        // 5, not the issue's 3: "We recommend setting the maxReceiveCount on your source queue's
+        // redrive policy to at least 5. This gives Lambda a few chances to retry before sending
+        // failed messages directly to the dead-letter queue" (services-sqs-configure.html);
+        // throttled receives count too.
+        deadLetterQueue: { queue: this.workDlq, maxReceiveCount: 5 },
+      });
+    }
+
+    const env = functionEnvironment(props, this.workQueue?.queueUrl);
 
     // The function's own role, without managed policies: what Lambda and the function do, no more.
     this.role = new iam.Role(this, "Role", {
       // A fixed name in hub mode: the member roles trust it by name (aws:PrincipalArn).
-      roleName: hub ? (hub.roleName ?? "db-secret-provisioner-hub") : undefined,
+      roleName: hub ? hubRoleName : undefined,
       assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
       description: "db-secret-provisioner function role",
     });
+    // Hub mode: the worker's role, named after the hub's (member roles trust both by name): the
+    // planner's permissions for a place sweep, without the planner's own (the on-failure
+    // destination, sending to the work queue, listing the organization), with the event source
+    // mapping's.
+    this.workerRole = hub
+      ? new iam.Role(this, "WorkerRole", {
+        roleName: `${hubRoleName}-worker`,
+        assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+        description: "db-secret-provisioner worker role (one account-region per work queue message)",
+      })
+      : undefined;
+    const roles = [this.role, ...(this.workerRole ? [this.workerRole] : [])];
+    // `allow` grants the planner and (hub mode) the worker, whose place sweep needs the same;
+    // `allowPlanner` the planner only.
+    const statement = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
+      new iam.PolicyStatement({ sid, actions, resources, conditions });
+    const allowPlanner = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
+      this.role.addToPolicy(statement(sid, actions, resources, conditions));
+    const allow = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
+      roles.forEach((r) => r.addToPolicy(statement(sid, actions, resources, conditions)));
+    const allowStatement = (st: iam.PolicyStatement) => roles.forEach((r) => r.addToPolicy(st.copy()));
     // The seal key (as template.yaml's SealKey): the account's administrators manage it but
-    // cannot use it; only the function's role makes and checks MACs with it. KMS does not
-    // rotate HMAC keys. Multi-Region when secrets are replicated.
+    // cannot use it; only the function's role (and the worker's, hub mode) makes and checks MACs
+    // with it. KMS does not rotate HMAC keys. Multi-Region when secrets are replicated.
     const macAlgorithm = { StringEquals: { "kms:MacAlgorithm": "HMAC_SHA_256" } };
     this.sealKey = new kms.Key(this, "SealKey", {
       description: "db-secret-provisioner seal key (GenerateMac / VerifyMac over each secret it creates)",
@@ -392,7 +528,8 @@ export class DbSecretProvisioner extends Construct {
           }),
           new iam.PolicyStatement({
             sid: "SealWithTheFunctionOnly",
-            principals: [this.role],
+            // The worker seals and checks the secrets of the places it sweeps.
+            principals: roles,
             actions: ["kms:GenerateMac", "kms:VerifyMac"],
             resources: ["*"],
             conditions: macAlgorithm,
@@ -426,15 +563,71 @@ export class DbSecretProvisioner extends Construct {
       maxEventAge: Duration.hours(6),
       onFailure: { bind: () => ({ destination: failedQueueArn }) },
     });
+    const workerLogGroup = this.workerRole
+      ? new logs.LogGroup(this, "WorkerLogGroup", { retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS })
+      : undefined;
+    if (this.workQueue && this.workerRole && workerLogGroup && worker) {
+      const workQueue = this.workQueue;
+      // The same artifact as the planner, one account-region per message.
+      this.workerFunction = new lambda.Function(this, "WorkerFunction", {
+        runtime: lambda.Runtime.PROVIDED_AL2023,
+        architecture: lambda.Architecture.ARM_64,
+        handler: "bootstrap",
+        code: lambda.Code.fromAsset(props.codePath),
+        role: this.workerRole,
+        memorySize: 128,
+        timeout: Duration.seconds(worker.timeoutSeconds),
+        // At least the mapping's maximum concurrency, or Lambda may throttle the messages.
+        reservedConcurrentExecutions: worker.reservedConcurrency,
+        logGroup: workerLogGroup,
+        loggingFormat: lambda.LoggingFormat.JSON,
+        applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+        systemLogLevelV2: lambda.SystemLogLevel.WARN,
+        environment: workerEnvironment(env, workQueue.queueArn),
+      });
+      // Only the planner's role may send place messages: an explicit Deny of every other
+      // principal (an Allow alone does not restrict the account's own principals).
+      // aws:PrincipalArn of a role session is the role's ARN, path included (IAM User Guide,
+      // aws:PrincipalArn). It also blocks an operator's DLQ redrive into this queue (a redrive is
+      // a SendMessage to the destination): the next plan takes the places up, or redrive as the
+      // planner's role. SQS's own move of a message into the DLQ is no principal's SendMessage.
+      workQueue.addToResourcePolicy(new iam.PolicyStatement({
+        sid: "OnlyThePlannerSends",
+        effect: iam.Effect.DENY,
+        principals: [new iam.StarPrincipal()],
+        actions: ["sqs:SendMessage"],
+        resources: [workQueue.queueArn],
+        conditions: { ArnNotEquals: { "aws:PrincipalArn": this.role.roleArn } },
+      }));
+      // The plan: SendMessageBatch authorizes as sqs:SendMessage.
+      allowPlanner("PlanIntoWorkQueue", ["sqs:SendMessage"], [workQueue.queueArn]);
+      this.workerRole.addToPolicy(statement("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [workerLogGroup.logGroupArn]));
+      // What the event source mapping does with the worker's role, and no more: AWS lists
+      // ReceiveMessage, DeleteMessage and GetQueueAttributes (the AWSLambdaSQSQueueExecutionRole
+      // managed policy holds these three). No ChangeMessageVisibility, which the issue lists: the
+      // mapping does not need it and the worker never calls SQS itself (grantConsumeMessages and
+      // SqsEventSource would add it, and GetQueueUrl). No kms:Decrypt: the queue is SSE-SQS.
+      this.workerRole.addToPolicy(statement("ConsumeWorkQueue",
+        ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], [workQueue.queueArn]));
+      // A plain mapping: batch size 1 (one place per invocation), partial batch responses, and
+      // the most workers at once.
+      const mapping = new lambda.EventSourceMapping(this, "WorkerEventSourceMapping", {
+        target: this.workerFunction,
+        eventSourceArn: workQueue.queueArn,
+        batchSize: 1,
+        reportBatchItemFailures: true,
+        maxConcurrency: worker.maxConcurrency,
+      });
+      // Lambda checks the role's SQS permissions when it creates the mapping.
+      mapping.node.addDependency(this.workerRole);
+    }
 
     // In hub mode the function works in every region of its own account too.
-    const allow = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
-      this.role.addToPolicy(new iam.PolicyStatement({ sid, actions, resources, conditions }));
     const secrets = [`arn:${stack.partition}:secretsmanager:${hub ? "*" : stack.region}:${stack.account}:secret:${secretPrefix}*`];
     const own = { StringEquals: { "secretsmanager:ResourceTag/managed-by": "db-secret-provisioner" } };
 
-    allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [`${logGroup.logGroupArn}`]);
-    allow("SendFailedInvocations", ["sqs:SendMessage"], [failedQueueArn]);
+    allowPlanner("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [`${logGroup.logGroupArn}`]);
+    allowPlanner("SendFailedInvocations", ["sqs:SendMessage"], [failedQueueArn]);
     for (const st of jobStatements({
       partition: stack.partition,
       account: stack.account,
@@ -448,7 +641,7 @@ export class DbSecretProvisioner extends Construct {
       followConnectionChanges: props.followConnectionChanges,
       onDatabaseDeleted: props.onDatabaseDeleted,
     })) {
-      this.role.addToPolicy(st);
+      allowStatement(st);
     }
     if (rotationFunctions.length) allow("RotateOwnSecrets", ["secretsmanager:RotateSecret"], secrets, own);
     allow("SealOwnSecrets", ["kms:GenerateMac", "kms:VerifyMac"], [this.sealKey.keyArn], {
@@ -483,7 +676,7 @@ export class DbSecretProvisioner extends Construct {
       keyAlias: props.kmsKeyAlias,
       replicaKeyAliases: Object.values(props.replicaKmsKeyAliases ?? {}),
     })) {
-      this.role.addToPolicy(st);
+      allowStatement(st);
     }
     if (hub) {
       // The member role of the organization's accounts, nothing else. AssumeRole sets
@@ -505,7 +698,9 @@ export class DbSecretProvisioner extends Construct {
       // its management account (DescribeOrganization, callable from any member account). Both
       // authorize on "*" only (Service Authorization Reference, AWS Organizations).
       if (hub.memberAccounts === "organization" || hub.sweepAccounts === "organization") {
-        allow("ListOrganizationAccounts", ["organizations:ListAccounts", "organizations:DescribeOrganization"], ["*"]);
+        // The planner only: it lists the places (the worker sweeps the one its message names, and
+        // proves membership with DescribeAccount below or in the member session).
+        allowPlanner("ListOrganizationAccounts", ["organizations:ListAccounts", "organizations:DescribeOrganization"], ["*"]);
       }
       // The membership proof with memberAccounts "organization": DescribeAccount of the event's
       // account before AssumeRole, on the organization's accounts only (the ARN's account part is
@@ -521,12 +716,12 @@ export class DbSecretProvisioner extends Construct {
     const wildcard = (service: string, resource: string) => ({
       regex: `/^Resource::arn:<AWS::Partition>:${service}:(<AWS::Region>|[a-z0-9-]+|\\*):(<AWS::AccountId>|[0-9]{12}):${escape(resource)}\\*$/g`,
     });
-    NagSuppressions.addResourceSuppressions(this.role, [
+    for (const role of roles) NagSuppressions.addResourceSuppressions(role, [
       {
         id: "AwsSolutions-IAM5",
         reason:
           "Listings (DescribeDBInstances, DescribeDBClusters, DescribeClusters, ListWorkgroups, ListNamespaces) and DescribeEvents and Redshift DescribeClusterSnapshots name no single resource and authorize on '*'" +
-          (hub ? "; so do organizations:ListAccounts and DescribeOrganization (hub mode, the organization's accounts)" : "") +
+          (hub && role === this.role ? "; so do organizations:ListAccounts and DescribeOrganization (hub mode, the organization's accounts)" : "") +
           "; tests/deploy/iam_contract.py proves each statement necessary.",
         appliesTo: ["Resource::*"],
       },
@@ -692,13 +887,14 @@ export class DbSecretProvisioner extends Construct {
     // Alarms: a message waiting in either queue, and an error type that means an attack or a
     // misconfiguration in the function's JSON log line.
     const topic = props.alarmTopicArn ? sns.Topic.fromTopicArn(this, "AlarmTopic", props.alarmTopicArn) : undefined;
-    const alarm = (id: string, metric: cloudwatch.IMetric, description: string) => {
+    const alarm = (id: string, metric: cloudwatch.IMetric, description: string, threshold = 0,
+      comparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD) => {
       const a = new cloudwatch.Alarm(this, id, {
         metric,
         alarmDescription: description,
-        threshold: 0,
+        threshold,
         evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        comparisonOperator,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
       if (topic) a.addAlarmAction(new cwActions.SnsAction(topic));
@@ -709,48 +905,48 @@ export class DbSecretProvisioner extends Construct {
         q.metricApproximateNumberOfMessagesVisible({ statistic: "Maximum", period: Duration.minutes(5) }),
         `Events wait in ${id}: fix the cause their errorType names, then redrive them (scripts/redrive.sh).`);
     }
-    for (const errorType of ALARMING_ERROR_TYPES) {
-      const filter = new logs.MetricFilter(this, `${errorType}Metric`, {
-        logGroup,
-        filterPattern: logs.FilterPattern.stringValue("$.fields.error_type", "=", errorType),
+    if (this.workQueue && this.workDlq) {
+      // Places whose sweep failed maxReceiveCount times (MemberAccessDenied, throttling, an
+      // unexpected error): the worker's log lines name each. The next plan takes them up again.
+      alarm("WorkDLQNotEmptyAlarm",
+        this.workDlq.metricApproximateNumberOfMessagesVisible({ statistic: "Maximum", period: Duration.minutes(5) }),
+        "Places whose sweep failed 5 times wait in the work queue's DLQ: the worker's log line \"place failed\" names each one's error_type " +
+        "(MemberAccessDenied: the member stack's role is missing or does not trust the worker's role). Fix the cause; the next plan sweeps " +
+        "the places again (a redrive into the work queue is refused: only the planner sends there).");
+      // On the work queue, not the DLQ: a move into the DLQ resets a message's age. The metric
+      // skips messages received three or more times (SQS moves them to the back of the queue).
+      alarm("WorkQueueOldestMessageAlarm",
+        this.workQueue.metricApproximateAgeOfOldestMessage({ statistic: "Maximum", period: Duration.minutes(5) }),
+        "A place has waited 6 hours in the work queue: the workers do not keep up with the plan. Raise workerMaxConcurrency " +
+        "(and workerReservedConcurrency), or look for throttles of the worker function.",
+        21600, cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD);
+    }
+    // The log line metrics, of the planner's log group and (hub mode, `worker` true) the
+    // worker's, into the same metrics: one alarm each.
+    const metricFilters = (name: string, filterPattern: logs.IFilterPattern, worker = true): cloudwatch.IMetric => {
+      const logGroups: [string, logs.ILogGroup][] = [["", logGroup], ...(worker && workerLogGroup ? [["Worker", workerLogGroup] as [string, logs.ILogGroup]] : [])];
+      const filters = logGroups.map(([prefix, group]) => new logs.MetricFilter(this, `${prefix}${name}Metric`, {
+        logGroup: group,
+        filterPattern,
         metricNamespace: "db-secret-provisioner",
-        metricName: errorType,
+        metricName: name,
         metricValue: "1",
         unit: cloudwatch.Unit.COUNT,
-      });
-      alarm(`${errorType}Alarm`, filter.metric({ statistic: "Sum", period: Duration.minutes(5) }),
+      }));
+      return filters[0].metric({ statistic: "Sum", period: Duration.minutes(5) });
+    };
+    for (const errorType of ALARMING_ERROR_TYPES) {
+      alarm(`${errorType}Alarm`, metricFilters(errorType, logs.FilterPattern.stringValue("$.fields.error_type", "=", errorType)),
         `${errorType}: see the function's log line with this error_type (docs/operations.md).`);
     }
     // One "secret flagged" line per secret the function would not write a password into.
-    const flagged = new logs.MetricFilter(this, "FlaggedSecretsMetric", {
-      logGroup,
-      filterPattern: logs.FilterPattern.stringValue("$.fields.message", "=", "secret flagged"),
-      metricNamespace: "db-secret-provisioner",
-      metricName: "FlaggedSecrets",
-      metricValue: "1",
-      unit: cloudwatch.Unit.COUNT,
-    });
-    alarm("FlaggedSecretsAlarm", flagged.metric({ statistic: "Sum", period: Duration.minutes(5) }),
+    alarm("FlaggedSecretsAlarm", metricFilters("FlaggedSecrets", logs.FilterPattern.stringValue("$.fields.message", "=", "secret flagged")),
       "FlaggedSecrets: a secret exists for a database but carries no seal, so no password was written into it (docs/outcomes.md).");
-    // Port changes whose wait ran out: the sweep finishes them (counted apart, no alarm).
-    new logs.MetricFilter(this, "PortChangesLeftToSweepMetric", {
-      logGroup,
-      filterPattern: logs.FilterPattern.stringValue("$.fields.message", "=", "port change left to the sweep"),
-      metricNamespace: "db-secret-provisioner",
-      metricName: "PortChangesLeftToSweep",
-      metricValue: "1",
-      unit: cloudwatch.Unit.COUNT,
-    });
+    // Port changes whose wait ran out: the sweep finishes them (counted apart, no alarm). An
+    // event's wait: the planner's only.
+    metricFilters("PortChangesLeftToSweep", logs.FilterPattern.stringValue("$.fields.message", "=", "port change left to the sweep"), false);
     // One "rotation stuck" line per secret, version and UTC day.
-    const stuck = new logs.MetricFilter(this, "RotationStuckMetric", {
-      logGroup,
-      filterPattern: logs.FilterPattern.stringValue("$.fields.message", "=", "rotation stuck"),
-      metricNamespace: "db-secret-provisioner",
-      metricName: "RotationStuck",
-      metricValue: "1",
-      unit: cloudwatch.Unit.COUNT,
-    });
-    alarm("RotationStuckAlarm", stuck.metric({ statistic: "Sum", period: Duration.minutes(5) }),
+    alarm("RotationStuckAlarm", metricFilters("RotationStuck", logs.FilterPattern.stringValue("$.fields.message", "=", "rotation stuck")),
       "RotationStuck: a failed rotation left AWSPENDING on a secret past its rotation window; remove the label once fixed (docs/outcomes.md).");
   }
 }
