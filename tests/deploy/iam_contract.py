@@ -18,8 +18,10 @@ target/aws-operations/). This script:
    deployment the worker function (HANDLER_MODE=worker, functions()) is checked too: the
    operations recorded with principal `worker` against its role, with what Lambda does with that
    role (its log lines, the event source mapping's reads of the work queue); `function` is the
-   planner's (the events function). The member role (deploy/member.yaml, the CDK member app) is
-   evaluated with MEMBER_ON in each member account the tests used, and must trust both hub roles;
+   planner's (the events function). A policy attached to both roles (shared_needs()) must be
+   needed by either: its statements are checked against both roles' requests. The member role
+   (deploy/member.yaml, the CDK member app) is evaluated with MEMBER_ON in each member account
+   the tests used, and must trust both hub roles;
 4. removes each statement, each action of a statement and each resource of a statement in turn,
    in each deployment: the check must then fail, or the policy grants something no operation
    needs (minimal);
@@ -641,8 +643,9 @@ def retarget(needs, work_queue):
 
 def role_statements(template, values, kind="planner"):
     """(the function's own platform needs, the statements of its role's policies, its work queue's
-    ARN or None), resolved, for the `kind` function (functions()); None when the deployment has
-    none (the worker outside hub mode)."""
+    ARN or None, the statements of those policies it shares with the other function's role),
+    resolved, for the `kind` function (functions()); None when the deployment has none (the
+    worker outside hub mode)."""
     r = Resolver(template, values)
     resources = {k: v for k, v in template["Resources"].items()
                  if "Condition" not in v or r.condition(v["Condition"])}
@@ -654,12 +657,16 @@ def role_statements(template, values, kind="planner"):
     if role.get("ManagedPolicyArns"):
         raise ContractError(f"{role_name} has managed policies {role['ManagedPolicyArns']}: the contract "
                             "cannot prove them minimal; grant what the function needs inline")
-    documents = [p["PolicyDocument"] for p in role.get("Policies", [])]
+    # (document, shared): a policy of the stack attached to this role and to another function's
+    # role is shared (template.yaml DatabaseSecretsPolicy and SealKeyUse, the CDK app's).
+    others = [{"Ref": role} for _, role in found.values() if role != role_name]
+    documents = [(p["PolicyDocument"], False) for p in role.get("Policies", [])]
     for k, v in resources.items():
-        if v["Type"] == "AWS::IAM::Policy" and {"Ref": role_name} in as_list(r.resolve_keeping_refs(v["Properties"].get("Roles", []))):
-            documents.append(v["Properties"]["PolicyDocument"])
-    statements = []
-    for doc in documents:
+        roles = as_list(r.resolve_keeping_refs(v["Properties"].get("Roles", []))) if v["Type"] == "AWS::IAM::Policy" else []
+        if {"Ref": role_name} in roles:
+            documents.append((v["Properties"]["PolicyDocument"], any(o in roles for o in others)))
+    statements, shared = [], []
+    for doc, is_shared in documents:
         for st in r.resolve(doc).get("Statement", []):
             for field in ("NotAction", "NotResource", "NotPrincipal"):
                 if field in st:
@@ -667,6 +674,8 @@ def role_statements(template, values, kind="planner"):
             st["Action"] = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
             st["Resource"] = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
             statements.append(st)
+            if is_shared:
+                shared.append(st)
 
     # What Lambda itself does with the role: log lines into the configured log group, the record
     # of a failed asynchronous invocation into the on-failure destination, and the event source
@@ -695,7 +704,7 @@ def role_statements(template, values, kind="planner"):
     # The work queue: the worker's WORK_QUEUE_ARN, the planner's WORK_QUEUE_URL (the same queue).
     env = fn.get("Environment", {}).get("Variables", {})
     work_queue = env.get("WORK_QUEUE_ARN") or queue_arn_of(env.get("WORK_QUEUE_URL"))
-    return platform, statements, work_queue
+    return platform, statements, work_queue, shared
 
 
 def queue_arn_of(url):
@@ -962,14 +971,34 @@ def check(kind, path, directory):
                              ("worker", [d for d in deployments if d.endswith(" worker")])):
         recorded = by_principal[principal]
         for name in names:
-            platform, statements, work_queue = deployments[name]
+            platform, statements, work_queue, shared = deployments[name]
             base = name.replace(" worker", "")
-            groups[name] = [(ACCOUNT, statements, platform + [n for n in retarget(recorded, work_queue)
-                                                                if applies(n, base)])]
+            own = [n for n in retarget(recorded, work_queue) if applies(n, base)]
+            groups[name] = [(ACCOUNT, statements, platform + own + shared_needs(name, shared, by_principal, deployments))]
             extra[name] = role_forbidden(principal, work_queue)
         unplaced += [n for n in recorded
                      if not any(applies(n, d.replace(" worker", "")) and retarget([n], deployments[d][2]) for d in names)]
     return verdict(kind, groups, operations, unplaced, extra)
+
+
+def shared_needs(name, shared, by_principal, deployments):
+    """The other role's requests that a policy both roles share allows (shared: its statements).
+    A shared policy (the databases' and secrets' statements) is minimal when each of its
+    statements is needed by either role: the worker's place sweep runs the same jobs as the
+    planner's events (jobs/sweep/task.rs: Provision is the create pipeline, with its restores,
+    recreations, switchovers and take-overs; Repair, Retire and Replica the follow, retire and
+    replica jobs), so what one role's recording covers the other's may do too. Each role's own
+    policies (its log group, its side of the work queue) stay checked against its own requests,
+    and each role's recording must still be allowed by its own role."""
+    if not shared:
+        return []
+    other = "function" if name.endswith(" worker") else "worker"
+    twin = name.replace(" worker", "") if other == "function" else f"{name} worker"
+    if twin not in deployments:
+        return []
+    base = name.replace(" worker", "")
+    return [n for n in retarget(by_principal[other], deployments[twin][2])
+            if applies(n, base) and allowed(shared, n)]
 
 
 def check_worker_role_name(template, values):
