@@ -409,6 +409,8 @@ export class DbSecretProvisioner extends Construct {
   readonly workerFunction?: lambda.Function;
   /** Hub mode: the worker's role (`${roleName}-worker`), which member roles also trust. */
   readonly workerRole?: iam.Role;
+  /** Hub mode: the databases', secrets' and seal key's statements, shared by both roles. */
+  readonly databaseSecretsPolicy?: iam.Policy;
   readonly rules: events.Rule[] = [];
   readonly alarms: cloudwatch.Alarm[] = [];
 
@@ -496,15 +498,26 @@ export class DbSecretProvisioner extends Construct {
       })
       : undefined;
     const roles = [this.role, ...(this.workerRole ? [this.workerRole] : [])];
+    // Hub mode: the databases', secrets' and seal key's statements are one policy both roles
+    // share (template.yaml's DatabaseSecretsPolicy): a place sweep runs the same jobs as the
+    // planner's events, and the IAM contract checks each shared statement against both roles'
+    // operations. Single account: the role's own policy.
+    this.databaseSecretsPolicy = this.workerRole
+      ? new iam.Policy(this, "DatabaseSecretsPolicy", { policyName: "db-secret-provisioner-databases", roles })
+      : undefined;
+    const shared = this.databaseSecretsPolicy;
     // `allow` grants the planner and (hub mode) the worker, whose place sweep needs the same;
     // `allowPlanner` the planner only.
     const statement = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
       new iam.PolicyStatement({ sid, actions, resources, conditions });
     const allowPlanner = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
       this.role.addToPolicy(statement(sid, actions, resources, conditions));
+    const allowStatement = (st: iam.PolicyStatement) => {
+      if (shared) shared.addStatements(st);
+      else this.role.addToPolicy(st);
+    };
     const allow = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
-      roles.forEach((r) => r.addToPolicy(statement(sid, actions, resources, conditions)));
-    const allowStatement = (st: iam.PolicyStatement) => roles.forEach((r) => r.addToPolicy(st.copy()));
+      allowStatement(statement(sid, actions, resources, conditions));
     // The seal key (as template.yaml's SealKey): the account's administrators manage it but
     // cannot use it; only the function's role (and the worker's, hub mode) makes and checks MACs
     // with it. KMS does not rotate HMAC keys. Multi-Region when secrets are replicated.
@@ -555,6 +568,8 @@ export class DbSecretProvisioner extends Construct {
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
       environment: env,
     });
+    // Its permissions exist before it does (the role's own policy is a dependency already).
+    if (this.databaseSecretsPolicy) this.function.node.addDependency(this.databaseSecretsPolicy);
     // The on-failure destination without the grant SqsDestination adds (it also grants
     // GetQueueAttributes and GetQueueUrl, which Lambda does not use): SendMessage below.
     const failedQueueArn = this.failedInvocationQueue.queueArn;
@@ -585,6 +600,7 @@ export class DbSecretProvisioner extends Construct {
         systemLogLevelV2: lambda.SystemLogLevel.WARN,
         environment: workerEnvironment(env, workQueue.queueArn),
       });
+      if (this.databaseSecretsPolicy) this.workerFunction.node.addDependency(this.databaseSecretsPolicy);
       // Only the planner's role may send place messages: an explicit Deny of every other
       // principal (an Allow alone does not restrict the account's own principals).
       // aws:PrincipalArn of a role session is the role's ARN, path included (IAM User Guide,
@@ -716,7 +732,7 @@ export class DbSecretProvisioner extends Construct {
     const wildcard = (service: string, resource: string) => ({
       regex: `/^Resource::arn:<AWS::Partition>:${service}:(<AWS::Region>|[a-z0-9-]+|\\*):(<AWS::AccountId>|[0-9]{12}):${escape(resource)}\\*$/g`,
     });
-    for (const role of roles) NagSuppressions.addResourceSuppressions(role, [
+    for (const role of [...roles, ...(shared ? [shared] : [])]) NagSuppressions.addResourceSuppressions(role, [
       {
         id: "AwsSolutions-IAM5",
         reason:
