@@ -1,16 +1,27 @@
 //! Event recognition: any bytes → an outcome or a refusal (`InvalidEvent`, `UntrustedEvent`),
 //! never a panic; and whatever is recognised as a request names an identifier that can be
-//! rendered into valid names.
+//! rendered into valid names. The same bytes as a work-queue body: a place message of exactly
+//! its schema, or `UntrustedEvent`, never a panic.
 #![no_main]
 
 use db_secret_provisioner::config::Config;
 use db_secret_provisioner::event::{recognise, Recognised};
 use db_secret_provisioner::model::{Place, Target};
 use db_secret_provisioner::model::identifiers::SecretName;
+use db_secret_provisioner::model::place_message::PlaceMessage;
 use db_secret_provisioner::model::template::Facts;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
+    if let Ok(body) = std::str::from_utf8(data) {
+        match PlaceMessage::parse(body) {
+            Ok(m) => {
+                assert_eq!(PlaceMessage::parse(&m.to_body()).as_ref().ok(), Some(&m));
+                let _ = m.freshness(std::time::SystemTime::now());
+            }
+            Err(e) => assert_eq!(e.error_type(), "UntrustedEvent"),
+        }
+    }
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else {
         return;
     };
