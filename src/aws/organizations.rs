@@ -19,6 +19,9 @@ use crate::model::error::{sdk_error_code, Error, Result};
 pub const MEMBERSHIP_TTL: Duration = Duration::from_secs(15 * 60);
 /// Membership answers kept before those past their time are dropped.
 const MEMBERSHIP_KEPT: usize = 4096;
+/// `ListAccounts` page size: the most the API allows (`MaxResults` 1–20, Organizations API
+/// Reference, *ListAccounts*).
+const LIST_ACCOUNTS_PAGE: i32 = 20;
 
 /// What Organizations said about an account's membership.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,7 +115,12 @@ impl Organizations {
     /// membership cache.
     pub async fn accounts(&self, expected: Option<&str>) -> Result<OrganizationAccounts> {
         let client = &self.client;
-        let mut pages = client.list_accounts().into_paginator().send();
+        // Without MaxResults the page size is the operation's own; 2,000 accounts: 100 pages.
+        let mut pages = client
+            .list_accounts()
+            .max_results(LIST_ACCOUNTS_PAGE)
+            .into_paginator()
+            .send();
         let mut accounts: Vec<(String, String)> = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| Error::aws("Organizations", "ListAccounts", &e))?;
