@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use support::proxy::Proxy;
+use support::queue::{create_work_queue, place_lines, PlaceLine, Received, WorkQueue, WORKER_KEY};
 use support::runtime_api::Answer;
 use support::*;
 
@@ -37,6 +38,34 @@ const SWEEP_DELAY: Duration = Duration::from_millis(40);
 const ORG_ACCOUNTS: usize = 20;
 const ORG_REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
 const ORG_DATABASES: usize = 50;
+/// Workers of the organization sweep (the deployments' WorkerMaxConcurrency default).
+const ORG_WORKERS: usize = 10;
+/// Accounts of the organization whose two places the worker sample sweeps, with SWEEP_DELAY
+/// and with SLOW_DELAY per request.
+const SAMPLE_ACCOUNTS: usize = 8;
+const SLOW_SAMPLE_ACCOUNTS: usize = 4;
+/// The issue's delay for the plan at scale (realistic cross-region latency).
+const SLOW_DELAY: Duration = Duration::from_millis(300);
+/// The plan at scale: accounts in the organization (the hub's included) × regions.
+const PLAN_ACCOUNTS: usize = 2000;
+const PLAN_REGIONS: [&str; 4] = ["us-east-1", "eu-west-1", "ap-southeast-2", "sa-east-1"];
+/// The worker's peak RSS: one worker sweeps RSS_ACCOUNTS × RSS_REGIONS places.
+const RSS_ACCOUNTS: usize = 50;
+const RSS_REGIONS: [&str; 10] = [
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-central-1",
+    "ap-southeast-1",
+    "ap-northeast-1",
+    "sa-east-1",
+];
+const RSS_CHECKPOINTS: [usize; 5] = [1, 50, 100, 250, 500];
+/// The work queue's visibility timeout: 6 × the worker's default timeout (120 s), as deployed.
+const WORK_QUEUE_VISIBILITY: u32 = 720;
 const WARM_RUNS: usize = 15;
 /// Measured sweeps per build (sweep and organization sweep): their median wall time counts.
 const MEASURED_SWEEPS: usize = 5;
@@ -193,18 +222,271 @@ async fn sweep_bench(build: &Build, notes: &mut Notes) -> SweepFigures {
     }
 }
 
+/// One sample of places, each swept by a worker as one SQS record: the time from handing the
+/// record to the worker to its answer, and the AWS requests of all of them, by operation.
+#[derive(Default)]
+struct PlaceSample {
+    times: Vec<Duration>,
+    counts: BTreeMap<String, usize>,
+}
+
+impl PlaceSample {
+    fn places(&self) -> usize {
+        self.times.len()
+    }
+
+    fn median(&self) -> Duration {
+        median(self.times.clone())
+    }
+
+    /// Requests per place (the sample's mean), in all and of one operation.
+    fn per_place(&self) -> f64 {
+        self.counts.values().sum::<usize>() as f64 / self.places().max(1) as f64
+    }
+
+    fn of(&self, op: &str) -> f64 {
+        self.counts.get(op).copied().unwrap_or(0) as f64 / self.places().max(1) as f64
+    }
+
+    /// `7 (AssumeRole ×1, DescribeDBInstances ×1, …)`, per place.
+    fn text(&self) -> String {
+        let n = self.places().max(1) as f64;
+        let each = |c: usize| {
+            let v = c as f64 / n;
+            if v.fract() == 0.0 {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.2}")
+            }
+        };
+        let ops = self
+            .counts
+            .iter()
+            .map(|(k, v)| format!("{k} ×{}", each(*v)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let total = self.counts.values().sum::<usize>();
+        format!("{} ({ops})", each(total))
+    }
+}
+
+/// A build that plans (issue 21): its plan and workers over the organization sweep's places.
+struct WorkerFigures {
+    /// A fresh planner's scheduled invocation, SWEEP_DELAY per request (median of
+    /// MEASURED_SWEEPS), and the requests of the first.
+    plan_wall: Duration,
+    plan_counts: BTreeMap<String, usize>,
+    /// Places of one plan, SWEEP_DELAY per request: each account's first region by a fresh
+    /// worker (cold: it assumes the member role), its second region by the same worker in the
+    /// same plan (warm: the member session is reused).
+    cold: PlaceSample,
+    warm: PlaceSample,
+    /// The same with SLOW_DELAY per request, SLOW_SAMPLE_ACCOUNTS accounts.
+    slow_cold: PlaceSample,
+    slow_warm: PlaceSample,
+    /// A plan and its places by ORG_WORKERS workers through the test poller, SWEEP_DELAY per
+    /// request: wall time and requests (planner and workers).
+    polled_wall: Duration,
+    polled_counts: BTreeMap<String, usize>,
+}
+
+impl WorkerFigures {
+    /// The method of docs/performance.md: the plan, then the places by ORG_WORKERS workers, each
+    /// place taking the sample's median cold-worker time.
+    fn extrapolated(&self, places: usize, plan: Duration, per_place: Duration) -> Duration {
+        plan + per_place.mul_f64(places as f64 / ORG_WORKERS as f64)
+    }
+}
+
 struct OrgFigures {
     first_trips: f64,
     next_trips: f64,
+    /// The organization sweep's AWS requests: the before build's one in-process invocation;
+    /// a planning build's plan and its places through the test poller.
     calls: usize,
     assume_role: usize,
     by_operation: String,
+    /// The organization sweep's wall time: the before build's one in-process invocation
+    /// (median of MEASURED_SWEEPS); a planning build's plan + extrapolated worker time.
     wall: Duration,
+    /// Only for a build that plans.
+    workers: Option<WorkerFigures>,
+}
+
+/// A worker of `binary`, as `support::queue::start_worker` starts one (HANDLER_MODE=worker,
+/// WORK_QUEUE_ARN, its own access key, the planner's variables but WORK_QUEUE_URL), but of the
+/// build under measurement instead of the debug build.
+fn start_worker_of(
+    binary: &Path,
+    endpoint: &str,
+    queue: &WorkQueue,
+    env: &[(&str, &str)],
+) -> Function {
+    let mut all: Vec<(&str, &str)> = env
+        .iter()
+        .filter(|(k, _)| *k != "WORK_QUEUE_URL")
+        .copied()
+        .collect();
+    all.extend([
+        ("HANDLER_MODE", "worker"),
+        ("WORK_QUEUE_ARN", queue.arn.as_str()),
+        ("AWS_ACCESS_KEY_ID", WORKER_KEY),
+    ]);
+    let f = Function::start(binary, endpoint, &all);
+    f.api.wait_first_next(Duration::from_secs(10));
+    f
+}
+
+/// The scheduled event with a plan id of its own.
+fn plan_event() -> Value {
+    let mut e = events::scheduled();
+    e["id"] = json!(unique("plan"));
+    e
+}
+
+/// Receives `n` messages from the work queue (fewer if it runs dry); they stay invisible for
+/// the queue's visibility timeout, until [`delete`] or a worker's answer deletes them.
+async fn receive_all(queue: &WorkQueue, n: usize) -> Vec<Received> {
+    let mut got = Vec::new();
+    let mut empty = 0;
+    while got.len() < n && empty < 20 {
+        let batch = queue.receive(10).await;
+        if batch.is_empty() {
+            empty += 1;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        got.extend(batch);
+    }
+    got
+}
+
+async fn delete(queue: &WorkQueue, messages: &[Received]) {
+    for m in messages {
+        queue
+            .client
+            .delete_message()
+            .queue_url(&queue.url)
+            .receipt_handle(&m.receipt_handle)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// The place (account, region) of a place message.
+fn place_of(body: &str) -> (String, String) {
+    let v: Value = serde_json::from_str(body).unwrap_or_default();
+    let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
+    (s("account"), s("region"))
+}
+
+/// The workers' place lines once there are `n` (a line reaches the bench a moment after the
+/// answer), or after 10 s.
+fn wait_place_lines(workers: &[&Function], n: usize) -> Vec<PlaceLine> {
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let lines = place_lines(workers);
+        if lines.len() >= n || Instant::now() >= until {
+            return lines;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Notes every place line that is not a swept place with `present` secrets already there and
+/// none created; returns the sum of `alreadyPresent`.
+fn check_lines(
+    notes: &mut Notes,
+    build: &str,
+    scenario: &str,
+    lines: &[PlaceLine],
+    present: u64,
+) -> u64 {
+    let mut sum = 0;
+    for l in lines {
+        match &l.report {
+            Some(r) => {
+                let p = r["alreadyPresent"].as_u64().unwrap_or(0);
+                sum += p;
+                if p != present || r["created"] != json!([]) {
+                    notes.note(
+                        build,
+                        scenario,
+                        format!(
+                            "place {}/{}: alreadyPresent {p}, created {}",
+                            l.account, l.region, r["created"]
+                        ),
+                    );
+                }
+            }
+            None => notes.note(
+                build,
+                scenario,
+                format!(
+                    "place {}/{}: {} {}",
+                    l.account, l.region, l.outcome, l.error_type
+                ),
+            ),
+        }
+    }
+    sum
+}
+
+/// Sweeps places of one plan (`messages`) one record at a time with `delay` per request: for
+/// each of the first `accounts` accounts (that have two places in `messages`), its first region by a fresh worker (cold), then its
+/// second by the same worker (warm).
+async fn sample_places(
+    build: &Build,
+    proxy: &Proxy,
+    queue: &WorkQueue,
+    env: &[(&str, &str)],
+    messages: &[Received],
+    (accounts, delay): (usize, Duration),
+    notes: &mut Notes,
+) -> (PlaceSample, PlaceSample) {
+    let scenario = format!("worker sample (+{} per request)", ms(delay));
+    let mut by_account: BTreeMap<String, Vec<&Received>> = BTreeMap::new();
+    for m in messages {
+        by_account.entry(place_of(&m.body).0).or_default().push(m);
+    }
+    let (mut cold, mut warm) = (PlaceSample::default(), PlaceSample::default());
+    for places in by_account.values().filter(|p| p.len() >= 2).take(accounts) {
+        let worker = start_worker_of(&build.binary, &proxy.endpoint(), queue, env);
+        for (n, m) in places.iter().take(2).enumerate() {
+            let event = queue.event(std::slice::from_ref(*m), &queue.arn);
+            proxy.set_delay(delay);
+            proxy.clear_operations();
+            let t = Instant::now();
+            let answer = worker.api.invoke(&event, Duration::from_secs(300));
+            let took = t.elapsed();
+            let operations = proxy.operations();
+            proxy.set_delay(Duration::ZERO);
+            let response = notes.response(build.name, &scenario, &answer);
+            notes.expect(
+                build.name,
+                &scenario,
+                "the answer",
+                &response,
+                &json!({"batchItemFailures": []}),
+            );
+            let sample = if n == 0 { &mut cold } else { &mut warm };
+            sample.times.push(took);
+            for op in operations {
+                *sample.counts.entry(op).or_default() += 1;
+            }
+        }
+        let lines = wait_place_lines(&[&worker], 2);
+        check_lines(notes, build.name, &scenario, &lines, ORG_DATABASES as u64);
+    }
+    delete(queue, messages).await;
+    (cold, warm)
 }
 
 /// Seeds ORG_ACCOUNTS member accounts (each with the member role) × ORG_REGIONS × ORG_DATABASES,
 /// lets a hub's own sweeps create every secret, then measures: round trips of a first and a next
-/// event from a new member account, and one organization sweep by a fresh function process.
+/// event from a new member account, and the organization sweep: for a build that sweeps
+/// in-process, one invocation by a fresh function; for a build that plans, the plan, a sample of
+/// places by workers, and a plan drained by ORG_WORKERS workers through the test poller.
 async fn org_bench(build: &Build, notes: &mut Notes) -> OrgFigures {
     use futures_util::{stream, StreamExt as _};
     use support::accounts::{clients_in, create_role};
@@ -233,11 +515,15 @@ async fn org_bench(build: &Build, notes: &mut Notes) -> OrgFigures {
             })
             .await;
     }
+    // The work queue, as deployed: a build that plans needs WORK_QUEUE_URL in hub mode; the
+    // before build ignores the variable and sweeps in-process.
+    let queue = create_work_queue(m, &unique("work"), WORK_QUEUE_VISIBILITY).await;
     let members = accounts.join(",");
     let env = [
         ("MEMBER_ACCOUNTS", members.as_str()),
         ("ORGANIZATION_ID", "o-exampleorg1"),
         ("SWEEP_REGIONS", "us-east-1,eu-west-1"),
+        ("WORK_QUEUE_URL", queue.url.as_str()),
     ];
     // Round trips of events from a member account the function has not seen, then has: each
     // measured in a fresh function, without and with the delay.
@@ -253,6 +539,7 @@ async fn org_bench(build: &Build, notes: &mut Notes) -> OrgFigures {
             &[
                 ("MEMBER_ACCOUNTS", with_extra.as_str()),
                 ("ORGANIZATION_ID", "o-exampleorg1"),
+                ("WORK_QUEUE_URL", queue.url.as_str()),
             ],
         );
         let mut pair = Vec::new();
@@ -288,15 +575,35 @@ async fn org_bench(build: &Build, notes: &mut Notes) -> OrgFigures {
     };
     let trips = [trips(0), trips(1)];
 
-    // The secrets, by the hub's own sweeps; then one measured sweep by a fresh function.
+    // The secrets, by the hub's own sweeps: in-process, or planned and drained by workers.
     let f = Function::start(binary, &proxy.endpoint(), &env);
+    let mut plans = false;
     for _ in 0..10 {
-        let answer = f.api.invoke(&events::scheduled(), Duration::from_secs(300));
-        let response = notes.response(
-            build.name,
-            "organization sweep (creating the secrets)",
-            &answer,
-        );
+        let answer = f.api.invoke(&plan_event(), Duration::from_secs(300));
+        let scenario = "organization sweep (creating the secrets)";
+        let response = notes.response(build.name, scenario, &answer);
+        if response["sweep"]["planned"].is_number() {
+            plans = true;
+            let workers: Vec<Function> = (0..ORG_WORKERS)
+                .map(|_| start_worker_of(binary, &proxy.endpoint(), &queue, &env))
+                .collect();
+            let workers: Vec<&Function> = workers.iter().collect();
+            queue.drain(&workers, 1, Duration::from_secs(600)).await;
+            let lines = wait_place_lines(&workers, places.len());
+            let created: usize = lines
+                .iter()
+                .filter_map(|l| l.report.as_ref())
+                .map(|r| r["created"].as_array().map_or(0, Vec::len))
+                .sum();
+            if created != places.len() * ORG_DATABASES {
+                notes.note(
+                    build.name,
+                    scenario,
+                    format!("the workers created {created} secrets"),
+                );
+            }
+            break;
+        }
         if response["sweep"]["left"]
             .as_array()
             .is_none_or(|l| l.is_empty())
@@ -305,52 +612,361 @@ async fn org_bench(build: &Build, notes: &mut Notes) -> OrgFigures {
         }
     }
     drop(f);
-    // Five measured sweeps, each by a fresh function (its AssumeRoles included): the wall time
-    // is their median, the requests and the answer those of the first.
-    proxy.set_delay(SWEEP_DELAY);
-    let mut walls = Vec::new();
-    let mut first = None;
-    for _ in 0..MEASURED_SWEEPS {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    if !plans {
+        // Five measured sweeps, each by a fresh function (its AssumeRoles included): the wall
+        // time is their median, the requests and the answer those of the first.
+        proxy.set_delay(SWEEP_DELAY);
+        let mut walls = Vec::new();
+        let mut first = None;
+        for _ in 0..MEASURED_SWEEPS {
+            let f = Function::start(binary, &proxy.endpoint(), &env);
+            f.api.wait_first_next(Duration::from_secs(10));
+            proxy.clear_operations();
+            let t = Instant::now();
+            let answer = f.api.invoke(&events::scheduled(), Duration::from_secs(300));
+            walls.push(t.elapsed());
+            if first.is_none() {
+                first = Some((answer, proxy.operations()));
+            }
+        }
+        let wall = median(walls);
+        proxy.set_delay(Duration::ZERO);
+        let (answer, operations) = first.expect("a measured sweep");
+        let scenario = "organization sweep (measured)";
+        let report = notes.response(build.name, scenario, &answer)["sweep"].clone();
+        notes.expect(
+            build.name,
+            scenario,
+            "sweep.created",
+            &report["created"],
+            &json!(0),
+        );
+        notes.expect(
+            build.name,
+            scenario,
+            "sweep.alreadyPresent",
+            &report["alreadyPresent"],
+            &json!(places.len() * ORG_DATABASES),
+        );
+        for op in &operations {
+            *counts.entry(op.clone()).or_default() += 1;
+        }
+        return OrgFigures {
+            first_trips: trips[0],
+            next_trips: trips[1],
+            calls: operations.len(),
+            assume_role: counts.get("AssumeRole").copied().unwrap_or(0),
+            by_operation: counts_text(&counts),
+            wall,
+            workers: None,
+        };
+    }
+
+    // A build that plans. Five measured plans, each by a fresh planner: the wall time is their
+    // median, the requests those of the first; the first two plans' messages are the samples.
+    let scenario = "organization plan (measured)";
+    let mut plan_walls = Vec::new();
+    let mut plan_counts = BTreeMap::new();
+    let mut planned_messages = Vec::new();
+    for i in 0..MEASURED_SWEEPS {
         let f = Function::start(binary, &proxy.endpoint(), &env);
         f.api.wait_first_next(Duration::from_secs(10));
+        proxy.set_delay(SWEEP_DELAY);
         proxy.clear_operations();
         let t = Instant::now();
-        let answer = f.api.invoke(&events::scheduled(), Duration::from_secs(300));
-        walls.push(t.elapsed());
-        if first.is_none() {
-            first = Some((answer, proxy.operations()));
+        let answer = f.api.invoke(&plan_event(), Duration::from_secs(300));
+        plan_walls.push(t.elapsed());
+        let operations = proxy.operations();
+        proxy.set_delay(Duration::ZERO);
+        let response = notes.response(build.name, scenario, &answer);
+        notes.expect(
+            build.name,
+            scenario,
+            "sweep.planned",
+            &response["sweep"]["planned"],
+            &json!(places.len()),
+        );
+        if i == 0 {
+            for op in operations {
+                *plan_counts.entry(op).or_default() += 1;
+            }
+        }
+        let received = receive_all(&queue, places.len()).await;
+        if i < 2 {
+            planned_messages.push(received);
+        } else {
+            delete(&queue, &received).await;
         }
     }
-    let wall = median(walls);
+    let (cold, warm) = sample_places(
+        build,
+        &proxy,
+        &queue,
+        &env,
+        &planned_messages[0],
+        (SAMPLE_ACCOUNTS, SWEEP_DELAY),
+        notes,
+    )
+    .await;
+    let (slow_cold, slow_warm) = sample_places(
+        build,
+        &proxy,
+        &queue,
+        &env,
+        &planned_messages[1],
+        (SLOW_SAMPLE_ACCOUNTS, SLOW_DELAY),
+        notes,
+    )
+    .await;
+
+    // A plan drained by ORG_WORKERS fresh workers through the test poller (which receives and
+    // deletes directly in moto, so only the planner's and the workers' requests are counted).
+    let scenario = "organization plan drained by workers (measured)";
+    let planner = Function::start(binary, &proxy.endpoint(), &env);
+    planner.api.wait_first_next(Duration::from_secs(10));
+    let workers: Vec<Function> = (0..ORG_WORKERS)
+        .map(|_| start_worker_of(binary, &proxy.endpoint(), &queue, &env))
+        .collect();
+    let workers: Vec<&Function> = workers.iter().collect();
+    proxy.set_delay(SWEEP_DELAY);
+    proxy.clear_operations();
+    let t = Instant::now();
+    let answer = planner.api.invoke(&plan_event(), Duration::from_secs(300));
+    let deliveries = queue.drain(&workers, 1, Duration::from_secs(600)).await;
+    let polled_wall = t.elapsed();
+    let operations = proxy.operations();
     proxy.set_delay(Duration::ZERO);
-    let (answer, operations) = first.expect("a measured sweep");
-    let scenario = "organization sweep (measured)";
-    let report = notes.response(build.name, scenario, &answer)["sweep"].clone();
+    let response = notes.response(build.name, scenario, &answer);
     notes.expect(
         build.name,
         scenario,
-        "sweep.created",
-        &report["created"],
-        &json!(0),
+        "sweep.planned",
+        &response["sweep"]["planned"],
+        &json!(places.len()),
     );
-    notes.expect(
-        build.name,
-        scenario,
-        "sweep.alreadyPresent",
-        &report["alreadyPresent"],
-        &json!(places.len() * ORG_DATABASES),
-    );
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    if deliveries.len() != places.len() || deliveries.iter().any(|d| !d.failed.is_empty()) {
+        notes.note(
+            build.name,
+            scenario,
+            format!(
+                "{} deliveries, {} failed",
+                deliveries.len(),
+                deliveries.iter().filter(|d| !d.failed.is_empty()).count()
+            ),
+        );
+    }
+    let lines = wait_place_lines(&workers, places.len());
+    check_lines(notes, build.name, scenario, &lines, ORG_DATABASES as u64);
     for op in &operations {
         *counts.entry(op.clone()).or_default() += 1;
     }
+    let figures = WorkerFigures {
+        plan_wall: median(plan_walls),
+        plan_counts,
+        cold,
+        warm,
+        slow_cold,
+        slow_warm,
+        polled_wall,
+        polled_counts: counts.clone(),
+    };
     OrgFigures {
         first_trips: trips[0],
         next_trips: trips[1],
         calls: operations.len(),
         assume_role: counts.get("AssumeRole").copied().unwrap_or(0),
         by_operation: counts_text(&counts),
+        wall: figures.extrapolated(places.len(), figures.plan_wall, figures.cold.median()),
+        workers: Some(figures),
+    }
+}
+
+/// The plan at scale (a build that plans only): PLAN_ACCOUNTS accounts (the hub's and
+/// PLAN_ACCOUNTS − 1 created in moto's Organizations) × PLAN_REGIONS, planned in one invocation
+/// with SLOW_DELAY per AWS request.
+struct PlanScale {
+    /// Creating the accounts in moto (not measured figure, a note).
+    seeding: Duration,
+    wall: Duration,
+    counts: BTreeMap<String, usize>,
+    planned: u64,
+    plan_failed: u64,
+    accounts: u64,
+    regions: u64,
+    /// The work queue's depth after the plan (waiting, in flight).
+    depth: (u64, u64),
+}
+
+async fn plan_scale_bench(build: &Build, notes: &mut Notes) -> PlanScale {
+    use futures_util::{stream, StreamExt as _};
+    use support::accounts::{create_account, create_organization};
+    let moto = start_moto(None);
+    let proxy = Proxy::start(&moto.endpoint);
+    let m = moto.endpoint.as_str();
+    let conf = sdk_config(m, REGION).await;
+    let seeding = Instant::now();
+    let org_id = create_organization(&conf).await;
+    let conf = &conf;
+    let created: Vec<String> = stream::iter(1..PLAN_ACCOUNTS)
+        .map(|i| async move { create_account(conf, &format!("bench-{i:04}")).await })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    let seeding = seeding.elapsed();
+    eprintln!(
+        "  {} accounts created in moto in {:.1} s",
+        created.len(),
+        seeding.as_secs_f64()
+    );
+    let queue = create_work_queue(m, &unique("work"), WORK_QUEUE_VISIBILITY).await;
+    let regions = PLAN_REGIONS.join(",");
+    let env = [
+        ("MEMBER_ACCOUNTS", "organization"),
+        ("SWEEP_ACCOUNTS", "organization"),
+        ("ORGANIZATION_ID", org_id.as_str()),
+        ("SWEEP_REGIONS", regions.as_str()),
+        ("WORK_QUEUE_URL", queue.url.as_str()),
+    ];
+    let f = Function::start(&build.binary, &proxy.endpoint(), &env);
+    f.api.wait_first_next(Duration::from_secs(10));
+    proxy.set_delay(SLOW_DELAY);
+    proxy.clear_operations();
+    let t = Instant::now();
+    // The planner's timeout as deployed: 900 s.
+    let answer = f.api.invoke_with_deadline(
+        &plan_event(),
+        Duration::from_secs(900),
+        Duration::from_secs(900),
+    );
+    let wall = t.elapsed();
+    let operations = proxy.operations();
+    proxy.set_delay(Duration::ZERO);
+    let scenario = "plan at scale";
+    let response = notes.response(build.name, scenario, &answer);
+    let sweep = &response["sweep"];
+    let want = PLAN_ACCOUNTS * PLAN_REGIONS.len();
+    notes.expect(
+        build.name,
+        scenario,
+        "sweep.planned",
+        &sweep["planned"],
+        &json!(want),
+    );
+    let mut counts = BTreeMap::new();
+    for op in operations {
+        *counts.entry(op).or_default() += 1;
+    }
+    eprintln!(
+        "  planned in {:.1} s: {}",
+        wall.as_secs_f64(),
+        counts_text(&counts)
+    );
+    let depth = queue.depth(&queue.url).await;
+    PlanScale {
+        seeding,
         wall,
+        counts,
+        planned: sweep["planned"].as_u64().unwrap_or(0),
+        plan_failed: sweep["planFailed"].as_u64().unwrap_or(0),
+        accounts: sweep["accounts"].as_u64().unwrap_or(0),
+        regions: sweep["regions"].as_u64().unwrap_or(0),
+        depth,
+    }
+}
+
+/// One worker's peak RSS over RSS_ACCOUNTS × RSS_REGIONS places (a build that plans only).
+struct WorkerRss {
+    places: usize,
+    /// VmHWM after the first n places, for each n of RSS_CHECKPOINTS.
+    checkpoints: Vec<(usize, u64)>,
+    created: usize,
+}
+
+async fn worker_rss_bench(build: &Build, notes: &mut Notes) -> WorkerRss {
+    use support::accounts::{clients_in, create_role};
+    let moto = start_moto(None);
+    let m = moto.endpoint.as_str();
+    let accounts: Vec<String> = (0..RSS_ACCOUNTS)
+        .map(|i| format!("{:012}", 200_000_000_000u64 + i as u64))
+        .collect();
+    for a in &accounts {
+        create_role(m, a, "db-secret-provisioner-member").await;
+        // One database per account, in its first region: the rest of its places are empty.
+        let c = clients_in(m, a, RSS_REGIONS[0]).await;
+        create_instance(&c, "rss-db", "postgres", "admin").await;
+        put_password(&c, "/db-secrets/rds/rss-db/admin", "bench-Passw0rd").await;
+    }
+    let queue = create_work_queue(m, &unique("work"), WORK_QUEUE_VISIBILITY).await;
+    let members = accounts.join(",");
+    let regions = RSS_REGIONS.join(",");
+    let env = [
+        ("MEMBER_ACCOUNTS", members.as_str()),
+        ("ORGANIZATION_ID", "o-exampleorg1"),
+        ("SWEEP_REGIONS", regions.as_str()),
+        ("WORK_QUEUE_URL", queue.url.as_str()),
+    ];
+    let scenario = "worker RSS";
+    let planner = Function::start(&build.binary, m, &env);
+    let answer = planner.api.invoke(&plan_event(), Duration::from_secs(300));
+    let response = notes.response(build.name, scenario, &answer);
+    let want = RSS_ACCOUNTS * RSS_REGIONS.len();
+    notes.expect(
+        build.name,
+        scenario,
+        "sweep.planned",
+        &response["sweep"]["planned"],
+        &json!(want),
+    );
+    let worker = start_worker_of(&build.binary, m, &queue, &env);
+    let mut checkpoints = Vec::new();
+    let mut places = 0;
+    loop {
+        let received = receive_all(&queue, 10).await;
+        if received.is_empty() {
+            break;
+        }
+        for message in &received {
+            let answer = worker.api.invoke(
+                &queue.event(std::slice::from_ref(message), &queue.arn),
+                Duration::from_secs(300),
+            );
+            let response = notes.response(build.name, scenario, &answer);
+            notes.expect(
+                build.name,
+                scenario,
+                "the answer",
+                &response,
+                &json!({"batchItemFailures": []}),
+            );
+            places += 1;
+            if RSS_CHECKPOINTS.contains(&places) {
+                checkpoints.push((places, peak_rss_kb(worker.pid()).unwrap_or(0)));
+            }
+        }
+        delete(&queue, &received).await;
+    }
+    let lines = wait_place_lines(&[&worker], places);
+    let swept = lines.iter().filter(|l| l.report.is_some()).count();
+    if swept != want {
+        notes.note(
+            build.name,
+            scenario,
+            format!("{swept} places swept of {want}"),
+        );
+    }
+    let created = lines
+        .iter()
+        .filter_map(|l| l.report.as_ref())
+        .map(|r| r["created"].as_array().map_or(0, Vec::len))
+        .sum();
+    if checkpoints.last().is_none_or(|(n, _)| *n != places) {
+        checkpoints.push((places, peak_rss_kb(worker.pid()).unwrap_or(0)));
+    }
+    WorkerRss {
+        places,
+        checkpoints,
+        created,
     }
 }
 
@@ -366,6 +982,9 @@ struct Measured {
     peak_kb: u64,
     sweep: Option<SweepFigures>,
     org: Option<OrgFigures>,
+    /// Only for a build that plans.
+    plan_scale: Option<PlanScale>,
+    worker_rss: Option<WorkerRss>,
     size: Option<u64>,
     bootstrap: Option<u64>,
     zip: Option<u64>,
@@ -638,7 +1257,29 @@ async fn main() {
         measured[k].org = Some(org_bench(build, &mut notes).await);
     }
 
-    // 5. Sizes.
+    // 5. A build that plans (issue 21): the plan at scale, and one worker over 500 places.
+    for (k, build) in builds.iter().enumerate() {
+        if measured[k]
+            .org
+            .as_ref()
+            .is_some_and(|o| o.workers.is_some())
+        {
+            eprintln!(
+                "plan of {PLAN_ACCOUNTS} accounts × {} regions, {}…",
+                PLAN_REGIONS.len(),
+                build.name
+            );
+            measured[k].plan_scale = Some(plan_scale_bench(build, &mut notes).await);
+            eprintln!(
+                "one worker over {} places, {}…",
+                RSS_ACCOUNTS * RSS_REGIONS.len(),
+                build.name
+            );
+            measured[k].worker_rss = Some(worker_rss_bench(build, &mut notes).await);
+        }
+    }
+
+    // 6. Sizes.
     for (k, build) in builds.iter().enumerate() {
         measured[k].size = file_size(&build.binary);
         measured[k].bootstrap = file_size(&build.arm64_dir.join("bootstrap"));
@@ -734,31 +1375,248 @@ async fn main() {
     ));
     let places = ORG_ACCOUNTS * ORG_REGIONS.len();
     let databases = places * ORG_DATABASES;
-    let budget = 6.0 * places as f64 + ORG_ACCOUNTS as f64 + 0.02 * databases as f64;
+    let in_process_budget = 6.0 * places as f64 + ORG_ACCOUNTS as f64 + 0.02 * databases as f64;
+    // A planning build: 6 per place, an AssumeRole per place at worst (each a cold worker's
+    // first place of its account), one SendMessageBatch per 10 places.
+    let planned_budget = 7 * places + places.div_ceil(10);
+    let org_requests = |o: &OrgFigures| {
+        let sent = o
+            .workers
+            .as_ref()
+            .and_then(|w| w.polled_counts.get("SendMessageBatch").copied())
+            .unwrap_or(0);
+        let besides = (o.calls - o.assume_role - sent) as f64 / places as f64;
+        match &o.workers {
+            None => format!(
+                "{} in one invocation ({} AssumeRole, {besides:.2} per account-region besides: {})",
+                o.calls, o.assume_role, o.by_operation
+            ),
+            Some(_) => format!(
+                "{} by the plan and {ORG_WORKERS} workers ({sent} SendMessageBatch, {} AssumeRole, {besides:.2} per account-region besides: {})",
+                o.calls, o.assume_role, o.by_operation
+            ),
+        }
+    };
     rows.push(row(
         format!(
-            "organization sweep, {ORG_ACCOUNTS} accounts × {} regions × {ORG_DATABASES} databases with correct secrets, +{} per request, a fresh function: AWS requests",
+            "organization sweep, {ORG_ACCOUNTS} accounts × {} regions × {ORG_DATABASES} databases with correct secrets, +{} per request: AWS requests (before: one in-process invocation by a fresh function; after: a plan by a fresh planner, then its {places} places by {ORG_WORKERS} fresh workers through the test poller)",
             ORG_REGIONS.len(),
             ms(SWEEP_DELAY),
         ),
-        cells(ob, oa, |o| {
-            format!(
-                "{} ({} AssumeRole, {:.2} per account-region besides: {})",
-                o.calls,
-                o.assume_role,
-                (o.calls - o.assume_role) as f64 / places as f64,
-                o.by_operation
-            )
+        cells(ob, oa, org_requests),
+        if oa.workers.is_some() {
+            format!("≤ 6 per place + 1 AssumeRole per place (a cold worker) + 1 SendMessageBatch per 10 places = {planned_budget} (in-process: ≤ 6 per place + 1 AssumeRole per account + 0.02 per database = {in_process_budget:.0})")
+        } else {
+            format!("≤ 6 per account-region + 1 AssumeRole per account + 0.02 per database = {in_process_budget:.0}")
+        },
+        Some(if oa.workers.is_some() {
+            oa.calls <= planned_budget
+        } else {
+            oa.calls as f64 <= in_process_budget
         }),
-        format!("≤ 6 per account-region + 1 AssumeRole per account + 0.02 per database = {budget:.0}"),
-        Some(oa.calls as f64 <= budget),
     ));
+    let org_wall = |o: &OrgFigures| {
+        match &o.workers {
+        None => format!("{:.2} s (one in-process invocation)", o.wall.as_secs_f64()),
+        Some(w) => format!(
+            "{:.2} s (plan {:.2} s + {:.3} s per place × {places} ÷ {ORG_WORKERS} workers, extrapolated; measured through the test poller with {ORG_WORKERS} workers on this machine: {:.2} s)",
+            o.wall.as_secs_f64(),
+            w.plan_wall.as_secs_f64(),
+            w.cold.median().as_secs_f64(),
+            w.polled_wall.as_secs_f64()
+        ),
+    }
+    };
     rows.push(row(
-        "organization sweep: wall time (median of 5, each a fresh function)",
-        cells(ob, oa, |o| format!("{:.2} s", o.wall.as_secs_f64())),
+        format!("organization sweep: wall time (before: one in-process invocation, median of {MEASURED_SWEEPS}, each a fresh function; after: the plan, median of {MEASURED_SWEEPS} fresh planners, + the sample's median time per place with a cold worker × places ÷ {ORG_WORKERS} workers, extrapolated: docs/performance.md)"),
+        cells(ob, oa, org_wall),
         "≤ 60 s",
         Some(oa.wall <= Duration::from_secs(60)),
     ));
+
+    // The figures of a build that plans; the before cell says why it has none.
+    let no_plan = "— (sweeps in-process: no plan, no worker)";
+    let planning_cells = |f: &dyn Fn(&Measured) -> Option<String>| -> (Option<String>, String) {
+        (
+            b.map(|m| f(m).unwrap_or_else(|| no_plan.to_string())),
+            f(a).unwrap_or_else(|| no_plan.to_string()),
+        )
+    };
+    if let Some(w) = oa.workers.as_ref() {
+        fn workers(m: &Measured) -> Option<&WorkerFigures> {
+            m.org.as_ref().and_then(|o| o.workers.as_ref())
+        }
+        rows.push(row(
+            format!(
+                "worker: AWS requests of a place with {ORG_DATABASES} correct databases, after the first sweep, +{} per request, per place: cold worker (the account's first place: AssumeRole) / warm worker (the account's next place in the same plan: no AssumeRole), mean of {} / {} places",
+                ms(SWEEP_DELAY),
+                w.cold.places(),
+                w.warm.places()
+            ),
+            planning_cells(&|m| workers(m).map(|w| format!("{} / {}", w.cold.text(), w.warm.text()))),
+            "≤ 6 (+1 AssumeRole for a cold worker)",
+            Some(
+                w.cold.per_place() - w.cold.of("AssumeRole") <= 6.0
+                    && w.cold.of("AssumeRole") <= 1.0
+                    && w.warm.per_place() <= 6.0,
+            ),
+        ));
+        rows.push(row(
+            format!(
+                "worker: time per place with {ORG_DATABASES} correct databases (record handed over → answer), median, cold / warm worker: +{} per request ({} / {} places); +{} per request ({} / {} places)",
+                ms(SWEEP_DELAY),
+                w.cold.places(),
+                w.warm.places(),
+                ms(SLOW_DELAY),
+                w.slow_cold.places(),
+                w.slow_warm.places()
+            ),
+            planning_cells(&|m| {
+                workers(m).map(|w| {
+                    format!(
+                        "{} / {}; {} / {}",
+                        ms(w.cold.median()),
+                        ms(w.warm.median()),
+                        ms(w.slow_cold.median()),
+                        ms(w.slow_warm.median())
+                    )
+                })
+            }),
+            "—",
+            None,
+        ));
+        rows.push(row(
+            format!(
+                "worker: requests per place at +{}, cold / warm (the same places' sweep)",
+                ms(SLOW_DELAY)
+            ),
+            planning_cells(&|m| {
+                workers(m).map(|w| format!("{} / {}", w.slow_cold.text(), w.slow_warm.text()))
+            }),
+            "≤ 6 (+1 AssumeRole for a cold worker)",
+            Some(
+                w.slow_cold.per_place() - w.slow_cold.of("AssumeRole") <= 6.0
+                    && w.slow_warm.per_place() <= 6.0,
+            ),
+        ));
+        rows.push(row(
+            format!("plan of the organization sweep above ({places} places), +{}: AWS requests of the first of {MEASURED_SWEEPS}", ms(SWEEP_DELAY)),
+            planning_cells(&|m| workers(m).map(|w| counts_text(&w.plan_counts))),
+            format!("{} SendMessageBatch (1 per 10 places), nothing in a member account", places.div_ceil(10)),
+            Some(w.plan_counts.keys().all(|k| k == "SendMessageBatch")
+                && w.plan_counts.get("SendMessageBatch").copied().unwrap_or(0) <= places.div_ceil(10)),
+        ));
+    }
+    if let Some(p) = a.plan_scale.as_ref() {
+        let want = PLAN_ACCOUNTS * PLAN_REGIONS.len();
+        let sends = |p: &PlanScale| p.counts.get("SendMessageBatch").copied().unwrap_or(0);
+        let pages = |p: &PlanScale| p.counts.get("ListAccounts").copied().unwrap_or(0);
+        let checks = |p: &PlanScale| p.counts.get("DescribeOrganization").copied().unwrap_or(0);
+        rows.push(row(
+            format!(
+                "plan at scale: {PLAN_ACCOUNTS} accounts (MEMBER_ACCOUNTS = SWEEP_ACCOUNTS = organization) × {} regions in one invocation, +{} per request: wall time",
+                PLAN_REGIONS.len(),
+                ms(SLOW_DELAY)
+            ),
+            planning_cells(&|m| {
+                m.plan_scale.as_ref().map(|p| {
+                    format!(
+                        "{:.1} s ({} planned of {} accounts × {} regions, {} planFailed; the queue then held {})",
+                        p.wall.as_secs_f64(),
+                        p.planned,
+                        p.accounts,
+                        p.regions,
+                        p.plan_failed,
+                        p.depth.0 + p.depth.1
+                    )
+                })
+            }),
+            "≤ 300 s",
+            Some(p.wall <= Duration::from_secs(300) && p.planned as usize == want),
+        ));
+        rows.push(row(
+            "plan at scale: AWS requests",
+            planning_cells(&|m| {
+                m.plan_scale.as_ref().map(|p| {
+                    format!(
+                        "{}: SendMessageBatch ×{}, ListAccounts ×{} (the listing's pages), DescribeOrganization ×{} (the listing's organization check){}",
+                        p.counts.values().sum::<usize>(),
+                        sends(p),
+                        pages(p),
+                        checks(p),
+                        {
+                            let others: BTreeMap<String, usize> = p
+                                .counts
+                                .iter()
+                                .filter(|(k, _)| !["SendMessageBatch", "ListAccounts", "DescribeOrganization"].contains(&k.as_str()))
+                                .map(|(k, v)| (k.clone(), *v))
+                                .collect();
+                            if others.is_empty() { String::new() } else { format!(", others: {}", counts_text(&others)) }
+                        }
+                    )
+                })
+            }),
+            format!("≤ {} SendMessageBatch + the listing's pages", want.div_ceil(10)),
+            Some(
+                sends(p) <= want.div_ceil(10)
+                    && p.counts.values().sum::<usize>() <= sends(p) + pages(p) + checks(p)
+                    && checks(p) <= 1,
+            ),
+        ));
+        if oa.workers.is_some() {
+            rows.push(row(
+                format!(
+                    "the organization at scale ({want} places), {ORG_WORKERS} workers: wall time extrapolated (the plan at scale, measured, + the sample's median per-place time with a cold worker × places ÷ {ORG_WORKERS})"
+                ),
+                planning_cells(&|m| {
+                    let w = m.org.as_ref()?.workers.as_ref()?;
+                    let p = m.plan_scale.as_ref()?;
+                    let total = w.extrapolated(want, p.wall, w.slow_cold.median());
+                    let places40 = w.cold.median().mul_f64(want as f64 / ORG_WORKERS as f64);
+                    Some(format!(
+                        "+{}: {:.1} s plan + {:.3} s × {want} ÷ {ORG_WORKERS} = {:.0} s ({:.1} min); the places at +{}: {:.3} s × {want} ÷ {ORG_WORKERS} = {:.0} s",
+                        ms(SLOW_DELAY),
+                        p.wall.as_secs_f64(),
+                        w.slow_cold.median().as_secs_f64(),
+                        total.as_secs_f64(),
+                        total.as_secs_f64() / 60.0,
+                        ms(SWEEP_DELAY),
+                        w.cold.median().as_secs_f64(),
+                        places40.as_secs_f64()
+                    ))
+                }),
+                "— (each place is its own invocation, bounded by WorkerTimeoutSeconds)",
+                None,
+            ));
+        }
+    }
+    if let Some(r) = a.worker_rss.as_ref() {
+        rows.push(row(
+            format!(
+                "worker: peak RSS (VmHWM) of one worker after {} places ({RSS_ACCOUNTS} member accounts × {} regions, one database per account), one record per invocation",
+                RSS_ACCOUNTS * RSS_REGIONS.len(),
+                RSS_REGIONS.len()
+            ),
+            planning_cells(&|m| {
+                m.worker_rss.as_ref().map(|r| {
+                    let steps = r
+                        .checkpoints
+                        .iter()
+                        .map(|(n, kb)| format!("{n}: {:.1}", *kb as f64 / 1024.0))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    format!(
+                        "{:.1} MB after {} places (by places swept: {steps} MB; {} secrets created)",
+                        r.checkpoints.last().map_or(0, |c| c.1) as f64 / 1024.0,
+                        r.places,
+                        r.created
+                    )
+                })
+            }),
+            "< 64 MB",
+            Some(r.checkpoints.last().is_some_and(|c| c.1 < 64 * 1024)),
+        ));
+    }
 
     let missing = |s: Option<u64>| s.map(mb).unwrap_or_else(|| "not built".into());
     rows.push(row(
@@ -919,14 +1777,14 @@ async fn main() {
                 2,
             ),
             (
-                "organization sweep: AWS requests",
+                "organization sweep: AWS requests (before: in-process; after: plan + workers)",
                 ob.calls as f64,
                 oa.calls as f64,
                 "",
                 0,
             ),
             (
-                "organization sweep: wall time",
+                "organization sweep: wall time (before: in-process; after: plan + workers, extrapolated)",
                 ob.wall.as_secs_f64(),
                 oa.wall.as_secs_f64(),
                 "s",
@@ -963,6 +1821,17 @@ async fn main() {
                 "\nOutside the tolerance ({}): {}",
                 outside.len(),
                 outside.join("; ")
+            );
+        }
+    }
+
+    for (k, build) in builds.iter().enumerate() {
+        if let Some(p) = &measured[k].plan_scale {
+            println!(
+                "\nNote ({}): creating the plan at scale's {} accounts in moto's Organizations (32 CreateAccount calls at once, no delay) took {:.1} s; it is not part of any figure.",
+                build.name,
+                PLAN_ACCOUNTS - 1,
+                p.seeding.as_secs_f64()
             );
         }
     }
