@@ -12,6 +12,7 @@ pub mod identifiers;
 pub mod outcome;
 pub mod place;
 pub mod place_message;
+pub mod regional;
 pub mod request;
 pub mod restore_hint;
 pub mod rotation;
