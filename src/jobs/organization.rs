@@ -57,6 +57,7 @@ pub async fn places(config: &Config, accounts: &Accounts, own: &Place) -> Result
                     listing: ORGANIZATION_LISTING.to_string(),
                     error_type: e.error_type().to_string(),
                     message: e.to_string(),
+                    transient: e.is_transient(),
                 });
                 None
             }

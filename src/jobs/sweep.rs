@@ -370,5 +370,6 @@ fn failed_listing(listing: &str, e: &Error) -> FailedListing {
         listing: listing.to_string(),
         error_type: e.error_type().to_string(),
         message: e.to_string(),
+        transient: e.is_transient(),
     }
 }

@@ -6,8 +6,9 @@
 //! writes the place's report as the record's one log line.
 //!
 //! The answer is Lambda's partial batch response, exactly as documented: a record that failed
-//! in a way a retry may fix (`MemberAccessDenied`, throttling, anything unexpected) is listed
-//! by its `messageId` in `batchItemFailures`, so SQS delivers it again and, after
+//! in a way a retry may fix (`MemberAccessDenied`, throttling, anything unexpected, and a place
+//! swept with a listing that failed that way) is listed by its `messageId` in
+//! `batchItemFailures`, so SQS delivers it again and, after
 //! `maxReceiveCount` receives, moves it to the DLQ. A record no retry can fix (not a place
 //! message, an untrusted place) is answered, so that its message is deleted, and logged as
 //! `UntrustedEvent` at WARN. A failed record without a `messageId` cannot be named: the
@@ -47,6 +48,11 @@ const CUT_OFF_MARGIN: Duration = Duration::from_secs(3);
 #[derive(Debug)]
 enum Ended {
     Swept(Box<SweepReport>),
+    /// Swept, but a listing failed in a way a retry may fix (throttling after the SDK's
+    /// retries, a 5xx, a timeout): the databases it would have shown were not swept, so the
+    /// record is listed in `batchItemFailures` and SQS delivers it again. A listing refused
+    /// for good (AccessDenied) stays in the report of a place that succeeds.
+    Incomplete(Box<SweepReport>),
     /// The sweep was cut off at the deadline: it succeeds; the next plan takes the place up.
     CutOff,
     /// Older than a day: dropped.
@@ -131,17 +137,20 @@ impl Worker {
                 .map(|r| r.saturating_sub(started.elapsed()));
             let (message, ended) = self.record(record, invocation, remaining).await;
             log(record, message.as_ref(), &ended, record_started.elapsed());
-            if let Ended::Failed(e) = ended {
-                match record.message_id.as_deref().filter(|id| !id.is_empty()) {
-                    Some(id) => {
-                        let mut failure = BatchItemFailure::default();
-                        failure.item_identifier = id.to_string();
-                        response.batch_item_failures.push(failure);
-                    }
-                    // Lambda: "An empty string itemIdentifier / A null itemIdentifier" fails
-                    // the batch; so does a thrown error, which says why.
-                    None => return Err(e),
+            let failed = match ended {
+                Ended::Failed(e) => e,
+                Ended::Incomplete(report) => incomplete_error(&report),
+                _ => continue,
+            };
+            match record.message_id.as_deref().filter(|id| !id.is_empty()) {
+                Some(id) => {
+                    let mut failure = BatchItemFailure::default();
+                    failure.item_identifier = id.to_string();
+                    response.batch_item_failures.push(failure);
                 }
+                // Lambda: "An empty string itemIdentifier / A null itemIdentifier" fails the
+                // batch; so does a thrown error, which says why.
+                None => return Err(failed),
             }
         }
         Ok(response)
@@ -186,6 +195,9 @@ impl Worker {
             None => sweep.await,
         };
         let ended = match result {
+            Ok(report) if report.failed_listings.iter().any(|l| l.transient) => {
+                Ended::Incomplete(Box::new(report))
+            }
             Ok(report) => Ended::Swept(Box::new(report)),
             // Not a place this hub may act in (e.g. not in ORGANIZATION_ID): no retry helps.
             Err(e @ (Error::UntrustedEvent(_) | Error::InvalidEvent(_))) => Ended::Refused(e),
@@ -210,6 +222,18 @@ impl Worker {
             )));
         }
         PlaceMessage::parse(record.body.as_deref().unwrap_or(""))
+    }
+}
+
+/// The error a place swept with a listing that may succeed on another try stands for: its
+/// first such listing's.
+fn incomplete_error(report: &SweepReport) -> Error {
+    let listing = report.failed_listings.iter().find(|l| l.transient);
+    Error::AwsService {
+        service: "sweep",
+        operation: "listing",
+        message: listing.map_or_else(String::new, |l| format!("{}: {}", l.listing, l.message)),
+        code: None,
     }
 }
 
@@ -240,6 +264,18 @@ fn log(record: &SqsMessage, message: Option<&PlaceMessage>, ended: &Ended, took:
             report = %serde_json::to_string(report).unwrap_or_default(),
             duration_ms,
             "place swept"
+        ),
+        Ended::Incomplete(report) => warn!(
+            outcome = "failed",
+            trigger = "place-message",
+            message_id,
+            account,
+            region,
+            plan_id,
+            error_type = "AwsServiceError",
+            report = %serde_json::to_string(report).unwrap_or_default(),
+            duration_ms,
+            "place failed: swept, but a listing failed and may succeed on another try; SQS delivers it again"
         ),
         Ended::CutOff => warn!(
             outcome = "reconciled",

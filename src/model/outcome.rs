@@ -89,6 +89,11 @@ pub struct FailedListing {
     pub listing: String,
     pub error_type: String,
     pub message: String,
+    /// Whether trying again may succeed (throttling, a 5xx, a timeout: the error's
+    /// [`crate::model::error::Error::is_transient`]); not in the report. A worker hands a place
+    /// with such a listing back to SQS.
+    #[serde(skip)]
+    pub transient: bool,
 }
 
 /// What a reconcile sweep found and did.

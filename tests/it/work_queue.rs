@@ -580,3 +580,66 @@ async fn a_place_that_runs_out_of_time_succeeds_and_reports_what_it_left() {
     assert!(created > 0 && left > 0 && created + left == 12, "{r}");
     assert_eq!(r["outOfTime"], json!(["create"]), "{r}");
 }
+
+/// A place whose listing is still throttled after the SDK's retries was not swept whole: the
+/// worker hands it back (`batchItemFailures`, so SQS delivers it again and the DLQ gets it
+/// after `maxReceiveCount`). A listing refused for good (AccessDenied: the member role lacks
+/// the permission) is reported, and the record succeeds: no retry fixes it. RDS is a query
+/// protocol: the proxy answers its errors as AWS does (an XML `Code`), which moto never does.
+#[tokio::test]
+async fn a_place_with_a_throttled_listing_is_delivered_again_one_refused_is_not() {
+    let moto = start_moto(None);
+    let m = &moto.endpoint;
+    create_role(m, M1, ROLE).await;
+    seed(m, M1, REGIONS[0], "listed").await;
+    let proxy = Proxy::start(m);
+    let env = [
+        ("MEMBER_ACCOUNTS", M1),
+        ("ORGANIZATION_ID", ORG_ID),
+        ("SWEEP_REGIONS", REGIONS[0]),
+    ];
+    let hub = Hub::start(m, &proxy.endpoint(), &env, 1).await;
+    hub.planner.invoke(&plan_event());
+    let received = hub.queue.receive(1).await;
+    assert_eq!(received.len(), 1);
+    let event = hub.queue.event(&received, &hub.queue.arn);
+    let message_id = event["Records"][0]["messageId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    for (code, retried) in [("Throttling", true), ("AccessDenied", false)] {
+        proxy.set_mode(Mode::FailWhere(match code {
+            "Throttling" => &[("DescribeDBInstances", "DescribeDBInstances", "Throttling")],
+            _ => &[("DescribeDBInstances", "DescribeDBInstances", "AccessDenied")],
+        }));
+        let n = place_lines(&[&hub.workers[0]]).len();
+        let answer = hub.workers[0].api.invoke(&event, Duration::from_secs(60));
+        let want = if retried {
+            json!({"batchItemFailures": [{"itemIdentifier": message_id}]})
+        } else {
+            json!({"batchItemFailures": []})
+        };
+        assert_eq!(answer.response(), &want, "{code}");
+        let line = line_after(&hub.workers[0], n);
+        let r = line.report.expect("the place's report");
+        assert_eq!(
+            r["failedListings"][0]["listing"],
+            json!("rds-instances"),
+            "{code}: {r}"
+        );
+        assert!(
+            r["failedListings"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(code),
+            "{code}: {r}"
+        );
+        assert_eq!(
+            line.outcome,
+            if retried { "failed" } else { "reconciled" },
+            "{code}"
+        );
+        assert!(r["failedListings"][0].get("transient").is_none(), "{r}");
+    }
+}
