@@ -87,6 +87,9 @@ new CfnOutput(stack, "EventDeliveryDLQUrl", { value: provisioner.eventDeliveryDl
 new CfnOutput(stack, "FailedInvocationQueueUrl", { value: provisioner.failedInvocationQueue.queueUrl });
 if (provisioner.workQueue) new CfnOutput(stack, "WorkQueueUrl", { value: provisioner.workQueue.queueUrl });
 if (provisioner.workDlq) new CfnOutput(stack, "WorkDLQUrl", { value: provisioner.workDlq.queueUrl });
+// Hub mode: the two roles the member roles trust (SAM's HubRoleArn and WorkerRoleArn).
+if (provisioner.workerRole) new CfnOutput(stack, "HubRoleArn", { value: provisioner.role.roleArn });
+if (provisioner.workerRole) new CfnOutput(stack, "WorkerRoleArn", { value: provisioner.workerRole.roleArn });
 if (provisioner.workerFunction) new CfnOutput(stack, "WorkerFunctionArn", { value: provisioner.workerFunction.functionArn });
 provisioner.rules.forEach((r, i) => new CfnOutput(stack, `Rule${i}`, { value: r.ruleName }));
 Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));

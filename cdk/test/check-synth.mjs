@@ -543,7 +543,7 @@ function synthApp(context) {
   return { template: JSON.parse(readFileSync(join(outdir, f), "utf8")) };
 }
 const singleOutputs = Object.keys(JSON.parse(readFileSync(`cdk.out/${file}`, "utf8")).Outputs ?? {});
-check(!["WorkQueueUrl", "WorkDLQUrl", "WorkerFunctionArn"].some((o) => singleOutputs.includes(o)), `a single account outputs ${singleOutputs}`);
+check(!["WorkQueueUrl", "WorkDLQUrl", "WorkerFunctionArn", "HubRoleArn", "WorkerRoleArn"].some((o) => singleOutputs.includes(o)), `a single account outputs ${singleOutputs}`);
 const hubContext = { hubMode: "true", organizationId: ORG, memberAccounts: `${A},${B}`, workerTimeoutSeconds: "300", workerMaxConcurrency: "20", workerReservedConcurrency: "30" };
 const app = synthApp(hubContext);
 if (app.error) {
@@ -552,11 +552,15 @@ if (app.error) {
   const res = app.template.Resources;
   const out = app.template.Outputs ?? {};
   const idOf = (pred) => Object.entries(res).find(([, r]) => pred(r))?.[0];
+  // The role of the function `pred` picks by its environment (the planner, or the worker).
+  const roleOf = (res, pred) => Object.values(res).find((r) => r.Type === "AWS::Lambda::Function" && r.Properties.Role?.["Fn::GetAtt"] && pred(r.Properties.Environment?.Variables ?? {}))?.Properties.Role["Fn::GetAtt"][0];
   const workId = idOf((r) => r.Type === "AWS::SQS::Queue" && r.Properties.RedrivePolicy);
   const dlqId = res[workId]?.Properties.RedrivePolicy.deadLetterTargetArn["Fn::GetAtt"][0];
   const workerId = idOf((r) => r.Type === "AWS::Lambda::Function" && r.Properties.Environment?.Variables?.HANDLER_MODE === "worker");
   check(JSON.stringify(out.WorkQueueUrl?.Value) === JSON.stringify({ Ref: workId }) && JSON.stringify(out.WorkDLQUrl?.Value) === JSON.stringify({ Ref: dlqId }) &&
-    JSON.stringify(out.WorkerFunctionArn?.Value) === JSON.stringify({ "Fn::GetAtt": [workerId, "Arn"] }),
+    JSON.stringify(out.WorkerFunctionArn?.Value) === JSON.stringify({ "Fn::GetAtt": [workerId, "Arn"] }) &&
+    JSON.stringify(out.HubRoleArn?.Value) === JSON.stringify({ "Fn::GetAtt": [roleOf(res, (v) => v.WORK_QUEUE_URL !== undefined), "Arn"] }) &&
+    JSON.stringify(out.WorkerRoleArn?.Value) === JSON.stringify({ "Fn::GetAtt": [res[workerId]?.Properties.Role["Fn::GetAtt"][0], "Arn"] }),
   `the app in hub mode: outputs ${JSON.stringify(out)}`);
   const m = Object.values(res).find((r) => r.Type === "AWS::Lambda::EventSourceMapping")?.Properties;
   check(res[workerId]?.Properties.Timeout === 300 && res[workId]?.Properties.VisibilityTimeout === 1800 && m?.ScalingConfig?.MaximumConcurrency === 20 &&
