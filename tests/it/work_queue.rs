@@ -643,3 +643,47 @@ async fn a_place_with_a_throttled_listing_is_delivered_again_one_refused_is_not(
         assert!(r["failedListings"][0].get("transient").is_none(), "{r}");
     }
 }
+
+/// The test poller reads an answer as Lambda documents (*Reporting batch item failures*), and
+/// never more leniently: the rules the tests above rely on.
+#[test]
+fn the_test_poller_reads_answers_as_lambda_documents() {
+    let received = |id: &str| Received {
+        message_id: id.into(),
+        receipt_handle: String::new(),
+        body: String::new(),
+        md5_of_body: String::new(),
+        attributes: Default::default(),
+    };
+    let batch = [received("a"), received("b")];
+    let failed = |v: Value| failed_items(&batch, &Answer::Response(v));
+    let none: Vec<String> = Vec::new();
+    let all = vec!["a".to_string(), "b".to_string()];
+    // Complete success: an empty or null list, an empty or null response.
+    assert_eq!(failed(json!({"batchItemFailures": []})), none);
+    assert_eq!(failed(json!({"batchItemFailures": null})), none);
+    assert_eq!(failed(json!({})), none);
+    assert_eq!(failed(Value::Null), none);
+    // Partial: the named records only.
+    assert_eq!(
+        failed(json!({"batchItemFailures": [{"itemIdentifier": "b"}]})),
+        ["b"]
+    );
+    // Complete failure: an empty, null or unknown identifier, a bad key, an invalid response,
+    // a thrown error.
+    for bad in [
+        json!({"batchItemFailures": [{"itemIdentifier": ""}]}),
+        json!({"batchItemFailures": [{"itemIdentifier": null}]}),
+        json!({"batchItemFailures": [{"itemIdentifier": "c"}]}),
+        json!({"batchItemFailures": [{"messageId": "a"}]}),
+        json!({"batchItemFailures": "a"}),
+        json!("ok"),
+        json!([]),
+    ] {
+        assert_eq!(failed(bad.clone()), all, "{bad}");
+    }
+    assert_eq!(
+        failed_items(&batch, &Answer::Error(json!({"errorType": "X"}))),
+        all
+    );
+}

@@ -291,13 +291,22 @@ impl WorkQueue {
     }
 }
 
-/// The message ids Lambda treats as failed for `answer` (ReportBatchItemFailures on).
+/// The message ids Lambda treats as failed for `answer` (ReportBatchItemFailures on). Lambda
+/// (*Reporting batch item failures*): an empty or null `batchItemFailures`, or an empty or
+/// null response, is a complete success; an invalid response, an empty, null or unknown
+/// `itemIdentifier`, or a thrown error, a complete failure. A JSON answer that is not an
+/// object (`"ok"`, `[]`) is taken as invalid: the poller is never more lenient than Lambda.
 pub fn failed_items(messages: &[Received], answer: &Answer) -> Vec<String> {
     let all = || messages.iter().map(|m| m.message_id.clone()).collect();
     let Answer::Response(v) = answer else {
         return all();
     };
-    let items = match v.get("batchItemFailures") {
+    let response = match v {
+        Value::Null => return Vec::new(),
+        Value::Object(o) => o,
+        _ => return all(),
+    };
+    let items = match response.get("batchItemFailures") {
         None | Some(Value::Null) => return Vec::new(),
         Some(Value::Array(items)) => items,
         Some(_) => return all(),
