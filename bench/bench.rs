@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use support::proxy::Proxy;
-use support::queue::{create_work_queue, place_lines, PlaceLine, Received, WorkQueue, WORKER_KEY};
+use support::queue::{create_work_queue, place_lines, PlaceLine, Received, WorkQueue};
 use support::runtime_api::Answer;
 use support::*;
 
@@ -313,26 +313,14 @@ struct OrgFigures {
     workers: Option<WorkerFigures>,
 }
 
-/// A worker of `binary`, as `support::queue::start_worker` starts one (HANDLER_MODE=worker,
-/// WORK_QUEUE_ARN, its own access key, the planner's variables but WORK_QUEUE_URL), but of the
-/// build under measurement instead of the debug build.
+/// A worker of `binary` (the build under measurement), started and at its first `/next`.
 fn start_worker_of(
     binary: &Path,
     endpoint: &str,
     queue: &WorkQueue,
     env: &[(&str, &str)],
 ) -> Function {
-    let mut all: Vec<(&str, &str)> = env
-        .iter()
-        .filter(|(k, _)| *k != "WORK_QUEUE_URL")
-        .copied()
-        .collect();
-    all.extend([
-        ("HANDLER_MODE", "worker"),
-        ("WORK_QUEUE_ARN", queue.arn.as_str()),
-        ("AWS_ACCESS_KEY_ID", WORKER_KEY),
-    ]);
-    let f = Function::start(binary, endpoint, &all);
+    let f = support::queue::start_worker_of(binary, endpoint, queue, env);
     f.api.wait_first_next(Duration::from_secs(10));
     f
 }

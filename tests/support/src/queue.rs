@@ -326,6 +326,16 @@ pub fn failed_items(messages: &[Received], answer: &Answer) -> Vec<String> {
 /// A worker: the built binary with `HANDLER_MODE=worker`, reading `queue`, signing with the
 /// worker's own access key, configured like the planner otherwise (`env`).
 pub fn start_worker(endpoint: &str, queue: &WorkQueue, env: &[(&str, &str)]) -> Function {
+    start_worker_of(&crate::built_binary(), endpoint, queue, env)
+}
+
+/// [`start_worker`] of another build of the function (the benchmark's release builds).
+pub fn start_worker_of(
+    binary: &std::path::Path,
+    endpoint: &str,
+    queue: &WorkQueue,
+    env: &[(&str, &str)],
+) -> Function {
     let mut all: Vec<(&str, &str)> = env
         .iter()
         .filter(|(k, _)| *k != "WORK_QUEUE_URL")
@@ -336,7 +346,7 @@ pub fn start_worker(endpoint: &str, queue: &WorkQueue, env: &[(&str, &str)]) -> 
         ("WORK_QUEUE_ARN", queue.arn.as_str()),
         ("AWS_ACCESS_KEY_ID", WORKER_KEY),
     ]);
-    Function::start(&crate::built_binary(), endpoint, &all)
+    Function::start(binary, endpoint, &all)
 }
 
 /// The access key the worker signs with (the launcher records its calls as `worker`).
