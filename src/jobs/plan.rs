@@ -5,7 +5,7 @@
 //! fair queue). Workers ([`crate::lambda::worker`]) sweep the places. The planner itself never
 //! acts in a member account.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::{stream, StreamExt as _};
 use tracing::{info, warn};
@@ -24,18 +24,29 @@ use crate::rules::plan::{self, Settled};
 pub const CALLS_AT_ONCE: usize = 16;
 /// The pause before a retry of refused entries, times the attempt.
 const RETRY_PAUSE: Duration = Duration::from_millis(200);
+/// No batch starts this close to the invocation's deadline: one call is bounded by 20 s with
+/// the SDK's retries, and a refused entry's two retries add well under a second. A plan that
+/// reaches it counts its unsent places in `planFailed` (code `PlanOutOfTime`) and still
+/// answers, so that Lambda does not run it again (a timed-out plan would be tried twice more
+/// and queue its places again); the next plan covers them.
+pub const PLAN_MARGIN: Duration = Duration::from_secs(30);
+/// The code a place not sent for lack of time is logged with.
+const OUT_OF_TIME: &str = "PlanOutOfTime";
 
 /// Plans the sweep from the function's own place `own`: plan id `plan_id` (the scheduled
 /// event's id, in session-name characters). Fails only when no place could be queued (or the
 /// organization listing failed in a way a retry may fix); otherwise each place that could not
-/// be queued is logged and counted in `planFailed`, and the next plan covers it.
+/// be queued is logged and counted in `planFailed`, and the next plan covers it. `remaining`,
+/// the invocation's time left: no batch starts in its last [`PLAN_MARGIN`].
 pub async fn run(
     config: &Config,
     accounts: &Accounts,
     queue: &WorkQueue,
     own: &Place,
     plan_id: &str,
+    remaining: Option<Duration>,
 ) -> Result<PlanReport> {
+    let stop_at = remaining.map(|r| Instant::now() + r.saturating_sub(PLAN_MARGIN));
     let places = organization::places(config, accounts, own).await?;
     let planned_at = SystemTime::now();
     let messages: Vec<PlaceMessage> = places
@@ -75,7 +86,13 @@ pub async fn run(
         })
         .collect();
     let results: Vec<Sent> = stream::iter(batches)
-        .map(|batch| send_batch(queue, batch))
+        .map(|batch| async move {
+            if stop_at.is_some_and(|at| Instant::now() >= at) {
+                let unsent = batch.into_iter().map(|(_, m)| (m, OUT_OF_TIME.to_string()));
+                return (0, unsent.collect(), None);
+            }
+            send_batch(queue, batch).await
+        })
         .buffer_unordered(CALLS_AT_ONCE)
         .collect()
         .await;
@@ -110,7 +127,7 @@ pub async fn run(
             service: "SQS",
             operation: "SendMessageBatch",
             message: format!(
-                "the work queue refused every one of the plan's {} places",
+                "none of the plan's {} places was queued (the work queue refused them, or the plan ran out of time)",
                 report.plan_failed
             ),
             code: None,

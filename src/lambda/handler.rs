@@ -192,7 +192,15 @@ impl Handler {
                         )
                     })?;
                     Sweep::Plan(
-                        plan::run(config, &self.accounts, queue, &invocation.own, session).await?,
+                        plan::run(
+                            config,
+                            &self.accounts,
+                            queue,
+                            &invocation.own,
+                            session,
+                            invocation.remaining,
+                        )
+                        .await?,
                     )
                 } else if config.organization.sweeps_organization() {
                     Sweep::Organization(

@@ -687,3 +687,51 @@ fn the_test_poller_reads_answers_as_lambda_documents() {
         all
     );
 }
+
+/// A plan that would outlive its invocation stops starting batches 30 s before the deadline
+/// and answers: the unsent places are counted in `planFailed` and logged (`PlanOutOfTime`),
+/// and the invocation succeeds, so that Lambda does not run the scheduled event again and
+/// queue the same places twice more. 20 members × 10 regions: 20 batches, 16 at once; each
+/// call held 2 s, and the invocation has 31 s, so the first 16 start and the last 4 do not.
+#[tokio::test]
+async fn a_plan_near_its_deadline_stops_sending_and_answers() {
+    let moto = start_moto(None);
+    let m = &moto.endpoint;
+    let accounts: Vec<String> = (0..20)
+        .map(|i| format!("{:012}", 700_000_000_000u64 + i))
+        .collect();
+    let members = accounts.join(",");
+    let regions = "us-east-1,us-east-2,us-west-1,us-west-2,eu-west-1,eu-west-2,eu-central-1,ap-southeast-1,ap-northeast-1,sa-east-1";
+    let env = [
+        ("MEMBER_ACCOUNTS", members.as_str()),
+        ("ORGANIZATION_ID", ORG_ID),
+        ("SWEEP_REGIONS", regions),
+    ];
+    let proxy = Proxy::start(m);
+    let hub = Hub::start(m, &proxy.endpoint(), &env, 0).await;
+    proxy.set_mode(Mode::DelayWhere(
+        &[("SendMessageBatch", "")],
+        Duration::from_secs(2),
+    ));
+    let answer = hub.planner.api.invoke_with_deadline(
+        &plan_event(),
+        Duration::from_secs(31),
+        Duration::from_secs(60),
+    );
+    let o = answer.response();
+    assert_eq!(o["outcome"], "reconciled", "{o}");
+    assert_eq!(
+        (&o["sweep"]["planned"], &o["sweep"]["planFailed"]),
+        (&json!(160), &json!(40)),
+        "{o}"
+    );
+    let sends = proxy
+        .operations()
+        .iter()
+        .filter(|o| *o == "SendMessageBatch")
+        .count();
+    assert_eq!(sends, 16);
+    assert_eq!(hub.queue.depth(&hub.queue.url).await.0, 160);
+    let logs = hub.planner.logs_with("PlanOutOfTime", 40);
+    assert_eq!(logs.matches("PlanOutOfTime").count(), 40, "{logs}");
+}
