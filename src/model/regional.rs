@@ -72,14 +72,15 @@ pub fn is_regional_key(key: &str) -> bool {
 /// second copy in one region, is left out: one region, one set of keys.
 pub fn keys(own_region: &str, copies: &[RegionalCopy]) -> Map<String, Value> {
     let mut m = Map::new();
-    if !copies.iter().any(|c| c.region != own_region) {
-        return m;
-    }
-    let mut seen = BTreeSet::new();
     let mut ordered: Vec<&RegionalCopy> = copies
         .iter()
         .filter(|c| is_region(&c.region) && !c.host.is_empty())
         .collect();
+    // Only copies that give keys count: one in a bad region or without a host is no copy.
+    if !ordered.iter().any(|c| c.region != own_region) {
+        return m;
+    }
+    let mut seen = BTreeSet::new();
     ordered.sort_by(|a, b| {
         (a.region != own_region, &a.region).cmp(&(b.region != own_region, &b.region))
     });
@@ -224,6 +225,18 @@ mod tests {
             .keys()
             .filter(|k| *k != REGIONS_KEY)
             .all(|k| is_regional_key(k)));
+    }
+
+    #[test]
+    fn copies_that_give_no_keys_do_not_count_as_copies_elsewhere() {
+        let mut hostless = copy("eu-west-1", "");
+        hostless.identifier = "creating".into();
+        for other in [hostless, copy("not a region", "x.example")] {
+            assert!(
+                keys("us-east-1", &[copy("us-east-1", "p"), other.clone()]).is_empty(),
+                "{other:?}"
+            );
+        }
     }
 
     #[test]
