@@ -21,17 +21,21 @@ pub struct Clients {
     pub kms: aws_sdk_kms::Client,
     /// KMS in the place itself, where a secret's encryption key is resolved (DescribeKey).
     pub kms_here: aws_sdk_kms::Client,
-    /// Secrets Manager clients for other regions (replica regions), built on first use from
-    /// `secrets`' configuration and kept.
-    pub regional: RegionalSecrets,
+    /// Secrets Manager clients for other regions (replica regions) and RDS clients for the
+    /// regions of databases' cross-region copies, built on first use from `secrets`' and
+    /// `rds`' configuration and kept.
+    pub regional: RegionalClients,
     /// The configuration the clients were built from (`None` for mocked clients): the base of
     /// the clients for other accounts and regions.
     pub sdk: Option<SdkConfig>,
 }
 
-/// Secrets Manager clients by region, shared by every clone of [`Clients`].
+/// Secrets Manager and RDS clients by region, shared by every clone of [`Clients`].
 #[derive(Debug, Clone, Default)]
-pub struct RegionalSecrets(Arc<Mutex<HashMap<String, aws_sdk_secretsmanager::Client>>>);
+pub struct RegionalClients {
+    secrets: Arc<Mutex<HashMap<String, aws_sdk_secretsmanager::Client>>>,
+    rds: Arc<Mutex<HashMap<String, aws_sdk_rds::Client>>>,
+}
 
 impl Clients {
     /// Builds every client from one shared configuration (region, credentials, endpoint,
@@ -45,7 +49,7 @@ impl Clients {
             serverless: aws_sdk_redshiftserverless::Client::new(config),
             kms: aws_sdk_kms::Client::new(config),
             kms_here: aws_sdk_kms::Client::new(config),
-            regional: RegionalSecrets::default(),
+            regional: RegionalClients::default(),
             sdk: Some(config.clone()),
         }
     }
@@ -53,7 +57,11 @@ impl Clients {
     /// The Secrets Manager client for `region`: the same configuration (credentials, endpoint,
     /// retries, timeouts) with the region replaced. Built once per region.
     pub fn secrets_in(&self, region: &str) -> aws_sdk_secretsmanager::Client {
-        let mut cache = self.regional.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cache = self
+            .regional
+            .secrets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         cache
             .entry(region.to_string())
             .or_insert_with(|| {
@@ -64,6 +72,23 @@ impl Clients {
                     .region(aws_config::Region::new(region.to_string()))
                     .build();
                 aws_sdk_secretsmanager::Client::from_conf(conf)
+            })
+            .clone()
+    }
+
+    /// The RDS client for `region`, built as [`Clients::secrets_in`] builds its clients.
+    pub fn rds_in(&self, region: &str) -> aws_sdk_rds::Client {
+        let mut cache = self.regional.rds.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let conf = self
+                    .rds
+                    .config()
+                    .to_builder()
+                    .region(aws_config::Region::new(region.to_string()))
+                    .build();
+                aws_sdk_rds::Client::from_conf(conf)
             })
             .clone()
     }

@@ -45,6 +45,14 @@ pub struct Lifecycle {
     /// `SWEEP_SEED` (default: the UTC date): what shuffles the order in which the sweep takes
     /// orphans, with the account and region. Set it to replay one run's order.
     pub sweep_seed: Option<String>,
+    /// `REGIONAL_CONNECTION_KEYS` (default `true`): secrets of a database with copies in other
+    /// regions carry their regional connection keys ([`crate::model::regional`]); `false`
+    /// asks no other region, writes none, and removes the ones the function wrote.
+    pub regional_connection_keys: bool,
+    /// `MAX_REWRITES_PER_RUN` (default 100): at most this many drifted secrets rewritten per
+    /// sweep of one place (PutSecretValue is limited to 50 requests per second per account
+    /// and region); the rest are `rewriteDeferred` to the next sweep, endpoint changes first.
+    pub max_rewrites_per_run: usize,
 }
 
 impl Default for Lifecycle {
@@ -56,11 +64,16 @@ impl Default for Lifecycle {
             max_retire_fraction_ppm: DEFAULT_MAX_RETIRE_FRACTION_PPM,
             port_change_wait: std::time::Duration::from_secs(DEFAULT_PORT_CHANGE_WAIT_SECONDS),
             sweep_seed: None,
+            regional_connection_keys: true,
+            max_rewrites_per_run: DEFAULT_MAX_REWRITES_PER_RUN,
         }
     }
 }
 
 pub const DEFAULT_MAX_RETIRE_PER_RUN: usize = 10;
+pub const DEFAULT_MAX_REWRITES_PER_RUN: usize = 100;
+/// A sweep never rewrites more than this, whatever `MAX_REWRITES_PER_RUN` says.
+const MAX_REWRITES_LIMIT: usize = 10_000;
 /// 0.2: a fifth of a place's managed secrets.
 pub const DEFAULT_MAX_RETIRE_FRACTION_PPM: u32 = 200_000;
 pub const DEFAULT_PORT_CHANGE_WAIT_SECONDS: u64 = 300;
@@ -132,8 +145,18 @@ pub(super) fn lifecycle(get: &impl Fn(&str) -> Option<String>) -> Result<Lifecyc
         }
         None => None,
     };
+    let regional_connection_keys = boolean(get, "REGIONAL_CONNECTION_KEYS", true)?;
+    let max_rewrites_per_run = whole_number(
+        get,
+        "MAX_REWRITES_PER_RUN",
+        DEFAULT_MAX_REWRITES_PER_RUN,
+        0..=MAX_REWRITES_LIMIT,
+        "",
+    )?;
     Ok(Lifecycle {
         follow_connection_changes,
+        regional_connection_keys,
+        max_rewrites_per_run,
         on_deleted,
         max_retire_per_run,
         max_retire_fraction_ppm,
@@ -215,9 +238,13 @@ mod tests {
             ("ON_DATABASE_DELETED", "schedule-deletion"),
             ("RECOVERY_WINDOW_DAYS", "7"),
             ("MAX_RETIRE_PER_RUN", "0"),
+            ("REGIONAL_CONNECTION_KEYS", "false"),
+            ("MAX_REWRITES_PER_RUN", "7"),
         ])
         .unwrap();
         assert!(!l.follow_connection_changes);
+        assert!(!l.regional_connection_keys);
+        assert_eq!(l.max_rewrites_per_run, 7);
         assert_eq!(
             l.on_deleted,
             OnDeleted::ScheduleDeletion {
@@ -259,6 +286,8 @@ mod tests {
             ("RECOVERY_WINDOW_DAYS", "31"),
             ("MAX_RETIRE_PER_RUN", "-1"),
             ("MAX_RETIRE_PER_RUN", "1001"),
+            ("REGIONAL_CONNECTION_KEYS", "on"),
+            ("MAX_REWRITES_PER_RUN", "10001"),
             ("SWEEP_SEED", "two words"),
             ("SWEEP_SEED", &"x".repeat(65)),
         ] {

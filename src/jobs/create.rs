@@ -77,6 +77,7 @@ impl Job {
         if matches!(assess(&db, user), Err(Error::DatabaseNotReady { .. })) {
             db = database::wait_available(&self.clients, &request.target, &db, max_wait).await?;
         }
+        let db = self.with_copies(db).await;
         self.provision(db, user, early).await
     }
 

@@ -12,9 +12,8 @@ use crate::aws::secrets;
 use crate::event::Request;
 use crate::model::error::{Error, Result};
 use crate::model::outcome::{Outcome, OutcomeKind};
-use crate::model::tags;
 use crate::model::Database;
-use crate::rules::drift::{database_key, drifted, is_admin_secret, Connection};
+use crate::rules::drift::{database_key, is_admin_secret, tag_changes, Connection};
 use crate::rules::existing_secret::{self, SecretState};
 
 impl Job {
@@ -27,6 +26,30 @@ impl Job {
             .into_iter()
             .filter(|s| self.is_ours_here(s, region) && !s.is_retired())
             .collect())
+    }
+
+    /// `db` with its copies in other regions looked up ([`database::copies::find`]); while a
+    /// region's Describe fails they stay unknown, and its secrets' regional keys stay as they
+    /// are (the sweep tries again).
+    pub(crate) async fn with_copies(&self, mut db: Database) -> Database {
+        let enabled = self.config.lifecycle.regional_connection_keys;
+        let failed = database::copies::find(
+            &self.clients,
+            &self.place.region,
+            std::slice::from_mut(&mut db),
+            enabled,
+        )
+        .await;
+        for (region, e) in failed {
+            tracing::warn!(
+                database = %db,
+                region = %region,
+                error_type = e.error_type(),
+                error = %e,
+                "the database's copies in another region could not be described; its regional keys stay as they are"
+            );
+        }
+        db
     }
 
     /// Primary in `region` and inside the secret name prefix.
@@ -60,6 +83,7 @@ impl Job {
             });
         }
         let db = self.wait_for_port(request, db, remaining).await?;
+        let db = self.with_copies(db).await;
         let Some(connection) = Connection::of(&db) else {
             return Ok(
                 Outcome::about(OutcomeKind::Skipped, &db, &self.place).with_reason(format!(
@@ -166,7 +190,8 @@ impl Job {
             ..
         } = secrets::current(secrets, &state.arn, &state.name).await?;
         let keys = connection.keys(is_admin_secret(db, state));
-        let changed = match existing_secret::merge(&state.arn, &version, current, keys) {
+        let drop = connection.stale(&current);
+        let changed = match existing_secret::merge(&state.arn, &version, current, keys, &drop) {
             Some(r) => {
                 let merged =
                     secrecy::SecretString::from(serde_json::Value::Object(r.merged).to_string());
@@ -175,9 +200,13 @@ impl Job {
             }
             None => None,
         };
-        if drifted(state, connection) {
-            let endpoint = connection.endpoint();
-            secrets::tag(secrets, &state.arn, &[(tags::ENDPOINT_TAG_KEY, &endpoint)]).await?;
+        let (set, unset) = tag_changes(state, connection);
+        if !set.is_empty() {
+            let set: Vec<(&str, &str)> = set.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            secrets::tag(secrets, &state.arn, &set).await?;
+        }
+        if !unset.is_empty() {
+            secrets::untag(secrets, &state.arn, &unset).await?;
         }
         Ok(changed)
     }

@@ -24,7 +24,7 @@ use crate::model::outcome::{
     FailedListing, OutcomeKind, StuckJob, SweepFailure, SweepReport, RETIRE_GUARD_EMPTY_LISTING,
 };
 use crate::model::{timestamp, DbKind, Service};
-use crate::rules::drift::plan_sweep;
+use crate::rules::drift::{cap_rewrites, plan_sweep};
 use crate::rules::existing_secret::SecretState;
 use crate::rules::sweep_budget::{self, Ended, Hold, Kind, KindRun};
 
@@ -38,6 +38,10 @@ pub const SWEEP_CONCURRENCY: usize = 4;
 /// The listing of the function's secrets, reported as `secrets` (and `secrets:<region>` for a
 /// replica region) when it fails.
 const SECRETS_LISTING: &str = "secrets";
+
+/// The Describe of databases' copies in another region, reported as `copies:<region>` when it
+/// fails (their secrets' regional keys stay as they are).
+const COPIES_LISTING: &str = "copies";
 
 /// Sweeps the job's place (one account and region) and returns its report. Stops starting new
 /// tasks when less than [`DEADLINE_MARGIN`] of the invocation is left, and reports those
@@ -59,8 +63,19 @@ pub async fn run(job: &Job, remaining: Option<Duration>) -> Result<SweepReport> 
             .iter()
             .map(|r| secrets::list_owned_in(clients, r)),
     );
-    let (listed, secrets, replica_listings) = tokio::join!(
-        database::list_all(clients),
+    let listed = async {
+        let mut listed = database::list_all(clients).await;
+        let failed = database::copies::find(
+            clients,
+            &job.place.region,
+            &mut listed.databases,
+            config.lifecycle.regional_connection_keys,
+        )
+        .await;
+        (listed, failed)
+    };
+    let ((listed, copies_failed), secrets, replica_listings) = tokio::join!(
+        listed,
         secrets::list_owned(&clients.secrets, None),
         replica_listings
     );
@@ -70,6 +85,11 @@ pub async fn run(job: &Job, remaining: Option<Duration>) -> Result<SweepReport> 
             .failed
             .iter()
             .map(|(listing, e)| failed_listing(listing.as_str(), e))
+            .chain(
+                copies_failed
+                    .iter()
+                    .map(|(r, e)| failed_listing(&format!("{COPIES_LISTING}:{r}"), e)),
+            )
             .collect(),
         ..SweepReport::default()
     };
@@ -140,7 +160,9 @@ pub async fn run(job: &Job, remaining: Option<Duration>) -> Result<SweepReport> 
     let seed = sweep_budget::seed(&day, &job.place.account, &job.place.region);
     sweep_budget::shuffle(&mut orphans, &seed, |s| s.name.as_str());
     let mut tasks: Vec<Task> = plan.provision.into_iter().map(Task::Provision).collect();
-    tasks.extend(plan.drift.into_iter().map(|(db, s)| Task::Repair(db, s)));
+    let (drift, deferred) = cap_rewrites(plan.drift, config.lifecycle.max_rewrites_per_run);
+    report.rewrite_deferred = deferred;
+    tasks.extend(drift.into_iter().map(|(db, s)| Task::Repair(db, s)));
     tasks.extend(orphans.into_iter().map(Task::Retire));
     tasks.extend(
         plan.replicas_missing

@@ -240,9 +240,46 @@ pub struct Database {
     /// A port change RDS has not applied yet (`PendingModifiedValues.Port`; instances only:
     /// a cluster's pending values carry no port).
     pub pending_port: Option<i32>,
+    /// A cluster's reader endpoint (`DBCluster.ReaderEndpoint`: Aurora, DocumentDB, Multi-AZ
+    /// DB clusters).
+    pub reader_host: Option<String>,
+    /// The cross-region copies Describe names as ARNs (`ReadReplicaDBInstanceIdentifiers`,
+    /// `ReadReplicaIdentifiers`) in another region than the database's own.
+    pub remote_replicas: Vec<String>,
+    /// The database and its copies in other regions, the database first, as Describe reports
+    /// them in each region ([`crate::model::regional`]): empty when it has no copy elsewhere,
+    /// `None` while its copies are not known (not looked up yet, or a region's Describe
+    /// failed). Its regional keys are written or removed only when known.
+    pub copies: Option<Vec<regional::RegionalCopy>>,
 }
 
 impl Database {
+    /// Its copies are known to be none when Describe names no copy in another region; else
+    /// unknown until looked up.
+    pub fn with_copies_unknown_only_if_remote(mut self) -> Database {
+        self.copies = self.remote_replicas.is_empty().then(Vec::new);
+        self
+    }
+
+    /// The connection keys beyond `host`, `port` and `dbname`: `readerHost` (a cluster with a
+    /// reader endpoint) and the regional keys (while they are known).
+    pub fn extra_connection_keys(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = self.regional_keys().unwrap_or_default();
+        if let Some(reader) = self.reader_host.as_deref().filter(|r| !r.is_empty()) {
+            m.insert("readerHost".into(), reader.into());
+        }
+        m
+    }
+
+    /// The regional connection keys (empty when none; `None` while the copies are unknown).
+    pub fn regional_keys(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        let copies = self.copies.as_ref()?;
+        Some(match copies.first() {
+            Some(own) => regional::keys(&own.region, copies),
+            None => serde_json::Map::new(),
+        })
+    }
+
     /// Whether the database is `available` (any service's spelling of the status).
     pub fn is_available(&self) -> bool {
         self.status.eq_ignore_ascii_case("available")
@@ -281,6 +318,9 @@ impl Database {
             resource_id: Some("db-ORDERS0SAMPLE0RESOURCE0ID".into()),
             created_at: Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_651_200)),
             pending_port: None,
+            reader_host: None,
+            remote_replicas: Vec::new(),
+            copies: Some(Vec::new()),
         }
     }
 }

@@ -133,6 +133,10 @@ pub struct SweepReport {
     pub retired: Vec<String>,
     /// Orphaned secrets left for the next sweep: `retireLimit` retirements succeeded.
     pub retire_deferred: Vec<String>,
+    /// Drifted secrets left for the next sweep: `MAX_REWRITES_PER_RUN` were rewritten
+    /// (endpoint changes first, then extra connection keys such as new regional keys).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rewrite_deferred: Vec<String>,
     /// Live managed secrets whose primary is in this place (what `MAX_RETIRE_FRACTION` is
     /// taken of).
     #[serde(skip_serializing_if = "is_zero")]

@@ -54,6 +54,14 @@ pub fn is_region(region: &str) -> bool {
         && !parts[parts.len() - 1].is_empty()
 }
 
+/// The region of an ARN (`arn:aws:rds:eu-west-1:…`), when it names one.
+pub fn arn_region(arn: &str) -> Option<&str> {
+    arn.strip_prefix("arn:")?
+        .split(':')
+        .nth(2)
+        .filter(|r| is_region(r))
+}
+
 /// The key of `field` for `region`: `<region>.<field>`.
 pub fn key(region: &str, field: &str) -> String {
     format!("{region}.{field}")
@@ -145,14 +153,17 @@ pub fn stale_keys(current: &Map<String, Value>, desired: &Map<String, Value>) ->
 
 /// A short digest of connection keys, for a tag the sweep compares without reading the
 /// secret's value: base64 (as the seal's tag, characters AWS allows in tag values) of the
-/// first 16 bytes of SHA-256 over the keys' canonical JSON (serde_json's map is ordered by
-/// key). `None` for no keys, so that a secret without the tag and a database without such keys
-/// agree.
+/// first 16 bytes of SHA-256 over the keys' JSON, sorted by key. `None` for no keys, so that
+/// a secret without the tag and a database without such keys agree.
 pub fn digest(keys: &Map<String, Value>) -> Option<String> {
     if keys.is_empty() {
         return None;
     }
-    let bytes = Sha256::digest(Value::Object(keys.clone()).to_string().as_bytes());
+    // Sorted by key here: serde_json keeps insertion order when a dependency turns on its
+    // `preserve_order` feature (one does in this build).
+    let sorted: std::collections::BTreeMap<&String, &Value> = keys.iter().collect();
+    let text = serde_json::to_string(&sorted).unwrap_or_default();
+    let bytes = Sha256::digest(text.as_bytes());
     Some(aws_smithy_types::base64::encode(&bytes[..16]))
 }
 
@@ -195,6 +206,16 @@ mod tests {
         ] {
             assert!(!is_region(r), "{r}");
         }
+    }
+
+    #[test]
+    fn arns_name_their_region() {
+        assert_eq!(
+            arn_region("arn:aws:rds:eu-west-1:111122223333:db:orders-eu"),
+            Some("eu-west-1")
+        );
+        assert_eq!(arn_region("orders-replica"), None);
+        assert_eq!(arn_region("arn:aws:iam::111122223333:role/x"), None);
     }
 
     #[test]
@@ -315,6 +336,12 @@ mod tests {
             "us-east-1",
             &[copy("us-east-1", "p"), copy("eu-west-1", "r2")],
         );
-        assert_ne!(digest(&c), Some(d));
+        assert_ne!(digest(&c), Some(d.clone()));
+        // The same keys inserted in another order (serde_json may keep insertion order).
+        let mut reversed = Map::new();
+        for (k, v) in a.iter().rev() {
+            reversed.insert(k.clone(), v.clone());
+        }
+        assert_eq!(digest(&reversed), Some(d));
     }
 }

@@ -147,6 +147,19 @@ pub struct SecretFields {
     pub ssl: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub masterarn: Option<String>,
+    /// The connection keys beyond `host` and `port`: `readerHost` and the regional keys
+    /// ([`crate::model::Database::extra_connection_keys`]), flat strings and numbers.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl SecretFields {
+    /// The keys a secret follows its database on: [`connection_keys`] and the extra ones.
+    pub fn connection(&self) -> Map<String, Value> {
+        let mut m = connection_keys(&self.host, self.port, self.dbname.as_deref());
+        m.extend(self.extra.clone());
+        m
+    }
 }
 
 fn expose<S: Serializer>(password: &SecretString, s: S) -> std::result::Result<S::Ok, S::Error> {

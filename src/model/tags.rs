@@ -40,8 +40,16 @@ pub const SUPERSEDED_TAG_KEY: &str = "db-secret-provisioner:superseded-by";
 /// A stuck rotation was reported (the "rotation stuck" log line and its alarm): `<YYYY-MM-DD>
 /// <version id>`, so that it is reported once per secret and day.
 pub const ROTATION_STUCK_TAG_KEY: &str = "db-secret-provisioner:rotation-stuck";
+/// A digest of the connection keys beyond `host` and `port` (`readerHost`, the regional keys;
+/// [`crate::model::regional::digest`]): with the endpoint tag, what the sweep compares to find
+/// drift without reading any secret value. Absent where there are none.
+pub const CONNECTION_TAG_KEY: &str = "db-secret-provisioner:connection";
+/// The connection tag's value on a secret whose value the function wrote or re-stamped
+/// without comparing its extra keys (a recreation, a reset, a resolve): no digest matches it,
+/// so the next sweep reads the value once and puts the digest.
+pub const CONNECTION_RECHECK: &str = "recheck";
 /// Every tag key the function writes itself.
-pub const RESERVED_TAG_KEYS: [&str; 11] = [
+pub const RESERVED_TAG_KEYS: [&str; 12] = [
     MANAGED_TAG_KEY,
     DATABASE_TAG_KEY,
     USERNAME_TAG_KEY,
@@ -53,6 +61,7 @@ pub const RESERVED_TAG_KEYS: [&str; 11] = [
     RESTORE_HINT_TAG_KEY,
     SUPERSEDED_TAG_KEY,
     ROTATION_STUCK_TAG_KEY,
+    CONNECTION_TAG_KEY,
 ];
 /// AWS allows 50 tags per secret; the function keeps the rest for its own keys.
 pub const MAX_USER_TAGS: usize = 50 - RESERVED_TAG_KEYS.len();

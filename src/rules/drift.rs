@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use crate::config::{Lifecycle, OnDeleted};
 use crate::model::database_tag::DatabaseTag;
 use crate::model::engine::engine_rule;
+use crate::model::regional;
 use crate::model::secret::connection_keys;
 use crate::model::tags;
 use crate::model::{Database, DbKind, Service};
@@ -21,6 +22,13 @@ pub struct Connection {
     pub port: i32,
     /// The database name: only the master user's secret follows it.
     pub dbname: Option<String>,
+    /// The keys beyond these: `readerHost` and the regional keys
+    /// ([`Database::extra_connection_keys`]).
+    pub extra: Map<String, Value>,
+    /// The database's copies in other regions are known: its regional keys are written and,
+    /// for a region without a copy any more, removed. While they are not (a region's Describe
+    /// failed), its secrets' regional keys and connection tag stay as they are.
+    pub regional_known: bool,
 }
 
 impl Connection {
@@ -31,6 +39,8 @@ impl Connection {
             host: db.host.clone().filter(|h| !h.is_empty())?,
             port: db.port.unwrap_or(rule.default_port),
             dbname: db.dbname.clone().filter(|d| !d.is_empty()),
+            extra: db.extra_connection_keys(),
+            regional_known: db.copies.is_some(),
         })
     }
 
@@ -39,11 +49,30 @@ impl Connection {
         tags::endpoint(&self.host, self.port)
     }
 
-    /// The keys a secret follows: `host` and `port`, and `dbname` on the master user's secret.
-    /// Every other key (password, username, identifiers, masterarn, keys added by hand) stays.
+    /// The connection tag's value ([`tags::CONNECTION_TAG_KEY`]): `None` when there are no
+    /// extra keys.
+    pub fn digest(&self) -> Option<String> {
+        regional::digest(&self.extra)
+    }
+
+    /// The keys a secret follows: `host` and `port`, `dbname` on the master user's secret, and
+    /// the extra ones. Every other key (password, username, identifiers, masterarn, keys added
+    /// by hand) stays.
     pub fn keys(&self, admin: bool) -> Map<String, Value> {
         let dbname = self.dbname.as_deref().filter(|_| admin);
-        connection_keys(&self.host, self.port, dbname)
+        let mut m = connection_keys(&self.host, self.port, dbname);
+        m.extend(self.extra.clone());
+        m
+    }
+
+    /// The keys of `current` to drop: the regional keys of a region the database has no copy
+    /// in any more ([`regional::stale_keys`]), once its copies are known.
+    pub fn stale(&self, current: &Map<String, Value>) -> Vec<String> {
+        if self.regional_known {
+            regional::stale_keys(current, &self.extra)
+        } else {
+            Vec::new()
+        }
     }
 }
 
@@ -59,8 +88,40 @@ pub fn is_admin_secret(db: &Database, state: &SecretState) -> bool {
 }
 
 /// Whether a secret's endpoint tag differs from `connection` (a missing tag is drift too).
-pub fn drifted(state: &SecretState, connection: &Connection) -> bool {
+pub fn endpoint_drifted(state: &SecretState, connection: &Connection) -> bool {
     tags::value(&state.tags, tags::ENDPOINT_TAG_KEY) != Some(connection.endpoint().as_str())
+}
+
+/// Whether a secret's connection tag differs from the extra keys' digest, where the copies are
+/// known (an absent tag is no extra keys, so secrets made before the tag existed are
+/// rewritten only when they gain keys).
+pub fn extra_drifted(state: &SecretState, connection: &Connection) -> bool {
+    connection.regional_known
+        && tags::value(&state.tags, tags::CONNECTION_TAG_KEY) != connection.digest().as_deref()
+}
+
+/// Whether a secret's tags differ from `connection`: its endpoint, or its extra keys.
+pub fn drifted(state: &SecretState, connection: &Connection) -> bool {
+    endpoint_drifted(state, connection) || extra_drifted(state, connection)
+}
+
+/// The tags to set and the tags to remove so that a secret's tags say `connection` again.
+pub fn tag_changes(
+    state: &SecretState,
+    connection: &Connection,
+) -> (Vec<(&'static str, String)>, Vec<&'static str>) {
+    let mut set = Vec::new();
+    let mut unset = Vec::new();
+    if endpoint_drifted(state, connection) {
+        set.push((tags::ENDPOINT_TAG_KEY, connection.endpoint()));
+    }
+    if extra_drifted(state, connection) {
+        match connection.digest() {
+            Some(d) => set.push((tags::CONNECTION_TAG_KEY, d)),
+            None => unset.push(tags::CONNECTION_TAG_KEY),
+        }
+    }
+    (set, unset)
 }
 
 /// What one reconcile sweep does, decided from its listings alone.
@@ -214,6 +275,26 @@ pub fn plan_sweep<'a>(
         plan.retire.extend(orphans);
     }
     plan
+}
+
+/// At most `max` of the drifted secrets, endpoint changes first (a secret naming the wrong host
+/// is broken), then extra keys (a new reader or regional endpoint), each group in the plan's
+/// order; and the names of the rest, sorted (`rewriteDeferred`).
+pub fn cap_rewrites<'a>(
+    mut drift: Vec<(&'a Database, &'a SecretState)>,
+    max: usize,
+) -> (Vec<(&'a Database, &'a SecretState)>, Vec<String>) {
+    drift.sort_by_key(|(db, s)| !Connection::of(db).is_some_and(|c| endpoint_drifted(s, &c)));
+    if drift.len() <= max {
+        return (drift, Vec::new());
+    }
+    let mut deferred: Vec<String> = drift
+        .split_off(max)
+        .into_iter()
+        .map(|(_, s)| s.name.clone())
+        .collect();
+    deferred.sort();
+    (drift, deferred)
 }
 
 /// Whether the listing of a database tag's `{service}/{kind}` worked; an unknown tag never
@@ -445,5 +526,65 @@ mod tests {
         let mut no_host = db("a", 1);
         no_host.host = None;
         assert_eq!(Connection::of(&no_host), None);
+    }
+
+    #[test]
+    fn extra_keys_drift_by_their_tag_and_only_when_known() {
+        let mut cluster = db("c", 5432);
+        cluster.reader_host = Some("c.cluster-ro-x.rds.amazonaws.com".into());
+        let c = Connection::of(&cluster).unwrap();
+        assert_eq!(
+            c.keys(false)["readerHost"],
+            "c.cluster-ro-x.rds.amazonaws.com"
+        );
+        let endpoint = c.endpoint();
+        let mut s = secret("c", "admin", Some(&endpoint));
+        assert!(!endpoint_drifted(&s, &c));
+        assert!(extra_drifted(&s, &c), "no connection tag: gains readerHost");
+        let (set, unset) = tag_changes(&s, &c);
+        assert_eq!(set, [(tags::CONNECTION_TAG_KEY, c.digest().unwrap())]);
+        assert!(unset.is_empty());
+        s.tags
+            .push((tags::CONNECTION_TAG_KEY.into(), c.digest().unwrap()));
+        assert!(!drifted(&s, &c));
+        // The same database with its copies unknown (a region's Describe failed): only the
+        // endpoint counts.
+        let mut unknown = cluster.clone();
+        unknown.copies = None;
+        let u = Connection::of(&unknown).unwrap();
+        s.tags.retain(|(k, _)| k != tags::CONNECTION_TAG_KEY);
+        assert!(!drifted(&s, &u));
+        assert!(u.stale(&Map::new()).is_empty());
+        // A plain instance: no extra keys, no tag wanted; a tag left over is removed.
+        let plain = Connection::of(&db("p", 5432)).unwrap();
+        let mut p = secret("p", "admin", Some(&plain.endpoint()));
+        assert!(!drifted(&p, &plain), "an absent tag is no extra keys");
+        p.tags.push((
+            tags::CONNECTION_TAG_KEY.into(),
+            tags::CONNECTION_RECHECK.into(),
+        ));
+        assert!(drifted(&p, &plain), "recheck never matches");
+        assert_eq!(
+            tag_changes(&p, &plain),
+            (vec![], vec![tags::CONNECTION_TAG_KEY])
+        );
+    }
+
+    #[test]
+    fn rewrites_are_capped_endpoint_changes_first() {
+        let mut cluster = db("c", 5432);
+        cluster.reader_host = Some("c.cluster-ro-x".into());
+        let moved = db("m", 6000);
+        let gains = secret("c", "admin", Some("c.x.rds.amazonaws.com:5432"));
+        let wrong = secret("m", "admin", Some("m.x.rds.amazonaws.com:5432"));
+        let drift = vec![(&cluster, &gains), (&moved, &wrong)];
+        let (now, later) = cap_rewrites(drift.clone(), 1);
+        assert_eq!(now.len(), 1);
+        assert_eq!(now[0].1.name, wrong.name, "the endpoint change goes first");
+        assert_eq!(later, std::slice::from_ref(&gains.name));
+        let (now, later) = cap_rewrites(drift.clone(), 100);
+        assert_eq!((now.len(), later.len()), (2, 0));
+        let (now, later) = cap_rewrites(drift, 0);
+        assert_eq!((now.len(), later.len()), (0, 2));
     }
 }

@@ -7,7 +7,8 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{ExistingSecret, Replica, SecretOptions};
 use crate::model::error::{Error, Result};
-use crate::model::secret::{connection_keys, SecretFields};
+use crate::model::regional;
+use crate::model::secret::SecretFields;
 pub use crate::model::secret::{ownership, rotation_pending, SecretState};
 use crate::model::tags::Owner;
 
@@ -90,29 +91,46 @@ pub struct Refresh {
 }
 
 /// Merges the connection keys of `fields` into the current value. `None` when nothing differs.
+/// `regional_known`: the database's copies are known, so the regional keys of a region it no
+/// longer has a copy in are dropped ([`regional::stale_keys`]).
 pub fn refresh(
     arn: &str,
     version_id: &str,
     current: Map<String, Value>,
     fields: &SecretFields,
+    regional_known: bool,
 ) -> Option<Refresh> {
-    // `EXISTING_SECRET=update` refreshes the connection keys only.
-    let keys = connection_keys(&fields.host, fields.port, fields.dbname.as_deref());
-    merge(arn, version_id, current, keys)
+    // `EXISTING_SECRET=update` refreshes the connection keys only. The regional keys of a
+    // region no longer listed go only where the new value lists the regions (known copies).
+    let keys = fields.connection();
+    let drop = if regional_known {
+        regional::stale_keys(&current, &keys)
+    } else {
+        Vec::new()
+    };
+    merge(arn, version_id, current, keys, &drop)
 }
 
-/// Merges `new` keys into the current value, every other key kept. `None` when nothing differs.
+/// Merges `new` keys into the current value, every other key kept but those in `drop` (the
+/// one exception to "no version drops a key": [`regional::stale_keys`], a region's keys once
+/// the database has no copy there). `None` when nothing differs.
 pub fn merge(
     arn: &str,
     version_id: &str,
-    mut current: Map<String, Value>,
+    current: Map<String, Value>,
     new: Map<String, Value>,
+    drop: &[String],
 ) -> Option<Refresh> {
-    let changed: Vec<String> = new
+    let drop: Vec<&String> = drop
+        .iter()
+        .filter(|k| current.contains_key(k.as_str()) && !new.contains_key(k.as_str()))
+        .collect();
+    let mut changed: Vec<String> = new
         .iter()
         .filter(|(k, v)| current.get(*k) != Some(*v))
         .map(|(k, _)| k.clone())
         .collect();
+    changed.extend(drop.iter().map(|k| k.to_string()));
     if changed.is_empty() {
         return None;
     }
@@ -120,10 +138,20 @@ pub fn merge(
     hasher.update(arn.as_bytes());
     hasher.update(version_id.as_bytes());
     hasher.update(Value::Object(new.clone()).to_string().as_bytes());
+    for k in &drop {
+        hasher.update(b"\0-");
+        hasher.update(k.as_bytes());
+    }
     let token = hasher
         .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
+        .collect();
+    // Filtered rather than removed one by one: the other keys keep their order whether or not
+    // serde_json keeps insertion order.
+    let mut current: Map<String, Value> = current
+        .into_iter()
+        .filter(|(k, _)| !drop.contains(&k))
         .collect();
     current.extend(new);
     Some(Refresh {
@@ -261,11 +289,19 @@ mod tests {
             namespace_name: None,
             ssl: None,
             masterarn: None,
+            extra: Map::new(),
         };
         let current = json!({"engine": "mariadb", "host": "old-host", "port": 3306, "username": "admin",
                              "password": "rotated", "note": "by hand", "dbInstanceIdentifier": "other",
                              "masterarn": "arn:m"});
-        let r = refresh("arn", "v1", current.as_object().unwrap().clone(), &fields).unwrap();
+        let r = refresh(
+            "arn",
+            "v1",
+            current.as_object().unwrap().clone(),
+            &fields,
+            true,
+        )
+        .unwrap();
         assert_eq!(r.merged["host"], "new-host");
         assert_eq!(
             r.merged["engine"], "mariadb",
@@ -281,8 +317,57 @@ mod tests {
         assert_eq!(r.token.len(), 64);
         let again = r.merged.clone();
         assert!(
-            refresh("arn", "v2", again, &fields).is_none(),
+            refresh("arn", "v2", again, &fields, true).is_none(),
             "nothing differs"
+        );
+    }
+
+    #[test]
+    fn a_region_without_a_copy_loses_its_keys_and_nothing_else() {
+        let current = json!({"host": "h", "port": 5432, "password": "rotated",
+            "regions": "us-east-1,eu-west-1,ap-south-1",
+            "us-east-1.host": "h", "eu-west-1.host": "eu", "eu-west-1.port": 5432,
+            "ap-south-1.host": "ap", "ap-south-1.port": 5432,
+            "sa-east-1.host": "by hand", "eu-west-1.note": "by hand"});
+        let current = current.as_object().unwrap().clone();
+        let new = json!({"host": "h", "port": 5432, "regions": "us-east-1,eu-west-1",
+            "us-east-1.host": "h", "eu-west-1.host": "eu", "eu-west-1.port": 5432});
+        let new = new.as_object().unwrap().clone();
+        let drop = regional::stale_keys(&current, &new);
+        let r = merge("arn", "v1", current.clone(), new.clone(), &drop).unwrap();
+        assert_eq!(r.changed, ["regions", "ap-south-1.host", "ap-south-1.port"]);
+        assert!(!r.merged.contains_key("ap-south-1.host"));
+        assert_eq!(
+            r.merged["sa-east-1.host"], "by hand",
+            "a region never listed"
+        );
+        assert_eq!(
+            r.merged["eu-west-1.note"], "by hand",
+            "not a regional field"
+        );
+        assert_eq!(r.merged["password"], "rotated");
+        let other = merge("arn", "v1", current.clone(), new.clone(), &[]).unwrap();
+        assert_ne!(r.token, other.token, "what is dropped is in the token");
+        assert!(
+            merge("arn", "v2", r.merged.clone(), new, &drop).is_none(),
+            "nothing left to drop"
+        );
+        // No copy anywhere any more: every key of the listed regions and `regions` go.
+        let bare = json!({"host": "h", "port": 5432});
+        let bare = bare.as_object().unwrap().clone();
+        let drop = regional::stale_keys(&current, &bare);
+        let r = merge("arn", "v1", current, bare, &drop).unwrap();
+        let mut left: Vec<&String> = r.merged.keys().collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                "eu-west-1.note",
+                "host",
+                "password",
+                "port",
+                "sa-east-1.host"
+            ]
         );
     }
 }

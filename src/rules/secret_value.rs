@@ -12,7 +12,8 @@ use crate::model::{Database, IdentifierKey};
 ///
 /// Keys: `engine`, `host`, `username`, `password`, `port`, `dbname` when known,
 /// `dbInstanceIdentifier` / `dbClusterIdentifier` / `namespaceName`, `ssl` where the rule says
-/// so, and `masterarn` when given.
+/// so, `masterarn` when given, and `readerHost` and the regional keys where the database has
+/// them.
 pub fn shape(
     db: &Database,
     rule: &EngineRule,
@@ -38,6 +39,7 @@ pub fn shape(
         namespace_name: namespace,
         ssl: rule.ssl.then_some(true),
         masterarn: masterarn.map(str::to_string),
+        extra: db.extra_connection_keys(),
     };
     let value = SecretValue::new(fields);
     let len = value.len();

@@ -4,6 +4,7 @@
 //! elsewhere.
 
 pub mod blue_green;
+pub mod copies;
 mod rds;
 mod redshift;
 pub mod restores;

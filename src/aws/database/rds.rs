@@ -13,7 +13,7 @@ use super::waiter_failure;
 use super::{nonempty, system_time};
 use crate::aws::Clients;
 use crate::model::error::{Error, Result};
-use crate::model::{Database, IdentifierKey, Resource, Service};
+use crate::model::{regional, Database, IdentifierKey, Resource, Service};
 
 pub(super) async fn describe_instance(clients: &Clients, id: &str) -> Result<Database> {
     let not_found = || Error::DatabaseNotFound {
@@ -148,7 +148,14 @@ fn from_instance(i: &DbInstance, id: &str) -> Database {
         resource_id: nonempty(i.dbi_resource_id()),
         created_at: i.instance_create_time().and_then(system_time),
         pending_port: i.pending_modified_values().and_then(|p| p.port()),
+        reader_host: None,
+        copies: None,
+        remote_replicas: remote(
+            i.db_instance_arn(),
+            i.read_replica_db_instance_identifiers(),
+        ),
     }
+    .with_copies_unknown_only_if_remote()
 }
 
 /// A `Database` from DescribeDBClusters' item.
@@ -177,5 +184,20 @@ fn from_cluster(c: &DbCluster, id: &str) -> Database {
         resource_id: nonempty(c.db_cluster_resource_id()),
         created_at: c.cluster_create_time().and_then(system_time),
         pending_port: None,
+        reader_host: nonempty(c.reader_endpoint()),
+        copies: None,
+        remote_replicas: remote(c.db_cluster_arn(), c.read_replica_identifiers()),
     }
+    .with_copies_unknown_only_if_remote()
+}
+
+/// The replicas of a database (its ARN `own`) that Describe names by ARN in another region:
+/// RDS lists a cross-region read replica by its ARN, one in the same region by its identifier.
+fn remote(own: Option<&str>, replicas: &[String]) -> Vec<String> {
+    let here = own.and_then(regional::arn_region);
+    replicas
+        .iter()
+        .filter(|r| regional::arn_region(r).is_some_and(|region| Some(region) != here))
+        .cloned()
+        .collect()
 }

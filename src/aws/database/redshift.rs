@@ -87,5 +87,8 @@ fn from_cluster(c: &Cluster, id: &str) -> Database {
         resource_id: nonempty(c.cluster_namespace_arn()),
         created_at: c.cluster_create_time().and_then(system_time),
         pending_port: None,
+        reader_host: None,
+        remote_replicas: Vec::new(),
+        copies: Some(Vec::new()),
     }
 }

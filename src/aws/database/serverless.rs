@@ -43,6 +43,9 @@ fn from_workgroup(wg: &Workgroup, ns: Option<&Namespace>, name: &str) -> Databas
         resource_id: nonempty(ns.and_then(|n| n.namespace_id())),
         created_at: ns.and_then(|n| n.creation_date()).and_then(system_time),
         pending_port: None,
+        reader_host: None,
+        remote_replicas: Vec::new(),
+        copies: Some(Vec::new()),
     }
 }
 

@@ -276,9 +276,13 @@ impl Job {
                 operation: "PutSecretValue",
                 message: format!("{}: the new value is not a JSON object", state.name),
             })?;
-        if let Some(r) =
-            existing_secret::merge(&state.arn, &current.version_id, current.value.clone(), new)
-        {
+        if let Some(r) = existing_secret::merge(
+            &state.arn,
+            &current.version_id,
+            current.value.clone(),
+            new,
+            &[],
+        ) {
             let merged = SecretString::from(Value::Object(r.merged).to_string());
             secrets::put_value(&self.clients.secrets, &state.arn, Some(&r.token), &merged).await?;
         }
@@ -287,7 +291,8 @@ impl Job {
 
     /// The secret is `names`' database's again: the deleted, stale and hint tags go (and an
     /// earlier database's id when Describe gives none), the endpoint and database id are
-    /// stamped, and a new seal covers them.
+    /// stamped, the extra connection keys are marked for the sweep to check, and a new seal
+    /// covers them.
     pub(super) async fn stamp(
         &self,
         state: &SecretState,
@@ -321,7 +326,9 @@ impl Job {
         if !gone.is_empty() {
             secrets::untag(secrets, &state.arn, &gone).await?;
         }
-        let mut stamp = Vec::new();
+        // The extra connection keys were not compared here: the sweep reads them once
+        // ([`tags::CONNECTION_RECHECK`]).
+        let mut stamp = vec![(tags::CONNECTION_TAG_KEY, tags::CONNECTION_RECHECK)];
         if let Some(e) = endpoint {
             stamp.push((tags::ENDPOINT_TAG_KEY, e));
         }

@@ -11,8 +11,8 @@ use crate::aws::secrets::{self, Created};
 use crate::jobs::Job;
 use crate::model::error::{Error, Result};
 use crate::model::outcome::{Outcome, OutcomeKind, ReplicaStatus};
-use crate::model::tags;
 use crate::model::Database;
+use crate::model::{regional, tags};
 use crate::rules::existing_secret::SecretState;
 use crate::rules::existing_secret::{self, Changes};
 use crate::rules::secret_value::SecretValue;
@@ -72,6 +72,9 @@ impl Job {
         tags.extend(names.owner.tags());
         let endpoint = tags::endpoint(&value.fields.host, value.fields.port);
         tags.push((tags::ENDPOINT_TAG_KEY.into(), endpoint.clone()));
+        if let Some(d) = regional::digest(&value.fields.extra) {
+            tags.push((tags::CONNECTION_TAG_KEY.into(), d));
+        }
         if let Some(id) = &names.database_id {
             tags.push((tags::DATABASE_ID_TAG_KEY.into(), id.clone()));
         }
@@ -139,7 +142,7 @@ impl Job {
                 } else {
                     None
                 };
-                self.change(state, changes, value, rotation, recreated)
+                self.change(db, state, changes, value, rotation, recreated)
                     .await
             }
         }
@@ -148,6 +151,7 @@ impl Job {
     /// Applies the changes an existing secret of ours needs.
     async fn change(
         &self,
+        db: &Database,
         state: SecretState,
         changes: Changes,
         value: &SecretValue,
@@ -181,14 +185,30 @@ impl Job {
                 value: current,
                 ..
             } = secrets::current(secrets, &arn, &state.name).await?;
-            if let Some(r) = existing_secret::refresh(&arn, &version, current, &value.fields) {
+            let known = db.copies.is_some();
+            if let Some(r) = existing_secret::refresh(&arn, &version, current, &value.fields, known)
+            {
                 self.check_rotation_of(&state).await?;
                 let merged = SecretString::from(serde_json::Value::Object(r.merged).to_string());
                 secrets::put_value(secrets, &arn, Some(&r.token), &merged).await?;
                 what.push("connection details refreshed (username and password kept)".into());
             }
+            let mut set = Vec::new();
             if tags::value(&state.tags, tags::ENDPOINT_TAG_KEY) != Some(endpoint.as_str()) {
-                secrets::tag(secrets, &arn, &[(tags::ENDPOINT_TAG_KEY, &endpoint)]).await?;
+                set.push((tags::ENDPOINT_TAG_KEY, endpoint.clone()));
+            }
+            // The value now holds exactly these extra keys, where the copies are known.
+            let digest = regional::digest(&value.fields.extra);
+            let tagged = tags::value(&state.tags, tags::CONNECTION_TAG_KEY);
+            if known && tagged != digest.as_deref() {
+                match digest {
+                    Some(d) => set.push((tags::CONNECTION_TAG_KEY, d)),
+                    None => secrets::untag(secrets, &arn, &[tags::CONNECTION_TAG_KEY]).await?,
+                }
+            }
+            if !set.is_empty() {
+                let set: Vec<(&str, &str)> = set.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                secrets::tag(secrets, &arn, &set).await?;
             }
         }
         if let (true, Some(lambda), Some(r)) = (

@@ -95,7 +95,8 @@ impl Job {
         self.check_rotation(user).await?;
         let mut keys = Map::new();
         keys.insert("masterarn".into(), Value::String(managed.to_string()));
-        let Some(r) = existing_secret::merge(&user.arn, &current.version_id, current.value, keys)
+        let Some(r) =
+            existing_secret::merge(&user.arn, &current.version_id, current.value, keys, &[])
         else {
             return Ok(None);
         };
