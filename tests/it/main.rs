@@ -17,6 +17,7 @@
 //! | `databases` | the stored secrets open a real PostgreSQL and MariaDB (Debian's packages) |
 //! | `e2e` | the built binary through the Lambda Runtime API |
 //! | `provenance` | what is written into an existing secret: never over a value that is not a JSON object |
+//! | `replicated` | regional connection keys of cross-region replicas, added and removed by the sweep; reader endpoints |
 //! | `samples` | every file in `events/` is recognised as named |
 //! | `security` | the eight attacks of the trust review, each refused and leaving the account as it was |
 //! | `house` | the layout rules: no module cycles, no long files, no broken doc links |
@@ -40,6 +41,7 @@ mod port_changes;
 mod provenance;
 mod rds;
 mod recreation;
+mod replicated;
 mod resets;
 mod restores;
 mod retirement;

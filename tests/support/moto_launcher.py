@@ -16,8 +16,9 @@ The extensions, each said where it is used:
 - a symmetric key under `alias/db-secrets` (the key-check tests' KMS_KEY_ID);
 - the seal key (HMAC_256) under `alias/db-secret-provisioner-seal` in the default account's
   regions, as SAM and CDK create it (the tests pass the alias as SEAL_KEY_ID);
-- a DbiResourceId of its own for every DB instance (moto gives all the same constant; the
-  database-id tag and tests/it/provenance.rs rely on AWS's region-unique, immutable id);
+- a DbiResourceId of its own for every DB instance, read replicas too (moto gives all the same
+  constant, and a replica its source's; the database-id tag, tests/it/provenance.rs and the
+  regional keys' `resourceId` rely on AWS's region-unique, immutable id);
 - rotation without a Lambda to invoke: RotateSecret naming a function moto does not have turns
   rotation on as Secrets Manager does once the rotation function's test step passed (moto would
   need Docker to run one);
@@ -25,6 +26,7 @@ The extensions, each said where it is used:
   included, for each message it accepts, so a plan of 8,000 place messages costs moto minutes
   of CPU (the benchmark's plan at scale); the counts are skipped while a message is accepted,
   and GetQueueAttributes still counts;
+- deleting a cross-region read replica (moto fails, and its source keeps listing it);
 - with `--record DIR`: every request signed with the access key `function` (the function under
   test) is written to DIR/<pid>.jsonl with the parameters that decide the IAM permissions it
   needs (tests/deploy/iam_contract.py checks the templates' policies against them). Secret
@@ -196,6 +198,20 @@ def unique_instance_resource_ids() -> None:
             random.choice(string.ascii_uppercase + string.digits) for _ in range(26))
 
     DBInstance.__init__ = with_own_id
+
+    # A read replica is its own instance with its own id; moto makes it a copy of its source.
+    from moto.rds.models import RDSBackend
+
+    replicate = RDSBackend.create_db_instance_read_replica
+
+    @functools.wraps(replicate)
+    def replica_with_own_id(self, *args, **kwargs):
+        replica = replicate(self, *args, **kwargs)
+        replica.dbi_resource_id = "db-" + "".join(
+            random.choice(string.ascii_uppercase + string.digits) for _ in range(26))
+        return replica
+
+    RDSBackend.create_db_instance_read_replica = replica_with_own_id
 
 
 def replica_kms_keys() -> None:
@@ -641,6 +657,21 @@ class ExtendedMotoServer(ThreadedMotoServer):
         self._server.serve_forever()
 
 
+def cross_region_replica_deletion() -> None:
+    """Deleting a cross-region read replica works, and its source stops listing it: moto keeps
+    a cross-region replica in its source's ReadReplicaDBInstanceIdentifiers by ARN (as AWS
+    does) but removes it by identifier, so DeleteDBInstance fails with a ValueError after the
+    replica is gone and the source keeps listing it (tests/it/replicated.rs)."""
+    from moto.rds.models import DBInstance
+
+    def remove_replica(self, replica):
+        for name in (replica.db_instance_identifier, replica.db_instance_arn):
+            if name in self.replicas:
+                self.replicas.remove(name)
+
+    DBInstance.remove_replica = remove_replica
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
@@ -661,6 +692,7 @@ def main() -> None:
     replica_kms_keys()
     alias_arn_key_ids()
     unique_instance_resource_ids()
+    cross_region_replica_deletion()
     seal_keys()
     server = ExtendedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     if args.record:

@@ -1,0 +1,287 @@
+//! Replicated databases, against moto: a PostgreSQL instance in us-east-1 with read replicas in
+//! other regions gets the regional connection keys in its secret and in the secret's replica;
+//! the sweep adds a second replica's keys and removes a deleted one's, keeping the password
+//! and every other key; `REGIONAL_CONNECTION_KEYS=false` removes the function's keys; an
+//! Aurora cluster's secret carries its reader endpoint and a cross-region replica cluster's.
+//!
+//! moto lists a cross-region replica in its source's `ReadReplicaDBInstanceIdentifiers` and
+//! `ReadReplicaIdentifiers` by ARN, as RDS does, and filters DescribeDBInstances and
+//! DescribeDBClusters by ARN. Deleting a cross-region replica fails in moto: the launcher's
+//! `cross_region_replica_deletion` mends it. A region whose Describe fails is played with the
+//! proxy's `FailWhere` (AccessDenied on the ARN-filtered DescribeDBInstances).
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::support::events;
+use crate::support::fixtures::{Db, Service};
+use crate::support::proxy::{Mode, Proxy};
+use crate::support::*;
+
+const REGION: &str = "us-east-1";
+
+async fn run(endpoint: &str, vars: &[(&str, &str)], event: &Value) -> Value {
+    let h = handler_with(function_clients(endpoint).await, vars);
+    match h.handle(event, &here()).await {
+        Ok(o) => serde_json::to_value(o).unwrap(),
+        Err(e) => json!({"errorType": e.error_type(), "errorMessage": e.to_string()}),
+    }
+}
+
+async fn sweep(endpoint: &str, vars: &[(&str, &str)]) -> Value {
+    let h = handler_with(function_clients(endpoint).await, vars);
+    let o = h
+        .handle(
+            &events::scheduled(),
+            &here().with_remaining(Duration::from_secs(300)),
+        )
+        .await
+        .unwrap();
+    let o = serde_json::to_value(o).unwrap();
+    assert_eq!(o["outcome"], "reconciled", "{o}");
+    o["sweep"].clone()
+}
+
+/// A read replica of `source` (an instance in us-east-1) in `c`'s region.
+async fn replica_of(c: &Clients, source: &str, id: &str) -> aws_sdk_rds::types::DbInstance {
+    c.rds
+        .create_db_instance_read_replica()
+        .db_instance_identifier(id)
+        .source_db_instance_identifier(format!("arn:aws:rds:{REGION}:123456789012:db:{source}"))
+        .db_instance_class("db.t3.micro")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create replica {id}: {e:?}"))
+        .db_instance()
+        .cloned()
+        .unwrap()
+}
+
+fn regional_keys(s: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = s
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| *k == "regions" || k.contains('.'))
+        .cloned()
+        .collect();
+    keys.sort();
+    keys
+}
+
+async fn connection_tag(c: &Clients, name: &str) -> Option<String> {
+    describe_secret(c, name)
+        .await
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some("db-secret-provisioner:connection"))
+        .and_then(|t| t.value().map(str::to_string))
+}
+
+#[tokio::test]
+async fn cross_region_replicas_are_in_the_secret_and_follow_the_database() {
+    let moto = start_moto(None);
+    let m = &moto.endpoint;
+    let c = Clients::new(&sdk_config(m, REGION).await);
+    let eu = Clients::new(&sdk_config(m, "eu-west-1").await);
+    let ap = Clients::new(&sdk_config(m, "ap-south-1").await);
+    let vars = [("REPLICA_REGIONS", "eu-west-1")];
+    let db = Db::new("instance", Service::Rds, "orders-pg", "admin");
+    create_instance(&c, &db.id, "postgres", "admin").await;
+    db.put_password(&c, "initial-pw").await;
+    let source = describe_instance(&c, &db.id).await;
+    let eu_copy = replica_of(&eu, &db.id, "orders-pg-eu").await;
+    assert_ne!(eu_copy.dbi_resource_id(), source.dbi_resource_id());
+
+    let o = run(m, &vars, &db.event()).await;
+    assert_eq!(o["outcome"], "created", "{o}");
+    let name = db.secret_name();
+    let s = db.secret(&c).await.unwrap();
+    let eu_endpoint = eu_copy.endpoint().unwrap();
+    assert_eq!(s["regions"], "us-east-1,eu-west-1", "{s}");
+    assert_eq!(s["eu-west-1.host"], eu_endpoint.address().unwrap(), "{s}");
+    assert_eq!(s["eu-west-1.port"], 5432, "a JSON number: {s}");
+    assert_eq!(s["eu-west-1.identifier"], "orders-pg-eu", "{s}");
+    assert_eq!(
+        s["eu-west-1.resourceId"],
+        eu_copy.dbi_resource_id().unwrap(),
+        "{s}"
+    );
+    assert_eq!(s["us-east-1.host"], s["host"], "{s}");
+    assert_eq!(
+        s["us-east-1.resourceId"],
+        source.dbi_resource_id().unwrap(),
+        "{s}"
+    );
+    assert!(
+        s.as_object().unwrap().values().all(|v| !v.is_null()),
+        "no nulls: {s}"
+    );
+    // The secret's replica in eu-west-1 carries every region's information.
+    let replica = secret_json(&eu, &name).await.expect("replica secret");
+    assert_eq!(replica["eu-west-1.host"], s["eu-west-1.host"], "{replica}");
+    assert_eq!(replica["regions"], s["regions"], "{replica}");
+    assert!(connection_tag(&c, &name).await.is_some());
+
+    // Nothing changed: the sweep rewrites nothing.
+    let swept = sweep(m, &vars).await;
+    assert_eq!(swept["repaired"], json!([]), "{swept}");
+    assert_eq!(swept["failedListings"], json!([]), "{swept}");
+
+    // A key added by hand, a rotated password; then a second replica: its keys are added at
+    // the next sweep, and everything else stays.
+    let mut value = s.clone();
+    value["note"] = json!("by hand");
+    value["password"] = json!("rotated-pw");
+    c.secrets
+        .put_secret_value()
+        .secret_id(&name)
+        .secret_string(value.to_string())
+        .send()
+        .await
+        .unwrap();
+    let ap_copy = replica_of(&ap, &db.id, "orders-pg-ap").await;
+    assert_ne!(
+        Some(&json!(ap_copy.dbi_resource_id().unwrap())),
+        s.get("ap-south-1.resourceId")
+    );
+    let swept = sweep(m, &vars).await;
+    assert_eq!(swept["repaired"], json!([name]), "{swept}");
+    let s = db.secret(&c).await.unwrap();
+    assert_eq!(s["regions"], "us-east-1,ap-south-1,eu-west-1", "{s}");
+    assert_eq!(
+        s["ap-south-1.host"],
+        ap_copy.endpoint().unwrap().address().unwrap()
+    );
+    assert_eq!(s["eu-west-1.host"], eu_endpoint.address().unwrap());
+    assert_eq!(s["password"], "rotated-pw");
+    assert_eq!(s["note"], "by hand");
+
+    // The ap-south-1 replica is deleted while eu-west-1, where a copy still is, cannot be
+    // described (the ARN-filtered Describe is refused): the copies are not known, so nothing
+    // of the secret changes, and the failure is reported.
+    let proxy = Proxy::start(m);
+    proxy.set_mode(Mode::FailWhere(&[(
+        "DescribeDBInstances",
+        "db-instance-id",
+        "AccessDenied",
+    )]));
+    ap.rds
+        .delete_db_instance()
+        .db_instance_identifier("orders-pg-ap")
+        .skip_final_snapshot(true)
+        .send()
+        .await
+        .unwrap();
+    let swept = sweep(&proxy.endpoint(), &vars).await;
+    assert_eq!(swept["repaired"], json!([]), "{swept}");
+    assert_eq!(
+        swept["failedListings"][0]["listing"], "copies:eu-west-1",
+        "{swept}"
+    );
+    assert_eq!(db.secret(&c).await.unwrap(), s, "kept as it was");
+    let ap_copy = replica_of(&ap, &db.id, "orders-pg-ap").await;
+    assert_ne!(
+        Some(&json!(ap_copy.dbi_resource_id().unwrap())),
+        s.get("ap-south-1.resourceId")
+    );
+    let swept = sweep(m, &vars).await;
+    assert_eq!(
+        swept["repaired"],
+        json!([name]),
+        "the new ap-south-1 copy: {swept}"
+    );
+    let s = db.secret(&c).await.unwrap();
+    assert_eq!(
+        s["ap-south-1.resourceId"],
+        ap_copy.dbi_resource_id().unwrap()
+    );
+
+    // The eu-west-1 replica is deleted: its keys go at the next sweep, and only they.
+    eu.rds
+        .delete_db_instance()
+        .db_instance_identifier("orders-pg-eu")
+        .skip_final_snapshot(true)
+        .send()
+        .await
+        .unwrap();
+    let before = s.clone();
+    let swept = sweep(m, &vars).await;
+    assert_eq!(swept["repaired"], json!([name]), "{swept}");
+    let s = db.secret(&c).await.unwrap();
+    assert_eq!(s["regions"], "us-east-1,ap-south-1", "{s}");
+    for (k, v) in before.as_object().unwrap() {
+        if k.starts_with("eu-west-1.") {
+            assert!(s.get(k).is_none(), "{k} removed: {s}");
+        } else if k != "regions" {
+            assert_eq!(s.get(k), Some(v), "{k} kept");
+        }
+    }
+
+    // Turned off: the function's regional keys go, and with them the connection tag.
+    let off = [
+        ("REPLICA_REGIONS", "eu-west-1"),
+        ("REGIONAL_CONNECTION_KEYS", "false"),
+    ];
+    let swept = sweep(m, &off).await;
+    assert_eq!(swept["repaired"], json!([name]), "{swept}");
+    let s = db.secret(&c).await.unwrap();
+    assert_eq!(regional_keys(&s), Vec::<String>::new(), "{s}");
+    assert_eq!(s["password"], "rotated-pw");
+    assert_eq!(s["note"], "by hand");
+    assert_eq!(connection_tag(&c, &name).await, None);
+    let swept = sweep(m, &off).await;
+    assert_eq!(swept["repaired"], json!([]), "{swept}");
+}
+
+#[tokio::test]
+async fn aurora_secrets_carry_the_reader_endpoint_and_a_replica_cluster_s() {
+    let moto = start_moto(None);
+    let m = &moto.endpoint;
+    let c = Clients::new(&sdk_config(m, REGION).await);
+    let eu = Clients::new(&sdk_config(m, "eu-west-1").await);
+    let db = Db::new("cluster", Service::Rds, "ledger", "admin");
+    create_cluster(&c, &db.id, "aurora-postgresql", "admin", Some("ledger")).await;
+    db.put_password(&c, "pw").await;
+    let source = c
+        .rds
+        .describe_db_clusters()
+        .db_cluster_identifier(&db.id)
+        .send()
+        .await
+        .unwrap()
+        .db_clusters()[0]
+        .clone();
+    let o = run(m, &[], &db.event()).await;
+    assert_eq!(o["outcome"], "created", "{o}");
+    let s = db.secret(&c).await.unwrap();
+    assert_eq!(s["readerHost"], source.reader_endpoint().unwrap(), "{s}");
+    assert!(s.get("regions").is_none(), "no copy elsewhere: {s}");
+
+    // A cross-region replica cluster (Aurora's `ReplicationSourceIdentifier`).
+    let copy = eu
+        .rds
+        .create_db_cluster()
+        .db_cluster_identifier("ledger-eu")
+        .engine("aurora-postgresql")
+        .replication_source_identifier(source.db_cluster_arn().unwrap())
+        .master_username("admin")
+        .master_user_password("moto-master-pw-unused")
+        .send()
+        .await
+        .unwrap()
+        .db_cluster()
+        .cloned()
+        .unwrap();
+    let swept = sweep(m, &[]).await;
+    assert_eq!(swept["repaired"], json!([db.secret_name()]), "{swept}");
+    let s = db.secret(&c).await.unwrap();
+    assert_eq!(s["regions"], "us-east-1,eu-west-1", "{s}");
+    assert_eq!(s["eu-west-1.host"], copy.endpoint().unwrap());
+    assert_eq!(s["eu-west-1.readerHost"], copy.reader_endpoint().unwrap());
+    assert_eq!(s["us-east-1.readerHost"], s["readerHost"]);
+    assert_eq!(s["eu-west-1.identifier"], "ledger-eu");
+    assert_eq!(s["password"], "pw");
+    assert_eq!(s["dbname"], "ledger");
+}
