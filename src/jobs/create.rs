@@ -14,6 +14,7 @@ mod store;
 mod switchover;
 mod takeover;
 mod users;
+mod write;
 
 use std::time::Duration;
 

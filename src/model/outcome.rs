@@ -82,7 +82,8 @@ pub struct StuckJob {
 }
 
 /// A listing the sweep could not make (`rds-instances`, `rds-clusters`, `redshift-clusters`,
-/// `redshift-serverless-workgroups`).
+/// `redshift-serverless-workgroups`, `secrets`, `secrets:<region>`, and `copies:<region>` for the
+/// Describe of databases' copies in another region).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FailedListing {

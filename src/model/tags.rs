@@ -44,9 +44,9 @@ pub const ROTATION_STUCK_TAG_KEY: &str = "db-secret-provisioner:rotation-stuck";
 /// [`crate::model::regional::digest`]): with the endpoint tag, what the sweep compares to find
 /// drift without reading any secret value. Absent where there are none.
 pub const CONNECTION_TAG_KEY: &str = "db-secret-provisioner:connection";
-/// The connection tag's value on a secret whose value the function wrote or re-stamped
-/// without comparing its extra keys (a recreation, a reset, a resolve): no digest matches it,
-/// so the next sweep reads the value once and puts the digest.
+/// The connection tag's value on a secret whose value the function wrote (a recreation, a
+/// reset, a resolve) while its database's copies in other regions were unknown: no digest
+/// matches it, so the next sweep that knows them reads the value once and puts the digest.
 pub const CONNECTION_RECHECK: &str = "recheck";
 /// Every tag key the function writes itself.
 pub const RESERVED_TAG_KEYS: [&str; 12] = [

@@ -237,7 +237,8 @@ async fn slow_repairs_use_their_share_and_the_orphan_is_still_retired() {
     let function = Function::start(
         &built_binary(),
         &proxy.endpoint(),
-        &[("SWEEP_SEED", "slow")],
+        // Every repair may be started: the time shares, not the rewrite cap, are under test.
+        &[("SWEEP_SEED", "slow"), ("MAX_REWRITES_PER_RUN", "1000")],
     );
     let real = real_orphan(&c, &function).await;
     let live = live_database(&c, &function).await;

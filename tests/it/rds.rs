@@ -120,7 +120,8 @@ async fn aurora_clusters_get_a_cluster_secret_with_the_writer_endpoint() {
                 "password",
                 "port",
                 "dbname",
-                "dbClusterIdentifier"
+                "dbClusterIdentifier",
+                "readerHost"
             ])
         );
         assert_eq!(secret["engine"], secret_engine);
@@ -135,10 +136,9 @@ async fn aurora_clusters_get_a_cluster_secret_with_the_writer_endpoint() {
             .await
             .unwrap()
             .db_clusters()[0]
-            .endpoint()
-            .unwrap()
-            .to_string();
-        assert_eq!(secret["host"], writer.as_str());
+            .clone();
+        assert_eq!(secret["host"], writer.endpoint().unwrap());
+        assert_eq!(secret["readerHost"], writer.reader_endpoint().unwrap());
     }
 }
 

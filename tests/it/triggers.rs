@@ -36,7 +36,8 @@ async fn documentdb_cluster_gets_a_mongo_secret_with_ssl() {
             "password",
             "port",
             "ssl",
-            "dbClusterIdentifier"
+            "dbClusterIdentifier",
+            "readerHost"
         ])
     );
     assert_eq!(s["engine"], "mongo");
@@ -214,7 +215,8 @@ async fn an_application_user_on_an_aurora_cluster() {
             "port",
             "dbname",
             "dbClusterIdentifier",
-            "masterarn"
+            "masterarn",
+            "readerHost"
         ])
     );
     assert_eq!(s["engine"], "postgres");

@@ -8,12 +8,12 @@
 
 use std::time::{Duration, SystemTime};
 
-use secrecy::{ExposeSecret, SecretString};
-use serde_json::{Map, Value};
+use secrecy::ExposeSecret;
+use serde_json::Value;
 
 use super::names::Names;
 use crate::aws::database::restores;
-use crate::aws::secrets::{self, Current};
+use crate::aws::secrets;
 use crate::aws::{kms, parameters::Password};
 use crate::jobs::Job;
 use crate::model::error::{Error, Result};
@@ -24,7 +24,6 @@ use crate::model::secret::SecretState;
 use crate::model::tags::{self, Owner};
 use crate::model::timestamp;
 use crate::model::{Database, Resource};
-use crate::rules::existing_secret;
 use crate::rules::recreation::{self, Facts, Restore, Verdict};
 use crate::rules::secret_value::SecretValue;
 
@@ -141,7 +140,7 @@ impl Job {
             Verdict::Write => {
                 let offered = offered.expect("a write needs a parameter");
                 self.check_rotation_of(state).await?;
-                self.write_over(state, &current, offered.value).await?;
+                self.write_over(db, state, &current, offered.value).await?;
                 self.stamp(state, names, endpoint).await?;
                 let mut reason = format!(
                     "the database was created again: its existing secret{} got a new version with the new initial password",
@@ -261,38 +260,9 @@ impl Job {
         Ok(Some(Restore { evidence, point }))
     }
 
-    /// PutSecretValue of `value` merged over the current value: no key the current version
-    /// has is dropped. The request token derives from the current version and the new keys.
-    pub(super) async fn write_over(
-        &self,
-        state: &SecretState,
-        current: &Current,
-        value: &SecretValue,
-    ) -> Result<()> {
-        let new: Map<String, Value> =
-            serde_json::from_str(value.json().expose_secret()).map_err(|_| Error::AwsService {
-                code: None,
-                service: "Secrets Manager",
-                operation: "PutSecretValue",
-                message: format!("{}: the new value is not a JSON object", state.name),
-            })?;
-        if let Some(r) = existing_secret::merge(
-            &state.arn,
-            &current.version_id,
-            current.value.clone(),
-            new,
-            &[],
-        ) {
-            let merged = SecretString::from(Value::Object(r.merged).to_string());
-            secrets::put_value(&self.clients.secrets, &state.arn, Some(&r.token), &merged).await?;
-        }
-        Ok(())
-    }
-
     /// The secret is `names`' database's again: the deleted, stale and hint tags go (and an
     /// earlier database's id when Describe gives none), the endpoint and database id are
-    /// stamped, the extra connection keys are marked for the sweep to check, and a new seal
-    /// covers them.
+    /// stamped, and a new seal covers them.
     pub(super) async fn stamp(
         &self,
         state: &SecretState,
@@ -326,9 +296,7 @@ impl Job {
         if !gone.is_empty() {
             secrets::untag(secrets, &state.arn, &gone).await?;
         }
-        // The extra connection keys were not compared here: the sweep reads them once
-        // ([`tags::CONNECTION_RECHECK`]).
-        let mut stamp = vec![(tags::CONNECTION_TAG_KEY, tags::CONNECTION_RECHECK)];
+        let mut stamp = Vec::new();
         if let Some(e) = endpoint {
             stamp.push((tags::ENDPOINT_TAG_KEY, e));
         }

@@ -123,7 +123,7 @@ impl Job {
         }
         let masterarn = current.value.get("masterarn").and_then(Value::as_str);
         let value = secret_value::shape(db, rule, &host, &username, &password.value, masterarn)?;
-        self.write_over(state, &current, &value).await?;
+        self.write_over(db, state, &current, &value).await?;
         let endpoint = tags::endpoint(&host, db.port.unwrap_or(rule.default_port));
         self.stamp(state, &names, Some(&endpoint)).await?;
         Ok(about(OutcomeKind::Updated)

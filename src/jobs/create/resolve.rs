@@ -120,7 +120,7 @@ impl Job {
                 }
                 let value =
                     secret_value::shape(&db, rule, &host, &username, &password.value, None)?;
-                self.write_over(&state, &current, &value).await?;
+                self.write_over(&db, &state, &current, &value).await?;
                 (
                     tags::endpoint(&value.fields.host, value.fields.port),
                     "the initial-password parameter's password was written",
