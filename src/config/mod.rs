@@ -643,13 +643,13 @@ mod tests {
                 tag("env", "prod"),
             ]
         );
-        // 50 tags per secret, less the function's own keys (12): 38 of the operator's.
-        assert_eq!(crate::model::tags::MAX_USER_TAGS, 38);
-        let most: Vec<String> = (0..38).map(|i| format!("k{i}=v")).collect();
+        // 50 tags per secret, less the function's own keys (14): 36 of the operator's.
+        assert_eq!(crate::model::tags::MAX_USER_TAGS, 36);
+        let most: Vec<String> = (0..36).map(|i| format!("k{i}=v")).collect();
         assert!(config(&[("SECRET_TAGS", &most.join(","))]).is_ok());
-        let many: Vec<String> = (0..39).map(|i| format!("k{i}=v")).collect();
+        let many: Vec<String> = (0..37).map(|i| format!("k{i}=v")).collect();
         let e = config(&[("SECRET_TAGS", &many.join(","))]).unwrap_err();
-        assert!(e.to_string().contains("at most 38"), "{e}");
+        assert!(e.to_string().contains("at most 36"), "{e}");
         assert_eq!(
             o.replicas,
             vec![

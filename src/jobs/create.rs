@@ -5,6 +5,7 @@
 //! [`super::retire`].
 
 mod names;
+mod promoted;
 mod recreate;
 mod reset;
 mod resolve;
@@ -142,8 +143,15 @@ impl Job {
             Some(u) => self.master_secret_arn(&db, rule, u).await?,
             None => None,
         };
-        let password = match self.password(&db, &names, early).await {
-            Ok(p) => p,
+        let (password, promoted_from) = match self.password(&db, &names, early).await {
+            Ok(p) => (p, None),
+            // No parameter: a promoted read replica's password is its source's.
+            Err(e @ Error::PasswordParameterNotFound { .. }) if user.is_none() => {
+                match self.promoted_password(&db, &username).await? {
+                    Some((p, from)) => (p, Some(from)),
+                    None => return self.password_missing(&db, &names, user, &host, e).await,
+                }
+            }
             Err(e) => return self.password_missing(&db, &names, user, &host, e).await,
         };
         if let Some(dbname) = user.and_then(|u| u.dbname.as_ref()) {
@@ -162,7 +170,18 @@ impl Job {
         let stored = self
             .store(&db, &names, &value, &password, &rotation, admin)
             .await?;
-        self.after_effects(&db, &names, stored, rotation.note).await
+        let note = match (promoted_from, &stored) {
+            (Some(from), store::Stored::Created { arn, .. }) => {
+                let tag = [(tags::PROMOTED_FROM_TAG_KEY, from.as_str())];
+                secrets::tag(&self.clients.secrets, arn, &tag).await?;
+                Some(joined_note(
+                    format!("a promoted read replica: its password is its source's, read from the local replica of {from}"),
+                    rotation.note,
+                ))
+            }
+            _ => rotation.note,
+        };
+        self.after_effects(&db, &names, stored, note).await
     }
 
     /// The rotation function the secret gets: AWS's rotation functions each accept one engine
@@ -294,5 +313,13 @@ impl Job {
             )),
             _ => Err(err),
         }
+    }
+}
+
+/// `first`, then `more` when there is more to say.
+fn joined_note(first: String, more: Option<String>) -> String {
+    match more {
+        Some(m) => format!("{first}; {m}"),
+        None => first,
     }
 }

@@ -13,7 +13,7 @@ use crate::event::Request;
 use crate::model::error::{Error, Result};
 use crate::model::outcome::{Outcome, OutcomeKind};
 use crate::model::Database;
-use crate::rules::drift::{database_key, is_admin_secret, tag_changes, Connection};
+use crate::rules::drift::{database_key, is_admin_secret, tag_changes, wanted_tags, Connection};
 use crate::rules::existing_secret::{self, SecretState};
 
 impl Job {
@@ -50,6 +50,25 @@ impl Job {
             );
         }
         db
+    }
+
+    /// Sets and removes tags of `state` so that they say `wanted` (`None`: absent): one
+    /// TagResource and one UntagResource at most, none when they already do.
+    pub(crate) async fn put_tags(
+        &self,
+        state: &SecretState,
+        wanted: Vec<(&'static str, Option<String>)>,
+    ) -> Result<()> {
+        let (set, unset) = tag_changes(&state.tags, wanted);
+        let secrets = &self.clients.secrets;
+        if !set.is_empty() {
+            let set: Vec<(&str, &str)> = set.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            secrets::tag(secrets, &state.arn, &set).await?;
+        }
+        if !unset.is_empty() {
+            secrets::untag(secrets, &state.arn, &unset).await?;
+        }
+        Ok(())
     }
 
     /// Primary in `region` and inside the secret name prefix.
@@ -200,14 +219,7 @@ impl Job {
             }
             None => None,
         };
-        let (set, unset) = tag_changes(state, connection);
-        if !set.is_empty() {
-            let set: Vec<(&str, &str)> = set.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            secrets::tag(secrets, &state.arn, &set).await?;
-        }
-        if !unset.is_empty() {
-            secrets::untag(secrets, &state.arn, &unset).await?;
-        }
+        self.put_tags(state, wanted_tags(state, connection)).await?;
         Ok(changed)
     }
 }

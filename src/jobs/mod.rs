@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use crate::aws::Clients;
 use crate::config::Config;
+use crate::model::secret::SecretState;
 use crate::model::Place;
 
 /// Time kept back from the invocation's deadline when waiting for a database: enough for
@@ -32,6 +33,9 @@ pub struct Job {
     /// The account and region the job runs in: the function's own, or (hub mode) the
     /// database's.
     pub(in crate::jobs) place: Place,
+    /// The function's secrets here with the copies tag, listed at most once per job (the
+    /// sweep asks for each database without a password parameter).
+    pub(in crate::jobs) copies_listing: Arc<tokio::sync::OnceCell<Vec<SecretState>>>,
 }
 
 impl Job {
@@ -50,6 +54,7 @@ impl Job {
             config,
             clients,
             place: place.clone(),
+            copies_listing: Arc::default(),
         }
     }
 

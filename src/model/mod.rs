@@ -271,6 +271,12 @@ impl Database {
         m
     }
 
+    /// The copies tag's value ([`regional::copies_tag`]): `None` when it has no copy elsewhere
+    /// or its copies are unknown.
+    pub fn copies_tag(&self) -> Option<String> {
+        self.copies.as_deref().and_then(regional::copies_tag)
+    }
+
     /// The regional connection keys (empty when none; `None` while the copies are unknown).
     pub fn regional_keys(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
         let copies = self.copies.as_ref()?;

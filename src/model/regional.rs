@@ -114,6 +114,43 @@ pub fn keys(own_region: &str, copies: &[RegionalCopy]) -> Map<String, Value> {
     m
 }
 
+/// AWS's longest tag value.
+pub const MAX_TAG_VALUE: usize = 256;
+
+/// The copies tag's value ([`crate::model::tags::COPIES_TAG_KEY`]): `<region>=<resourceId>`
+/// of each copy in another region than the first (the database's own), in `copies`' order,
+/// separated by spaces, as many as fit in a tag value; `None` for none.
+pub fn copies_tag(copies: &[RegionalCopy]) -> Option<String> {
+    let own = copies.first()?.region.as_str();
+    let mut out = String::new();
+    for c in &copies[1..] {
+        let Some(id) = c
+            .resource_id
+            .as_deref()
+            .filter(|_| c.region != own && is_region(&c.region))
+        else {
+            continue;
+        };
+        let entry = format!("{}={id}", c.region);
+        let needed = entry.len() + usize::from(!out.is_empty());
+        if out.len() + needed > MAX_TAG_VALUE {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&entry);
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Whether a copies tag names the copy with `resource_id` in `region`.
+pub fn copies_tag_names(tag: &str, region: &str, resource_id: &str) -> bool {
+    tag.split(' ')
+        .filter_map(|e| e.split_once('='))
+        .any(|(r, id)| r == region && id == resource_id)
+}
+
 /// The regions a secret value's `regions` key lists (none when absent or not a string).
 pub fn listed_regions(value: &Map<String, Value>) -> Vec<String> {
     value
@@ -206,6 +243,37 @@ mod tests {
         ] {
             assert!(!is_region(r), "{r}");
         }
+    }
+
+    #[test]
+    fn the_copies_tag_names_each_copy_elsewhere_and_fits_a_tag() {
+        let copies = [
+            copy("us-east-1", "p"),
+            copy("eu-west-1", "e"),
+            copy("ap-south-1", "a"),
+        ];
+        let tag = copies_tag(&copies).unwrap();
+        assert_eq!(tag, "eu-west-1=db-RES9 ap-south-1=db-RES10");
+        assert!(copies_tag_names(&tag, "ap-south-1", "db-RES10"));
+        assert!(
+            !copies_tag_names(&tag, "ap-south-1", "db-RES9"),
+            "region and id"
+        );
+        assert!(!copies_tag_names(&tag, "us-east-1", "db-RES9"));
+        assert_eq!(copies_tag(&copies[..1]), None);
+        let many: Vec<RegionalCopy> = (0..20)
+            .map(|i| RegionalCopy {
+                resource_id: Some(format!("db-{i:026}")),
+                ..copy(&format!("eu-west-{i}"), "h")
+            })
+            .collect();
+        let mut all = vec![copy("us-east-1", "p")];
+        all.extend(many);
+        let tag = copies_tag(&all).unwrap();
+        assert!(
+            tag.len() <= MAX_TAG_VALUE && tag.split(' ').count() == 6,
+            "{tag}"
+        );
     }
 
     #[test]

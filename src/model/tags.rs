@@ -48,8 +48,16 @@ pub const CONNECTION_TAG_KEY: &str = "db-secret-provisioner:connection";
 /// reset, a resolve) while its database's copies in other regions were unknown: no digest
 /// matches it, so the next sweep that knows them reads the value once and puts the digest.
 pub const CONNECTION_RECHECK: &str = "recheck";
+/// The database's copies in other regions, `<region>=<resourceId>` separated by spaces
+/// ([`crate::model::regional::copies_tag`]): Secrets Manager replicates tags, so the function
+/// in a copy's region finds, without reading any value, the secret whose database that copy
+/// was once it is promoted.
+pub const COPIES_TAG_KEY: &str = "db-secret-provisioner:copies";
+/// On a promoted read replica's own secret: the ARN of the source database's secret whose
+/// local replica gave the password.
+pub const PROMOTED_FROM_TAG_KEY: &str = "db-secret-provisioner:promoted-from";
 /// Every tag key the function writes itself.
-pub const RESERVED_TAG_KEYS: [&str; 12] = [
+pub const RESERVED_TAG_KEYS: [&str; 14] = [
     MANAGED_TAG_KEY,
     DATABASE_TAG_KEY,
     USERNAME_TAG_KEY,
@@ -62,6 +70,8 @@ pub const RESERVED_TAG_KEYS: [&str; 12] = [
     SUPERSEDED_TAG_KEY,
     ROTATION_STUCK_TAG_KEY,
     CONNECTION_TAG_KEY,
+    COPIES_TAG_KEY,
+    PROMOTED_FROM_TAG_KEY,
 ];
 /// AWS allows 50 tags per secret; the function keeps the rest for its own keys.
 pub const MAX_USER_TAGS: usize = 50 - RESERVED_TAG_KEYS.len();

@@ -29,6 +29,8 @@ pub struct Connection {
     /// for a region without a copy any more, removed. While they are not (a region's Describe
     /// failed), its secrets' regional keys and connection tag stay as they are.
     pub regional_known: bool,
+    /// The copies tag's value ([`Database::copies_tag`]).
+    pub copies: Option<String>,
 }
 
 impl Connection {
@@ -41,6 +43,7 @@ impl Connection {
             dbname: db.dbname.clone().filter(|d| !d.is_empty()),
             extra: db.extra_connection_keys(),
             regional_known: db.copies.is_some(),
+            copies: db.copies_tag(),
         })
     }
 
@@ -105,20 +108,55 @@ pub fn drifted(state: &SecretState, connection: &Connection) -> bool {
     endpoint_drifted(state, connection) || extra_drifted(state, connection)
 }
 
-/// The tags to set and the tags to remove so that a secret's tags say `connection` again.
-pub fn tag_changes(
+/// The tags a secret's tags must say for `connection`, `(key, value)`, `None` for absent: the
+/// endpoint when it drifted, and the connection and copies tags when the extra keys did.
+pub fn wanted_tags(
     state: &SecretState,
     connection: &Connection,
+) -> Vec<(&'static str, Option<String>)> {
+    let mut wanted = Vec::new();
+    if endpoint_drifted(state, connection) {
+        wanted.push((tags::ENDPOINT_TAG_KEY, Some(connection.endpoint())));
+    }
+    if extra_drifted(state, connection) {
+        wanted.push((tags::CONNECTION_TAG_KEY, connection.digest()));
+        wanted.push((tags::COPIES_TAG_KEY, connection.copies.clone()));
+    }
+    wanted
+}
+
+/// The connection and copies tags of a value just written for `db` with `extra` keys (a
+/// creation, a recreation, a reset): exact while `db`'s copies are known; else the
+/// connection tag says `recheck` and the copies tag stays.
+pub fn written_tags(
+    db: &Database,
+    extra: &Map<String, Value>,
+) -> Vec<(&'static str, Option<String>)> {
+    if db.copies.is_none() {
+        return vec![(
+            tags::CONNECTION_TAG_KEY,
+            Some(tags::CONNECTION_RECHECK.to_string()),
+        )];
+    }
+    vec![
+        (tags::CONNECTION_TAG_KEY, regional::digest(extra)),
+        (tags::COPIES_TAG_KEY, db.copies_tag()),
+    ]
+}
+
+/// Of `wanted`, the tags to set and the keys to remove, given the secret's `current` tags.
+pub fn tag_changes(
+    current: &[(String, String)],
+    wanted: Vec<(&'static str, Option<String>)>,
 ) -> (Vec<(&'static str, String)>, Vec<&'static str>) {
     let mut set = Vec::new();
     let mut unset = Vec::new();
-    if endpoint_drifted(state, connection) {
-        set.push((tags::ENDPOINT_TAG_KEY, connection.endpoint()));
-    }
-    if extra_drifted(state, connection) {
-        match connection.digest() {
-            Some(d) => set.push((tags::CONNECTION_TAG_KEY, d)),
-            None => unset.push(tags::CONNECTION_TAG_KEY),
+    for (key, value) in wanted {
+        match (tags::value(current, key), value) {
+            (Some(now), Some(v)) if now == v => {}
+            (_, Some(v)) => set.push((key, v)),
+            (Some(_), None) => unset.push(key),
+            (None, None) => {}
         }
     }
     (set, unset)
@@ -541,7 +579,7 @@ mod tests {
         let mut s = secret("c", "admin", Some(&endpoint));
         assert!(!endpoint_drifted(&s, &c));
         assert!(extra_drifted(&s, &c), "no connection tag: gains readerHost");
-        let (set, unset) = tag_changes(&s, &c);
+        let (set, unset) = tag_changes(&s.tags, wanted_tags(&s, &c));
         assert_eq!(set, [(tags::CONNECTION_TAG_KEY, c.digest().unwrap())]);
         assert!(unset.is_empty());
         s.tags
@@ -565,8 +603,14 @@ mod tests {
         ));
         assert!(drifted(&p, &plain), "recheck never matches");
         assert_eq!(
-            tag_changes(&p, &plain),
+            tag_changes(&p.tags, wanted_tags(&p, &plain)),
             (vec![], vec![tags::CONNECTION_TAG_KEY])
+        );
+        let mut unknown_db = db("p", 5432);
+        unknown_db.copies = None;
+        assert_eq!(
+            written_tags(&unknown_db, &Map::new()),
+            [(tags::CONNECTION_TAG_KEY, Some("recheck".to_string()))]
         );
     }
 

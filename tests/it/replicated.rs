@@ -2,13 +2,17 @@
 //! other regions gets the regional connection keys in its secret and in the secret's replica;
 //! the sweep adds a second replica's keys and removes a deleted one's, keeping the password
 //! and every other key; `REGIONAL_CONNECTION_KEYS=false` removes the function's keys; an
-//! Aurora cluster's secret carries its reader endpoint and a cross-region replica cluster's.
+//! Aurora cluster's secret carries its reader endpoint and a cross-region replica cluster's; a
+//! promoted replica gets its own secret in its region, with the password from the local
+//! replica of its source's secret, while every request to the source's region fails.
 //!
 //! moto lists a cross-region replica in its source's `ReadReplicaDBInstanceIdentifiers` and
 //! `ReadReplicaIdentifiers` by ARN, as RDS does, and filters DescribeDBInstances and
 //! DescribeDBClusters by ARN. Deleting a cross-region replica fails in moto: the launcher's
 //! `cross_region_replica_deletion` mends it. A region whose Describe fails is played with the
-//! proxy's `FailWhere` (AccessDenied on the ARN-filtered DescribeDBInstances).
+//! proxy's `FailWhere` (AccessDenied on the ARN-filtered DescribeDBInstances), a region that is
+//! down with its `RegionDown`. moto keeps a promoted replica linked to its source: the
+//! launcher's `promotion_detaches_replicas` mends it.
 
 use std::time::Duration;
 
@@ -284,4 +288,84 @@ async fn aurora_secrets_carry_the_reader_endpoint_and_a_replica_cluster_s() {
     assert_eq!(s["eu-west-1.identifier"], "ledger-eu");
     assert_eq!(s["password"], "pw");
     assert_eq!(s["dbname"], "ledger");
+}
+
+#[tokio::test]
+async fn a_promoted_replica_gets_its_own_secret_while_the_primary_region_is_down() {
+    let moto = start_moto(None);
+    let m = &moto.endpoint;
+    let c = Clients::new(&sdk_config(m, REGION).await);
+    let eu = Clients::new(&sdk_config(m, "eu-west-1").await);
+    let vars = [("REPLICA_REGIONS", "eu-west-1")];
+    let db = Db::new("instance", Service::Rds, "billing", "admin");
+    create_instance(&c, &db.id, "postgres", "admin").await;
+    db.put_password(&c, "source-pw").await;
+    let copy = replica_of(&eu, &db.id, "billing-eu").await;
+    assert_eq!(run(m, &vars, &db.event()).await["outcome"], "created");
+    let source_arn = describe_secret(&c, &db.secret_name())
+        .await
+        .arn()
+        .unwrap()
+        .to_string();
+
+    // us-east-1 goes down; the eu-west-1 replica is promoted, and the eu-west-1 function
+    // sweeps its region (every request to us-east-1 is refused).
+    eu.rds
+        .promote_read_replica()
+        .db_instance_identifier("billing-eu")
+        .send()
+        .await
+        .unwrap();
+    let proxy = Proxy::start(m);
+    proxy.set_mode(Mode::RegionDown(REGION));
+    let eu_function =
+        Clients::new(&sdk_config_as(&proxy.endpoint(), "eu-west-1", FUNCTION_KEY).await);
+    let h = handler_with(eu_function, &[("AWS_REGION", "eu-west-1")]);
+    let in_eu = Invocation::new(ACCOUNT, "eu-west-1").with_remaining(Duration::from_secs(300));
+    let mut scheduled = events::scheduled();
+    scheduled["region"] = json!("eu-west-1");
+    scheduled["resources"] = json!([format!(
+        "arn:aws:events:eu-west-1:{ACCOUNT}:rule/db-secret-provisioner-reconcile"
+    )]);
+    let o = serde_json::to_value(h.handle(&scheduled, &in_eu).await.unwrap()).unwrap();
+    let promoted = Db::new("instance", Service::Rds, "billing-eu", "admin");
+    assert_eq!(
+        o["sweep"]["created"],
+        json!([promoted.secret_name()]),
+        "{o}"
+    );
+    assert_eq!(proxy.refused(), 0, "nothing asked of us-east-1");
+    let s = secret_json(&eu, &promoted.secret_name()).await.unwrap();
+    assert_eq!(
+        s["password"], "source-pw",
+        "the source's, from the local replica"
+    );
+    assert_eq!(s["host"], copy.endpoint().unwrap().address().unwrap());
+    assert_eq!(s["dbInstanceIdentifier"], "billing-eu");
+    assert!(s.get("masterarn").is_none(), "{s}");
+    let d = describe_secret(&eu, &promoted.secret_name()).await;
+    let tag = |k: &str| {
+        d.tags()
+            .iter()
+            .find(|t| t.key() == Some(k))
+            .and_then(|t| t.value().map(str::to_string))
+    };
+    assert_eq!(
+        tag("db-secret-provisioner:promoted-from"),
+        Some(source_arn.clone())
+    );
+    assert_eq!(
+        tag("db-secret-provisioner:database").as_deref(),
+        Some("rds/instance/billing-eu")
+    );
+
+    // The next sweep there finds it in place. (A database under a former copy's name but with
+    // another resource id is no copy: src/rules/promotion.rs plays it.)
+    let h = handler_with(
+        Clients::new(&sdk_config_as(&proxy.endpoint(), "eu-west-1", FUNCTION_KEY).await),
+        &[("AWS_REGION", "eu-west-1")],
+    );
+    let o = serde_json::to_value(h.handle(&scheduled, &in_eu).await.unwrap()).unwrap();
+    assert_eq!(o["sweep"]["created"], json!([]), "{o}");
+    assert_eq!(o["sweep"]["alreadyPresent"], 1, "{o}");
 }

@@ -27,6 +27,7 @@ The extensions, each said where it is used:
   of CPU (the benchmark's plan at scale); the counts are skipped while a message is accepted,
   and GetQueueAttributes still counts;
 - deleting a cross-region read replica (moto fails, and its source keeps listing it);
+- promoting a read replica detaches it from its source (moto keeps both links);
 - with `--record DIR`: every request signed with the access key `function` (the function under
   test) is written to DIR/<pid>.jsonl with the parameters that decide the IAM permissions it
   needs (tests/deploy/iam_contract.py checks the templates' policies against them). Secret
@@ -672,6 +673,30 @@ def cross_region_replica_deletion() -> None:
     DBInstance.remove_replica = remove_replica
 
 
+def promotion_detaches_replicas() -> None:
+    """A promoted read replica is a standalone instance: RDS clears its
+    ReadReplicaSourceDBInstanceIdentifier and its source stops listing it. moto only flips its
+    flag, keeping both (tests/it/replicated.rs)."""
+    from moto.rds.models import RDSBackend
+
+    promote = RDSBackend.promote_read_replica
+
+    @functools.wraps(promote)
+    def detached(self, db_kwargs):
+        database = self.databases[db_kwargs["db_instance_identifier"]]
+        source = database.source_db_instance_identifier if database.is_replica else None
+        promoted = promote(self, db_kwargs)
+        if source:
+            try:
+                self.find_db_from_id(source).remove_replica(promoted)
+            except Exception:  # the source may be gone (deleted, or its region's backend)
+                pass
+            promoted.source_db_instance_identifier = None
+        return promoted
+
+    RDSBackend.promote_read_replica = detached
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
@@ -693,6 +718,7 @@ def main() -> None:
     alias_arn_key_ids()
     unique_instance_resource_ids()
     cross_region_replica_deletion()
+    promotion_detaches_replicas()
     seal_keys()
     server = ExtendedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     if args.record:

@@ -54,6 +54,32 @@ pub async fn list_owned(secrets: &Client, database: Option<&str>) -> Result<Vec<
     Ok(out)
 }
 
+/// The function's secrets in the client's region that carry the copies tag (those of databases
+/// with copies in other regions; here mostly replicas of other regions' secrets): one
+/// ListSecrets filtered by the managed-by tag and the copies tag's key, paginated.
+pub async fn list_with_copies(secrets: &Client) -> Result<Vec<SecretState>> {
+    let filters = vec![
+        filter(FilterNameStringType::TagKey, tags::MANAGED_TAG_KEY),
+        filter(FilterNameStringType::TagValue, tags::MANAGED_TAG_VALUE),
+        filter(FilterNameStringType::TagKey, tags::COPIES_TAG_KEY),
+    ];
+    let mut pages = secrets
+        .list_secrets()
+        .set_filters(Some(filters))
+        .max_results(PAGE)
+        .into_paginator()
+        .send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Error::aws("Secrets Manager", "ListSecrets", &e))?;
+        out.extend(page.secret_list().iter().map(state_of).filter(|s| {
+            tags::owner_of(&s.tags).is_some()
+                && tags::value(&s.tags, tags::COPIES_TAG_KEY).is_some()
+        }));
+    }
+    Ok(out)
+}
+
 /// [`list_owned`] in another region (a replica region).
 pub async fn list_owned_in(clients: &Clients, region: &str) -> Result<Vec<SecretState>> {
     list_owned(&clients.secrets_in(region), None).await

@@ -11,8 +11,9 @@ use crate::aws::secrets::{self, Created};
 use crate::jobs::Job;
 use crate::model::error::{Error, Result};
 use crate::model::outcome::{Outcome, OutcomeKind, ReplicaStatus};
+use crate::model::tags;
 use crate::model::Database;
-use crate::model::{regional, tags};
+use crate::rules::drift::written_tags;
 use crate::rules::existing_secret::SecretState;
 use crate::rules::existing_secret::{self, Changes};
 use crate::rules::secret_value::SecretValue;
@@ -72,8 +73,11 @@ impl Job {
         tags.extend(names.owner.tags());
         let endpoint = tags::endpoint(&value.fields.host, value.fields.port);
         tags.push((tags::ENDPOINT_TAG_KEY.into(), endpoint.clone()));
-        if let Some(d) = regional::digest(&value.fields.extra) {
-            tags.push((tags::CONNECTION_TAG_KEY.into(), d));
+        for (key, v) in written_tags(db, &value.fields.extra) {
+            // A new secret: nothing to recheck until its copies are known.
+            if let Some(v) = v.filter(|v| v != tags::CONNECTION_RECHECK) {
+                tags.push((key.into(), v));
+            }
         }
         if let Some(id) = &names.database_id {
             tags.push((tags::DATABASE_ID_TAG_KEY.into(), id.clone()));
@@ -193,23 +197,12 @@ impl Job {
                 secrets::put_value(secrets, &arn, Some(&r.token), &merged).await?;
                 what.push("connection details refreshed (username and password kept)".into());
             }
-            let mut set = Vec::new();
-            if tags::value(&state.tags, tags::ENDPOINT_TAG_KEY) != Some(endpoint.as_str()) {
-                set.push((tags::ENDPOINT_TAG_KEY, endpoint.clone()));
-            }
+            let mut wanted = vec![(tags::ENDPOINT_TAG_KEY, Some(endpoint.clone()))];
             // The value now holds exactly these extra keys, where the copies are known.
-            let digest = regional::digest(&value.fields.extra);
-            let tagged = tags::value(&state.tags, tags::CONNECTION_TAG_KEY);
-            if known && tagged != digest.as_deref() {
-                match digest {
-                    Some(d) => set.push((tags::CONNECTION_TAG_KEY, d)),
-                    None => secrets::untag(secrets, &arn, &[tags::CONNECTION_TAG_KEY]).await?,
-                }
+            if known {
+                wanted.extend(written_tags(db, &value.fields.extra));
             }
-            if !set.is_empty() {
-                let set: Vec<(&str, &str)> = set.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                secrets::tag(secrets, &arn, &set).await?;
-            }
+            self.put_tags(&state, wanted).await?;
         }
         if let (true, Some(lambda), Some(r)) = (
             changes.turn_on_rotation,

@@ -9,8 +9,8 @@ use crate::aws::secrets::{self, Current};
 use crate::jobs::Job;
 use crate::model::error::{Error, Result};
 use crate::model::secret::SecretState;
-use crate::model::tags;
 use crate::model::{regional, Database};
+use crate::rules::drift::written_tags;
 use crate::rules::existing_secret;
 use crate::rules::secret_value::SecretValue;
 
@@ -50,19 +50,8 @@ impl Job {
             let merged = SecretString::from(Value::Object(r.merged).to_string());
             secrets::put_value(secrets, &state.arn, Some(&r.token), &merged).await?;
         }
-        let digest = regional::digest(&value.fields.extra);
-        let wanted = match (known, digest.as_deref()) {
-            (false, _) => Some(tags::CONNECTION_RECHECK),
-            (true, d) => d,
-        };
-        if tags::value(&state.tags, tags::CONNECTION_TAG_KEY) != wanted {
-            match wanted {
-                Some(w) => {
-                    secrets::tag(secrets, &state.arn, &[(tags::CONNECTION_TAG_KEY, w)]).await?
-                }
-                None => secrets::untag(secrets, &state.arn, &[tags::CONNECTION_TAG_KEY]).await?,
-            }
-        }
+        self.put_tags(state, written_tags(db, &value.fields.extra))
+            .await?;
         Ok(())
     }
 }

@@ -45,6 +45,10 @@ pub enum Mode {
         times: usize,
         sender_fault: bool,
     },
+    /// A region that is down: every request signed for it (its SigV4 credential scope names
+    /// it) has its connection closed unanswered, and is counted ([`Proxy::refused`]); forward
+    /// the rest.
+    RegionDown(&'static str),
 }
 
 struct State {
@@ -53,6 +57,8 @@ struct State {
     operations: Vec<String>,
     /// The form parameters of each STS AssumeRole request, in order.
     assume_role: Vec<Vec<(String, String)>>,
+    /// Requests refused by `RegionDown`.
+    refused: usize,
 }
 
 pub struct Proxy {
@@ -71,6 +77,7 @@ impl Proxy {
             delay: Duration::ZERO,
             operations: Vec::new(),
             assume_role: Vec::new(),
+            refused: 0,
         }));
         let shared = state.clone();
         thread::spawn(move || {
@@ -99,6 +106,11 @@ impl Proxy {
     /// The AWS operations requested so far, in order (e.g. `DescribeDBInstances`).
     pub fn operations(&self) -> Vec<String> {
         self.state.lock().unwrap().operations.clone()
+    }
+
+    /// How many requests `RegionDown` refused.
+    pub fn refused(&self) -> usize {
+        self.state.lock().unwrap().refused
     }
 
     pub fn clear_operations(&self) {
@@ -250,6 +262,18 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Re
                     continue;
                 }
             }
+            if let Mode::RegionDown(region) = current {
+                let scope = format!("/{region}/");
+                if req
+                    .header("authorization")
+                    .is_some_and(|a| a.contains(&scope))
+                {
+                    s.refused += 1;
+                    drop(s);
+                    let _ = writer.shutdown(Shutdown::Both);
+                    return Ok(());
+                }
+            }
             if let Mode::DownAfter(n) = current {
                 s.mode = if n == 0 {
                     Mode::DownAfter(0)
@@ -321,7 +345,10 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Re
                     body.len()
                 )?;
             }
-            Mode::Forward | Mode::DownAfter(_) | Mode::RefuseEntriesWhere { .. } => {
+            Mode::Forward
+            | Mode::DownAfter(_)
+            | Mode::RefuseEntriesWhere { .. }
+            | Mode::RegionDown(_) => {
                 let mut up = TcpStream::connect(upstream)?;
                 let mut head = format!("{} {} HTTP/1.1\r\n", req.method, req.path);
                 for (k, v) in &req.headers {
