@@ -57,6 +57,8 @@ const provisioner = new DbSecretProvisioner(stack, "Provisioner", {
   recoveryWindowDays: number("recoveryWindowDays"),
   maxRetirePerRun: number("maxRetirePerRun"),
   maxRetireFraction: number("maxRetireFraction"),
+  maxRewritesPerRun: number("maxRewritesPerRun"),
+  regionalConnectionKeys: ctx("regionalConnectionKeys") !== "false",
   secretNamePrefix: ctx("secretNamePrefix"),
   parameterPrefix: ctx("parameterPrefix"),
   userEventSources: list("userEventSources"),

@@ -83,7 +83,8 @@ export function jobStatements(p: JobPermissionsProps): iam.PolicyStatement[] {
     "ForAllValues:StringEquals": {
       "aws:TagKeys": ["db-secret-provisioner:endpoint", "db-secret-provisioner:database-deleted", "db-secret-provisioner:database-id", "db-secret-provisioner:seal",
         "db-secret-provisioner:password-stale", "db-secret-provisioner:restore-hint", "db-secret-provisioner:superseded-by",
-        "db-secret-provisioner:rotation-stuck"],
+        "db-secret-provisioner:rotation-stuck", "db-secret-provisioner:connection", "db-secret-provisioner:copies",
+        "db-secret-provisioner:promoted-from"],
     },
   });
   if (onDeleted === "schedule-deletion") {

@@ -98,6 +98,16 @@ export interface DbSecretProvisionerProps {
    * (MAX_RETIRE_FRACTION, in (0, 1], default 0.2), and at most maxRetirePerRun.
    */
   readonly maxRetireFraction?: number;
+  /**
+   * The most drifted secrets one sweep rewrites in one account and region (MAX_REWRITES_PER_RUN,
+   * 0–10000, default 100): endpoint changes first; PutSecretValue allows 50 requests per second.
+   */
+  readonly maxRewritesPerRun?: number;
+  /**
+   * Regional connection keys of databases with cross-region read replicas
+   * (REGIONAL_CONNECTION_KEYS, default true).
+   */
+  readonly regionalConnectionKeys?: boolean;
   readonly waitForAvailableSeconds?: number;
   /** Sources of your "Database User Created" events (USER_EVENT_SOURCE). Default: com.example.provisioning. */
   readonly userEventSources?: string[];
@@ -343,6 +353,8 @@ export function functionEnvironment(props: DbSecretProvisionerProps, workQueueUr
     RECOVERY_WINDOW_DAYS: String(props.recoveryWindowDays ?? 30),
     MAX_RETIRE_PER_RUN: String(props.maxRetirePerRun ?? 10),
     MAX_RETIRE_FRACTION: String(props.maxRetireFraction ?? 0.2),
+    MAX_REWRITES_PER_RUN: String(props.maxRewritesPerRun ?? 100),
+    REGIONAL_CONNECTION_KEYS: String(props.regionalConnectionKeys ?? true),
   };
   const hub = props.hub;
   const listOf = (v: string[] | "organization") => (v === "organization" ? v : v.join(","));

@@ -127,7 +127,12 @@ async fn undeletable_orphans_that_sort_first_and_400_denied_repairs_do_not_pin_t
     // Any seed that does not put the real orphan behind all three (the assertion below says so):
     // with 3 planted, 1 day in 4 does, and that day's order is not the next day's.
     let seed = "attack-3";
-    let env = [("MAX_RETIRE_PER_RUN", "3"), ("SWEEP_SEED", seed)];
+    // Every repair may be started: failures, not the rewrite cap, are under test.
+    let env = [
+        ("MAX_RETIRE_PER_RUN", "3"),
+        ("SWEEP_SEED", seed),
+        ("MAX_REWRITES_PER_RUN", "1000"),
+    ];
     let function = Function::start(&built_binary(), &proxy.endpoint(), &env);
     let real = real_orphan(&c, &function).await;
     let live = live_database(&c, &function).await;

@@ -107,8 +107,8 @@ fn own_copy(db: &Database, region: &str) -> RegionalCopy {
     }
 }
 
-/// The copies found in `region` by ARN: instances and clusters, each filtered listing paged,
-/// [`FILTER_VALUES`] ARNs per request.
+/// The copies found in `region` by ARN: instances and clusters concurrently, each filtered
+/// listing paged, [`FILTER_VALUES`] ARNs per request.
 async fn describe_in(
     clients: &Clients,
     region: &str,
@@ -116,8 +116,22 @@ async fn describe_in(
     clusters: Vec<String>,
 ) -> Result<HashMap<String, RegionalCopy>> {
     let rds = clients.rds_in(region);
+    let (instances, clusters) = tokio::join!(
+        instance_copies(&rds, region, &instances),
+        cluster_copies(&rds, region, &clusters)
+    );
+    let mut out = instances?;
+    out.extend(clusters?);
+    Ok(out)
+}
+
+async fn instance_copies(
+    rds: &aws_sdk_rds::Client,
+    region: &str,
+    arns: &[String],
+) -> Result<HashMap<String, RegionalCopy>> {
     let mut out = HashMap::new();
-    for chunk in instances.chunks(FILTER_VALUES) {
+    for chunk in arns.chunks(FILTER_VALUES) {
         let filter = Filter::builder()
             .name("db-instance-id")
             .set_values(Some(chunk.to_vec()))
@@ -150,7 +164,16 @@ async fn describe_in(
             }
         }
     }
-    for chunk in clusters.chunks(FILTER_VALUES) {
+    Ok(out)
+}
+
+async fn cluster_copies(
+    rds: &aws_sdk_rds::Client,
+    region: &str,
+    arns: &[String],
+) -> Result<HashMap<String, RegionalCopy>> {
+    let mut out = HashMap::new();
+    for chunk in arns.chunks(FILTER_VALUES) {
         let filter = Filter::builder()
             .name("db-cluster-id")
             .set_values(Some(chunk.to_vec()))
