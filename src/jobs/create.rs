@@ -147,8 +147,11 @@ impl Job {
             Ok(p) => (p, None),
             // No parameter: a promoted read replica's password is its source's.
             Err(e @ Error::PasswordParameterNotFound { .. }) if user.is_none() => {
-                match self.promoted_password(&db, &username).await? {
-                    Some((p, from)) => (p, Some(from)),
+                match self.promoted_password(&db, &names, &username).await? {
+                    Some((p, from)) => {
+                        self.check_not_in_tags(&db, &names, &p)?;
+                        (p, Some(from))
+                    }
                     None => return self.password_missing(&db, &names, user, &host, e).await,
                 }
             }
@@ -222,6 +225,14 @@ impl Job {
             Some(early) => early.take(ssm, names.parameter.as_str()).await?,
             None => parameters::read(ssm, names.parameter.as_str()).await?,
         };
+        self.check_not_in_tags(db, names, &password)?;
+        Ok(password)
+    }
+
+    /// A password equal to a tag value is refused (tags are not encrypted): one of the
+    /// operator's `SECRET_TAGS` is a `ConfigurationError`, an ownership tag (a username or
+    /// identifier equal to the password) makes the password unusable.
+    fn check_not_in_tags(&self, db: &Database, names: &Names, password: &Password) -> Result<()> {
         if let Some((key, _)) = self
             .config
             .options
@@ -247,7 +258,7 @@ impl Job {
                 reason: "the password equals the database identifier or username, which the secret's tags carry unencrypted".into(),
             });
         }
-        Ok(password)
+        Ok(())
     }
 
     /// No initial-password parameter. If the function's own live secret for this database and

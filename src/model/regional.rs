@@ -167,22 +167,28 @@ pub fn listed_regions(value: &Map<String, Value>) -> Vec<String> {
 }
 
 /// The keys of `current` that `desired` (a new [`keys`] map) no longer has and the function
-/// may drop: per-region keys of a region `current`'s `regions` listed, and `regions` itself
-/// when `desired` has none. Every other key, and every key of a region `regions` did not
-/// list (someone else's, or added by hand), stays.
+/// may drop: per-region keys of a region `current`'s `regions` listed and `desired`'s does
+/// not (no copy there any more), and `regions` itself when it listed regions and `desired`
+/// has none. Every other key stays: a key of a region `regions` did not list (someone
+/// else's, or added by hand), a field Describe stopped giving for a region that still has a
+/// copy, and a `regions` that listed no region.
 pub fn stale_keys(current: &Map<String, Value>, desired: &Map<String, Value>) -> Vec<String> {
     let listed = listed_regions(current);
+    let still = listed_regions(desired);
+    // Regions the previous version listed and the database has no copy in any more.
+    let gone: Vec<&String> = listed.iter().filter(|r| !still.contains(r)).collect();
     let mut stale: Vec<String> = current
         .keys()
         .filter(|k| !desired.contains_key(*k))
         .filter(|k| {
             k.split_once('.').is_some_and(|(region, field)| {
-                FIELDS.contains(&field) && listed.iter().any(|r| r == region)
+                FIELDS.contains(&field) && gone.iter().any(|r| *r == region)
             })
         })
         .cloned()
         .collect();
-    if current.contains_key(REGIONS_KEY) && !desired.contains_key(REGIONS_KEY) {
+    if !listed.is_empty() && current.contains_key(REGIONS_KEY) && !desired.contains_key(REGIONS_KEY)
+    {
         stale.push(REGIONS_KEY.into());
     }
     stale
@@ -381,6 +387,16 @@ mod tests {
                 "us-east-1.port"
             ]
         );
+        // A region that still has a copy keeps a field Describe stopped giving; a `regions`
+        // that listed no region is not the function's.
+        let mut without_id = keys(
+            "us-east-1",
+            &[copy("us-east-1", "p"), copy("eu-west-1", "r")],
+        );
+        without_id.remove("eu-west-1.resourceId");
+        assert!(stale_keys(current, &without_id).is_empty());
+        let by_hand = json!({"regions": "primary and dr"});
+        assert!(stale_keys(by_hand.as_object().unwrap(), &Map::new()).is_empty());
     }
 
     #[test]

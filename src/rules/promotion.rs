@@ -2,15 +2,20 @@
 //! database's, so that its own new secret takes the password from that local replica (the
 //! source's region may be down).
 //!
-//! The proof is the copies tag ([`crate::model::tags::COPIES_TAG_KEY`]) the source's secret
+//! The hint is the copies tag ([`crate::model::tags::COPIES_TAG_KEY`]) the source's secret
 //! carries, and Secrets Manager replicates with its tags ("Secrets Manager replicates the
 //! encrypted secret data and metadata such as tags", Replicate secrets across Regions): it
 //! names each copy by region and resource id. A resource id is "the AWS Region-unique,
 //! immutable identifier for the DB instance" (RDS API reference, DBInstance.DbiResourceId;
 //! likewise DbClusterResourceId), and promotion makes no new instance, so the promoted
-//! database still carries it. A database is never matched by its name alone: a database made
+//! database still carries it. The proof is the source secret's value, which only
+//! PutSecretValue writes: its `<region>.resourceId` and `<region>.identifier` must be the
+//! promoted database's ([`names_copy`]); a copies tag alone, which TagResource writes, is
+//! never enough. A database is never matched by its name alone: a database made
 //! under a former replica's name elsewhere would get the source's password, and every
 //! application reading its secret would send that password to it.
+
+use serde_json::{Map, Value};
 
 use crate::model::database_tag::DatabaseTag;
 use crate::model::secret::SecretState;
@@ -39,6 +44,17 @@ pub fn is_source_of(s: &SecretState, db: &Database, region: &str, username: &str
         && owner.username == username
         && tags::value(&s.tags, tags::COPIES_TAG_KEY)
             .is_some_and(|t| regional::copies_tag_names(t, region, id))
+}
+
+/// Whether the source secret's value names `db` as its copy in `region`: its
+/// `<region>.resourceId` and `<region>.identifier` are `db`'s. The copies tag is the hint that
+/// costs no read; this is the proof, since only PutSecretValue (which the function and the
+/// rotation functions hold) writes a value, while TagResource may be granted more widely.
+pub fn names_copy(value: &Map<String, Value>, db: &Database, region: &str) -> bool {
+    let field = |f: &str| value.get(&regional::key(region, f)).and_then(Value::as_str);
+    db.resource_id.is_some()
+        && field("resourceId") == db.resource_id.as_deref()
+        && field("identifier") == Some(db.identifier.as_str())
 }
 
 /// The ARN of the primary secret of `replica_arn` (the same ARN in `primary_region`).
@@ -119,6 +135,24 @@ mod tests {
         assert!(
             !is_source_of(&s, &cluster, "eu-west-1", "admin"),
             "another kind"
+        );
+    }
+
+    #[test]
+    fn the_value_must_name_the_copy_too() {
+        let db = promoted();
+        let value = serde_json::json!({"eu-west-1.resourceId": "db-PROMOTED",
+            "eu-west-1.identifier": "orders-eu", "password": "p"});
+        let value = value.as_object().unwrap();
+        assert!(names_copy(value, &db, "eu-west-1"));
+        assert!(!names_copy(value, &db, "ap-south-1"));
+        let mut renamed = db.clone();
+        renamed.identifier = "other".into();
+        assert!(!names_copy(value, &renamed, "eu-west-1"));
+        let forged_tag_only = serde_json::json!({"password": "p"});
+        assert!(
+            !names_copy(forged_tag_only.as_object().unwrap(), &db, "eu-west-1"),
+            "a copies tag alone proves nothing"
         );
     }
 

@@ -75,11 +75,15 @@ fn regional_keys(s: &Value) -> Vec<String> {
 }
 
 async fn connection_tag(c: &Clients, name: &str) -> Option<String> {
+    connection_tag_of(c, name, "db-secret-provisioner:connection").await
+}
+
+async fn connection_tag_of(c: &Clients, name: &str, key: &str) -> Option<String> {
     describe_secret(c, name)
         .await
         .tags()
         .iter()
-        .find(|t| t.key() == Some("db-secret-provisioner:connection"))
+        .find(|t| t.key() == Some(key))
         .and_then(|t| t.value().map(str::to_string))
 }
 
@@ -126,7 +130,12 @@ async fn cross_region_replicas_are_in_the_secret_and_follow_the_database() {
     let replica = secret_json(&eu, &name).await.expect("replica secret");
     assert_eq!(replica["eu-west-1.host"], s["eu-west-1.host"], "{replica}");
     assert_eq!(replica["regions"], s["regions"], "{replica}");
-    assert!(connection_tag(&c, &name).await.is_some());
+    let digest = connection_tag(&c, &name).await.expect("the connection tag");
+    assert_eq!(digest.len(), 24, "{digest}");
+    assert_eq!(
+        connection_tag_of(&c, &name, "db-secret-provisioner:copies").await,
+        Some(format!("eu-west-1={}", eu_copy.dbi_resource_id().unwrap()))
+    );
 
     // Nothing changed: the sweep rewrites nothing.
     let swept = sweep(m, &vars).await;
@@ -308,14 +317,46 @@ async fn a_promoted_replica_gets_its_own_secret_while_the_primary_region_is_down
         .unwrap()
         .to_string();
 
-    // us-east-1 goes down; the eu-west-1 replica is promoted, and the eu-west-1 function
-    // sweeps its region (every request to us-east-1 is refused).
-    eu.rds
-        .promote_read_replica()
-        .db_instance_identifier("billing-eu")
+    // A second source whose replica kept its name: promoted, its secret's name is the local
+    // replica's.
+    let same = Db::new("instance", Service::Rds, "ledger-pg", "admin");
+    create_instance(&c, &same.id, "postgres", "admin").await;
+    same.put_password(&c, "ledger-pw").await;
+    replica_of(&eu, &same.id, "ledger-pg").await;
+    assert_eq!(run(m, &vars, &same.event()).await["outcome"], "created");
+    // The attack: a standalone database in eu-west-1 without a parameter, and the source
+    // secret's copies tag (which TagResource writes, and which replicates) naming it.
+    create_instance(&eu, "evil-eu", "postgres", "admin").await;
+    let evil = describe_instance(&eu, "evil-eu").await;
+    let copies = connection_tag_of(&c, &db.secret_name(), "db-secret-provisioner:copies")
+        .await
+        .expect("the source's copies tag");
+    c.secrets
+        .tag_resource()
+        .secret_id(db.secret_name())
+        .tags(
+            aws_sdk_secretsmanager::types::Tag::builder()
+                .key("db-secret-provisioner:copies")
+                .value(format!(
+                    "{copies} eu-west-1={}",
+                    evil.dbi_resource_id().unwrap()
+                ))
+                .build(),
+        )
         .send()
         .await
         .unwrap();
+
+    // us-east-1 goes down; the eu-west-1 replicas are promoted, and the eu-west-1 function
+    // sweeps its region (every request to us-east-1 is refused).
+    for id in ["billing-eu", "ledger-pg"] {
+        eu.rds
+            .promote_read_replica()
+            .db_instance_identifier(id)
+            .send()
+            .await
+            .unwrap();
+    }
     let proxy = Proxy::start(m);
     proxy.set_mode(Mode::RegionDown(REGION));
     let eu_function =
@@ -335,6 +376,17 @@ async fn a_promoted_replica_gets_its_own_secret_while_the_primary_region_is_down
         "{o}"
     );
     assert_eq!(proxy.refused(), 0, "nothing asked of us-east-1");
+    // The forged tag gave the attacker's database nothing: the source's value does not name it.
+    assert!(secret_json(&eu, "db-secrets/rds/evil-eu/admin")
+        .await
+        .is_none());
+    // The replica named like its source is refused, saying what to change.
+    let stuck = o["sweep"]["stuck"].as_array().unwrap();
+    assert!(
+        stuck.iter().any(|j| j["name"] == "DB instance ledger-pg"
+            && j["message"].as_str().unwrap().contains("{region}")),
+        "{o}"
+    );
     let s = secret_json(&eu, &promoted.secret_name()).await.unwrap();
     assert_eq!(
         s["password"], "source-pw",

@@ -21,8 +21,9 @@ pub const FILTER_VALUES: usize = 100;
 
 /// Fills in `copies` of each database in `region` whose copies are not known yet: the database
 /// itself first, then each copy Describe finds in its region (a replica Describe no longer
-/// finds there is gone: no copy). A database whose copies are in a region whose Describe
-/// failed stays unknown (`None`): its secrets' regional keys stay as they are. With
+/// finds there is gone: no copy). A database with a copy in a region whose Describe failed,
+/// or a copy Describe shows without an endpoint yet, stays unknown (`None`): its secrets'
+/// regional keys stay as they are. With
 /// `enabled` false (`REGIONAL_CONNECTION_KEYS=false`) no region is asked and every database
 /// has none. Returns the regions whose Describe failed, with the error.
 pub async fn find(
@@ -72,7 +73,12 @@ pub async fn find(
         let unreachable = db.remote_replicas.iter().any(|arn| {
             regional::arn_region(arn).is_some_and(|r| failed.iter().any(|(f, _)| f == r))
         });
-        if unreachable {
+        // A copy Describe shows without an endpoint is there, but gives no keys yet.
+        let endpointless = db
+            .remote_replicas
+            .iter()
+            .any(|arn| found.get(arn).is_some_and(|c| c.host.is_empty()));
+        if unreachable || endpointless {
             continue;
         }
         let own = own_copy(db, region);
@@ -144,15 +150,21 @@ async fn instance_copies(
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| Error::aws("RDS", "DescribeDBInstances", &e))?;
             for i in page.db_instances() {
-                let (Some(arn), Some(endpoint)) = (i.db_instance_arn(), i.endpoint()) else {
+                let Some(arn) = i.db_instance_arn() else {
                     continue;
                 };
+                // A copy without an endpoint yet (creating, modifying) is kept with no host:
+                // its database's copies are then not known (never "gone").
+                let endpoint = i.endpoint();
                 out.insert(
                     arn.to_string(),
                     RegionalCopy {
                         region: region.to_string(),
-                        host: endpoint.address().unwrap_or_default().to_string(),
-                        port: endpoint.port().unwrap_or_default(),
+                        host: endpoint
+                            .and_then(|e| e.address())
+                            .unwrap_or_default()
+                            .to_string(),
+                        port: endpoint.and_then(|e| e.port()).unwrap_or_default(),
                         reader_host: None,
                         identifier: i.db_instance_identifier().unwrap_or_default().to_string(),
                         resource_id: i

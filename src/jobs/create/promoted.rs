@@ -6,13 +6,14 @@
 use secrecy::SecretString;
 use serde_json::Value;
 
+use super::names::Names;
 use crate::aws::parameters::Password;
 use crate::aws::secrets;
 use crate::jobs::Job;
-use crate::model::error::Result;
+use crate::model::error::{Error, Result};
 use crate::model::secret::SecretState;
 use crate::model::Database;
-use crate::rules::promotion::{is_source_of, primary_arn};
+use crate::rules::promotion::{is_source_of, names_copy, primary_arn};
 
 impl Job {
     /// The password of `db`'s master user `username`, when `db` is a promoted read replica of a
@@ -21,6 +22,7 @@ impl Job {
     pub(super) async fn promoted_password(
         &self,
         db: &Database,
+        names: &Names,
         username: &str,
     ) -> Result<Option<(Password, String)>> {
         if db.resource_id.is_none() || db.replica_source.is_some() {
@@ -28,13 +30,36 @@ impl Job {
         }
         let here = self.place.region.as_str();
         let candidates = self.secrets_with_copies().await?;
+        let prefix = self.config.secret_prefix.as_str();
         let Some(source) = candidates
             .iter()
+            .filter(|s| s.name.starts_with(prefix))
             .find(|s| is_source_of(s, db, here, username))
         else {
             return Ok(None);
         };
+        // A replica named like its source renders the source's name here, and the name is
+        // the local replica's: only a name template with {region} tells them apart.
+        if source.name == names.secret.as_str() {
+            return Err(Error::SecretConflict {
+                name: source.name.clone(),
+                expected: names.owner.to_string(),
+                reason: format!(
+                    "{db} is a promoted read replica named like its source, and its secret's name is taken by the replica here of its source's secret; give SECRET_NAME_TEMPLATE a {{region}} so that each region's database has its own name"
+                ),
+            });
+        }
         let current = secrets::current(&self.clients.secrets, &source.arn, &source.name).await?;
+        // The tags are a hint anyone allowed TagResource could write; the value, which only
+        // PutSecretValue writes, must name this very copy too.
+        if !names_copy(&current.value, db, here) {
+            tracing::warn!(
+                database = %db,
+                secret = %source.name,
+                "a replica secret's copies tag names this database but its regional keys do not; no password is taken from it"
+            );
+            return Ok(None);
+        }
         let Some(password) = current.value.get("password").and_then(Value::as_str) else {
             tracing::warn!(
                 database = %db,

@@ -32,6 +32,7 @@ impl Job {
     /// The master password was reset (or a call asked for it).
     pub async fn reset_password(&self, request: &Request) -> Result<Outcome> {
         let db = database::describe(&self.clients, &request.target).await?;
+        let db = self.with_copies(db).await;
         if let Some(managed) = db.managed_secret_arn.clone() {
             return self.take_over(&db, &managed).await;
         }

@@ -50,7 +50,8 @@ impl Job {
                     owner.database
                 ))
             })?;
-        let mut db = database::describe(&self.clients, &target).await?;
+        let db = database::describe(&self.clients, &target).await?;
+        let mut db = self.with_copies(db).await;
         if db.is_gone() {
             return Err(Error::InvalidEvent(format!(
                 "{db} is being deleted: there is nothing to resolve"
