@@ -149,7 +149,16 @@ impl Job {
             Err(e @ Error::PasswordParameterNotFound { .. }) if user.is_none() => {
                 match self.promoted_password(&db, &names, &username).await? {
                     Some((p, from)) => {
-                        self.check_not_in_tags(&db, &names, &p)?;
+                        self.check_not_in_tags(&db, &names, &p)
+                            .map_err(|e| match e {
+                                Error::PasswordParameterInvalid { reason, .. } => {
+                                    Error::PasswordParameterInvalid {
+                                        name: format!("(none: the password of {from})"),
+                                        reason,
+                                    }
+                                }
+                                other => other,
+                            })?;
                         (p, Some(from))
                     }
                     None => return self.password_missing(&db, &names, user, &host, e).await,
@@ -173,6 +182,8 @@ impl Job {
         let stored = self
             .store(&db, &names, &value, &password, &rotation, admin)
             .await?;
+        // A promoted database's secret was not made from its parameter: nothing to delete.
+        let from_parameter = promoted_from.is_none();
         let note = match (promoted_from, &stored) {
             (Some(from), store::Stored::Created { arn, .. }) => {
                 let tag = [(tags::PROMOTED_FROM_TAG_KEY, from.as_str())];
@@ -184,7 +195,8 @@ impl Job {
             }
             _ => rotation.note,
         };
-        self.after_effects(&db, &names, stored, note).await
+        self.after_effects(&db, &names, stored, note, from_parameter)
+            .await
     }
 
     /// The rotation function the secret gets: AWS's rotation functions each accept one engine
@@ -312,7 +324,7 @@ impl Job {
                         }
                     }
                 };
-                return self.after_effects(db, names, stored, None).await;
+                return self.after_effects(db, names, stored, None, false).await;
             }
         }
         match (user, self.config.missing_parameter) {

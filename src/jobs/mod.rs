@@ -34,8 +34,8 @@ pub struct Job {
     /// database's.
     pub(in crate::jobs) place: Place,
     /// The function's secrets here with the copies tag, listed at most once per job (the
-    /// sweep asks for each database without a password parameter).
-    pub(in crate::jobs) copies_listing: Arc<tokio::sync::OnceCell<Vec<SecretState>>>,
+    /// sweep asks for each database without a password parameter); `None` when it failed.
+    pub(in crate::jobs) copies_listing: Arc<tokio::sync::OnceCell<Option<Vec<SecretState>>>>,
 }
 
 impl Job {

@@ -306,6 +306,11 @@ async fn a_promoted_replica_gets_its_own_secret_while_the_primary_region_is_down
     let c = Clients::new(&sdk_config(m, REGION).await);
     let eu = Clients::new(&sdk_config(m, "eu-west-1").await);
     let vars = [("REPLICA_REGIONS", "eu-west-1")];
+    // A decoy made first (ListSecrets lists it first): another database's replicated secret.
+    let decoy = Db::new("instance", Service::Rds, "aaa-decoy", "admin");
+    create_instance(&c, &decoy.id, "postgres", "admin").await;
+    decoy.put_password(&c, "decoy-pw").await;
+    assert_eq!(run(m, &vars, &decoy.event()).await["outcome"], "created");
     let db = Db::new("instance", Service::Rds, "billing", "admin");
     create_instance(&c, &db.id, "postgres", "admin").await;
     db.put_password(&c, "source-pw").await;
@@ -331,21 +336,36 @@ async fn a_promoted_replica_gets_its_own_secret_while_the_primary_region_is_down
     let copies = connection_tag_of(&c, &db.secret_name(), "db-secret-provisioner:copies")
         .await
         .expect("the source's copies tag");
-    c.secrets
-        .tag_resource()
-        .secret_id(db.secret_name())
-        .tags(
-            aws_sdk_secretsmanager::types::Tag::builder()
-                .key("db-secret-provisioner:copies")
-                .value(format!(
-                    "{copies} eu-west-1={}",
-                    evil.dbi_resource_id().unwrap()
-                ))
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+
+    // TagResource, as someone allowed it (not PutSecretValue) would call it.
+    let tag_copies = |name: String, value: String| {
+        let c = &c;
+        async move {
+            c.secrets
+                .tag_resource()
+                .secret_id(name)
+                .tags(
+                    aws_sdk_secretsmanager::types::Tag::builder()
+                        .key("db-secret-provisioner:copies")
+                        .value(value)
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    tag_copies(
+        db.secret_name(),
+        format!("{copies} eu-west-1={}", evil.dbi_resource_id().unwrap()),
+    )
+    .await;
+    // The decoy's copies tag is made to name billing-eu too: it cannot hide the real source.
+    tag_copies(
+        decoy.secret_name(),
+        format!("eu-west-1={}", copy.dbi_resource_id().unwrap()),
+    )
+    .await;
 
     // us-east-1 goes down; the eu-west-1 replicas are promoted, and the eu-west-1 function
     // sweeps its region (every request to us-east-1 is refused).
@@ -420,4 +440,7 @@ async fn a_promoted_replica_gets_its_own_secret_while_the_primary_region_is_down
     let o = serde_json::to_value(h.handle(&scheduled, &in_eu).await.unwrap()).unwrap();
     assert_eq!(o["sweep"]["created"], json!([]), "{o}");
     assert_eq!(o["sweep"]["alreadyPresent"], 1, "{o}");
+    assert!(secret_json(&eu, "db-secrets/rds/aaa-decoy/admin")
+        .await
+        .is_some());
 }

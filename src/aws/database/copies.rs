@@ -78,6 +78,12 @@ pub async fn find(
             .remote_replicas
             .iter()
             .any(|arn| found.get(arn).is_some_and(|c| c.host.is_empty()));
+        if endpointless && !unreachable {
+            tracing::info!(
+                database = %db,
+                "a copy of the database in another region shows no endpoint yet; its regional keys stay as they are until it does"
+            );
+        }
         if unreachable || endpointless {
             continue;
         }

@@ -261,8 +261,11 @@ impl Job {
         names: &Names,
         stored: Stored,
         note: Option<String>,
+        from_parameter: bool,
     ) -> Result<Outcome> {
-        if self.config.options.delete_password_parameter && matches!(stored, Stored::Created { .. })
+        if from_parameter
+            && self.config.options.delete_password_parameter
+            && matches!(stored, Stored::Created { .. })
         {
             parameters::delete(&self.clients.ssm, names.parameter.as_str()).await?;
         }
