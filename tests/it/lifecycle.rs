@@ -5,36 +5,13 @@
 //! repairs drift, retires an orphan, re-replicates a failed region and creates a missing secret.
 //! (moto keeps an instance's port on ModifyDBInstance: the test launcher applies DBPortNumber.)
 
-use std::time::Duration;
-
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::support::events::{self, delete_instance_call, modify_port_call};
 use crate::support::fixtures::{self, Db, Service};
 use crate::support::proxy::{Mode, Proxy};
 use crate::support::*;
-
-async fn run(endpoint: &str, vars: &[(&str, &str)], event: &Value) -> Value {
-    let h = handler_with(function_clients(endpoint).await, vars);
-    match h.handle(event, &here()).await {
-        Ok(o) => serde_json::to_value(o).unwrap(),
-        Err(e) => json!({"errorType": e.error_type(), "errorMessage": e.to_string()}),
-    }
-}
-
-async fn sweep(endpoint: &str, vars: &[(&str, &str)]) -> Value {
-    let h = handler_with(function_clients(endpoint).await, vars);
-    let o = h
-        .handle(
-            &events::scheduled(),
-            &here().with_remaining(Duration::from_secs(300)),
-        )
-        .await
-        .unwrap();
-    let o = serde_json::to_value(o).unwrap();
-    assert_eq!(o["outcome"], "reconciled", "{o}");
-    o["sweep"].clone()
-}
+use crate::support::{outcome_with as run, sweep_with as sweep};
 
 /// The value of tag `key` on secret `name`, and whether it is scheduled for deletion.
 async fn tag_of(c: &Clients, name: &str, key: &str) -> (Option<String>, bool) {

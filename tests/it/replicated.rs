@@ -22,30 +22,7 @@ use crate::support::events;
 use crate::support::fixtures::{Db, Service};
 use crate::support::proxy::{Mode, Proxy};
 use crate::support::*;
-
-const REGION: &str = "us-east-1";
-
-async fn run(endpoint: &str, vars: &[(&str, &str)], event: &Value) -> Value {
-    let h = handler_with(function_clients(endpoint).await, vars);
-    match h.handle(event, &here()).await {
-        Ok(o) => serde_json::to_value(o).unwrap(),
-        Err(e) => json!({"errorType": e.error_type(), "errorMessage": e.to_string()}),
-    }
-}
-
-async fn sweep(endpoint: &str, vars: &[(&str, &str)]) -> Value {
-    let h = handler_with(function_clients(endpoint).await, vars);
-    let o = h
-        .handle(
-            &events::scheduled(),
-            &here().with_remaining(Duration::from_secs(300)),
-        )
-        .await
-        .unwrap();
-    let o = serde_json::to_value(o).unwrap();
-    assert_eq!(o["outcome"], "reconciled", "{o}");
-    o["sweep"].clone()
-}
+use crate::support::{outcome_with as run, sweep_with as sweep};
 
 /// A read replica of `source` (an instance in us-east-1) in `c`'s region.
 async fn replica_of(c: &Clients, source: &str, id: &str) -> aws_sdk_rds::types::DbInstance {

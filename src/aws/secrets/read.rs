@@ -34,22 +34,31 @@ pub async fn list_owned(secrets: &Client, database: Option<&str>) -> Result<Vec<
         filters.push(filter(FilterNameStringType::TagKey, tags::DATABASE_TAG_KEY));
         filters.push(filter(FilterNameStringType::TagValue, db));
     }
+    list(secrets, filters, true, |s| match tags::owner_of(&s.tags) {
+        Some(owner) => database.is_none_or(|db| owner.database == db),
+        None => false,
+    })
+    .await
+}
+
+/// ListSecrets with `filters`, paginated, the entries `keep` accepts.
+async fn list(
+    secrets: &Client,
+    filters: Vec<Filter>,
+    include_planned_deletion: bool,
+    keep: impl Fn(&SecretState) -> bool,
+) -> Result<Vec<SecretState>> {
     let mut pages = secrets
         .list_secrets()
         .set_filters(Some(filters))
-        .include_planned_deletion(true)
+        .include_planned_deletion(include_planned_deletion)
         .max_results(PAGE)
         .into_paginator()
         .send();
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| Error::aws("Secrets Manager", "ListSecrets", &e))?;
-        out.extend(page.secret_list().iter().map(state_of).filter(|s| {
-            match tags::owner_of(&s.tags) {
-                Some(owner) => database.is_none_or(|db| owner.database == db),
-                None => false,
-            }
-        }));
+        out.extend(page.secret_list().iter().map(state_of).filter(|s| keep(s)));
     }
     Ok(out)
 }
@@ -63,21 +72,10 @@ pub async fn list_with_copies(secrets: &Client) -> Result<Vec<SecretState>> {
         filter(FilterNameStringType::TagValue, tags::MANAGED_TAG_VALUE),
         filter(FilterNameStringType::TagKey, tags::COPIES_TAG_KEY),
     ];
-    let mut pages = secrets
-        .list_secrets()
-        .set_filters(Some(filters))
-        .max_results(PAGE)
-        .into_paginator()
-        .send();
-    let mut out = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| Error::aws("Secrets Manager", "ListSecrets", &e))?;
-        out.extend(page.secret_list().iter().map(state_of).filter(|s| {
-            tags::owner_of(&s.tags).is_some()
-                && tags::value(&s.tags, tags::COPIES_TAG_KEY).is_some()
-        }));
-    }
-    Ok(out)
+    list(secrets, filters, false, |s| {
+        tags::owner_of(&s.tags).is_some() && tags::value(&s.tags, tags::COPIES_TAG_KEY).is_some()
+    })
+    .await
 }
 
 /// [`list_owned`] in another region (a replica region).

@@ -202,6 +202,32 @@ pub fn here() -> Invocation {
     Invocation::new(ACCOUNT, REGION)
 }
 
+/// The outcome JSON of `event` through the function's handler over the local AWS at
+/// `endpoint`, configured with `vars`; an error as `{errorType, errorMessage}`.
+pub async fn outcome_with(endpoint: &str, vars: &[(&str, &str)], event: &Value) -> Value {
+    let h = handler_with(function_clients(endpoint).await, vars);
+    match h.handle(event, &here()).await {
+        Ok(o) => serde_json::to_value(o).unwrap(),
+        Err(e) => serde_json::json!({"errorType": e.error_type(), "errorMessage": e.to_string()}),
+    }
+}
+
+/// The report of one reconcile sweep (the scheduled event, 300 s left) over `endpoint` with
+/// `vars`; it must answer `reconciled`.
+pub async fn sweep_with(endpoint: &str, vars: &[(&str, &str)]) -> Value {
+    let h = handler_with(function_clients(endpoint).await, vars);
+    let o = h
+        .handle(
+            &events::scheduled(),
+            &here().with_remaining(Duration::from_secs(300)),
+        )
+        .await
+        .unwrap();
+    let o = serde_json::to_value(o).unwrap();
+    assert_eq!(o["outcome"], "reconciled", "{o}");
+    o["sweep"].clone()
+}
+
 /// The outcome JSON of one event, default configuration, against this binary's moto.
 pub async fn outcome(event: &Value) -> Value {
     let handler = handler_with(function_clients(&moto().endpoint).await, &[]);
