@@ -188,7 +188,7 @@ impl Job {
             (Some(from), store::Stored::Created { arn, .. }) => {
                 let tag = [(tags::PROMOTED_FROM_TAG_KEY, from.as_str())];
                 secrets::tag(&self.clients.secrets, arn, &tag).await?;
-                Some(joined_note(
+                Some(store::joined(
                     format!("a promoted read replica: its password is its source's, read from the local replica of {from}"),
                     rotation.note,
                 ))
@@ -336,13 +336,5 @@ impl Job {
             )),
             _ => Err(err),
         }
-    }
-}
-
-/// `first`, then `more` when there is more to say.
-fn joined_note(first: String, more: Option<String>) -> String {
-    match more {
-        Some(m) => format!("{first}; {m}"),
-        None => first,
     }
 }

@@ -19,7 +19,7 @@ use crate::rules::existing_secret::{self, Changes};
 use crate::rules::secret_value::SecretValue;
 
 /// `reason; note`, or `reason` alone.
-fn joined(reason: String, note: Option<String>) -> String {
+pub(super) fn joined(reason: String, note: Option<String>) -> String {
     match note {
         Some(note) => format!("{reason}; {note}"),
         None => reason,
