@@ -52,16 +52,7 @@ fn regional_keys(s: &Value) -> Vec<String> {
 }
 
 async fn connection_tag(c: &Clients, name: &str) -> Option<String> {
-    connection_tag_of(c, name, "db-secret-provisioner:connection").await
-}
-
-async fn connection_tag_of(c: &Clients, name: &str, key: &str) -> Option<String> {
-    describe_secret(c, name)
-        .await
-        .tags()
-        .iter()
-        .find(|t| t.key() == Some(key))
-        .and_then(|t| t.value().map(str::to_string))
+    secret_tag(c, name, "db-secret-provisioner:connection").await
 }
 
 #[tokio::test]
@@ -110,7 +101,7 @@ async fn cross_region_replicas_are_in_the_secret_and_follow_the_database() {
     let digest = connection_tag(&c, &name).await.expect("the connection tag");
     assert_eq!(digest.len(), 24, "{digest}");
     assert_eq!(
-        connection_tag_of(&c, &name, "db-secret-provisioner:copies").await,
+        secret_tag(&c, &name, "db-secret-provisioner:copies").await,
         Some(format!("eu-west-1={}", eu_copy.dbi_resource_id().unwrap()))
     );
 
@@ -310,7 +301,7 @@ async fn a_promoted_replica_gets_its_own_secret_while_the_primary_region_is_down
     // secret's copies tag (which TagResource writes, and which replicates) naming it.
     create_instance(&eu, "evil-eu", "postgres", "admin").await;
     let evil = describe_instance(&eu, "evil-eu").await;
-    let copies = connection_tag_of(&c, &db.secret_name(), "db-secret-provisioner:copies")
+    let copies = secret_tag(&c, &db.secret_name(), "db-secret-provisioner:copies")
         .await
         .expect("the source's copies tag");
 
@@ -392,19 +383,15 @@ async fn a_promoted_replica_gets_its_own_secret_while_the_primary_region_is_down
     assert_eq!(s["host"], copy.endpoint().unwrap().address().unwrap());
     assert_eq!(s["dbInstanceIdentifier"], "billing-eu");
     assert!(s.get("masterarn").is_none(), "{s}");
-    let d = describe_secret(&eu, &promoted.secret_name()).await;
-    let tag = |k: &str| {
-        d.tags()
-            .iter()
-            .find(|t| t.key() == Some(k))
-            .and_then(|t| t.value().map(str::to_string))
-    };
+    let name = promoted.secret_name();
     assert_eq!(
-        tag("db-secret-provisioner:promoted-from"),
+        secret_tag(&eu, &name, "db-secret-provisioner:promoted-from").await,
         Some(source_arn.clone())
     );
     assert_eq!(
-        tag("db-secret-provisioner:database").as_deref(),
+        secret_tag(&eu, &name, "db-secret-provisioner:database")
+            .await
+            .as_deref(),
         Some("rds/instance/billing-eu")
     );
 

@@ -33,14 +33,7 @@ fn reset_event(db: &Db) -> Value {
     e
 }
 
-async fn tag(c: &Clients, name: &str, key: &str) -> Option<String> {
-    describe_secret(c, name)
-        .await
-        .tags()
-        .iter()
-        .find(|t| t.key() == Some(key))
-        .and_then(|t| t.value().map(str::to_string))
-}
+use crate::support::secret_tag as tag;
 
 /// ModifyDBInstance with `ManageMasterUserPassword`; the managed secret's ARN Describe shows.
 async fn rds_manages_the_password(c: &Clients, id: &str) -> String {

@@ -445,6 +445,16 @@ pub async fn describe_secret(
     }
 }
 
+/// The value of tag `key` on secret `name` (which the test expects to exist).
+pub async fn secret_tag(c: &Clients, name: &str, key: &str) -> Option<String> {
+    describe_secret(c, name)
+        .await
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some(key))
+        .and_then(|t| t.value().map(str::to_string))
+}
+
 /// The stored secret's JSON, or `None` if there is no such secret.
 pub async fn secret_json(c: &Clients, name: &str) -> Option<Value> {
     match c.secrets.get_secret_value().secret_id(name).send().await {
