@@ -16,7 +16,8 @@ use crate::model::error::{Error, Result};
 use crate::model::regional::{self, RegionalCopy};
 use crate::model::{Database, Resource};
 
-/// ARNs per filter, as AWS's own console and CLI examples page them.
+/// ARNs per filter. AWS's reference names no limit on a filter's values; 100 is MaxRecords'
+/// largest page ("Minimum 20, maximum 100"), so one request's ARNs fit in its first page.
 pub const FILTER_VALUES: usize = 100;
 
 /// Fills in `copies` of each database in `region` whose copies are not known yet: the database
